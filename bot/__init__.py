@@ -1,0 +1,1 @@
+"""Breakroom: a Discord bot for office support teams."""

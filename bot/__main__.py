@@ -1,0 +1,87 @@
+"""`python -m bot` runs Breakroom; `python -m bot backup PATH` copies the database while it runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import discord
+
+from bot.client import Breakroom, apply_endpoint_settings
+from bot.config import Settings, SettingsError
+from bot.db import Database, DatabaseError
+
+log = logging.getLogger("bot")
+
+EXIT_SETTINGS = 2
+
+
+def setup_logging(level: int) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("discord").setLevel(max(level, logging.INFO))
+
+
+async def run_bot(settings: Settings) -> None:
+    apply_endpoint_settings(settings)
+    async with Breakroom(settings) as bot:
+        loop = asyncio.get_running_loop()
+        closing: list[asyncio.Task[None]] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: closing.append(asyncio.create_task(bot.close())))
+        await bot.start(settings.token)
+        for task in closing:
+            await task
+    log.info("Breakroom stopped")
+
+
+async def backup(settings: Settings, target: Path) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        await db.backup(target)
+    finally:
+        await db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    backup_parser = sub.add_parser("backup", help="copy the database consistently, while it runs")
+    backup_parser.add_argument("path", type=Path, help="where to write the copy")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(require_token=args.command != "backup")
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_SETTINGS
+    setup_logging(settings.logging_level)
+    try:
+        if args.command == "backup":
+            asyncio.run(backup(settings, args.path))
+            print(f"Backed up {settings.database_path} to {args.path}")
+        else:
+            asyncio.run(run_bot(settings))
+    except DatabaseError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_SETTINGS
+    except discord.LoginFailure:
+        print(
+            "DISCORD_TOKEN was refused by Discord: copy the token again from the developer "
+            "portal (Bot → Reset Token) into .env.",
+            file=sys.stderr,
+        )
+        return EXIT_SETTINGS
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

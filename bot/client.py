@@ -1,0 +1,214 @@
+"""The Bot subclass: owns the database, the clock, the key and the scheduler; loads the cogs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+import secrets
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import Database
+from bot.errors import UserError
+from bot.scheduler import Scheduler
+from bot.secret import load_or_create_key
+from bot.teams import Teams
+
+log = logging.getLogger(__name__)
+
+
+def apply_endpoint_settings(settings: Settings) -> None:
+    """Point discord.py at another REST base and gateway (a proxy, or the test double)."""
+    if settings.api_base:
+        discord.http.Route.BASE = settings.api_base.rstrip("/")
+    if settings.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+DM_MESSAGE = "Breakroom works inside a server: use this command in one of your team's channels."
+MANAGER_MESSAGE = (
+    "Only managers (members with the Manage Server permission) can do this. "
+    "Ask your office manager or team lead."
+)
+
+
+def cog_extensions() -> list[str]:
+    """Every module under `cogs/` except private helpers (names starting with `_`)."""
+    return sorted(
+        f"cogs.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+class NotManager(app_commands.CheckFailure):
+    """The member lacks Manage Server (checked at run time, whatever the server's overrides)."""
+
+
+def is_manager(interaction: discord.Interaction[Any]) -> bool:
+    permissions = interaction.permissions
+    return permissions.manage_guild or permissions.administrator
+
+
+def error_reference() -> str:
+    return secrets.token_hex(3).upper()
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
+    """Answer the interaction (or follow up, if it was already answered) for this member only."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True)
+    else:
+        await interaction.response.send_message(content, ephemeral=True)
+
+
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """The one place that decides what a member sees for an error, and what is logged."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        error = error.__cause__ or error
+    if isinstance(error, UserError):
+        message = str(error)
+    elif isinstance(error, app_commands.NoPrivateMessage):
+        message = DM_MESSAGE
+    elif isinstance(error, NotManager | app_commands.MissingPermissions):
+        message = MANAGER_MESSAGE
+    elif isinstance(error, app_commands.CommandOnCooldown):
+        message = f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+    elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        message = "This command changed since your Discord app loaded it; try again in a minute."
+    else:
+        reference = error_reference()
+        command = interaction.command.qualified_name if interaction.command else None
+        custom_id = interaction.data.get("custom_id") if interaction.data else None
+        log.error(
+            "unexpected error (reference %s) in %s",
+            reference,
+            f"/{command}" if command else f"component {custom_id!r}",
+            exc_info=error,
+        )
+        message = (
+            f"Something went wrong on our side (reference **{reference}**). Nothing you did "
+            f"caused it; try again, and if it keeps happening give the reference to whoever "
+            f"runs Breakroom."
+        )
+    try:
+        await send_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("could not tell the member about an error (interaction expired?)")
+
+
+class BreakroomTree(app_commands.CommandTree["Breakroom"]):
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        # Discord hides guild-only commands in DMs, but an old client or another program may
+        # still send one: answer it plainly. Commands meant for DMs too say so in their extras.
+        command = interaction.command
+        if interaction.guild_id is None and not (command and command.extras.get("dm_ok")):
+            raise app_commands.NoPrivateMessage(DM_MESSAGE)
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+    def payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        return [command.to_dict(self) for command in self.get_commands(guild=guild)]
+
+
+class Breakroom(commands.Bot):
+    tree: BreakroomTree
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels, roles and threads of the servers; not privileged
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=BreakroomTree,
+            help_command=None,
+            # Nothing the bot sends may ping unless a post asks for it explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.scheduler = Scheduler(self.clock)
+        self._db: Database | None = None
+        self.key = b""
+        self.synced = False
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the database is opened in setup_hook")
+        return self._db
+
+    @property
+    def teams(self) -> Teams:
+        return Teams(self.db, self.clock)
+
+    async def setup_hook(self) -> None:
+        self._db = await Database.open(self.settings.database_path)
+        self.key = load_or_create_key(self.settings.secret, self.settings.database_path)
+        for extension in cog_extensions():
+            await self.load_extension(extension)
+        await self.sync_commands_if_changed()
+        self.scheduler.start(self.wait_until_ready)
+
+    def tree_hash(self) -> str:
+        guild = self.dev_guild
+        payload = self.tree.payload(guild)
+        if guild is not None:
+            payload += self.tree.payload(None)
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    @property
+    def dev_guild(self) -> discord.Object | None:
+        guild_id = self.settings.dev_guild_id
+        return None if guild_id is None else discord.Object(id=guild_id)
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the tree only when it changed since the last sync (syncing is rate limited)."""
+        guild = self.dev_guild
+        scope = "global" if guild is None else f"guild:{guild.id}"
+        key = f"command_tree_hash:{scope}"
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = self.tree_hash()
+        if await self.db.fetchval("SELECT value FROM bot_state WHERE key = ?", (key,)) == digest:
+            log.info("command tree unchanged since the last sync; not syncing")
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await self.db.execute(
+            "INSERT INTO bot_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, digest),
+        )
+        log.info("synced %d commands (%s)", len(synced), scope)
+        self.synced = True
+        return True
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.teams.guild_joined(guild.id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.teams.guild_joined(guild.id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.teams.guild_left(guild.id)
+
+    async def close(self) -> None:
+        await self.scheduler.stop()
+        await super().close()
+        if self._db is not None:
+            await self._db.close()
+            self._db = None

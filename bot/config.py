@@ -1,0 +1,124 @@
+"""Settings: one frozen, typed object read from `.env` and the environment.
+
+Nothing here runs at import time; `Settings.from_env()` is called by the entry point.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_PATH = "data/breakroom.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed. The message is one sentence meant for the host."""
+
+
+TOKEN_HELP = """\
+DISCORD_TOKEN is not set: Breakroom needs a bot token to log in.
+
+How to get one:
+  1. Open https://discord.com/developers/applications and create an application (New Application).
+  2. Under "Bot", press "Reset Token" and copy the token.
+  3. Put it in a file named .env next to pyproject.toml:   DISCORD_TOKEN=your-token-here
+     (copy .env.example to .env to see every setting).
+  4. Invite the bot to your server with this URL (replace APP_ID with the application's id):
+     https://discord.com/oauth2/authorize?client_id=APP_ID&scope=bot+applications.commands&permissions={permissions}
+     The permissions are: View Channels, Send Messages, Send Messages in Threads,
+     Create Public Threads, Embed Links, Attach Files, Read Message History.
+No privileged gateway intents are needed.
+"""
+
+# View Channel, Send Messages, Send Messages in Threads, Create Public Threads, Embed Links,
+# Attach Files, Read Message History.
+INVITE_PERMISSIONS = sum(1 << bit for bit in (10, 11, 14, 15, 16, 35, 38))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    token: str
+    database_path: Path
+    dev_guild_id: int | None = None
+    api_base: str | None = None
+    gateway_url: str | None = None
+    log_level: str = "INFO"
+    secret: str | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: str | Path | None = ".env",
+        *,
+        require_token: bool = True,
+    ) -> Settings:
+        """Read settings; the process environment wins over `.env`."""
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        token = get("DISCORD_TOKEN")
+        if token is None and require_token:
+            raise SettingsError(TOKEN_HELP.format(permissions=INVITE_PERMISSIONS))
+
+        dev_guild_raw = get("DEV_GUILD_ID")
+        dev_guild_id: int | None = None
+        if dev_guild_raw is not None:
+            if not dev_guild_raw.isdigit() or not 0 < int(dev_guild_raw) < 2**64:
+                raise SettingsError(
+                    f"DEV_GUILD_ID must be a server id (a number such as 123456789012345678), "
+                    f"not {dev_guild_raw!r}: copy it with Developer Mode on, or leave it empty."
+                )
+            dev_guild_id = int(dev_guild_raw)
+
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}."
+            )
+
+        api_base = get("DISCORD_API_BASE")
+        gateway_url = get("DISCORD_GATEWAY_URL")
+        for name, url, schemes in (
+            ("DISCORD_API_BASE", api_base, ("http://", "https://")),
+            ("DISCORD_GATEWAY_URL", gateway_url, ("ws://", "wss://")),
+        ):
+            if url is not None and not url.startswith(schemes):
+                raise SettingsError(
+                    f"{name} must be a URL starting with {' or '.join(schemes)}, not {url!r}; "
+                    f"leave it empty to use Discord's own."
+                )
+
+        secret = get("BREAKROOM_SECRET")
+        if secret is not None and len(secret) < 32:
+            raise SettingsError(
+                "BREAKROOM_SECRET must be at least 32 characters (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`), or left empty "
+                "to let Breakroom keep a key file beside the database."
+            )
+
+        return cls(
+            token=token or "",
+            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            dev_guild_id=dev_guild_id,
+            api_base=api_base,
+            gateway_url=gateway_url,
+            log_level=log_level,
+            secret=secret,
+        )
+
+    @property
+    def logging_level(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]

@@ -1,0 +1,264 @@
+"""The database: one aiosqlite connection owned by the bot.
+
+Many tasks share the connection, so transactions are kept apart by an asyncio lock: each write
+runs as `BEGIN IMMEDIATE … COMMIT` with nothing else on the connection in between. (With the common
+"execute, then commit" on a shared connection, concurrent tasks end up in one transaction and one
+task's rollback silently drops the others' acknowledged writes.) Reads take the same lock, so they
+never see another task's uncommitted rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "data" / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+Params = Sequence[Any] | dict[str, Any]
+Row = sqlite3.Row
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says why, for the host."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    path: Path
+
+    def statements(self) -> list[str]:
+        return split_statements(self.path.read_text(encoding="utf-8"))
+
+
+def split_statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (executescript would commit on its own)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip() and not all(
+        part.strip().startswith("--") for part in current.strip().splitlines()
+    ):
+        raise DatabaseError(f"an SQL statement is not terminated: {current.strip()[:60]!r}")
+    return statements
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match is None:
+            raise DatabaseError(f"migration file {path.name!r} is not named NNNN_name.sql")
+        migrations.append(Migration(int(match.group(1)), path))
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise DatabaseError(f"two migrations share a number in {directory}")
+    return migrations
+
+
+class Transaction:
+    """The statements of one transaction; only valid inside `Database.transaction`."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        async with self._conn.execute(sql, params) as cursor:
+            return int(cursor.rowcount)
+
+    async def insert(self, sql: str, params: Params = ()) -> int | None:
+        """Run one INSERT; returns the new row's id, or None when nothing was inserted."""
+        async with self._conn.execute(sql, params) as cursor:
+            return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, migrations_dir: Path = MIGRATIONS_DIR) -> Database:
+        """Open (creating the folder and file if needed), set the PRAGMAs, apply migrations."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseError(
+                f"DATABASE_PATH {str(path)!r} cannot be opened for writing ({exc}); "
+                f"point it at a file in a folder this user can write."
+            ) from exc
+        conn.row_factory = sqlite3.Row
+        db = cls(conn, path)
+        try:
+            await db._configure()
+            await db.migrate(load_migrations(migrations_dir))
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def _configure(self) -> None:
+        try:
+            # WAL: readers don't block the writer. synchronous=NORMAL in WAL mode keeps every
+            # committed transaction through a process crash (kill -9); only a power cut or OS crash
+            # can lose the last commits. foreign_keys makes ON DELETE CASCADE do its job.
+            journal = await self._pragma("PRAGMA journal_mode=WAL")
+            if str(journal).lower() != "wal":
+                raise DatabaseError(f"could not switch {self.path} to WAL mode (got {journal!r})")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+            await self._conn.execute("PRAGMA busy_timeout=5000")
+            # A write test: fails early on a read-only file or folder.
+            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise DatabaseError(
+                f"DATABASE_PATH {str(self.path)!r} cannot be written ({exc}); "
+                f"point it at a file in a folder this user can write."
+            ) from exc
+
+    async def _pragma(self, sql: str) -> Any:
+        async with self._conn.execute(sql) as cursor:
+            row = await cursor.fetchone()
+            return None if row is None else row[0]
+
+    async def user_version(self) -> int:
+        return int(await self._pragma("PRAGMA user_version"))
+
+    async def migrate(self, migrations: list[Migration]) -> int:
+        """Apply the migrations newer than `PRAGMA user_version`, each in its own transaction."""
+        current = await self.user_version()
+        latest = max((m.version for m in migrations), default=0)
+        if current > latest:
+            raise DatabaseError(
+                f"the database {self.path} is at schema version {current}, newer than this "
+                f"Breakroom knows ({latest}); run a newer Breakroom or restore a backup."
+            )
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            try:
+                async with self.transaction() as tx:
+                    for statement in migration.statements():
+                        await tx.execute(statement)
+                    # user_version is transactional: it moves only if the whole migration commits.
+                    await tx.execute(f"PRAGMA user_version = {migration.version:d}")
+            except sqlite3.Error as exc:
+                raise DatabaseError(
+                    f"migration {migration.path.name} failed ({exc}); the database stays at "
+                    f"schema version {current}."
+                ) from exc
+            log.info("applied migration %s", migration.path.name)
+            current = migration.version
+        return current
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """`BEGIN IMMEDIATE … COMMIT`, one at a time; any exception (or cancel) rolls back."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        """Several reads that see one consistent state (a deferred read transaction)."""
+        async with self._lock:
+            await self._conn.execute("BEGIN")
+            try:
+                yield Transaction(self._conn)
+            finally:
+                await self._conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._lock:
+            return await Transaction(self._conn).fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._lock:
+            return await Transaction(self._conn).fetchall(sql, params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Transaction]:
+        """A separate read-only connection for long reads (exports) that must not hold the lock.
+
+        In WAL mode it sees one consistent snapshot while the bot keeps writing.
+        """
+        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            await conn.execute("BEGIN")
+            yield Transaction(conn)
+            await conn.execute("COMMIT")
+        finally:
+            await conn.close()
+
+    async def backup(self, target: Path | str) -> None:
+        """A consistent online copy through SQLite's backup API."""
+        target_conn = await aiosqlite.connect(target)
+        try:
+            async with self._lock:
+                await self._conn.backup(target_conn)
+        finally:
+            await target_conn.close()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()

@@ -1,0 +1,106 @@
+"""One scheduler for everything that is due at a time: weekly posts, poll deadlines, reflection
+batches.
+
+Each feature registers a job: an async function given `now` that does whatever is due and returns
+when it next has something due (or None). The loop runs every job, then sleeps until the earliest
+of those times — at most `max_sleep` — or until `wake()` is called because something new was
+scheduled. Jobs keep their due times in the database, so nothing is lost across restarts, and each
+job makes its own posts idempotent (a unique constraint), so two passes never post twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[datetime], Awaitable[datetime | None]]
+
+
+class Scheduler:
+    def __init__(self, clock: Clock, max_sleep: timedelta = timedelta(minutes=1)) -> None:
+        self.clock = clock
+        self.max_sleep = max_sleep
+        self._jobs: dict[str, Job] = {}
+        self._wake = asyncio.Event()
+        self._pass_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._passes = 0
+        self._pass_done = asyncio.Condition()
+
+    def register(self, name: str, job: Job) -> None:
+        self._jobs[name] = job
+        self.wake()
+
+    def unregister(self, name: str) -> None:
+        self._jobs.pop(name, None)
+
+    def wake(self) -> None:
+        """Something new was scheduled: run a pass now rather than at the next planned time."""
+        self._wake.set()
+
+    @property
+    def passes(self) -> int:
+        return self._passes
+
+    async def run_pass(self) -> datetime | None:
+        """Run every job once; a failing job is logged and the others still run."""
+        async with self._pass_lock:
+            now = self.clock.now()
+            next_due: datetime | None = None
+            for name, job in list(self._jobs.items()):
+                try:
+                    due = await job(now)
+                except Exception:
+                    log.exception("scheduled job %r failed; it will be tried again", name)
+                    due = now + timedelta(seconds=30)
+                if due is not None and (next_due is None or due < next_due):
+                    next_due = due
+            self._passes += 1
+        async with self._pass_done:
+            self._pass_done.notify_all()
+        return next_due
+
+    async def wait_for_pass(self, after: int | None = None, timeout: float = 10) -> int:
+        """Wait until a pass numbered above `after` (default: the current count) has finished."""
+        target = self._passes if after is None else after
+
+        async def passed() -> int:
+            async with self._pass_done:
+                await self._pass_done.wait_for(lambda: self._passes > target)
+            return self._passes
+
+        return await asyncio.wait_for(passed(), timeout)
+
+    async def _loop(self, ready: Callable[[], Awaitable[object]]) -> None:
+        await ready()
+        while True:
+            self._wake.clear()
+            next_due = await self.run_pass()
+            limit = self.clock.now() + self.max_sleep
+            await self.clock.wait(min(next_due, limit) if next_due else limit, self._wake)
+
+    def start(self, ready: Callable[[], Awaitable[object]]) -> None:
+        """Start the loop once `ready()` returns (the bot's `wait_until_ready`)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._loop(ready), name="breakroom-scheduler")
+            self._task.add_done_callback(self._log_crash)
+
+    @staticmethod
+    def _log_crash(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the scheduler stopped", exc_info=task.exception())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

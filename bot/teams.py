@@ -1,0 +1,321 @@
+"""Teams: a named group in one server with a home channel, an optional role and a timezone.
+
+Feature logic only: plain async Python over the database, nothing from discord.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.clock import Clock
+from bot.db import Database, Row
+from bot.errors import Conflict, InvalidInput, NotFound
+
+MAX_NAME_LENGTH = 50
+_UNSET = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: int
+    guild_id: int
+    name: str
+    channel_id: int
+    role_id: int | None
+    timezone: str
+    schedule_weekday: int | None
+    schedule_time: str | None
+    schedule_ping_role: bool
+    reflection_threshold: int
+    last_post_error: str | None
+    created_at: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_row(cls, row: Row) -> Team:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            name=row["name"],
+            channel_id=row["channel_id"],
+            role_id=row["role_id"],
+            timezone=row["timezone"],
+            schedule_weekday=row["schedule_weekday"],
+            schedule_time=row["schedule_time"],
+            schedule_ping_role=bool(row["schedule_ping_role"]),
+            reflection_threshold=row["reflection_threshold"],
+            last_post_error=row["last_post_error"],
+            created_at=datetime.fromtimestamp(row["created_at"], UTC),
+        )
+
+
+def clean_text(text: str) -> str:
+    """Trim and normalise (NFC) what a member typed; inner whitespace runs become one space."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def name_key(name: str) -> str:
+    return clean_text(name).casefold()
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+
+
+def validate_timezone(name: str) -> str:
+    """The IANA zone name, or a clear error."""
+    name = name.strip()
+    if name.casefold() in ("utc", "gmt", "z"):
+        return "UTC"
+    lookup = {z.casefold(): z for z in _zones()}
+    canonical = lookup.get(name.casefold())
+    if canonical is None:
+        raise InvalidInput(
+            f"“{name[:60]}” is not a timezone I know. Use an IANA name such as Europe/London, "
+            f"America/New_York or Asia/Kolkata (the list suggests them as you type)."
+        )
+    try:
+        ZoneInfo(canonical)
+    except ZoneInfoNotFoundError as exc:  # pragma: no cover - tzdata ships every listed zone
+        raise InvalidInput(f"The timezone {canonical} can't be loaded here.") from exc
+    return canonical
+
+
+def search_timezones(text: str, limit: int = 25) -> list[str]:
+    """Zones for autocomplete: names starting with the text first, then names containing it."""
+    needle = text.strip().casefold().replace(" ", "_")
+    if not needle:
+        popular = ["UTC", "Europe/London", "America/New_York", "America/Chicago"]
+        popular += ["America/Denver", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata"]
+        popular += ["Asia/Tokyo", "Australia/Sydney"]
+        return popular[:limit]
+    starts = [z for z in _zones() if z.casefold().startswith(needle)]
+    parts = [
+        z
+        for z in _zones()
+        if z not in starts and any(p.startswith(needle) for p in z.casefold().split("/"))
+    ]
+    contains = [z for z in _zones() if needle in z.casefold() and z not in starts + parts]
+    return (starts + parts + contains)[:limit]
+
+
+def validate_name(name: str) -> str:
+    cleaned = clean_text(name)
+    if not cleaned:
+        raise InvalidInput("A team needs a name: type a few words, such as “Front desk”.")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            f"A team name can be at most {MAX_NAME_LENGTH} characters; this one has {len(cleaned)}."
+        )
+    return cleaned
+
+
+class Teams:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def create(
+        self,
+        guild_id: int,
+        name: str,
+        channel_id: int,
+        role_id: int | None = None,
+        timezone: str = "UTC",
+    ) -> Team:
+        name = validate_name(name)
+        timezone = validate_timezone(timezone)
+        now = int(self.clock.now().timestamp())
+        async with self.db.transaction() as tx:
+            taken = await tx.fetchval(
+                "SELECT 1 FROM teams WHERE guild_id = ? AND name_key = ?",
+                (guild_id, name_key(name)),
+            )
+            if taken:
+                raise Conflict(
+                    f"This server already has a team called “{name}”; pick another name."
+                )
+            await tx.execute(
+                "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL",
+                (guild_id, now),
+            )
+            team_id = await tx.insert(
+                "INSERT INTO teams (guild_id, name, name_key, channel_id, role_id, timezone,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, name, name_key(name), channel_id, role_id, timezone, now),
+            )
+            row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+        assert row is not None
+        return Team.from_row(row)
+
+    async def edit(
+        self,
+        team_id: int,
+        *,
+        name: str | None = None,
+        channel_id: int | None = None,
+        role_id: int | object | None = _UNSET,
+        timezone: str | None = None,
+    ) -> Team:
+        """Change what is given; `role_id=None` removes the role."""
+        changes: dict[str, object] = {}
+        if name is not None:
+            changes["name"] = validate_name(name)
+            changes["name_key"] = name_key(name)
+        if channel_id is not None:
+            changes["channel_id"] = channel_id
+        if role_id is not _UNSET:
+            changes["role_id"] = role_id
+        if timezone is not None:
+            changes["timezone"] = validate_timezone(timezone)
+        async with self.db.transaction() as tx:
+            current = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+            if current is None:
+                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+            if "name_key" in changes:
+                taken = await tx.fetchval(
+                    "SELECT 1 FROM teams WHERE guild_id = ? AND name_key = ? AND id != ?",
+                    (current["guild_id"], changes["name_key"], team_id),
+                )
+                if taken:
+                    raise Conflict(
+                        f"This server already has a team called “{changes['name']}”; "
+                        f"pick another name."
+                    )
+            if changes:
+                assignments = ", ".join(f"{column} = ?" for column in changes)
+                await tx.execute(
+                    f"UPDATE teams SET {assignments} WHERE id = ?", (*changes.values(), team_id)
+                )
+            row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+        assert row is not None
+        return Team.from_row(row)
+
+    async def delete(self, team_id: int) -> None:
+        """Delete the team and, through ON DELETE CASCADE, everything it owns."""
+        async with self.db.transaction() as tx:
+            if not await tx.execute("DELETE FROM teams WHERE id = ?", (team_id,)):
+                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+
+    async def get(self, team_id: int) -> Team:
+        row = await self.db.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+        if row is None:
+            raise NotFound("That team no longer exists; `/team list` shows the teams.")
+        return Team.from_row(row)
+
+    async def for_guild(self, guild_id: int) -> list[Team]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM teams WHERE guild_id = ? ORDER BY name_key", (guild_id,)
+        )
+        return [Team.from_row(row) for row in rows]
+
+    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[Team]:
+        needle = name_key(text)
+        teams = await self.for_guild(guild_id)
+        starts = [t for t in teams if name_key(t.name).startswith(needle)]
+        contains = [t for t in teams if needle in name_key(t.name) and t not in starts]
+        return (starts + contains)[:limit]
+
+    async def resolve(
+        self,
+        guild_id: int,
+        *,
+        team: str | None,
+        channel_id: int | None,
+        parent_channel_id: int | None = None,
+    ) -> Team:
+        """The team a command means.
+
+        With `team` given: the team of that name (or id) in this server. Without: the team whose
+        home channel the command is used in (or the parent of the thread it is used in); else,
+        with one team in the server, that team; else an error asking for `team`.
+        """
+        teams = await self.for_guild(guild_id)
+        if team is not None and team.strip():
+            wanted = name_key(team)
+            for candidate in teams:
+                if name_key(candidate.name) == wanted:
+                    return candidate
+            if wanted.isdigit():
+                for candidate in teams:
+                    if candidate.id == int(wanted):
+                        return candidate
+            raise NotFound(
+                f"There is no team called “{clean_text(team)[:50]}” in this server; "
+                f"`/team list` shows the teams."
+            )
+        for channel in (channel_id, parent_channel_id):
+            if channel is None:
+                continue
+            here = [t for t in teams if t.channel_id == channel]
+            if len(here) == 1:
+                return here[0]
+            if len(here) > 1:
+                raise InvalidInput(
+                    "Several teams use this channel; say which one with the `team` option."
+                )
+        if len(teams) == 1:
+            return teams[0]
+        if not teams:
+            raise NotFound(
+                "This server has no team yet. A manager can create one with `/team create`."
+            )
+        raise InvalidInput(
+            "Which team? Use this in a team's channel, or say which one with the `team` option."
+        )
+
+    async def set_schedule(
+        self, team_id: int, weekday: int | None, time: str | None, ping_role: bool = False
+    ) -> Team:
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE teams SET schedule_weekday = ?, schedule_time = ?,"
+                " schedule_ping_role = ?, last_post_error = NULL WHERE id = ?",
+                (weekday, time, int(ping_role), team_id),
+            )
+            if not changed:
+                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+            row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+        assert row is not None
+        return Team.from_row(row)
+
+    async def set_post_error(self, team_id: int, error: str | None) -> None:
+        await self.db.execute("UPDATE teams SET last_post_error = ? WHERE id = ?", (error, team_id))
+
+    async def set_reflection_threshold(self, team_id: int, threshold: int) -> Team:
+        if not 1 <= threshold <= 10:
+            raise InvalidInput("The threshold must be a whole number from 1 to 10.")
+        async with self.db.transaction() as tx:
+            if not await tx.execute(
+                "UPDATE teams SET reflection_threshold = ? WHERE id = ?", (threshold, team_id)
+            ):
+                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+            row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+        assert row is not None
+        return Team.from_row(row)
+
+    async def guild_joined(self, guild_id: int) -> None:
+        """The bot is in this server (again): cancel any pending deletion of its data."""
+        now = int(self.clock.now().timestamp())
+        await self.db.execute(
+            "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL",
+            (guild_id, now),
+        )
+
+    async def guild_left(self, guild_id: int) -> None:
+        """The bot was removed: the server's data is deleted 30 days from now unless it returns."""
+        now = int(self.clock.now().timestamp())
+        await self.db.execute(
+            "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",
+            (now, guild_id),
+        )

@@ -1,0 +1,1 @@
+"""Discord glue: one cog per feature. Modules starting with `_` are shared helpers, not cogs."""

@@ -1,0 +1,98 @@
+"""Glue every cog shares: the manager check, finding the team, autocomplete, error-safe UI."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.client import Breakroom, NotManager, is_manager, report_error
+from bot.teams import Team
+
+Interaction = discord.Interaction[Breakroom]
+T = TypeVar("T")
+
+MAX_CHOICES = 25
+MAX_CHOICE_NAME = 100
+
+
+def manager_only() -> Callable[[T], T]:
+    """Manage Server by default in Discord's menus, and checked again at run time (a server may
+    have changed who sees the command)."""
+
+    def predicate(interaction: Interaction) -> bool:
+        if not is_manager(interaction):
+            raise NotManager("manager only")
+        return True
+
+    def decorator(func: T) -> T:
+        func = app_commands.default_permissions(manage_guild=True)(func)
+        return app_commands.check(predicate)(func)
+
+    return decorator
+
+
+def channel_ids(interaction: Interaction) -> tuple[int | None, int | None]:
+    """The channel the interaction came from, and its parent when it is a thread."""
+    channel = interaction.channel
+    parent_id = getattr(channel, "parent_id", None) if channel is not None else None
+    return interaction.channel_id, parent_id
+
+
+async def resolve_team(interaction: Interaction, team: str | None) -> Team:
+    """The team a command means: the `team` option, else the channel's team, else the only one."""
+    assert interaction.guild_id is not None  # the tree refuses DMs before this runs
+    channel_id, parent_id = channel_ids(interaction)
+    team_found: Team = await interaction.client.teams.resolve(
+        interaction.guild_id, team=team, channel_id=channel_id, parent_channel_id=parent_id
+    )
+    return team_found
+
+
+def choice_name(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_CHOICE_NAME else text[: MAX_CHOICE_NAME - 1] + "…"
+
+
+async def team_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    teams = await interaction.client.teams.search(interaction.guild_id, current)
+    return [app_commands.Choice(name=choice_name(t.name), value=t.name) for t in teams][
+        :MAX_CHOICES
+    ]
+
+
+def guarded(
+    callback: Callable[Concatenate[T, Interaction, ...], Awaitable[None]],
+) -> Callable[Concatenate[T, Interaction, ...], Awaitable[None]]:
+    """Route errors of a button or modal callback through the bot's one error handler.
+
+    discord.py only logs errors raised in a DynamicItem's callback, which would leave the member
+    with "This interaction failed"; this gives them a clear answer instead.
+    """
+
+    @functools.wraps(callback)
+    async def wrapper(self: T, interaction: Interaction, *args: Any, **kwargs: Any) -> None:
+        try:
+            await callback(self, interaction, *args, **kwargs)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    return wrapper
+
+
+class Modal(discord.ui.Modal):
+    """A modal whose errors reach the member as a clear ephemeral answer."""
+
+    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
+        await report_error(interaction, error)
+
+
+def no_pings() -> discord.AllowedMentions:
+    return discord.AllowedMentions.none()

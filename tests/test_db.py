@@ -1,0 +1,150 @@
+"""The database layer on real SQLite files: concurrency, rollback, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database, DatabaseError, load_migrations
+
+
+class Refused(Exception):
+    pass
+
+
+async def test_fresh_database_reaches_latest_version(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "sub" / "folder" / "b.db")
+    try:
+        latest = max(m.version for m in load_migrations())
+        assert await db.user_version() == latest
+        assert (tmp_path / "sub" / "folder" / "b.db").exists()
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+    finally:
+        await db.close()
+
+
+async def test_reopening_applies_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    db = await Database.open(path)
+    await db.execute("INSERT INTO bot_state (key, value) VALUES ('k', 'v')")
+    version = await db.user_version()
+    await db.close()
+    db = await Database.open(path)
+    try:
+        assert await db.user_version() == version
+        assert await db.fetchval("SELECT value FROM bot_state WHERE key = 'k'") == "v"
+    finally:
+        await db.close()
+
+
+async def test_failing_migration_leaves_previous_version(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_first.sql").write_text("CREATE TABLE a (x INTEGER);\n")
+    db = await Database.open(tmp_path / "b.db", migrations)
+    assert await db.user_version() == 1
+    await db.close()
+
+    (migrations / "0002_broken.sql").write_text(
+        "CREATE TABLE b (y INTEGER);\nINSERT INTO a VALUES (1);\nTHIS IS NOT SQL;\n"
+    )
+    with pytest.raises(DatabaseError, match="0002_broken.sql failed.*stays at schema version 1"):
+        await Database.open(tmp_path / "b.db", migrations)
+
+    raw = sqlite3.connect(tmp_path / "b.db")
+    try:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "b" not in tables  # the half-applied migration was rolled back whole
+        assert raw.execute("SELECT count(*) FROM a").fetchone()[0] == 0
+    finally:
+        raw.close()
+
+
+async def test_database_newer_than_code_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA user_version = 999")
+    raw.close()
+    with pytest.raises(DatabaseError, match="newer than this Breakroom knows"):
+        await Database.open(path)
+
+
+async def test_unwritable_path_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DatabaseError, match="DATABASE_PATH"):
+        await Database.open(blocker / "b.db")
+
+
+async def test_500_concurrent_writers_keep_every_acknowledged_write(tmp_path: Path) -> None:
+    """Some writers fail and roll back; none of their rows stays, every reported success does."""
+    db = await Database.open(tmp_path / "b.db")
+    await db.execute("CREATE TABLE w (n INTEGER PRIMARY KEY, note TEXT NOT NULL)")
+    acknowledged: list[int] = []
+    failed: list[int] = []
+
+    async def writer(n: int) -> None:
+        try:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO w (n, note) VALUES (?, 'first')", (n,))
+                await asyncio.sleep(0)  # let other tasks try to interleave
+                await tx.execute("UPDATE w SET note = 'second' WHERE n = ?", (n,))
+                if n % 7 == 0:
+                    raise Refused(n)
+        except Refused:
+            failed.append(n)
+        else:
+            acknowledged.append(n)
+
+    try:
+        await asyncio.gather(*(writer(n) for n in range(500)))
+        rows = await db.fetchall("SELECT n, note FROM w")
+        stored = {row["n"]: row["note"] for row in rows}
+        assert sorted(stored) == sorted(acknowledged)
+        assert set(stored.values()) == {"second"}
+        assert not set(failed) & set(stored)
+        assert len(failed) == len([n for n in range(500) if n % 7 == 0])
+    finally:
+        await db.close()
+
+
+async def test_cancelled_transaction_rolls_back(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "b.db")
+    await db.execute("CREATE TABLE w (n INTEGER)")
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO w VALUES (1)")
+            started.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(slow())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    try:
+        await db.execute("INSERT INTO w VALUES (2)")
+        assert [r[0] for r in await db.fetchall("SELECT n FROM w")] == [2]
+    finally:
+        await db.close()
+
+
+async def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "b.db")
+    try:
+        await db.execute("INSERT INTO bot_state (key, value) VALUES ('k', 'v')")
+        await db.backup(tmp_path / "copy.db")
+    finally:
+        await db.close()
+    raw = sqlite3.connect(tmp_path / "copy.db")
+    try:
+        assert raw.execute("SELECT value FROM bot_state").fetchone()[0] == "v"
+    finally:
+        raw.close()
