@@ -127,7 +127,9 @@ class BreakroomTree(app_commands.CommandTree["Breakroom"]):
 class Breakroom(commands.Bot):
     tree: BreakroomTree
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, guild_ready_timeout: float = 2.0
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and threads of the servers; not privileged
         super().__init__(
@@ -137,6 +139,8 @@ class Breakroom(commands.Bot):
             help_command=None,
             # Nothing the bot sends may ping unless a post asks for it explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
+            # How long discord.py waits for more servers before on_ready; tests shorten it.
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self.clock: Clock = clock or SystemClock()

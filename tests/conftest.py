@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from tests.double import DiscordDouble
+from tests.support import World, endpoints
+
+
+@pytest.fixture
+async def dd() -> AsyncIterator[DiscordDouble]:
+    async with DiscordDouble() as double, endpoints(double):
+        yield double
+
+
+@pytest.fixture
+async def world(dd: DiscordDouble, tmp_path: Path) -> AsyncIterator[World]:
+    guild = dd.add_guild("Riverside Legal")
+    channel = dd.add_channel(guild, "front-desk")
+    manager = dd.add_member(guild, "maria", manager=True)
+    members = [dd.add_member(guild, name) for name in ("alice", "bob", "carol")]
+    w = World(
+        dd=dd,
+        clock=ManualClock(),
+        db_path=tmp_path / "breakroom.db",
+        guild=guild,
+        channel=channel,
+        manager=manager,
+        members=members,
+    )
+    await w.start()
+    try:
+        yield w
+    finally:
+        await w.stop()
+        assert not dd.unknown_routes, (
+            f"the bot called routes the double doesn't know: {dd.unknown_routes}"
+        )

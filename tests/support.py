@@ -1,0 +1,126 @@
+"""Helpers for end-to-end tests: start the real Breakroom bot against the Discord double."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+import yarl
+
+from bot.client import Breakroom
+from bot.clock import ManualClock
+from bot.config import Settings
+from tests.double import Channel, DiscordDouble, Guild, Member
+
+TEST_SECRET = "test-secret-" + "k" * 40
+
+
+@asynccontextmanager
+async def endpoints(dd: DiscordDouble) -> AsyncIterator[None]:
+    """Point discord.py at the double (what DISCORD_API_BASE / DISCORD_GATEWAY_URL do)."""
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = dd.api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(dd.gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+class RunningBot:
+    """A Breakroom bot connected to the double inside the test's event loop."""
+
+    def __init__(self, bot: Breakroom, task: asyncio.Task[None]) -> None:
+        self.bot = bot
+        self.task = task
+
+    async def stop(self) -> None:
+        await self.bot.close()
+        try:
+            await asyncio.wait_for(self.task, 10)
+        except (asyncio.CancelledError, TimeoutError):
+            self.task.cancel()
+
+
+async def start_bot(
+    dd: DiscordDouble, database_path: Path, clock: ManualClock, **settings: Any
+) -> RunningBot:
+    config = Settings(
+        token=dd.token,
+        database_path=database_path,
+        api_base=dd.api_base,
+        gateway_url=dd.gateway_url,
+        secret=settings.pop("secret", TEST_SECRET),
+        **settings,
+    )
+    bot = Breakroom(config, clock=clock, guild_ready_timeout=0.05)
+    await bot.login(dd.token)
+    task = asyncio.create_task(bot.connect(reconnect=True), name="test-bot")
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 15)
+    except BaseException:
+        await bot.close()
+        task.cancel()
+        raise
+    return RunningBot(bot, task)
+
+
+@dataclass
+class World:
+    """A server with a team channel, a manager and three members, and Breakroom running."""
+
+    dd: DiscordDouble
+    clock: ManualClock
+    db_path: Path
+    guild: Guild
+    channel: Channel
+    manager: Member
+    members: list[Member]
+    running: RunningBot | None = None
+    stopped: list[RunningBot] = field(default_factory=list)
+
+    @property
+    def bot(self) -> Breakroom:
+        assert self.running is not None, "the bot is stopped"
+        return self.running.bot
+
+    async def start(self) -> Breakroom:
+        self.running = await start_bot(self.dd, self.db_path, self.clock)
+        return self.running.bot
+
+    async def stop(self) -> None:
+        if self.running is not None:
+            await self.running.stop()
+            self.stopped.append(self.running)
+            self.running = None
+
+    async def restart(self) -> Breakroom:
+        await self.stop()
+        return await self.start()
+
+    async def run_scheduler(self) -> None:
+        """One scheduler pass at the clock's current time (what the loop does when it wakes)."""
+        await self.bot.scheduler.run_pass()
+
+
+def id_patterns(user_id: int) -> list[bytes]:
+    """A Discord id as SQLite could store it: text, and big-endian 8-byte integer."""
+    return [str(user_id).encode(), struct.pack(">q", user_id), struct.pack("<q", user_id)]
+
+
+def files_containing(paths: Iterable[Path], needle: bytes) -> list[Path]:
+    return [p for p in paths if p.exists() and needle in p.read_bytes()]
+
+
+def database_files(db_path: Path) -> list[Path]:
+    return [
+        db_path,
+        db_path.with_name(db_path.name + "-wal"),
+        db_path.with_name(db_path.name + "-shm"),
+    ]
