@@ -30,8 +30,10 @@ def setup_logging(level: int) -> None:
 
 
 async def run_bot(settings: Settings) -> None:
+    # Open the database before connecting, so a bad DATABASE_PATH stops us before Discord is asked.
+    database = await Database.open(settings.database_path)
     apply_endpoint_settings(settings)
-    async with Breakroom(settings) as bot:
+    async with Breakroom(settings, database=database) as bot:
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,6 +7,7 @@ import json
 import logging
 import pkgutil
 import secrets
+import sqlite3
 from typing import Any
 
 import discord
@@ -85,6 +86,14 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         message = f"Slow down a little: try again in {error.retry_after:.0f} seconds."
     elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         message = "This command changed since your Discord app loaded it; try again in a minute."
+    elif isinstance(error, sqlite3.OperationalError):
+        # Locked by another process, disk full, I/O error: the transaction was rolled back.
+        reference = error_reference()
+        log.error("database error (reference %s): %s", reference, error)
+        message = (
+            f"Breakroom couldn't save that just now (the database is busy or out of space), so "
+            f"nothing was changed. Please try again in a minute (reference **{reference}**)."
+        )
     else:
         reference = error_reference()
         command = interaction.command.qualified_name if interaction.command else None
@@ -128,7 +137,12 @@ class Breakroom(commands.Bot):
     tree: BreakroomTree
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, guild_ready_timeout: float = 2.0
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        database: Database | None = None,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and threads of the servers; not privileged
@@ -145,7 +159,7 @@ class Breakroom(commands.Bot):
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(self.clock)
-        self._db: Database | None = None
+        self._db: Database | None = database
         self.key = b""
         self.synced = False
 
@@ -160,7 +174,8 @@ class Breakroom(commands.Bot):
         return Teams(self.db, self.clock)
 
     async def setup_hook(self) -> None:
-        self._db = await Database.open(self.settings.database_path)
+        if self._db is None:
+            self._db = await Database.open(self.settings.database_path)
         self.key = load_or_create_key(self.settings.secret, self.settings.database_path)
         for extension in cog_extensions():
             await self.load_extension(extension)
@@ -200,6 +215,9 @@ class Breakroom(commands.Bot):
         log.info("synced %d commands (%s)", len(synced), scope)
         self.synced = True
         return True
+
+    async def on_ready(self) -> None:
+        log.info("Breakroom is ready in %d servers", len(self.guilds))
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.teams.guild_joined(guild.id)

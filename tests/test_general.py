@@ -1,0 +1,78 @@
+"""`/help`, `/privacy`, the one error handler and DMs, through the Discord double."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from discord import app_commands
+
+from tests.support import World
+
+
+def embed_text(embed: dict[str, object]) -> str:
+    parts = [str(embed.get("title", "")), str(embed.get("description", ""))]
+    for field in embed.get("fields", []) or []:  # type: ignore[attr-defined]
+        parts += [field["name"], field["value"]]
+    return "\n".join(parts)
+
+
+async def test_help_is_ephemeral_and_lists_every_registered_command(world: World) -> None:
+    ix = await world.dd.slash(world.members[0], "help", channel=world.channel)
+    response = await ix.response(timeout=5)
+    assert ix.ephemeral
+    text = embed_text(response["data"]["embeds"][0])
+    assert "job and a career" in text
+    leaves = [c for c in world.bot.tree.walk_commands() if isinstance(c, app_commands.Command)]
+    assert {c.qualified_name for c in leaves} >= {"help", "privacy"}
+    missing = [c.qualified_name for c in leaves if f"`/{c.qualified_name}`" not in text]
+    assert missing == [], f"/help does not list {missing}"
+
+
+async def test_privacy_explains_storage_and_the_hosts_limit(world: World) -> None:
+    ix = await world.dd.slash(world.members[0], "privacy", channel=world.channel)
+    response = await ix.response(timeout=5)
+    assert ix.ephemeral
+    text = embed_text(response["data"]["embeds"][0])
+    for phrase in ("keyed hash", "30 days", "forget-me", "the list of"):
+        assert phrase in text
+
+
+async def test_unexpected_error_gives_a_reference_that_is_in_the_log(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app_commands.command(name="boom", description="fails on purpose")
+    async def boom(interaction: object) -> None:
+        raise RuntimeError("the printer is on fire")
+
+    world.bot.tree.add_command(boom)
+    await world.bot.tree.sync()
+    with caplog.at_level(logging.ERROR):
+        ix = await world.dd.slash(world.members[0], "boom", channel=world.channel)
+        response = await ix.response(timeout=5)
+    assert ix.ephemeral
+    content = response["data"]["content"]
+    match = re.search(r"reference \*\*([0-9A-F]{6})\*\*", content)
+    assert match, content
+    records = [r for r in caplog.records if match.group(1) in r.getMessage()]
+    assert records, "the reference is not in the log"
+    assert records[0].exc_info is not None
+    assert "the printer is on fire" in str(records[0].exc_info[1])
+
+
+async def test_command_in_a_dm_says_breakroom_works_in_a_server(world: World) -> None:
+    @app_commands.command(name="teamstuff", description="a server-only command")
+    async def teamstuff(interaction: object) -> None:
+        raise AssertionError("must not run in a DM")
+
+    world.bot.tree.add_command(teamstuff)
+    await world.bot.tree.sync()
+    ix = await world.dd.slash_dm(world.members[0], "teamstuff")
+    response = await ix.response(timeout=5)
+    assert ix.ephemeral
+    assert "works inside a server" in response["data"]["content"]
+
+    ix = await world.dd.slash_dm(world.members[0], "help")
+    response = await ix.response(timeout=5)
+    assert response["data"]["embeds"]

@@ -1,0 +1,102 @@
+"""The real process: `python -m bot` as a subprocess against the Discord double."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.double import DiscordDouble
+from tests.process import BotProcess
+from tests.support import TEST_SECRET
+
+
+async def run_to_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    process = await BotProcess(env, cwd).start()
+    try:
+        code = await process.wait(timeout=30)
+    finally:
+        process.kill()
+    return code, process.output
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[DiscordDouble]:
+    async with DiscordDouble() as dd:
+        yield dd
+
+
+def bot_env(dd: DiscordDouble, db_path: Path) -> dict[str, str]:
+    return {
+        "DISCORD_TOKEN": dd.token,
+        "DISCORD_API_BASE": dd.api_base,
+        "DISCORD_GATEWAY_URL": dd.gateway_url,
+        "DATABASE_PATH": str(db_path),
+        "BREAKROOM_SECRET": TEST_SECRET,
+        "LOG_LEVEL": "INFO",
+    }
+
+
+async def test_missing_token_is_one_clear_message_and_exit_2(tmp_path: Path) -> None:
+    code, output = await run_to_exit({}, tmp_path)
+    assert code == 2
+    assert "DISCORD_TOKEN is not set" in output
+    assert "discord.com/developers/applications" in output
+    assert "Traceback" not in output
+
+
+async def test_malformed_dev_guild_id_exits_2(tmp_path: Path) -> None:
+    code, output = await run_to_exit({"DISCORD_TOKEN": "t", "DEV_GUILD_ID": "office"}, tmp_path)
+    assert code == 2
+    assert "DEV_GUILD_ID must be a server id" in output
+    assert "Traceback" not in output
+
+
+async def test_unwritable_database_path_exits_2_before_connecting(
+    tmp_path: Path, double: DiscordDouble
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    env = bot_env(double, blocker / "breakroom.db")
+    code, output = await run_to_exit(env, tmp_path)
+    assert code == 2
+    assert "DATABASE_PATH" in output
+    assert "Traceback" not in output
+    assert double.calls == []  # nothing was asked of Discord
+
+
+async def test_process_logs_in_syncs_once_answers_help_and_stops_on_sigint(
+    tmp_path: Path, double: DiscordDouble
+) -> None:
+    guild = double.add_guild("Riverside Legal")
+    channel = double.add_channel(guild, "front-desk")
+    member = double.add_member(guild, "alice")
+    env = bot_env(double, tmp_path / "data" / "breakroom.db")
+
+    first = await BotProcess(env, tmp_path).start()
+    try:
+        await first.wait_for_line("Breakroom is ready")
+        assert double.sync_count == 1
+        ix = await double.slash(member, "help", channel=channel)
+        response = await ix.response(timeout=5)
+        assert ix.latency < 3
+        assert ix.ephemeral
+        assert "Breakroom" in response["data"]["embeds"][0]["title"]
+        first.signal(signal.SIGINT)
+        assert await first.wait(timeout=20) == 0
+    finally:
+        first.kill()
+    assert "Traceback" not in first.output
+    assert "Breakroom stopped" in first.output
+
+    second = await BotProcess(env, tmp_path).start()
+    try:
+        await second.wait_for_line("Breakroom is ready")
+        await second.wait_for_line("command tree unchanged")
+        assert double.sync_count == 1  # the same tree is not synced again
+        second.signal(signal.SIGTERM)
+        assert await second.wait(timeout=20) == 0
+    finally:
+        second.kill()
