@@ -12,8 +12,9 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.clock import Clock
-from bot.db import Database, Row
+from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.schedule import parse_time
 
 MAX_NAME_LENGTH = 50
 _UNSET = object()
@@ -118,6 +119,15 @@ def validate_name(name: str) -> str:
     return cleaned
 
 
+async def _schedule_changed(tx: Transaction, team_id: int, clock: Clock) -> None:
+    """Record when the team's weekly slot last changed (the scheduler posts no slot before it)."""
+    await tx.execute(
+        "INSERT INTO prompt_schedules (team_id, active_since) VALUES (?, ?)"
+        " ON CONFLICT (team_id) DO UPDATE SET active_since = excluded.active_since",
+        (team_id, int(clock.now().timestamp())),
+    )
+
+
 class Teams:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -196,6 +206,10 @@ class Teams:
                 await tx.execute(
                     f"UPDATE teams SET {assignments} WHERE id = ?", (*changes.values(), team_id)
                 )
+            if changes.get("timezone", current["timezone"]) != current["timezone"]:
+                # The weekly slot moved with the zone: a slot that "already passed" in the new
+                # zone must not be posted at once.
+                await _schedule_changed(tx, team_id, self.clock)
             row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
         assert row is not None
         return Team.from_row(row)
@@ -276,14 +290,22 @@ class Teams:
     async def set_schedule(
         self, team_id: int, weekday: int | None, time: str | None, ping_role: bool = False
     ) -> Team:
+        """Set the weekly prompt slot (`weekday` 0 = Monday … 6, or None for off; `time` HH:MM
+        in the team's zone). Slots from now on count: one that already passed is not posted."""
+        if weekday is not None and not 0 <= weekday <= 6:
+            raise InvalidInput("Pick a weekday from monday to sunday, or off.")
+        if weekday is not None and time is None:
+            raise InvalidInput("Say at what time to post, as HH:MM, such as 09:30.")
+        time = None if time is None else parse_time(time)
         async with self.db.transaction() as tx:
             changed = await tx.execute(
-                "UPDATE teams SET schedule_weekday = ?, schedule_time = ?,"
+                "UPDATE teams SET schedule_weekday = ?, schedule_time = COALESCE(?, schedule_time),"
                 " schedule_ping_role = ?, last_post_error = NULL WHERE id = ?",
                 (weekday, time, int(ping_role), team_id),
             )
             if not changed:
                 raise NotFound("That team no longer exists; `/team list` shows the teams.")
+            await _schedule_changed(tx, team_id, self.clock)
             row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
         assert row is not None
         return Team.from_row(row)

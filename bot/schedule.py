@@ -1,0 +1,104 @@
+"""The weekly prompt slot: a weekday and a local wall-clock time in the team's timezone.
+
+Pure functions, no I/O. Slots are computed from the *local* date and time through `zoneinfo`, so
+a 09:30 Europe/London slot is 09:30 on the office clock in January (09:30 UTC) and in July (08:30
+UTC).
+Two local times need a rule:
+- a time that does not exist (the spring-forward gap, e.g. 01:30 in London on the last Sunday of
+  March) is read with the offset in force before the change, which lands just after the gap
+  (02:30 BST) — the post goes out, an hour "late" on that one day, never skipped;
+- a time that happens twice (the autumn fall-back) means the first of the two.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import InvalidInput
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: A slot missed while the bot was down is still posted when it comes back within this time.
+GRACE = timedelta(hours=12)
+DEFAULT_TIME = "09:00"
+
+_TIME = re.compile(r"^(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)$")
+
+
+def parse_time(text: str) -> str:
+    """`HH:MM` (24-hour; a one-digit hour is accepted) as a normalised `HH:MM`, or a clear error."""
+    match = _TIME.match(text.strip())
+    if match is None:
+        raise InvalidInput(
+            f"“{text.strip()[:20]}” is not a time I can read. Write it as HH:MM on a 24-hour "
+            f"clock, such as 09:30 or 14:00."
+        )
+    return f"{int(match['hour']):02d}:{match['minute']}"
+
+
+def parse_weekday(name: str) -> int | None:
+    """`monday` … `sunday` as 0 … 6; `off` as None."""
+    key = name.strip().casefold()
+    if key == "off":
+        return None
+    if key not in WEEKDAYS:
+        raise InvalidInput("Pick a weekday from monday to sunday, or off to stop the weekly post.")
+    return WEEKDAYS.index(key)
+
+
+def _wall_time(hhmm: str) -> time:
+    hour, minute = parse_time(hhmm).split(":")
+    return time(int(hour), int(minute))
+
+
+def slot_on(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
+    """The UTC instant of `hhmm` local time on `day` in `zone` (see the module notes for DST)."""
+    return datetime.combine(day, _wall_time(hhmm), tzinfo=zone).astimezone(UTC)
+
+
+def _local_date(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def latest_slot(at: datetime, weekday: int, hhmm: str, zone: ZoneInfo) -> datetime:
+    """The most recent slot at or before `at`."""
+    today = _local_date(at, zone)
+    day = today - timedelta(days=(today.weekday() - weekday) % 7)
+    slot = slot_on(day, hhmm, zone)
+    if slot > at:
+        slot = slot_on(day - timedelta(days=7), hhmm, zone)
+    return slot
+
+
+def next_slots(
+    after: datetime, weekday: int, hhmm: str, zone: ZoneInfo, count: int = 3
+) -> list[datetime]:
+    """The next `count` slots strictly after `after`."""
+    today = _local_date(after, zone)
+    day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    slots: list[datetime] = []
+    while len(slots) < count:
+        slot = slot_on(day, hhmm, zone)
+        if slot > after:
+            slots.append(slot)
+        day += timedelta(days=7)
+    return slots
+
+
+def due_slot(
+    now: datetime, weekday: int, hhmm: str, zone: ZoneInfo, active_since: datetime
+) -> datetime | None:
+    """The slot to post at `now`, if any: the latest one, when it is no older than the schedule
+    itself (setting Monday 09:00 at 09:05 starts next week) and less than `GRACE` late."""
+    slot = latest_slot(now, weekday, hhmm, zone)
+    if slot < active_since or now - slot >= GRACE:
+        return None
+    return slot
+
+
+def describe(weekday: int | None, hhmm: str | None) -> str:
+    """`Mondays at 09:30`, or `off`."""
+    if weekday is None or hhmm is None:
+        return "off"
+    return f"{WEEKDAYS[weekday].capitalize()}s at {hhmm}"
