@@ -1,0 +1,508 @@
+"""Anonymous reflections, the feature logic on real SQLite files (bot/reflections.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.reflections import (
+    DAILY_LIMIT,
+    KEY_REPLACED_NOTE,
+    NEUTRAL_NOT_FOUND,
+    Reflections,
+    clean_body,
+    parse_receipt,
+    parse_ref,
+)
+from bot.teams import Team, Teams
+from tests.support import database_files, id_patterns
+
+GUILD = 424242424242424242
+OTHER_GUILD = 515151515151515151
+CHANNEL = 700000000000000001
+KEY = b"k" * 32
+ALICE, BOB, CAROL, DAVE = (
+    310000000000000001,
+    320000000000000002,
+    330000000000000003,
+    340000000000000004,
+)
+TABLES = (
+    "reflections",
+    "reflection_teams",
+    "reflection_pending_authors",
+    "reflection_daily",
+    "reflection_reports",
+)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "b.db")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def team(db: Database, clock: ManualClock) -> Team:
+    return await Teams(db, clock).create(GUILD, "Front desk", CHANNEL)
+
+
+@pytest.fixture
+def logic(db: Database, clock: ManualClock) -> Reflections:
+    return Reflections(db, clock, KEY, rng=random.Random(5))
+
+
+async def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything the feature stores, to assert that a refused action changed nothing."""
+    return {
+        table: [tuple(row) for row in await db.fetchall(f"SELECT * FROM {table} ORDER BY 1, 2")]
+        for table in TABLES
+    }
+
+
+async def post_all(logic: Reflections, team: Team, first_message: int = 900) -> list[int]:
+    """What the cog's scheduler job does, minus Discord: seal, then claim → send → record."""
+    await logic.seal_ready_batches(logic.clock.now())
+    posted = []
+    for number, reflection in enumerate(await logic.queued(team.id), start=first_message):
+        claimed = await logic.claim(reflection.id)
+        assert claimed is not None
+        assert await logic.record_posted(reflection.id, CHANNEL, number)
+        posted.append(reflection.id)
+    return posted
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+async def test_write_gives_a_receipt_and_stores_no_author(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    receipt = await logic.write(team, ALICE, "  The phones never stop.  \n\n\n\nBut I like it. ")
+    assert parse_receipt(receipt.code) is not None and receipt.code.startswith("R-")
+    assert (receipt.pending_authors, receipt.threshold, receipt.authors_needed) == (1, 3, 2)
+    row = await db.fetchone("SELECT * FROM reflections")
+    assert row is not None
+    assert row["state"] == "pending"
+    assert row["body"] == "The phones never stop.\n\nBut I like it."
+    assert row["posted_at"] is None
+    assert receipt.code[2:] not in [str(v) for v in tuple(row)]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t\n", "\u200b\u200b", " \u2028 "])
+async def test_an_empty_reflection_is_refused_and_nothing_is_stored(
+    logic: Reflections, team: Team, db: Database, text: str
+) -> None:
+    before = await dump(db)
+    with pytest.raises(InvalidInput, match="empty"):
+        await logic.write(team, ALICE, text)
+    assert await dump(db) == before
+
+
+async def test_an_overlong_reflection_is_refused(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    before = await dump(db)
+    with pytest.raises(InvalidInput, match="at most 2000"):
+        await logic.write(team, ALICE, "x" * 2001)
+    with pytest.raises(InvalidInput, match="at most 100"):
+        await logic.write(team, ALICE, "fine", about="y" * 101)
+    assert await dump(db) == before
+    await logic.write(team, ALICE, "x" * 2000, about="   ")
+    assert await db.fetchval("SELECT about FROM reflections") is None
+
+
+async def test_the_sixth_reflection_of_the_day_is_refused_until_the_next_day(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    for n in range(DAILY_LIMIT):
+        receipt = await logic.write(team, ALICE, f"note {n}")
+    assert receipt.written_today == DAILY_LIMIT
+    before = await dump(db)
+    with pytest.raises(InvalidInput, match="5 reflections for this team today"):
+        await logic.write(team, ALICE, "one more")
+    assert await dump(db) == before
+    await logic.write(team, BOB, "someone else is not limited by alice")
+    clock.advance(days=1)
+    assert await logic.purge_expired_days(clock.now()) == 2
+    await logic.write(team, ALICE, "a new day")
+
+
+async def test_the_day_is_the_teams_local_day(db: Database, clock: ManualClock) -> None:
+    team = await Teams(db, clock).create(GUILD, "Tokyo desk", CHANNEL, timezone="Asia/Tokyo")
+    logic = Reflections(db, clock, KEY)
+    clock.set(clock.now().replace(hour=14, minute=30))  # 23:30 in Tokyo
+    for n in range(DAILY_LIMIT):
+        await logic.write(team, ALICE, f"late {n}")
+    clock.advance(hours=1)  # 00:30 the next day in Tokyo, still the same UTC day
+    await logic.write(team, ALICE, "after midnight in Tokyo")
+    assert await logic.next_due(clock.now()) is not None
+
+
+# --- batching ---------------------------------------------------------------------------------
+
+
+async def test_nothing_is_sealed_until_three_different_authors(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    await logic.write(team, ALICE, "one")
+    await logic.write(team, ALICE, "two from the same person")
+    receipt = await logic.write(team, BOB, "three")
+    assert receipt.authors_needed == 1
+    assert await logic.seal_ready_batches(clock.now()) == []
+    receipt = await logic.write(team, CAROL, "four")
+    assert receipt.authors_needed == 0
+    assert await logic.seal_ready_batches(clock.now()) == [team.id]
+    states = await db.fetchall("SELECT state, posted_at FROM reflections")
+    assert {(s, p) for s, p in states} == {("queued", int(clock.now().timestamp()))}
+    # The markers that counted the authors are gone, and the next batch starts afresh.
+    assert await db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
+    assert await db.fetchval("SELECT epoch FROM reflection_teams") == 1
+    assert (await logic.write(team, ALICE, "next batch")).pending_authors == 1
+
+
+async def test_the_threshold_is_the_teams_setting(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    await logic.write(team, ALICE, "alone")
+    assert await logic.seal_ready_batches(clock.now()) == []
+    await Teams(db, clock).set_reflection_threshold(team.id, 1)
+    assert await logic.seal_ready_batches(clock.now()) == [team.id]
+
+
+async def test_a_deleted_pending_reflection_stops_counting_its_author(
+    logic: Reflections, team: Team, clock: ManualClock
+) -> None:
+    first = await logic.write(team, ALICE, "first")
+    second = await logic.write(team, ALICE, "second")
+    await logic.write(team, BOB, "bob")
+    await logic.delete_by_author(GUILD, ALICE, first.code)
+    # Alice still has one pending: she still counts.
+    assert (await logic.write(team, CAROL, "carol")).pending_authors == 3
+    await logic.delete_by_author(GUILD, ALICE, second.code)
+    # Now only Bob and Carol: posting would promise three authors and deliver two.
+    assert (await logic.write(team, CAROL, "carol again")).pending_authors == 2
+    assert await logic.seal_ready_batches(clock.now()) == []
+
+
+async def test_queued_order_is_random_and_follows_the_seed(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    orders = []
+    for run, seed in enumerate((1, 1, 2, 3, 4)):
+        db = await Database.open(tmp_path / f"run{run}.db")
+        try:
+            team = await Teams(db, clock).create(GUILD, "Front desk", CHANNEL)
+            logic = Reflections(db, clock, KEY, rng=random.Random(seed))
+            for who, text in ((ALICE, "a"), (BOB, "b"), (CAROL, "c"), (DAVE, "d")):
+                await logic.write(team, who, text)
+            await logic.seal_ready_batches(clock.now())
+            orders.append([r.body for r in await logic.queued(team.id)])
+        finally:
+            await db.close()
+    assert orders[0] == orders[1]  # seeded: reproducible in tests
+    assert sorted(orders[0]) == ["a", "b", "c", "d"]
+    assert sum(order == ["a", "b", "c", "d"] for order in orders) <= 1
+    assert len({tuple(o) for o in orders}) >= 3
+
+
+async def test_claim_send_record_never_posts_twice_and_never_loses_one(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    await logic.write(team, ALICE, "a")
+    await logic.write(team, BOB, "b")
+    await logic.write(team, CAROL, "c")
+    await logic.seal_ready_batches(clock.now())
+    first, second, third = await logic.queued(team.id)
+    # Sent and recorded: a second pass can't claim it again.
+    assert await logic.claim(first.id) is not None
+    assert await logic.record_posted(first.id, CHANNEL, 1)
+    assert await logic.claim(first.id) is None
+    # A crash after the claim (or a failed send): still queued, claimed again next pass.
+    assert await logic.claim(second.id) is not None
+    retry = await logic.record_send_failure(team.id, "Missing Access", clock.now())
+    assert await logic.teams_to_post(clock.now()) == []
+    assert await logic.next_due(clock.now()) == retry
+    assert (await logic.overview(team.id)).last_error == "Missing Access"
+    clock.set(retry)
+    assert await logic.teams_to_post(clock.now()) == [team.id]
+    assert {r.id for r in await logic.queued(team.id)} == {second.id, third.id}
+    assert await logic.claim(second.id) is not None
+    assert await logic.record_posted(second.id, CHANNEL, 2)
+    # Deleted by its author while being sent: recording says so, and the cog deletes the post.
+    assert await logic.claim(third.id) is not None
+    await db.execute("DELETE FROM reflections WHERE id = ?", (third.id,))
+    assert not await logic.record_posted(third.id, CHANNEL, 3)
+    await logic.clear_send_failure(team.id)
+    assert (await logic.overview(team.id)).last_error is None
+    attempts = await db.fetchall("SELECT id, send_attempts FROM reflections ORDER BY id")
+    assert dict((r[0], r[1]) for r in attempts) == {first.id: 1, second.id: 2}
+
+
+# --- deleting ---------------------------------------------------------------------------------
+
+
+async def test_the_author_deletes_with_the_receipt_and_others_get_the_neutral_sentence(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    receipt = await logic.write(team, ALICE, "mine")
+    before = await dump(db)
+    for who, code in (
+        (BOB, receipt.code),  # someone else's code
+        (ALICE, "R-22222"),  # a wrong code
+        (ALICE, "not a code"),  # not even a code
+        (BOB, receipt.code.lower().replace("-", " ")),
+    ):
+        with pytest.raises(NotFound) as refused:
+            await logic.delete_by_author(GUILD, who, code)
+        assert str(refused.value) == NEUTRAL_NOT_FOUND
+    # The same code in another server is not this reflection.
+    with pytest.raises(NotFound):
+        await logic.delete_by_author(OTHER_GUILD, ALICE, receipt.code)
+    assert await dump(db) == before
+    deleted = await logic.delete_by_author(GUILD, ALICE, receipt.code.lower())
+    assert deleted.was_shared is False and deleted.message is None
+    assert await db.fetchval("SELECT COUNT(*) FROM reflections") == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
+
+
+async def test_deleting_a_posted_reflection_returns_its_message(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    receipts = [await logic.write(team, who, f"from {n}") for n, who in enumerate((1, 2, 3))]
+    await post_all(logic, team)
+    deleted = await logic.delete_by_author(GUILD, 2, receipts[1].code)
+    assert deleted.was_shared and deleted.message is not None
+    assert deleted.message.channel_id == CHANNEL
+    assert await db.fetchval("SELECT COUNT(*) FROM reflections") == 2
+
+
+async def test_after_the_key_is_replaced_old_receipts_are_said_to_be_unverifiable(
+    db: Database, team: Team, clock: ManualClock
+) -> None:
+    old = Reflections(db, clock, b"o" * 32)
+    receipt = await old.write(team, ALICE, "written under the old key")
+    new = Reflections(db, clock, b"n" * 32)
+    for who, code in ((ALICE, receipt.code), (BOB, receipt.code), (ALICE, "R-33333")):
+        with pytest.raises(NotFound) as refused:
+            await new.delete_by_author(GUILD, who, code)
+        assert str(refused.value) == NEUTRAL_NOT_FOUND + KEY_REPLACED_NOTE
+    # Pending markers of the old key don't count: the same person writing again under the new
+    # key must not be counted twice.
+    assert (await new.write(team, ALICE, "again")).pending_authors == 1
+    # The bot keeps working: new receipts work.
+    fresh = await new.write(team, BOB, "new")
+    await new.delete_by_author(GUILD, BOB, fresh.code)
+
+
+# --- hiding and reporting ---------------------------------------------------------------------
+
+
+async def test_a_manager_hides_by_the_public_code_leaving_a_tombstone(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    receipts = [await logic.write(team, who, f"text {who}") for who in (ALICE, BOB, CAROL)]
+    await post_all(logic, team)
+    posted = await logic.shared(team.id)
+    target = posted[0]
+    await logic.report(GUILD, DAVE, target.id, "rude")
+    before = await dump(db)
+    with pytest.raises(NotFound):  # a receipt code is never accepted for hiding
+        await logic.hide(GUILD, receipts[0].code)
+    with pytest.raises(NotFound):
+        await logic.hide(OTHER_GUILD, target.ref)
+    with pytest.raises(NotFound):
+        await logic.hide(GUILD, "??")
+    assert await dump(db) == before
+    hidden = await logic.hide(GUILD, f"#{target.ref.lower()}")
+    assert hidden.message == target.message and hidden.reports_closed == 1
+    row = await db.fetchone("SELECT * FROM reflections WHERE id = ?", (target.id,))
+    assert row is not None
+    assert (row["state"], row["body"], row["about"], row["message_id"]) == (
+        "hidden",
+        None,
+        None,
+        None,
+    )
+    with pytest.raises(Conflict, match="already hidden"):
+        await logic.hide(GUILD, target.ref)
+    assert [b.count for b in await logic.batches(team.id, logic.clock.now())] == [3]
+
+
+async def test_pending_reflections_cannot_be_hidden_by_their_code(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    await logic.write(team, ALICE, "pending")
+    ref = await db.fetchval("SELECT ref FROM reflections")
+    with pytest.raises(NotFound):
+        await logic.hide(GUILD, ref)
+
+
+async def test_a_report_is_recorded_once_per_reporter_and_never_who(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    for who in (ALICE, BOB, CAROL):
+        await logic.write(team, who, f"text {who}")
+    await post_all(logic, team)
+    target = (await logic.shared(team.id))[0]
+    await logic.check_reportable(GUILD, DAVE, target.id)
+    await logic.report(GUILD, DAVE, target.id, "  Names a colleague  ")
+    before = await dump(db)
+    with pytest.raises(Conflict, match="already reported"):
+        await logic.check_reportable(GUILD, DAVE, target.id)
+    with pytest.raises(Conflict, match="already reported"):
+        await logic.report(GUILD, DAVE, target.id, "again")
+    with pytest.raises(InvalidInput):
+        await logic.report(GUILD, ALICE, target.id, " \u200b ")
+    with pytest.raises(InvalidInput):
+        await logic.report(GUILD, ALICE, target.id, "x" * 301)
+    with pytest.raises(NotFound):
+        await logic.report(OTHER_GUILD, ALICE, target.id, "wrong server")
+    assert await dump(db) == before
+    await logic.report(GUILD, ALICE, target.id, "Too personal")
+    [report] = await logic.open_reports(team.id)
+    assert report.ref == target.ref
+    assert sorted(report.reasons) == ["Names a colleague", "Too personal"]
+    overview = await logic.overview(team.id)
+    assert overview.open_reports == (report,) and overview.posted == 3
+    # Dismissed: no longer open, and the reflection stays.
+    assert await logic.dismiss_reports(GUILD, target.ref) == 2
+    assert await logic.open_reports(team.id) == []
+    with pytest.raises(NotFound, match="no open reports"):
+        await logic.dismiss_reports(GUILD, target.ref)
+
+
+async def test_a_pending_or_hidden_reflection_cannot_be_reported(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    await logic.write(team, ALICE, "pending")
+    reflection_id = await db.fetchval("SELECT id FROM reflections")
+    with pytest.raises(NotFound, match="no longer shown"):
+        await logic.report(GUILD, BOB, reflection_id, "why")
+
+
+# --- privacy of what is stored ----------------------------------------------------------------
+
+
+async def test_the_database_files_hold_no_member_id_and_no_receipt_code(
+    logic: Reflections, team: Team, db: Database
+) -> None:
+    receipts = []
+    for who in (ALICE, BOB, CAROL, ALICE):
+        receipts.append(await logic.write(team, who, f"honest words {who % 7}"))
+    await post_all(logic, team)
+    shown = await logic.shared(team.id)
+    await logic.report(GUILD, DAVE, shown[0].id, "report reason")
+    await logic.write(team, DAVE, "pending, with its marker")
+    files = database_files(db.path)
+    blobs = b"".join(p.read_bytes() for p in files if p.exists())
+    assert blobs, "the database files exist"
+    for user in (ALICE, BOB, CAROL, DAVE):
+        for pattern in id_patterns(user):
+            assert pattern not in blobs
+    for receipt in receipts:
+        assert receipt.code.encode() not in blobs
+        assert receipt.code[2:].encode() not in blobs
+
+
+async def test_posted_reflections_share_no_value_that_links_one_author(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    """Alice writes twice in each of two batches; no column value is shared by two of her
+    reflections unless someone else's reflection shares it too (team, batch time, channel)."""
+    authors: dict[int, int] = {}
+    for _ in range(2):
+        for who in (ALICE, BOB, ALICE, CAROL):
+            await logic.write(team, who, f"reflection number {len(authors)}")
+            [new] = {row[0] for row in await db.fetchall("SELECT id FROM reflections")} - set(
+                authors
+            )
+            authors[new] = who
+        await post_all(logic, team, first_message=len(authors) * 10)
+        clock.advance(hours=2)
+    rows = await db.fetchall("SELECT * FROM reflections")
+    assert len(rows) == 8 and {r["state"] for r in rows} == {"posted"}
+    for column in rows[0].keys():  # noqa: SIM118 (sqlite3.Row)
+        by_value: dict[Any, set[int]] = {}
+        for row in rows:
+            by_value.setdefault(row[column], set()).add(authors[row["id"]])
+        for value, who_shares in by_value.items():
+            sharing = [r for r in rows if r[column] == value]
+            if len(sharing) > 1:
+                assert len(who_shares) > 1, f"{column}={value!r} links one author's reflections"
+    assert await db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
+
+
+# --- forget-me --------------------------------------------------------------------------------
+
+
+async def test_forget_member_removes_exactly_that_members_traces(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    other_team = await Teams(db, clock).create(OTHER_GUILD, "Elsewhere", CHANNEL + 1)
+    for who in (ALICE, BOB, CAROL):
+        await logic.write(team, who, f"posted {who}")
+    await post_all(logic, team)
+    await logic.write(team, ALICE, "alice pending")
+    await logic.write(team, BOB, "bob pending")
+    await logic.write(other_team, ALICE, "alice in another server")
+    shown = await logic.shared(team.id)
+    for reflection in shown:
+        await logic.report(GUILD, ALICE, reflection.id, "alice reports")
+    await logic.report(GUILD, BOB, shown[0].id, "bob reports")
+    messages = await logic.forget_member(GUILD, ALICE)
+    assert len(messages) == 1
+    bodies = {r[0] for r in await db.fetchall("SELECT body FROM reflections")}
+    assert bodies == {
+        "posted 320000000000000002",
+        "posted 330000000000000003",
+        "bob pending",
+        "alice in another server",
+    }
+    assert await db.fetchval("SELECT COUNT(*) FROM reflection_reports") == 1
+    # Bob's pending marker stays; Alice's went with her reflection.
+    assert (await logic.overview(team.id)).pending_authors == 1
+    # Her daily count here went too; the other server's stays.
+    assert (
+        await db.fetchval("SELECT COUNT(*) FROM reflection_daily WHERE team_id = ?", (team.id,))
+        == 2
+    )
+    assert await logic.forget_member(GUILD, ALICE) == []
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+async def test_many_writers_at_once_are_all_counted_once(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    await Teams(db, clock).set_reflection_threshold(team.id, 10)
+    writers = [logic.write(team, 1000 + n % 12, f"note {n}") for n in range(40)]
+    receipts = await asyncio.gather(*writers)
+    assert len({r.code for r in receipts}) == 40
+    assert (await logic.overview(team.id)).pending_authors == 12
+    assert await logic.seal_ready_batches(clock.now()) == [team.id]
+    assert len(await logic.queued(team.id)) == 40
+
+
+def test_codes_are_read_forgivingly() -> None:
+    assert parse_receipt("R-7F3KQ") == parse_receipt(" r 7f3kq ") == parse_receipt("7F3KQ")
+    assert parse_receipt("R-7F3K0") is None  # 0 is not in the alphabet
+    assert parse_ref("#k7q2m") == "K7Q2M"
+    assert clean_body(" a \r\n\r\n\r\n b\t") == "a\n\n b"
