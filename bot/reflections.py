@@ -99,6 +99,7 @@ class Reflection:
     about: str | None
     posted_at: datetime | None
     message: PostedMessage | None
+    send_attempts: int = 0
 
     @classmethod
     def from_row(cls, row: Row) -> Reflection:
@@ -115,6 +116,7 @@ class Reflection:
             about=row["about"],
             posted_at=None if posted is None else datetime.fromtimestamp(posted, UTC),
             message=message,
+            send_attempts=row["send_attempts"],
         )
 
 
@@ -495,7 +497,8 @@ class Reflections:
             )
         times = [t for t in (retry, expiry) if t is not None]
         if queued_now:
-            times.append(_ts(now))
+            # Left queued by a pass that was interrupted: soon, but never a busy loop.
+            times.append(_ts(now + timedelta(seconds=5)))
         return datetime.fromtimestamp(min(times), UTC) if times else None
 
     # -- deleting, hiding, reporting ------------------------------------------------------------

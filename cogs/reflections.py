@@ -1,0 +1,539 @@
+"""`/reflect` and `/reflections`: anonymous reflections, posted in batches (bot/reflections.py).
+
+Privacy in the glue:
+- Everything said to one person is ephemeral; `/reflect` answers with a modal, so nothing public
+  shows who used it. Posting happens in the scheduler job, never in the author's interaction.
+- No user id, name or receipt code is logged for a reflection action. discord.py logs every
+  gateway event at DEBUG, members' ids and what they typed included; `WithholdReflectionPayloads`
+  takes the payload out of those records for reflection interactions.
+- The Report button's custom_id carries the reflection id only (it reaches the error log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Breakroom, is_manager, report_error
+from bot.errors import NotFound
+from bot.reflections import (
+    MAX_ABOUT,
+    MAX_BODY,
+    MAX_REASON,
+    Overview,
+    PostedMessage,
+    Receipt,
+    Reflection,
+    Reflections,
+    excerpt,
+)
+from bot.teams import Team
+from cogs._shared import (
+    Interaction,
+    choice_name,
+    guarded,
+    manager_only,
+    no_pings,
+    resolve_team,
+    team_autocomplete,
+)
+
+log = logging.getLogger(__name__)
+
+COLOUR = discord.Colour.from_rgb(120, 110, 160)
+CUSTOM_ID_PREFIX = "breakroom:reflection:"
+WRITE_MODAL = re.compile(r"breakroom:reflection:write:(?P<team>\d+)")
+REPORT_MODAL = re.compile(r"breakroom:reflection:reason:(?P<id>\d+)")
+COMMAND_NAMES = frozenset({"reflect", "reflections"})
+MAX_REPORTS_SHOWN = 8
+MAX_REASONS_SHOWN = 3
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+def is_reflection_interaction(payload: Any) -> bool:
+    """A gateway event that is someone using /reflect, /reflections or a reflection's button or
+    form: its payload holds the member's id next to what they wrote, deleted or reported."""
+    if not isinstance(payload, dict) or payload.get("t") != "INTERACTION_CREATE":
+        return False
+    data = (payload.get("d") or {}).get("data") or {}
+    name, custom_id = data.get("name"), data.get("custom_id")
+    return name in COMMAND_NAMES or str(custom_id or "").startswith(CUSTOM_ID_PREFIX)
+
+
+class WithholdReflectionPayloads(logging.Filter):
+    """On `discord.gateway`: keep the record, drop the payload of reflection interactions."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 2 and is_reflection_interaction(args[1]):
+            record.args = (args[0], "INTERACTION_CREATE for a reflection (payload not logged)")
+        return True
+
+
+LOG_FILTER = WithholdReflectionPayloads()
+FILTERED_LOGGERS = ("discord.gateway",)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def reflection_embed(reflection: Reflection) -> discord.Embed:
+    body = reflection.body or ""
+    if reflection.about:
+        body = f"**About:** {discord.utils.escape_markdown(reflection.about)}\n\n{body}"
+    embed = discord.Embed(title="Anonymous reflection", description=body, colour=COLOUR)
+    embed.set_footer(
+        text=f"Code {reflection.ref} · Nobody, managers included, can tell who wrote this."
+    )
+    return embed
+
+
+def describe_wait(receipt: Receipt) -> str:
+    if receipt.authors_needed == 0:
+        return (
+            "Enough people have written: it will be shared in the team channel within a minute "
+            "or so, together with the others and in random order."
+        )
+    needed = receipt.authors_needed
+    people = "1 more person has" if needed == 1 else f"{needed} more people have"
+    return (
+        f"It will be shared once {people} written one: reflections wait until "
+        f"{receipt.threshold} different people have written, then go out together in random "
+        f"order, so nobody can tell whose is whose."
+    )
+
+
+def receipt_text(receipt: Receipt) -> str:
+    return (
+        f"**Your reflection is saved, without your name.**\n"
+        f"Receipt code: **{receipt.code}**\n"
+        f"Keep it if you might want to delete this reflection later "
+        f"(`/reflections delete code:{receipt.code}`). It is shown only to you, only now: "
+        f"Breakroom keeps no copy of it.\n{describe_wait(receipt)}"
+    )
+
+
+def jump_url(guild_id: int, message: PostedMessage) -> str:
+    return f"https://discord.com/channels/{guild_id}/{message.channel_id}/{message.message_id}"
+
+
+def overview_embed(team: Team, overview: Overview) -> discord.Embed:
+    needed = max(0, overview.threshold - overview.pending_authors)
+    lines = [
+        f"Reflections are shared once **{overview.threshold}** different people have written "
+        f"(change it with the `threshold` option).",
+        f"Waiting: **{overview.pending_reflections}** "
+        + (f"(needs {needed} more people)." if needed else "(going out at the next check)."),
+        f"Shared so far: **{overview.posted}** · hidden: **{overview.hidden}**.",
+    ]
+    if overview.threshold < 3:
+        lines.append(
+            "⚠️ With fewer than 3 people per batch, when a post appears can hint at who wrote "
+            "it; 3 or more is recommended."
+        )
+    if overview.waiting_to_post:
+        lines.append(f"Being posted: **{overview.waiting_to_post}**.")
+    if overview.last_error:
+        lines.append(
+            f"⚠️ The last attempt to post failed ({overview.last_error}); Breakroom tries again "
+            f"every few minutes. Check that it can send messages in <#{team.channel_id}>."
+        )
+    embed = discord.Embed(
+        title=f"Reflections — {team.name}"[:256], description="\n".join(lines), colour=COLOUR
+    )
+    reports = overview.open_reports
+    if not reports:
+        embed.add_field(name="Open reports", value="None.", inline=False)
+    for report in reports[:MAX_REPORTS_SHOWN]:
+        count = len(report.reasons)
+        reasons = "\n".join(f"• {excerpt(r, 200)}" for r in report.reasons[:MAX_REASONS_SHOWN])
+        if count > MAX_REASONS_SHOWN:
+            reasons += f"\n• …and {count - MAX_REASONS_SHOWN} more"
+        link = f" · [message]({jump_url(team.guild_id, report.message)})" if report.message else ""
+        value = f"> {discord.utils.escape_markdown(report.excerpt)}{link}\n{reasons}"
+        embed.add_field(
+            name=f"{report.ref} — {count} report{'s' if count != 1 else ''}",
+            value=value[:1024],
+            inline=False,
+        )
+    if len(reports) > MAX_REPORTS_SHOWN:
+        embed.add_field(
+            name="More", value=f"{len(reports) - MAX_REPORTS_SHOWN} more reported", inline=False
+        )
+    embed.set_footer(
+        text="Authors and reporters are never shown, not even to managers. "
+        "/reflections hide removes one; the dismiss option closes its reports."
+    )
+    return embed
+
+
+def modal_values(data: Any) -> dict[str, str]:
+    """{field custom_id: value} from a modal submission (action rows or labels)."""
+    values: dict[str, str] = {}
+
+    def walk(node: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(node, dict):
+            yield node
+            for child in (node.get("components"), node.get("component")):
+                yield from walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                yield from walk(child)
+
+    for node in walk((data or {}).get("components")):
+        if "custom_id" in node and isinstance(node.get("value"), str):
+            values[node["custom_id"]] = node["value"]
+    return values
+
+
+def unstored(modal: discord.ui.Modal) -> discord.ui.Modal:
+    """Our modals are answered by `on_interaction` from their custom_id, not by the in-memory
+    modal object, so a form still works after a restart and two members writing at once never
+    share one object. A stopped modal is not kept by discord.py."""
+    modal.stop()
+    return modal
+
+
+def write_modal(team: Team) -> discord.ui.Modal:
+    modal = discord.ui.Modal(
+        title="Write an anonymous reflection", custom_id=f"{CUSTOM_ID_PREFIX}write:{team.id}"
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label="Your reflection (no name is kept)",
+            custom_id="body",
+            style=discord.TextStyle.paragraph,
+            max_length=MAX_BODY,
+            placeholder="What's on your mind about the work itself?",
+        )
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label="What is it about? (optional)",
+            custom_id="about",
+            required=False,
+            max_length=MAX_ABOUT,
+        )
+    )
+    return unstored(modal)
+
+
+def report_modal(reflection_id: int) -> discord.ui.Modal:
+    modal = discord.ui.Modal(
+        title="Report this reflection", custom_id=f"{CUSTOM_ID_PREFIX}reason:{reflection_id}"
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label="What is wrong with it?",
+            custom_id="reason",
+            style=discord.TextStyle.paragraph,
+            max_length=MAX_REASON,
+            placeholder="Managers see this reason, never who sent it.",
+        )
+    )
+    return unstored(modal)
+
+
+def cog_of(interaction: Interaction) -> ReflectionsCog:
+    cog = interaction.client.get_cog(ReflectionsCog.__cog_name__)
+    if not isinstance(cog, ReflectionsCog):
+        raise RuntimeError("the reflections cog is not loaded")
+    return cog
+
+
+class ReportButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"breakroom:reflection:report:(?P<id>\d+)",
+):
+    """The Report button under each posted reflection; its id is all the custom_id carries."""
+
+    def __init__(self, reflection_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Report",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{CUSTOM_ID_PREFIX}report:{reflection_id}",
+            )
+        )
+        self.reflection_id = reflection_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ReportButton:
+        return cls(int(match["id"]))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        assert interaction.guild_id is not None
+        await cog_of(interaction).logic.check_reportable(
+            interaction.guild_id, interaction.user.id, self.reflection_id
+        )
+        await interaction.response.send_modal(report_modal(self.reflection_id))
+
+
+async def posted_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Posted reflections (reported ones first) by code and text; for managers only."""
+    if interaction.guild_id is None or not is_manager(interaction):
+        return []
+    found = await cog_of(interaction).logic.search_posted(interaction.guild_id, current)
+    return [
+        app_commands.Choice(name=choice_name(f"{r.ref} — {r.body or ''}"), value=r.ref)
+        for r in found
+    ]
+
+
+# --- the cog --------------------------------------------------------------------------------
+
+
+class ReflectionsCog(commands.Cog, name="Reflections"):
+    """Anonymous reflections."""
+
+    reflections = app_commands.Group(
+        name="reflections", description="Delete your reflection; hide or set up reflections"
+    )
+
+    def __init__(self, bot: Breakroom) -> None:
+        self.bot = bot
+        # Receipt codes, ids and the posting order come from here; tests seed it.
+        self.rng: random.Random = random.SystemRandom()
+
+    @property
+    def logic(self) -> Reflections:
+        return Reflections(self.bot.db, self.bot.clock, self.bot.key, rng=self.rng)
+
+    async def cog_load(self) -> None:
+        for name in FILTERED_LOGGERS:
+            logging.getLogger(name).addFilter(LOG_FILTER)
+        self.bot.add_dynamic_items(ReportButton)
+        self.bot.scheduler.register("reflections", self.run_due)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.unregister("reflections")
+        self.bot.remove_dynamic_items(ReportButton)
+        for name in FILTERED_LOGGERS:
+            logging.getLogger(name).removeFilter(LOG_FILTER)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    @app_commands.command(name="reflect")
+    @app_commands.describe(team="The team to share it with (default: this channel's team)")
+    @app_commands.autocomplete(team=team_autocomplete)
+    async def reflect(self, interaction: Interaction, team: str | None = None) -> None:
+        """Write an anonymous reflection for your team"""
+        found = await resolve_team(interaction, team)
+        await interaction.response.send_modal(write_modal(found))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: Any = interaction.data or {}
+        custom_id = str(data.get("custom_id") or "")
+        try:
+            if match := WRITE_MODAL.fullmatch(custom_id):
+                await self.submit_reflection(interaction, int(match["team"]))
+            elif match := REPORT_MODAL.fullmatch(custom_id):
+                await self.submit_report(interaction, int(match["id"]))
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def submit_reflection(self, interaction: Interaction, team_id: int) -> None:
+        values = modal_values(interaction.data)
+        team = await self.bot.teams.get(team_id)
+        if team.guild_id != interaction.guild_id:
+            raise NotFound("That team is not in this server; use /reflect here again.")
+        receipt = await self.logic.write(
+            team, interaction.user.id, values.get("body", ""), values.get("about")
+        )
+        await interaction.response.send_message(receipt_text(receipt), ephemeral=True)
+        if receipt.authors_needed == 0:
+            # Only a nudge: the batch is posted by the scheduler's own task, not in here.
+            self.bot.scheduler.wake()
+
+    async def submit_report(self, interaction: Interaction, reflection_id: int) -> None:
+        assert interaction.guild_id is not None
+        reason = modal_values(interaction.data).get("reason", "")
+        await self.logic.report(interaction.guild_id, interaction.user.id, reflection_id, reason)
+        await interaction.response.send_message(
+            "Thank you: your report is recorded. Managers see the reason, never who sent it.",
+            ephemeral=True,
+        )
+
+    # -- /reflections -------------------------------------------------------------------------
+
+    @reflections.command(name="delete")
+    @app_commands.describe(code="The receipt code you were shown when you wrote it (R-…)")
+    async def delete(self, interaction: Interaction, code: app_commands.Range[str, 1, 40]) -> None:
+        """Delete a reflection you wrote, with its receipt code"""
+        assert interaction.guild_id is not None
+        deleted = await self.logic.delete_by_author(interaction.guild_id, interaction.user.id, code)
+        if deleted.message is None:
+            answer = "Deleted. It had not been posted yet, so nobody saw it."
+        elif await self.delete_message(deleted.message):
+            answer = "Deleted, and its post is removed from the team channel."
+        else:
+            answer = (
+                "Deleted from Breakroom, but its post could not be removed from the channel; "
+                "a manager can delete that message."
+            )
+        await interaction.response.send_message(answer, ephemeral=True)
+
+    @reflections.command(name="hide")
+    @app_commands.describe(code="The code under the posted reflection (like K7Q2M)")
+    @app_commands.autocomplete(code=posted_autocomplete)
+    @manager_only()
+    async def hide(self, interaction: Interaction, code: app_commands.Range[str, 1, 40]) -> None:
+        """Hide a posted reflection: its message goes, an empty record stays"""
+        assert interaction.guild_id is not None
+        hidden = await self.logic.hide(interaction.guild_id, code)
+        removed = hidden.message is None or await self.delete_message(hidden.message)
+        answer = f"Reflection {hidden.ref} is hidden: its text is deleted and only an empty record "
+        answer += "remains." if removed else "remains, but its message could not be removed."
+        if hidden.reports_closed:
+            answer += f" Its {hidden.reports_closed} open report(s) are closed."
+        await interaction.response.send_message(answer, ephemeral=True)
+
+    @reflections.command(name="settings")
+    @app_commands.describe(
+        team="The team (default: this channel's team)",
+        threshold="How many different people must write before reflections are shared (1–10)",
+        dismiss="Close the reports on this reflection (its code) without hiding it",
+    )
+    @app_commands.autocomplete(team=team_autocomplete, dismiss=posted_autocomplete)
+    @manager_only()
+    async def settings(
+        self,
+        interaction: Interaction,
+        team: str | None = None,
+        threshold: app_commands.Range[int, 1, 10] | None = None,
+        dismiss: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        """Reflection settings and open reports"""
+        assert interaction.guild_id is not None
+        found = await resolve_team(interaction, team)
+        notes = []
+        if dismiss is not None:
+            closed = await self.logic.dismiss_reports(interaction.guild_id, dismiss)
+            notes.append(f"Closed {closed} report(s).")
+        if threshold is not None:
+            found = await self.bot.teams.set_reflection_threshold(found.id, threshold)
+            notes.append(f"Threshold set to {threshold}.")
+            self.bot.scheduler.wake()  # a lower threshold may release the waiting ones
+        overview = await self.logic.overview(found.id)
+        await interaction.response.send_message(
+            " ".join(notes) or None, embed=overview_embed(found, overview), ephemeral=True
+        )
+
+    # -- posting (the scheduler job) ----------------------------------------------------------
+
+    async def run_due(self, now: datetime) -> datetime | None:
+        logic = self.logic
+        await logic.purge_expired_days(now)
+        await logic.seal_ready_batches(now)
+        for team_id in await logic.teams_to_post(now):
+            try:
+                await self.post_team(logic, team_id, now)
+            except Exception:
+                log.exception("posting reflections for team %d failed; retrying later", team_id)
+                await logic.record_send_failure(team_id, "an unexpected error", now)
+        return await logic.next_due(now)
+
+    async def post_team(self, logic: Reflections, team_id: int, now: datetime) -> None:
+        """Claim → send → record, one message at a time: a crash between send and record is
+        caught by the message nonce (Discord returns the first message) and by a look at the
+        channel's recent messages before a repeat attempt."""
+        try:
+            team = await self.bot.teams.get(team_id)
+        except NotFound:
+            return  # deleted meanwhile: its reflections went with it
+        try:
+            channel = self.bot.get_channel(team.channel_id) or await self.bot.fetch_channel(
+                team.channel_id
+            )
+        except discord.HTTPException as error:
+            await logic.record_send_failure(team_id, describe_http_error(error), now)
+            return
+        if not isinstance(channel, discord.abc.Messageable):
+            await logic.record_send_failure(team_id, "the team channel is not a text channel", now)
+            return
+        posted = 0
+        for reflection in await logic.queued(team_id, self.rng):
+            claimed = await logic.claim(reflection.id)
+            if claimed is None:
+                continue  # deleted by its author meanwhile
+            try:
+                message = await self.send_once(channel, claimed)
+            except discord.HTTPException as error:
+                await logic.record_send_failure(team_id, describe_http_error(error), now)
+                log.warning("could not post a reflection for team %d; retrying later", team_id)
+                return
+            if await logic.record_posted(claimed.id, message.channel.id, message.id):
+                posted += 1
+            else:
+                with contextlib.suppress(discord.HTTPException):
+                    await message.delete()
+        await logic.clear_send_failure(team_id)
+        log.info("posted %d reflections for team %d", posted, team_id)
+
+    async def send_once(
+        self, channel: discord.abc.Messageable, reflection: Reflection
+    ) -> discord.Message:
+        custom_id = f"{CUSTOM_ID_PREFIX}report:{reflection.id}"
+        if reflection.send_attempts > 1:
+            with contextlib.suppress(discord.HTTPException):
+                async for earlier in channel.history(limit=50):
+                    if earlier.author == self.bot.user and any(
+                        getattr(child, "custom_id", None) == custom_id
+                        for row in earlier.components
+                        for child in getattr(row, "children", [])
+                    ):
+                        return earlier
+        view = discord.ui.View(timeout=None)
+        view.add_item(ReportButton(reflection.id))
+        return await channel.send(
+            embed=reflection_embed(reflection),
+            view=view,
+            allowed_mentions=no_pings(),
+            nonce=f"r{reflection.id}",
+        )
+
+    async def delete_message(self, message: PostedMessage) -> bool:
+        """Delete a posted reflection's message; True if it is gone (or was already)."""
+        try:
+            await self.bot.http.delete_message(message.channel_id, message.message_id)
+        except discord.NotFound:
+            return True
+        except discord.HTTPException:
+            log.warning("could not delete a reflection's message in channel %d", message.channel_id)
+            return False
+        return True
+
+
+def describe_http_error(error: discord.HTTPException) -> str:
+    if isinstance(error, discord.Forbidden):
+        return "Breakroom may not send messages in the team channel"
+    if isinstance(error, discord.NotFound):
+        return "the team channel no longer exists"
+    return f"Discord answered {error.status}"
+
+
+async def setup(bot: Breakroom) -> None:
+    await bot.add_cog(ReflectionsCog(bot))
