@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.reflections import NEUTRAL_NOT_FOUND
+from bot.reflections import KEY_REPLACED_NOTE, NEUTRAL_NOT_FOUND
 from bot.teams import Team
 from cogs.reflections import ReflectionsCog
 from tests.double import CommandError, Member, Message
-from tests.support import World, database_files, id_patterns
+from tests.support import World, database_files, id_patterns, start_bot
 
 RECEIPT = re.compile(r"R-[2-9A-Z]{5}")
 TABLES = (
@@ -330,7 +330,7 @@ async def test_settings_change_the_threshold(world: World) -> None:
     team = await setup_team(world)
     await write(world, world.members[0], "alone")
     shown = await answer(world, world.manager, "reflections settings", threshold=1)
-    assert "Threshold set to 1" in shown
+    assert "Threshold set to 1" in shown and "3 or more is recommended" in shown
     assert (await world.bot.teams.get(team.id)).reflection_threshold == 1
     await world.run_scheduler()
     assert [body_of(m) for m in posts(world)] == ["alone"]
@@ -430,6 +430,23 @@ async def test_pending_reflections_survive_a_restart(world: World) -> None:
     await write(world, world.members[2], "after")
     await world.run_scheduler()
     assert sorted(body_of(m) for m in posts(world)) == ["after", "before", "during"]
+
+
+async def test_a_replaced_key_keeps_the_bot_working_and_says_old_receipts_cant_be_checked(
+    world: World,
+) -> None:
+    await setup_team(world)
+    old_code = await write(world, world.members[0], "under the old key")
+    await world.stop()
+    world.running = await start_bot(
+        world.dd, world.db_path, world.clock, secret="a-completely-new-secret-" + "n" * 20
+    )
+    await pause_scheduler_loop(world)
+    for member in (world.members[0], world.members[1]):
+        reply = await answer(world, member, "reflections delete", code=old_code)
+        assert reply == NEUTRAL_NOT_FOUND + KEY_REPLACED_NOTE
+    new_code = await write(world, world.members[1], "under the new key")
+    assert "Deleted" in await answer(world, world.members[1], "reflections delete", code=new_code)
 
 
 # --- privacy of storage and logs --------------------------------------------------------------
