@@ -122,7 +122,7 @@ class Reflection:
 
 @dataclass(frozen=True, slots=True)
 class Deleted:
-    was_shared: bool
+    state: str  # what it was: pending, queued, posted or hidden
     message: PostedMessage | None
 
 
@@ -535,7 +535,7 @@ class Reflections:
             if row["state"] == "pending":
                 await self._drop_marker_if_none_left(tx, guild_id, user_id, row["team_id"])
         reflection = Reflection.from_row(row)
-        return Deleted(was_shared=row["state"] != "pending", message=reflection.message)
+        return Deleted(state=row["state"], message=reflection.message)
 
     async def _drop_marker_if_none_left(
         self, tx: Transaction, guild_id: int, user_id: int, team_id: int

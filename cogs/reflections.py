@@ -385,7 +385,9 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         """Delete a reflection you wrote, with its receipt code"""
         assert interaction.guild_id is not None
         deleted = await self.logic.delete_by_author(interaction.guild_id, interaction.user.id, code)
-        if deleted.message is None:
+        if deleted.state == "hidden":
+            answer = "Deleted: a manager had already hidden it; now nothing of it remains."
+        elif deleted.message is None:
             answer = "Deleted. It had not been posted yet, so nobody saw it."
         elif await self.delete_message(deleted.message):
             answer = "Deleted, and its post is removed from the team channel."

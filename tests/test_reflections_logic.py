@@ -277,7 +277,7 @@ async def test_the_author_deletes_with_the_receipt_and_others_get_the_neutral_se
         await logic.delete_by_author(OTHER_GUILD, ALICE, receipt.code)
     assert await dump(db) == before
     deleted = await logic.delete_by_author(GUILD, ALICE, receipt.code.lower())
-    assert deleted.was_shared is False and deleted.message is None
+    assert deleted.state == "pending" and deleted.message is None
     assert await db.fetchval("SELECT COUNT(*) FROM reflections") == 0
     assert await db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
 
@@ -288,7 +288,7 @@ async def test_deleting_a_posted_reflection_returns_its_message(
     receipts = [await logic.write(team, who, f"from {n}") for n, who in enumerate((1, 2, 3))]
     await post_all(logic, team)
     deleted = await logic.delete_by_author(GUILD, 2, receipts[1].code)
-    assert deleted.was_shared and deleted.message is not None
+    assert deleted.state == "posted" and deleted.message is not None
     assert deleted.message.channel_id == CHANNEL
     assert await db.fetchval("SELECT COUNT(*) FROM reflections") == 2
 
@@ -342,7 +342,14 @@ async def test_a_manager_hides_by_the_public_code_leaving_a_tombstone(
     )
     with pytest.raises(Conflict, match="already hidden"):
         await logic.hide(GUILD, target.ref)
-    assert [b.count for b in await logic.batches(team.id, logic.clock.now())] == [3]
+    # Its author can still remove the tombstone with the receipt.
+    assert target.body is not None
+    author = int(target.body.split()[1])
+    receipt = receipts[(ALICE, BOB, CAROL).index(author)]
+    deleted = await logic.delete_by_author(GUILD, author, receipt.code)
+    assert deleted.state == "hidden" and deleted.message is None
+    assert await db.fetchval("SELECT COUNT(*) FROM reflections WHERE id = ?", (target.id,)) == 0
+    assert [b.count for b in await logic.batches(team.id, logic.clock.now())] == [2]
 
 
 async def test_pending_reflections_cannot_be_hidden_by_their_code(
