@@ -26,7 +26,10 @@ def setup_logging(level: int) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("discord").setLevel(max(level, logging.INFO))
+    # At DEBUG these would log interaction payloads (member ids next to what they typed) and SQL
+    # parameters; reflections and anonymous votes must never reach the log with a member.
+    for noisy in ("discord", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
 
 
 async def run_bot(settings: Settings) -> None:

@@ -147,6 +147,10 @@ class Database:
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")
             await self._conn.execute("PRAGMA busy_timeout=5000")
+            # Deleted rows (a deleted reflection, a forgotten answer) are overwritten with zeros,
+            # not left in free pages; the WAL is trimmed after checkpoints.
+            await self._conn.execute("PRAGMA secure_delete=ON")
+            await self._conn.execute("PRAGMA journal_size_limit=1048576")
             # A write test: fails early on a read-only file or folder.
             await self._conn.execute("BEGIN IMMEDIATE")
             await self._conn.execute("ROLLBACK")
@@ -195,29 +199,36 @@ class Database:
     async def transaction(self) -> AsyncIterator[Transaction]:
         """`BEGIN IMMEDIATE … COMMIT`, one at a time; any exception (or cancel) rolls back."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a cancel while awaiting BEGIN arrives after aiosqlite's thread
+                # has already run it, and the connection must not be left inside a transaction.
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._conn)
+                await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback_if_open()
                 raise
-            else:
-                try:
-                    await self._conn.execute("COMMIT")
-                except BaseException:
-                    if self._conn.in_transaction:
-                        await self._conn.execute("ROLLBACK")
-                    raise
+
+    async def _rollback_if_open(self) -> None:
+        # Always queue the ROLLBACK: a cancelled BEGIN may still be waiting in aiosqlite's thread
+        # queue, so `in_transaction` can't be trusted yet; the queue runs them in order.
+        try:
+            await asyncio.shield(self._conn.execute("ROLLBACK"))
+        except sqlite3.OperationalError as exc:
+            if "no transaction is active" not in str(exc):
+                raise
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Transaction]:
         """Several reads that see one consistent state (a deferred read transaction)."""
         async with self._lock:
-            await self._conn.execute("BEGIN")
             try:
+                await self._conn.execute("BEGIN")
                 yield Transaction(self._conn)
-            finally:
                 await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback_if_open()
+                raise
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self.transaction() as tx:
@@ -249,6 +260,11 @@ class Database:
             await conn.execute("COMMIT")
         finally:
             await conn.close()
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it (old page versions leave the WAL)."""
+        async with self._lock:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def backup(self, target: Path | str) -> None:
         """A consistent online copy through SQLite's backup API."""

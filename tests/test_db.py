@@ -52,7 +52,7 @@ async def test_failing_migration_leaves_previous_version(tmp_path: Path) -> None
     (migrations / "0002_broken.sql").write_text(
         "CREATE TABLE b (y INTEGER);\nINSERT INTO a VALUES (1);\nTHIS IS NOT SQL;\n"
     )
-    with pytest.raises(DatabaseError, match="0002_broken.sql failed.*stays at schema version 1"):
+    with pytest.raises(DatabaseError, match=r"0002_broken\.sql failed.*stays at schema version 1"):
         await Database.open(tmp_path / "b.db", migrations)
 
     raw = sqlite3.connect(tmp_path / "b.db")
@@ -148,3 +148,24 @@ async def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
         assert raw.execute("SELECT value FROM bot_state").fetchone()[0] == "v"
     finally:
         raw.close()
+
+
+async def test_cancel_while_beginning_leaves_no_open_transaction(tmp_path: Path) -> None:
+    """A cancel that lands while BEGIN is awaited must not leave the shared connection inside a
+    transaction (every later write would fail)."""
+    db = await Database.open(tmp_path / "b.db")
+    await db.execute("CREATE TABLE w (n INTEGER)")
+    try:
+        for attempt in range(30):
+            task = asyncio.create_task(db.execute("INSERT INTO w VALUES (?)", (attempt,)))
+            for _ in range(attempt % 4):
+                await asyncio.sleep(0)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            await db.execute("INSERT INTO w VALUES (-1)")  # fails if a transaction was left open
+        assert await db.fetchval("SELECT count(*) FROM w WHERE n = -1") == 30
+    finally:
+        await db.close()
