@@ -1,0 +1,72 @@
+"""A Discord double: the real, unmodified discord.py client talks to it over real sockets.
+
+Quick start::
+
+    async with DiscordDouble() as dd:
+        discord.http.Route.BASE = dd.api_base            # restore both afterwards
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(dd.gateway_url)
+        g = dd.add_guild("Office")
+        ch = dd.add_channel(g, "support")
+        alice = dd.add_member(g, "alice")
+        # ... start the bot (login with dd.token, connect), sync its commands ...
+        ix = await dd.slash(alice, "poll create", channel=ch, question="Q?")
+        assert (await ix.response())["type"] == 4
+        msg = await dd.wait_for_message(ch, lambda m: "Q?" in m.text)
+
+Things worth knowing (see tests/test_double.py for a worked example):
+
+* ``wait_ready()`` means READY and every GUILD_CREATE were written. discord.py fires on_ready
+  ``guild_ready_timeout`` seconds later (2 s by default): build test bots with a small
+  ``guild_ready_timeout`` and wait on ``bot.wait_until_ready()``.
+* discord.py sleeps 5 s before every re-IDENTIFY (``Client.before_identify_hook``), so
+  ``invalidate_session()`` takes 5 s unless the test bot overrides that hook.
+* ``wait_until`` / ``wait_for_message`` are re-checked whenever the double changes. To assert on
+  the bot's own cache after a gateway event (``add_channel``, ``remove_guild``, ...), ``await
+  dd.settle()``: it returns once the bot has read every event sent so far.
+* ``dd.messages(ch)`` is the channel as other users see it: ephemeral messages are left out
+  (``include_ephemeral=True`` to see them; or read ``ix.original`` / ``ix.followups``).
+* ``slash(member, name, /, *, channel=None, options=None, timeout=10, **values)``: ``channel`` is
+  where the command is used; an option whose name clashes (``channel``, ``options``,
+  ``timeout``) goes in ``options={...}``. Unknown commands/options, missing required options,
+  values outside choices or ranges, and commands hidden by ``default_member_permissions`` raise
+  ``CommandError`` (Discord's client would not send them).
+* Discord's rules are enforced and answered as Discord does (400/50035 with an ``errors`` body,
+  404/10003, 10008, 10015, 10062, 403/50013, 400/40060, ...); every REST call is in ``dd.calls``
+  and routes the double does not know are answered 404 and listed in ``dd.unknown_routes``.
+"""
+
+from .builders import CommandError
+from .double import DiscordDouble
+from .limits import FormErrors
+from .models import (
+    CallRecord,
+    Channel,
+    ChannelType,
+    FaultRule,
+    Guild,
+    Intent,
+    InteractionRecord,
+    Member,
+    Message,
+    MessageFlag,
+    Perm,
+    Role,
+)
+
+__all__ = [
+    "CallRecord",
+    "Channel",
+    "ChannelType",
+    "CommandError",
+    "DiscordDouble",
+    "FaultRule",
+    "FormErrors",
+    "Guild",
+    "Intent",
+    "InteractionRecord",
+    "Member",
+    "Message",
+    "MessageFlag",
+    "Perm",
+    "Role",
+]

@@ -1,0 +1,405 @@
+"""The gateway websocket: HELLO, IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME, compression.
+
+One writer task per connection sends frames in order (zlib-stream keeps one compressor per
+connection, so frames must be compressed and written in sequence order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from . import payloads
+
+if TYPE_CHECKING:
+    from .double import DiscordDouble
+
+try:  # discord.py asks for zstd-stream when the zstandard module is importable
+    import zstandard
+except ImportError:  # pragma: no cover - depends on the environment
+    zstandard = None
+
+log = logging.getLogger("tests.double.gateway")
+
+HEARTBEAT_INTERVAL_MS = 41250
+
+
+@dataclass
+class _Outgoing:
+    text: str
+    before: Callable[[float], None] | None = None
+    after: Callable[[float], None] | None = None
+    future: asyncio.Future[float] | None = None
+
+
+class Connection:
+    """One websocket connection (a bot process may open several over time)."""
+
+    def __init__(self, ws: web.WebSocketResponse, compress: str | None) -> None:
+        self.ws = ws
+        self.loop = asyncio.get_running_loop()
+        self.session: Session | None = None
+        self.closed = False
+        self.compress = compress
+        self._queue: asyncio.Queue[_Outgoing | None] = asyncio.Queue()
+        self._zlib: Any = None
+        self._zstd: Any = None
+        if compress == "zlib-stream":
+            self._zlib = zlib.compressobj()
+        elif compress == "zstd-stream":
+            if zstandard is None:
+                raise ValueError("zstd-stream requested but zstandard is not installed")
+            self._zstd = zstandard.ZstdCompressor().compressobj()
+        elif compress:
+            raise ValueError(f"unsupported compress={compress!r}")
+        self._writer = self.loop.create_task(
+            self._write_loop(), name="discord-double-gateway-writer"
+        )
+
+    def send(
+        self,
+        payload: dict[str, Any],
+        *,
+        before: Callable[[float], None] | None = None,
+        after: Callable[[float], None] | None = None,
+        want_future: bool = False,
+    ) -> asyncio.Future[float] | None:
+        item = _Outgoing(
+            json.dumps(payload, separators=(",", ":"), ensure_ascii=False), before, after
+        )
+        if want_future:
+            item.future = self.loop.create_future()
+        if self.closed:
+            if item.future is not None:
+                item.future.set_exception(ConnectionError("gateway connection is closed"))
+            return item.future
+        self._queue.put_nowait(item)
+        return item.future
+
+    def send_marker(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after everything queued before it was written (sends nothing)."""
+        self._queue.put_nowait(_Outgoing("", after=lambda _t: callback()))
+
+    def _encode(self, text: str) -> bytes:
+        raw = text.encode()
+        if self._zlib is not None:
+            return bytes(self._zlib.compress(raw) + self._zlib.flush(zlib.Z_SYNC_FLUSH))
+        return bytes(self._zstd.compress(raw) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
+
+    async def _write_loop(self) -> None:
+        item: _Outgoing | None = None
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is None:
+                    break
+                now = self.loop.time()
+                if item.before is not None:
+                    item.before(now)
+                if not item.text:
+                    pass  # a marker
+                elif self.compress:
+                    await self.ws.send_bytes(self._encode(item.text))
+                else:
+                    await self.ws.send_str(item.text)
+                if item.after is not None:
+                    item.after(now)
+                if item.future is not None and not item.future.done():
+                    item.future.set_result(now)
+                item = None
+        except (ConnectionError, RuntimeError, asyncio.CancelledError) as exc:
+            log.debug("gateway writer stopped: %r", exc)
+        finally:
+            self.closed = True
+            pending: list[_Outgoing | None] = [item] if item is not None else []
+            while not self._queue.empty():
+                pending.append(self._queue.get_nowait())
+            for it in pending:
+                if it is not None and it.future is not None and not it.future.done():
+                    it.future.set_exception(
+                        ConnectionError("gateway connection closed before the event was sent")
+                    )
+
+    async def close(self, code: int, message: str = "") -> None:
+        self.closed = True
+        self._queue.put_nowait(None)
+        if not self.ws.closed:
+            await self.ws.close(code=code, message=message.encode())
+
+    async def wait_writer(self) -> None:
+        self._queue.put_nowait(None)
+        await asyncio.gather(self._writer, return_exceptions=True)
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    intents: int
+    shard: list[int]
+    seq: int = 0
+    conn: Connection | None = None
+    ready: bool = False
+    valid: bool = True
+    backlog: list[dict[str, Any]] = field(default_factory=list)
+
+    def dispatch(self, event: str, data: Any, **kwargs: Any) -> asyncio.Future[float] | None:
+        self.seq += 1
+        payload = {"op": 0, "t": event, "s": self.seq, "d": data}
+        if self.conn is not None and not self.conn.closed:
+            return self.conn.send(payload, **kwargs)
+        self.backlog.append(payload)
+        return None
+
+
+class Gateway:
+    def __init__(self, dd: DiscordDouble) -> None:
+        self.dd = dd
+        self.connections: set[Connection] = set()
+        self.sessions: dict[str, Session] = {}
+        self.current: Session | None = None
+        self.identify_count = 0
+        self.resume_count = 0
+        #: bumped whenever a session becomes ready (READY+GUILD_CREATEs sent, or RESUMED sent)
+        self.ready_generation = 0
+        #: the ``compress`` query of every connection, in order ("zlib-stream", "zstd-stream", None)
+        self.compressions: list[str | None] = []
+        #: every op the bot sent, as (op, d) — heartbeats excluded
+        self.received: list[tuple[Any, Any]] = []
+        #: settle() waiters: (session, sequence number the bot must have read, future)
+        self._barriers: list[tuple[Session, int, asyncio.Future[None]]] = []
+
+    # ----------------------------------------------------------------------------- queries
+    def live_session(self) -> Session | None:
+        s = self.current
+        if s is not None and s.valid and s.ready and s.conn is not None and not s.conn.closed:
+            return s
+        return None
+
+    @property
+    def intents(self) -> int:
+        return self.current.intents if self.current is not None else 0
+
+    def dispatch(
+        self, event: str, data: Any, intent: int | None = None, **kwargs: Any
+    ) -> asyncio.Future[float] | None:
+        """Send an event to the current session (queued for RESUME if it is disconnected)."""
+        s = self.current
+        if s is None or not s.valid:
+            return None
+        if intent is not None and not s.intents & intent:
+            return None
+        return s.dispatch(event, data, **kwargs)
+
+    # ----------------------------------------------------------------------------- socket
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=400, text="expected a websocket upgrade")
+        await ws.prepare(request)
+        self.compressions.append(request.query.get("compress"))
+        try:
+            conn = Connection(ws, request.query.get("compress"))
+        except ValueError as exc:
+            await ws.close(code=4000, message=str(exc).encode())
+            return ws
+        self.connections.add(conn)
+        conn.send(
+            {"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}
+        )
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_message(conn, json.loads(msg.data))
+                elif msg.type == WSMsgType.BINARY:
+                    await self._on_message(conn, json.loads(msg.data.decode()))
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            session = conn.session
+            if ws.close_code in (1000, 1001) and session is not None and session.conn is conn:
+                session.valid = False  # like Discord: a clean close ends the session
+            self._detach(conn)
+            self.connections.discard(conn)
+            await conn.wait_writer()
+        return ws
+
+    def _detach(self, conn: Connection) -> None:
+        conn.closed = True
+        s = conn.session
+        if s is not None and s.conn is conn:
+            s.conn = None
+            s.ready = False
+            self.dd._notify()
+
+    async def _on_message(self, conn: Connection, msg: dict[str, Any]) -> None:
+        op = msg.get("op")
+        d = msg.get("d")
+        if op == 1:
+            conn.send({"op": 11, "s": None, "t": None, "d": None})
+            self._release_barriers(conn.session, d)
+            return
+        self.received.append((op, d))
+        if op == 2:
+            await self._identify(conn, d or {})
+        elif op == 6:
+            await self._resume(conn, d or {})
+        elif op == 8:
+            self._request_members(conn, d or {})
+        # op 3 (presence), 4 (voice state) and others are accepted silently
+
+    async def _identify(self, conn: Connection, d: dict[str, Any]) -> None:
+        if d.get("token") != self.dd.token:
+            await conn.close(4004, "Authentication failed.")
+            return
+        if conn.session is not None:
+            await conn.close(4005, "Already authenticated.")
+            return
+        shard = d.get("shard") or [0, 1]
+        session = Session(
+            id=secrets.token_hex(16), intents=int(d.get("intents") or 0), shard=list(shard)
+        )
+        old = self.current
+        if old is not None:
+            old.valid = False
+        self.sessions[session.id] = session
+        self.current = session
+        session.conn = conn
+        conn.session = session
+        self.identify_count += 1
+        session.dispatch("READY", payloads.ready_payload(self.dd, session.id, session.shard))
+        for guild in list(self.dd._guilds.values()):
+            if not guild.removed:
+                session.dispatch("GUILD_CREATE", payloads.guild_payload(self.dd, guild))
+        self._after_flush(session, conn)
+
+    def _after_flush(self, session: Session, conn: Connection) -> None:
+        """Mark ``session`` ready once everything queued so far on ``conn`` has been written."""
+        conn.send_marker(lambda: self._mark_ready(session, conn))
+
+    def _mark_ready(self, session: Session, conn: Connection) -> None:
+        if session.conn is conn and session.valid:
+            session.ready = True
+            self.ready_generation += 1
+            self.dd._notify()
+
+    async def _resume(self, conn: Connection, d: dict[str, Any]) -> None:
+        if d.get("token") != self.dd.token:
+            await conn.close(4004, "Authentication failed.")
+            return
+        session = self.sessions.get(str(d.get("session_id")))
+        if session is None or not session.valid:
+            conn.send({"op": 9, "s": None, "t": None, "d": False})
+            return
+        if session.conn is not None and session.conn is not conn:
+            old = session.conn
+            self._detach(old)
+            await old.close(4000, "session resumed elsewhere")
+        session.conn = conn
+        conn.session = session
+        self.resume_count += 1
+        backlog, session.backlog = session.backlog, []
+        for payload in backlog:
+            conn.send(payload)
+        session.seq += 1
+        conn.send({"op": 0, "t": "RESUMED", "s": session.seq, "d": {}})
+        self._after_flush(session, conn)
+
+    def _request_members(self, conn: Connection, d: dict[str, Any]) -> None:
+        session = conn.session
+        if session is None:
+            return
+        guild = self.dd._guilds.get(int(d.get("guild_id") or 0))
+        if guild is None:
+            return
+        members = [payloads.bot_member_payload(self.dd, guild)]
+        members += [payloads.member_payload(self.dd, m) for m in guild.members]
+        user_ids = d.get("user_ids")
+        if user_ids:
+            wanted = {str(u) for u in (user_ids if isinstance(user_ids, list) else [user_ids])}
+            members = [m for m in members if m["user"]["id"] in wanted]
+        query = d.get("query") or ""
+        if query:
+            members = [
+                m for m in members if m["user"]["username"].lower().startswith(query.lower())
+            ]
+        limit = int(d.get("limit") or 0)
+        if limit:
+            members = members[:limit]
+        chunk: dict[str, Any] = {
+            "guild_id": str(guild.id),
+            "members": members,
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }
+        if d.get("nonce") is not None:
+            chunk["nonce"] = d["nonce"]
+        if d.get("presences"):
+            chunk["presences"] = []
+        session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+    def barrier(self) -> asyncio.Future[None]:
+        """A future done once the bot has read every event sent so far.
+
+        The server asks for a heartbeat (op 1); discord.py answers with the last sequence number it
+        read, and only after its (synchronous) parsers ran for the events before it."""
+        s = self.live_session()
+        if s is None or s.conn is None:
+            raise AssertionError("no bot is connected to the gateway")
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._barriers.append((s, s.seq, fut))
+        s.conn.send({"op": 1, "s": None, "t": None, "d": None})
+        return fut
+
+    def _release_barriers(self, session: Session | None, seq: Any) -> None:
+        if not self._barriers or session is None or not isinstance(seq, int):
+            return
+        pending = []
+        for s, target, fut in self._barriers:
+            if s is session and seq >= target:
+                if not fut.done():
+                    fut.set_result(None)
+            elif not fut.done():
+                pending.append((s, target, fut))
+        self._barriers = pending
+
+    # ----------------------------------------------------------------------------- faults
+    async def drop(self, code: int = 4000) -> bool:
+        """Close the current session's socket (not a clean close: discord.py will RESUME)."""
+        s = self.current
+        if s is None or s.conn is None:
+            return False
+        conn = s.conn
+        self._detach(conn)
+        await conn.close(code, "dropped by the test double")
+        return True
+
+    def invalidate(self) -> bool:
+        s = self.current
+        if s is None or s.conn is None:
+            return False
+        s.valid = False
+        s.ready = False
+        s.conn.send({"op": 9, "s": None, "t": None, "d": False})
+        self.dd._notify()
+        return True
+
+    def request_reconnect(self) -> bool:
+        s = self.current
+        if s is None or s.conn is None:
+            return False
+        s.conn.send({"op": 7, "s": None, "t": None, "d": None})
+        return True
+
+    async def close(self) -> None:
+        for conn in list(self.connections):
+            self._detach(conn)
+            await conn.close(1001, "double shutting down")
