@@ -49,6 +49,13 @@ def _dt(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
+def _no_post(post_id: int | None) -> str:
+    return (
+        f"There is no prompt post #{post_id} in this server (its team may have been deleted); "
+        f"pick a post from the list."
+    )
+
+
 def prompt_key(text: str) -> str:
     """What makes two prompts the same: their text ignoring case and all spacing."""
     return "".join(clean_text(text).casefold().split())
@@ -408,7 +415,7 @@ class Prompts:
     async def _post(self, tx: Transaction, post_id: int | None) -> Post:
         row = await tx.fetchone(f"{_POST_SELECT} WHERE pp.id = ?", (post_id,))
         if row is None:
-            raise NotFound("That prompt post no longer exists; its team may have been deleted.")
+            raise NotFound(_no_post(post_id))
         return Post.from_row(row)
 
     async def _next_prompt(self, tx: Transaction, team_id: int, guild_id: int) -> int | None:
@@ -523,9 +530,7 @@ class Prompts:
                 (post_id, guild_id),
             )
         if row is None:
-            raise NotFound(
-                f"There is no prompt post #{post_id} in this server; pick one from the list."
-            )
+            raise NotFound(_no_post(post_id))
         return Post.from_row(row)
 
     async def latest_post(self, team: Team) -> Post:
@@ -707,7 +712,7 @@ class Prompts:
     async def _posted(self, tx: Transaction, guild_id: int, post_id: int) -> Post:
         post = await self._post(tx, post_id)
         if post.guild_id != guild_id or post.state != "posted":
-            raise NotFound("That prompt post no longer exists; its team may have been deleted.")
+            raise NotFound(_no_post(post_id))
         return post
 
     async def answer_form(self, guild_id: int, post_id: int, user_id: int) -> AnswerForm:

@@ -1,0 +1,321 @@
+"""`/team`: create, edit, list and delete the server's teams."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Breakroom, NotManager, is_manager
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.prompts import Prompts
+from bot.schedule import describe, next_slots
+from bot.teams import Team, search_timezones
+from cogs._shared import (
+    MAX_CHOICES,
+    Interaction,
+    guarded,
+    manager_only,
+    resolve_team,
+    team_autocomplete,
+)
+
+EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
+FIELD_LIMIT = 1024
+MAX_TEAM_FIELDS = 25
+
+#: What the bot needs in a team's channel: post the prompt, open its thread, answer in it.
+POST_PERMISSIONS = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+    "create_public_threads": "Create Public Threads",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "read_message_history": "Read Message History",
+}
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def postable_channel(guild: discord.Guild, channel_id: int) -> discord.TextChannel:
+    """The team channel from the guild's cache, if the bot can post there; else a clear error."""
+    channel = guild.get_channel(channel_id)
+    if channel is None:
+        raise NotFound(
+            "The team's channel no longer exists (or Breakroom can't see it). "
+            "Choose another one with `/team edit`."
+        )
+    if not isinstance(channel, discord.TextChannel):
+        raise InvalidInput(f"{channel.mention} is not a text channel; pick a text channel.")
+    me = guild.me
+    if me is None:  # pragma: no cover - the bot's own member always comes with the guild
+        raise NotAllowed("Breakroom can't check its permissions in this server yet; try again.")
+    permissions = channel.permissions_for(me)
+    missing = [label for name, label in POST_PERMISSIONS.items() if not getattr(permissions, name)]
+    if "Send Messages" in missing and "Embed Links" in missing:
+        # discord.py reports embed links as missing wherever sending is (as Discord applies
+        # it); name only what the manager has to grant.
+        missing.remove("Embed Links")
+    if missing:
+        raise NotAllowed(
+            f"Breakroom can't post in {channel.mention}: it is missing {_join(missing)} there. "
+            f"Give Breakroom's role those permissions in the channel settings, or pick another "
+            f"channel."
+        )
+    return channel
+
+
+def next_post_line(team: Team, now: datetime) -> str:
+    if team.schedule_weekday is None or team.schedule_time is None:
+        return "Weekly prompt: off"
+    [slot] = next_slots(now, team.schedule_weekday, team.schedule_time, team.zone, 1)
+    return (
+        f"Weekly prompt: {describe(team.schedule_weekday, team.schedule_time)} "
+        f"({team.timezone}) — next {discord.utils.format_dt(slot, 'F')}"
+    )
+
+
+def team_summary(team: Team, now: datetime) -> str:
+    role = f"<@&{team.role_id}>" if team.role_id else "no role"
+    lines = [
+        f"Channel <#{team.channel_id}> · {role} · {team.timezone}",
+        next_post_line(team, now),
+    ]
+    if team.last_post_error:
+        lines.append(f"⚠️ Last scheduled post failed: {team.last_post_error}")
+    text = "\n".join(lines)
+    return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
+
+
+def team_embed(title: str, team: Team, now: datetime, note: str = "") -> discord.Embed:
+    embed = discord.Embed(title=title, colour=EMBED_COLOUR, description=note or None)
+    embed.add_field(name=team.name, value=team_summary(team, now), inline=False)
+    return embed
+
+
+async def timezone_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=z, value=z) for z in search_timezones(current)][:MAX_CHOICES]
+
+
+def team_role(role: discord.Role | None) -> int | None:
+    if role is not None and role.is_default():
+        raise InvalidInput("@everyone can't be a team's role; pick the role its members share.")
+    return None if role is None else role.id
+
+
+class ConfirmDelete(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"breakroom:team-delete:(?P<team>\d+):(?P<created>\d+)",
+):
+    """Deletes the team. Carries the team's creation time too: SQLite may give a new team the id
+    of a deleted one, and an old confirm button must not delete the newcomer."""
+
+    def __init__(self, team_id: int, created: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete the team and its data",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"breakroom:team-delete:{team_id}:{created}",
+            )
+        )
+        self.team_id = team_id
+        self.created = created
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ConfirmDelete:
+        return cls(int(match["team"]), int(match["created"]))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        if not is_manager(interaction):
+            raise NotManager("manager only")
+        team = await interaction.client.teams.get(self.team_id)
+        if (
+            team.guild_id != interaction.guild_id
+            or int(team.created_at.timestamp()) != self.created
+        ):
+            raise NotFound("That team no longer exists; `/team list` shows the teams.")
+        await interaction.client.teams.delete(team.id)
+        await interaction.response.edit_message(
+            content=f"Deleted the team **{discord.utils.escape_markdown(team.name)}** "
+            f"and its data.",
+            embed=None,
+            view=None,
+        )
+
+
+class KeepTeam(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"breakroom:team-keep"):
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Keep it",
+                style=discord.ButtonStyle.secondary,
+                custom_id="breakroom:team-keep",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> KeepTeam:
+        return cls()
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await interaction.response.edit_message(
+            content="Nothing was deleted.", embed=None, view=None
+        )
+
+
+class Teams(commands.Cog, name="Teams"):
+    """Teams: a home channel, an optional role, a timezone and a weekly prompt slot."""
+
+    team = app_commands.Group(name="team", description="The server's teams")
+
+    def __init__(self, bot: Breakroom) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ConfirmDelete, KeepTeam)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ConfirmDelete, KeepTeam)
+
+    @team.command(name="create")
+    @manager_only()
+    @app_commands.describe(
+        name="The team's name, unique in this server (up to 50 characters)",
+        channel="The team's home channel, where prompts are posted",
+        role="The role the team's members share (optional)",
+        timezone="The team's timezone, e.g. Europe/London (default UTC)",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def create(
+        self,
+        interaction: Interaction,
+        name: str,
+        channel: discord.TextChannel,
+        role: discord.Role | None = None,
+        timezone: str = "UTC",
+    ) -> None:
+        """Create a team with its home channel"""
+        assert interaction.guild is not None
+        postable_channel(interaction.guild, channel.id)
+        team = await self.bot.teams.create(
+            interaction.guild.id, name, channel.id, team_role(role), timezone
+        )
+        await Prompts(self.bot.db, self.bot.clock).ensure_bank(team.guild_id)
+        note = (
+            "Next: set a weekly time with `/prompt schedule`, or post a prompt now with "
+            "`/prompt post`. The starter prompt bank is ready (`/prompt list`)."
+        )
+        embed = team_embed("Team created", team, self.bot.clock.now(), note)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @team.command(name="edit")
+    @manager_only()
+    @app_commands.describe(
+        team="The team to change",
+        name="A new name",
+        channel="A new home channel",
+        role="A new role for its members",
+        timezone="A new timezone, e.g. America/New_York",
+        remove_role="True to remove the team's role",
+    )
+    @app_commands.autocomplete(team=team_autocomplete, timezone=timezone_autocomplete)
+    async def edit(
+        self,
+        interaction: Interaction,
+        team: str,
+        name: str | None = None,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+        timezone: str | None = None,
+        remove_role: bool = False,
+    ) -> None:
+        """Change a team's name, channel, role or timezone"""
+        assert interaction.guild is not None
+        found = await resolve_team(interaction, team)
+        if (
+            name is None
+            and channel is None
+            and role is None
+            and timezone is None
+            and not remove_role
+        ):
+            raise InvalidInput("Nothing to change: give a new name, channel, role or timezone.")
+        if role is not None and remove_role:
+            raise InvalidInput("Give a new role or remove the role, not both.")
+        if channel is not None:
+            postable_channel(interaction.guild, channel.id)
+        changes: dict[str, Any] = {}
+        if role is not None or remove_role:
+            changes["role_id"] = team_role(role)
+        edited = await self.bot.teams.edit(
+            found.id,
+            name=name,
+            channel_id=None if channel is None else channel.id,
+            timezone=timezone,
+            **changes,
+        )
+        embed = team_embed("Team updated", edited, self.bot.clock.now())
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @team.command(name="list")
+    async def list_teams(self, interaction: Interaction) -> None:
+        """The server's teams: channel, role, timezone and weekly prompt"""
+        assert interaction.guild_id is not None
+        teams = await self.bot.teams.for_guild(interaction.guild_id)
+        if not teams:
+            await interaction.response.send_message(
+                "This server has no team yet. A manager can create one with `/team create`.",
+                ephemeral=True,
+            )
+            return
+        now = self.bot.clock.now()
+        embed = discord.Embed(title=f"Teams ({len(teams)})", colour=EMBED_COLOUR)
+        for team in teams[:MAX_TEAM_FIELDS]:
+            embed.add_field(name=team.name, value=team_summary(team, now), inline=False)
+        if len(teams) > MAX_TEAM_FIELDS:
+            embed.set_footer(text=f"and {len(teams) - MAX_TEAM_FIELDS} more teams")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @team.command(name="delete")
+    @manager_only()
+    @app_commands.describe(team="The team to delete, with its posts, answers and settings")
+    @app_commands.autocomplete(team=team_autocomplete)
+    async def delete(self, interaction: Interaction, team: str) -> None:
+        """Delete a team and its data, after a confirm button"""
+        found = await resolve_team(interaction, team)
+        view = discord.ui.View(timeout=None)
+        view.add_item(ConfirmDelete(found.id, int(found.created_at.timestamp())))
+        view.add_item(KeepTeam())
+        await interaction.response.send_message(
+            f"Delete the team **{discord.utils.escape_markdown(found.name)}**? This deletes its "
+            f"prompt posts, answers, polls, reflections and schedule for good. Messages already "
+            f"in Discord stay.",
+            view=view,
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Breakroom) -> None:
+    await bot.add_cog(Teams(bot))
