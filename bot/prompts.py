@@ -485,13 +485,16 @@ class Prompts:
             post_id = await self._insert_post(tx, team, prompt_id, None, ping_role, run_id)
             return await self._post(tx, post_id)
 
-    async def mark_posted(self, post_id: int, message_id: int) -> Post:
-        """Discord has the message: the post counts, and the team's last post error is cleared."""
+    async def mark_posted(
+        self, post_id: int, message_id: int, channel_id: int | None = None
+    ) -> Post:
+        """Discord has the message (in `channel_id`, when the team moved since the claim): the
+        post counts, and the team's last post error is cleared."""
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE prompt_posts SET state = 'posted', message_id = ?, posted_at = ?,"
-                " error = NULL WHERE id = ?",
-                (message_id, self._now(), post_id),
+                " error = NULL, channel_id = COALESCE(?, channel_id) WHERE id = ?",
+                (message_id, self._now(), channel_id, post_id),
             )
             post = await self._post(tx, post_id)
             await tx.execute(

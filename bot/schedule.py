@@ -89,10 +89,11 @@ def next_slots(
 def due_slot(
     now: datetime, weekday: int, hhmm: str, zone: ZoneInfo, active_since: datetime
 ) -> datetime | None:
-    """The slot to post at `now`, if any: the latest one, when it is no older than the schedule
-    itself (setting Monday 09:00 at 09:05 starts next week) and less than `GRACE` late."""
+    """The slot to post at `now`, if any: the latest one, when it comes after the schedule was
+    set (setting Monday 09:00 at 09:00 or 09:05 starts next week, as the confirmation says) and
+    is less than `GRACE` late."""
     slot = latest_slot(now, weekday, hhmm, zone)
-    if slot < active_since or now - slot >= GRACE:
+    if slot <= active_since or now - slot >= GRACE:
         return None
     return slot
 

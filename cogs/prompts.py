@@ -280,7 +280,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             view=answer_view(post.id),
             allowed_mentions=mentions,
         )
-        post = await self.prompts.mark_posted(post.id, message.id)
+        post = await self.prompts.mark_posted(post.id, message.id, channel.id)
         await self.ensure_thread(post)
         return message
 
@@ -350,15 +350,19 @@ class PromptsCog(commands.Cog, name="Prompts"):
 
     async def carry_out(self, work: Work, now: datetime) -> None:
         post = work.post
-        if work.kind == "recover":
+        if work.kind in ("recover", "retry"):
+            # The earlier attempt may have reached Discord after all (a run stopped mid-post, or
+            # the answer to the send was lost): look before sending again.
             found = await self.find_sent(post)
             if found is not None:
-                await self.ensure_thread(await self.prompts.mark_posted(post.id, found))
+                posted = await self.prompts.mark_posted(post.id, found.id, found.channel.id)
+                await self.ensure_thread(posted)
                 return
-            if post.slot_at is None or now - post.slot_at >= GRACE:
-                error = "A post was interrupted by a restart and is too late to send now."
-                await self.prompts.mark_failed(post.id, error, transient=False)
-                return
+        too_late = post.slot_at is None or now - post.slot_at >= GRACE
+        if work.kind == "recover" and too_late:
+            error = "A post was interrupted by a restart and was not sent again (too late for it)."
+            await self.prompts.mark_failed(post.id, error, transient=False)
+            return
         try:
             await self.send_post(post)
         except (UserError, *TRANSIENT) as exc:
@@ -366,7 +370,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             state = await self.prompts.mark_failed(post.id, error, transient=transient)
             log.warning("prompt post %s for team %s: %s (%s)", post.id, post.team_id, error, state)
 
-    async def find_sent(self, post: Post) -> int | None:
+    async def find_sent(self, post: Post) -> discord.Message | None:
         """Did a stopped run send this post before recording it? Look for its button."""
         custom_id = f"breakroom:answer:{post.id}"
         try:
@@ -377,7 +381,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
                 for row in message.components:
                     for child in getattr(row, "children", []):
                         if getattr(child, "custom_id", None) == custom_id:
-                            return message.id
+                            return message
         except (UserError, discord.HTTPException) as exc:
             log.warning("could not check whether post %s went out: %s", post.id, exc)
         return None
@@ -504,7 +508,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         weekday="The day to post each week, or off",
         time="The time to post, HH:MM in the team's timezone (default 09:00 or the current one)",
         team="The team (default: this channel's team)",
-        ping_role="Mention the team's role with each weekly post",
+        ping_role="Mention the team's role with each weekly post (default: as before)",
     )
     @app_commands.choices(
         weekday=[app_commands.Choice(name=d.capitalize(), value=d) for d in WEEKDAYS]
@@ -517,7 +521,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         weekday: str,
         time: str | None = None,
         team: str | None = None,
-        ping_role: bool = False,
+        ping_role: bool | None = None,
     ) -> None:
         """Set the team's weekly prompt day and time"""
         assert interaction.guild is not None
@@ -525,6 +529,8 @@ class PromptsCog(commands.Cog, name="Prompts"):
         day = parse_weekday(weekday)
         if day is not None and time is None:
             time = found.schedule_time or DEFAULT_TIME
+        if ping_role is None:
+            ping_role = found.schedule_ping_role
         previous_error = found.last_post_error
         updated = await self.bot.teams.set_schedule(found.id, day, time, ping_role)
         self.bot.scheduler.wake()

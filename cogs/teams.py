@@ -75,9 +75,10 @@ def next_post_line(team: Team, now: datetime) -> str:
     if team.schedule_weekday is None or team.schedule_time is None:
         return "Weekly prompt: off"
     [slot] = next_slots(now, team.schedule_weekday, team.schedule_time, team.zone, 1)
+    ping = f", mentioning <@&{team.role_id}>" if team.schedule_ping_role and team.role_id else ""
     return (
         f"Weekly prompt: {describe(team.schedule_weekday, team.schedule_time)} "
-        f"({team.timezone}) — next {discord.utils.format_dt(slot, 'F')}"
+        f"({team.timezone}){ping} — next {discord.utils.format_dt(slot, 'F')}"
     )
 
 
@@ -185,7 +186,7 @@ class KeepTeam(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"breakr
         )
 
 
-class Teams(commands.Cog, name="Teams"):
+class TeamsCog(commands.Cog, name="Teams"):
     """Teams: a home channel, an optional role, a timezone and a weekly prompt slot."""
 
     team = app_commands.Group(name="team", description="The server's teams")
@@ -318,4 +319,4 @@ class Teams(commands.Cog, name="Teams"):
 
 
 async def setup(bot: Breakroom) -> None:
-    await bot.add_cog(Teams(bot))
+    await bot.add_cog(TeamsCog(bot))

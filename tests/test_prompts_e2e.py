@@ -484,3 +484,22 @@ async def test_a_post_refused_by_discord_tells_the_manager(world: World) -> None
     assert (
         await world.bot.db.fetchval("SELECT COUNT(*) FROM prompt_posts WHERE state = 'posted'") == 0
     )
+
+
+async def test_a_scheduled_post_pings_the_role_when_the_manager_asked(world: World) -> None:
+    role = world.dd.add_role(world.guild, "front-desk-team")
+    await create_team(world, role=role)
+    await slash(
+        world, world.manager, "prompt schedule", weekday="monday", time="09:30", ping_role=True
+    )
+    # rescheduling without saying keeps the mention
+    _, text = await slash(world, world.manager, "prompt schedule", weekday="monday", time="09:30")
+    assert "Mondays at 09:30" in text
+    _, listing = await slash(world, world.members[0], "team list")
+    assert f"mentioning <@&{role.id}>" in listing
+    world.clock.set(SLOT)
+    await world.run_scheduler()
+    post = await wait_post(world)
+    assert post.content == f"<@&{role.id}>"
+    assert post.allowed_mentions is not None
+    assert [int(r) for r in post.allowed_mentions["roles"]] == [role.id]

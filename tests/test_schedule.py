@@ -108,7 +108,8 @@ def test_due_slot_within_grace_and_not_before_the_schedule() -> None:
     late = slot + GRACE - timedelta(seconds=1)
     assert due_slot(late, MONDAY, "09:30", LONDON, since) == slot
     assert due_slot(slot + GRACE, MONDAY, "09:30", LONDON, since) is None
-    # a schedule set at 09:35 for 09:30 starts next week
+    # a schedule set at 09:30 or 09:35 for 09:30 starts next week
+    assert due_slot(slot, MONDAY, "09:30", LONDON, slot) is None
     assert (
         due_slot(slot + timedelta(minutes=5), MONDAY, "09:30", LONDON, slot + timedelta(minutes=5))
         is None
