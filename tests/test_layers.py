@@ -1,0 +1,148 @@
+"""The shape of the code: layers kept apart, every cog loads, and the command contract holds.
+
+COMMANDS.md fixes command and option names (other programs drive the bot by them); this test
+keeps the registered tree true to it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from discord import app_commands
+
+from bot.client import Breakroom, cog_extensions
+from bot.config import Settings
+from bot.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+DISCORD_GLUE = {"client.py", "__main__.py"}
+
+# command -> the option names COMMANDS.md gives it (extra optional options are allowed)
+CONTRACT: dict[str, set[str]] = {
+    "help": set(),
+    "privacy": set(),
+    "forget-me": set(),
+    "team create": {"name", "channel", "role", "timezone"},
+    "team edit": {"team", "name", "channel", "role", "timezone"},
+    "team list": set(),
+    "team delete": {"team"},
+    "prompt add": {"text"},
+    "prompt list": {"page"},
+    "prompt remove": {"prompt"},
+    "prompt post": {"team", "prompt"},
+    "prompt schedule": {"team", "weekday", "time"},
+    "prompt answer": {"team"},
+    "prompt answers": {"team", "post"},
+    "poll create": {
+        "question",
+        "options",
+        "team",
+        "multiple",
+        "anonymous",
+        "hide_results",
+        "duration",
+    },
+    "poll close": {"poll"},
+    "poll results": {"poll"},
+    "poll list": {"team"},
+    "poll rerun": {"poll"},
+    "reflect": {"team"},
+    "reflections delete": {"code"},
+    "reflections hide": {"code"},
+    "reflections settings": {"team", "threshold"},
+    "history": {"team", "weeks"},
+    "export": {"team", "format"},
+}
+MANAGER_ONLY = {
+    "team create",
+    "team edit",
+    "team delete",
+    "prompt add",
+    "prompt remove",
+    "prompt post",
+    "prompt schedule",
+    "reflections hide",
+    "reflections settings",
+    "export",
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted((ROOT / "bot").glob("*.py")) if p.name not in DISCORD_GLUE],
+    ids=lambda p: p.name,
+)
+def test_feature_logic_imports_nothing_from_discord(path: Path) -> None:
+    assert not imports_of(path) & {"discord", "cogs"}, f"{path.name} reaches for Discord"
+
+
+SQL = re.compile(r"\b(SELECT\s+.+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b", re.I)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "cogs").glob("*.py")), ids=lambda p: p.name)
+def test_cogs_write_no_sql(path: Path) -> None:
+    assert not SQL.search(path.read_text(encoding="utf-8")), f"{path.name} contains SQL"
+
+
+@pytest.fixture
+async def loaded_bot(tmp_path: Path) -> AsyncIterator[Breakroom]:
+    database = await Database.open(tmp_path / "b.db")
+    bot = Breakroom(Settings(token="unused", database_path=tmp_path / "b.db"), database=database)
+    try:
+        for extension in cog_extensions():
+            await bot.load_extension(extension)  # raises if two commands share a name
+        yield bot
+    finally:
+        await bot.close()
+
+
+async def test_every_cog_loads_and_the_tree_keeps_the_contract(loaded_bot: Breakroom) -> None:
+    tree = loaded_bot.tree
+    leaves = {
+        c.qualified_name: c for c in tree.walk_commands() if isinstance(c, app_commands.Command)
+    }
+    missing = sorted(set(CONTRACT) - set(leaves))
+    assert missing == [], f"commands missing from the tree: {missing}"
+    for name, options in CONTRACT.items():
+        params = {p.name for p in leaves[name].parameters}
+        assert options <= params, f"/{name} lacks options {sorted(options - params)}"
+        for param in leaves[name].parameters:
+            if param.name not in options:
+                assert not param.required, f"/{name} has an extra required option {param.name}"
+
+
+async def test_manager_commands_are_manager_only_by_default(loaded_bot: Breakroom) -> None:
+    for command in loaded_bot.tree.walk_commands():
+        if not isinstance(command, app_commands.Command):
+            continue
+        permissions = command.default_permissions
+        if permissions is None and command.parent is not None:
+            permissions = command.parent.default_permissions
+        is_manager_only = permissions is not None and permissions.manage_guild
+        if command.qualified_name in MANAGER_ONLY:
+            assert is_manager_only, f"/{command.qualified_name} should need Manage Server"
+        else:
+            assert not is_manager_only, f"/{command.qualified_name} should be open to everyone"
+
+
+async def test_descriptions_fit_discord(loaded_bot: Breakroom) -> None:
+    for command in loaded_bot.tree.walk_commands():
+        assert 1 <= len(command.description) <= 100, command.qualified_name
+        if isinstance(command, app_commands.Command):
+            for param in command.parameters:
+                assert 1 <= len(param.description) <= 100, (command.qualified_name, param.name)
+                assert param.description != "…", (command.qualified_name, param.name)
