@@ -1,0 +1,408 @@
+"""`/poll` end to end: the real bot, driven through the Discord double, as members see it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from tests.support import World, database_files, id_patterns
+from tests.test_polls_helpers import (
+    click,
+    create_poll,
+    embed,
+    ephemeral_reply,
+    field,
+    make_team,
+    poll_cog,
+    poll_message,
+    result_messages,
+    set_refresh_interval,
+    shown_counts,
+    stored_counts,
+)
+
+
+@pytest.fixture(autouse=True)
+def quick_refresh(world: World) -> None:
+    """Tests don't wait 2.5 s between message edits (the coalescing itself is tested below)."""
+    set_refresh_interval(world, 0.05)
+
+
+async def test_votes_moves_and_removals_match_message_results_and_storage(world: World) -> None:
+    await make_team(world)
+    alice, bob, carol = world.members
+    poll_id, message = await create_poll(world)
+    assert message.allowed_mentions is None or not message.allowed_mentions.get("parse")
+    assert [b["label"] for b in message.buttons()] == ["Job", "Career", "Both"]
+    assert "Job or career?" in message.text and "Closes" in message.text
+
+    assert "Your vote: **Job**" in await click(world, alice, message, "Job")
+    assert "Your vote: **Career**" in await click(world, bob, message, "Career")
+    assert "Your vote: **Career**" in await click(world, carol, message, "Career")
+    assert "moved your vote to **Career**" in await click(world, alice, message, "Career")
+    assert "no vote in this poll now" in await click(world, bob, message, "Career")
+
+    expected = {"Job": 0, "Career": 2, "Both": 0}
+    assert await stored_counts(world, poll_id) == expected
+    await world.dd.wait_until(lambda: shown_counts(message) == expected, what="the live counts")
+    assert "2 members voted" in field(message, "Votes so far")
+
+    ix = await world.dd.slash(bob, "poll results", channel=world.channel, poll=str(poll_id))
+    data = await ephemeral_reply(ix)
+    assert shown_counts(data["embeds"][0]) == expected
+    rows = await world.bot.db.fetchall("SELECT user_id FROM poll_votes ORDER BY user_id")
+    assert sorted(r[0] for r in rows) == sorted([alice.id, carol.id])
+
+
+async def test_multiple_choice_confirms_the_whole_selection(world: World) -> None:
+    await make_team(world)
+    alice = world.members[0]
+    poll_id, message = await create_poll(world, multiple=True)
+    assert "Added **Job**. You now have selected: **Job**." in await click(
+        world, alice, message, "Job"
+    )
+    assert "You now have selected: **Job**, **Both**." in await click(world, alice, message, "Both")
+    assert "Removed **Job**. You now have selected: **Both**." in await click(
+        world, alice, message, "Job"
+    )
+    assert await stored_counts(world, poll_id) == {"Job": 0, "Career": 0, "Both": 1}
+
+
+async def test_300_members_clicking_in_the_same_second(world: World) -> None:
+    set_refresh_interval(world, 1.0)
+    await make_team(world)
+    voters = [world.dd.add_member(world.guild, f"clerk{n}") for n in range(300)]
+    await world.dd.settle()
+    poll_id, message = await create_poll(world)
+    labels = ["Job", "Career", "Both"]
+    custom_ids = {b["label"]: b["custom_id"] for b in message.buttons()}
+    picks = {member.id: labels[n % 3] for n, member in enumerate(voters)}
+
+    interactions = await asyncio.gather(
+        *(world.dd.click(m, message, custom_ids[picks[m.id]]) for m in voters)
+    )
+    spread = max(ix.sent_at or 0 for ix in interactions) - min(
+        ix.sent_at or 0 for ix in interactions
+    )
+    assert spread < 1.0, f"the clicks took {spread:.2f} s to send"
+    responses = await asyncio.gather(*(ix.response(timeout=10) for ix in interactions))
+    latencies = sorted(ix.latency or 99.0 for ix in interactions)
+    assert latencies[-1] < 3.0, f"slowest confirmation {latencies[-1]:.2f} s"
+    assert all(ix.ephemeral and not ix.rejected for ix in interactions)
+    assert all("Your vote: **" in r["data"]["content"] for r in responses)
+
+    expected = {label: 100 for label in labels}
+    assert await stored_counts(world, poll_id) == expected
+    await world.dd.wait_until(
+        lambda: shown_counts(message) == expected, timeout=10, what="the final counts"
+    )
+    assert "300 members voted" in field(message, "Votes so far")
+    times = edit_times(world, message.id)
+    assert len(times) <= 12, f"{len(times)} edits for 300 votes"
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= 0.9 for gap in gaps), f"edits closer than the interval: {gaps}"
+    print(
+        f"300 clicks sent in {spread:.2f} s: slowest confirmation {latencies[-1]:.2f} s, "
+        f"median {latencies[150]:.2f} s, {len(times)} message edits"
+    )
+
+
+def edit_times(world: World, message_id: int) -> list[float]:
+    return [
+        c.at
+        for c in world.dd.calls
+        if c.method == "PATCH" and c.path.endswith(f"/messages/{message_id}") and c.status < 300
+    ]
+
+
+async def test_edits_are_coalesced_and_end_with_the_final_state(world: World) -> None:
+    set_refresh_interval(world, 0.5)
+    await make_team(world)
+    voters = [world.dd.add_member(world.guild, f"runner{n}") for n in range(60)]
+    poll_id, message = await create_poll(world)
+    job = message.button("Job")["custom_id"]
+    for wave in range(3):  # three bursts of 20 clicks
+        interactions = await asyncio.gather(
+            *(world.dd.click(m, message, job) for m in voters[wave * 20 : wave * 20 + 20])
+        )
+        await asyncio.gather(*(ix.response(timeout=5) for ix in interactions))
+    await world.dd.wait_until(lambda: shown_counts(message).get("Job") == 60, timeout=5)
+    times = edit_times(world, message.id)
+    assert 1 <= len(times) < 60
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= 0.45 for gap in gaps), f"edits closer than the interval: {gaps}"
+    assert await stored_counts(world, poll_id) == {"Job": 60, "Career": 0, "Both": 0}
+
+
+async def test_anonymous_poll_stores_no_voter_id_anywhere(world: World) -> None:
+    await make_team(world)
+    poll_id, message = await create_poll(world, anonymous=True)
+    assert "nobody, managers included, can see who voted" in message.text
+    for member, label in zip(world.members, ["Job", "Career", "Career"], strict=True):
+        reply = await click(world, member, message, label)
+        assert "anonymous" in reply
+    assert "moved your vote" in await click(world, world.members[0], message, "Both")
+    assert await stored_counts(world, poll_id) == {"Job": 0, "Career": 2, "Both": 1}
+
+    ix = await world.dd.slash(
+        world.manager, "poll results", channel=world.channel, poll=str(poll_id), voters=True
+    )
+    assert "anonymous: nobody, managers included" in (await ephemeral_reply(ix))["content"]
+    await world.stop()  # the database files as they are left on disk
+    for member in world.members:
+        for pattern in id_patterns(member.id):
+            holders = [p.name for p in database_files(world.db_path) if pattern in _read(p)]
+            assert holders == [], f"{member.name}'s id {pattern!r} is stored in {holders}"
+    await world.start()
+
+
+def _read(path: object) -> bytes:
+    from pathlib import Path
+
+    assert isinstance(path, Path)
+    return path.read_bytes() if path.exists() else b""
+
+
+async def test_named_poll_voters_for_the_creator_and_managers_only(world: World) -> None:
+    await make_team(world)
+    alice, bob, _ = world.members
+    poll_id, message = await create_poll(world, alice)
+    await click(world, bob, message, "Career")
+    for member in (alice, world.manager):
+        ix = await world.dd.slash(
+            member, "poll results", channel=world.channel, poll=str(poll_id), voters=True
+        )
+        data = await ephemeral_reply(ix)
+        assert f"<@{bob.id}>" in field(data["embeds"][0], "2. Career")
+    ix = await world.dd.slash(
+        bob, "poll results", channel=world.channel, poll=str(poll_id), voters=True
+    )
+    assert (
+        "Only the member who created this poll and managers"
+        in (await ephemeral_reply(ix))["content"]
+    )
+
+
+async def test_hidden_results_stay_hidden_to_members_until_close(world: World) -> None:
+    await make_team(world)
+    alice, bob, _ = world.members
+    poll_id, message = await create_poll(world, hide_results=True)
+    await click(world, alice, message, "Career")
+    await click(world, bob, message, "Career")
+    await world.dd.wait_until(lambda: "2 members voted" in message.text)
+    assert shown_counts(message) == {} and "Hidden until the poll closes" in message.text
+
+    ix = await world.dd.slash(alice, "poll results", channel=world.channel, poll=str(poll_id))
+    data = await ephemeral_reply(ix)
+    assert shown_counts(data["embeds"][0]) == {}
+    assert "hidden until the poll closes" in data["embeds"][0]["description"]
+
+    ix = await world.dd.slash(
+        world.manager, "poll results", channel=world.channel, poll=str(poll_id)
+    )
+    data = await ephemeral_reply(ix)
+    assert shown_counts(data["embeds"][0]) == {"Job": 0, "Career": 2, "Both": 0}
+
+    ix = await world.dd.slash(world.manager, "poll close", channel=world.channel, poll=str(poll_id))
+    await ephemeral_reply(ix)
+    await world.dd.wait_until(lambda: shown_counts(message) == {"Job": 0, "Career": 2, "Both": 0})
+    ix = await world.dd.slash(alice, "poll results", channel=world.channel, poll=str(poll_id))
+    data = await ephemeral_reply(ix)
+    assert shown_counts(data["embeds"][0]) == {"Job": 0, "Career": 2, "Both": 0}
+
+
+async def test_close_disables_buttons_and_posts_the_results_once(world: World) -> None:
+    await make_team(world)
+    alice, bob, carol = world.members
+    poll_id, message = await create_poll(world, alice)
+    await click(world, bob, message, "Career")
+    await click(world, carol, message, "Career")
+    await click(world, alice, message, "Job")
+
+    ix = await world.dd.slash(alice, "poll close", channel=world.channel, poll=str(poll_id))
+    assert f"Poll #{poll_id} is closed" in (await ephemeral_reply(ix))["content"]
+    result = await world.dd.wait_for_message(
+        world.channel, lambda m: m.id != message.id and "Results" in str(embed(m).get("title"))
+    )
+    assert "**Career** wins with 67% (2 of 3 voters)" in result.text
+    assert "3 members voted" in result.text
+    await world.dd.wait_until(lambda: all(b["disabled"] for b in message.buttons()))
+    assert "Poll closed" in message.text and "🏆" in message.text and "67%" in message.text
+    assert "3 members voted" in field(message, "Turnout")
+    await world.run_scheduler()
+    assert len(result_messages(world, poll_id)) == 1
+
+
+async def test_deadline_passing_while_stopped_closes_once_after_restart(world: World) -> None:
+    await make_team(world)
+    alice, bob, _ = world.members
+    short_id, short = await create_poll(world, question="Lunch at noon?", duration="30m")
+    long_id, long = await create_poll(world, question="Career or job?", duration="1w")
+    await click(world, alice, short, "Job")
+    await click(world, alice, long, "Career")
+
+    await world.stop()
+    world.clock.advance(hours=2)
+    await world.start()
+    set_refresh_interval(world, 0.05)
+
+    await world.dd.wait_until(lambda: len(result_messages(world, short_id)) == 1, timeout=10)
+    await world.dd.wait_until(lambda: all(b["disabled"] for b in short.buttons()))
+    await world.run_scheduler()
+    await world.run_scheduler()
+    assert len(result_messages(world, short_id)) == 1
+    state = await world.bot.db.fetchone(
+        "SELECT closed_at, result_state FROM polls WHERE id = ?", (short_id,)
+    )
+    assert state is not None and state["result_state"] == "posted"
+
+    # The open poll's buttons, posted before the restart, still count votes.
+    assert "Your vote: **Job**" in await click(world, bob, long, "Job")
+    assert await stored_counts(world, long_id) == {"Job": 1, "Career": 1, "Both": 0}
+    await world.dd.wait_until(lambda: shown_counts(long) == {"Job": 1, "Career": 1, "Both": 0})
+    assert not any(b["disabled"] for b in poll_message(world, long_id).buttons())
+
+
+async def test_deadline_closes_the_poll_while_running(world: World) -> None:
+    await make_team(world)
+    poll_id, message = await create_poll(world, duration="2h")
+    await click(world, world.members[0], message, "Both")
+    world.clock.advance(hours=2)
+    await world.run_scheduler()
+    await world.dd.wait_until(lambda: len(result_messages(world, poll_id)) == 1)
+    assert all(b["disabled"] for b in message.buttons())
+    assert "**Both** wins with 100%" in result_messages(world, poll_id)[0].text
+
+
+async def test_a_failed_result_post_is_retried_later_and_posted_once(world: World) -> None:
+    await make_team(world)
+    poll_id, message = await create_poll(world, duration="1h")
+    world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=503)
+    world.clock.advance(hours=1)
+    await world.run_scheduler()
+    assert result_messages(world, poll_id) == []
+    assert (
+        await world.bot.db.fetchval("SELECT result_state FROM polls WHERE id = ?", (poll_id,))
+        == "pending"
+    )
+    world.clock.advance(seconds=30)
+    await world.run_scheduler()
+    await world.run_scheduler()
+    assert len(result_messages(world, poll_id)) == 1
+    assert all(b["disabled"] for b in message.buttons())
+
+
+async def test_rerun_shows_the_change_since_the_previous_run(world: World) -> None:
+    await make_team(world)
+    voters = world.members + [world.dd.add_member(world.guild, f"clerk{n}") for n in range(2)]
+    first_id, first = await create_poll(world, options="Job|Career", duration="3d")
+    for n, member in enumerate(voters):  # Career 2 of 5 = 40%
+        await click(world, member, first, "Career" if n < 2 else "Job")
+    ix = await world.dd.slash(
+        world.manager, "poll close", channel=world.channel, poll=str(first_id)
+    )
+    await ephemeral_reply(ix)
+    await world.dd.wait_until(lambda: len(result_messages(world, first_id)) == 1)
+
+    world.clock.advance(weeks=2)
+    ix = await world.dd.slash(voters[0], "poll rerun", channel=world.channel, poll=str(first_id))
+    reply = (await ephemeral_reply(ix))["content"]
+    assert f"question of poll #{first_id} again" in reply
+    second = world.dd.messages(world.channel)[-1]
+    second_id = int(str(embed(second)["footer"]["text"]).split()[1].lstrip("#"))
+    assert f"re-run of poll #{first_id}" in embed(second)["footer"]["text"]
+    assert [b["label"] for b in second.buttons()] == ["Job", "Career"]
+    row = await world.bot.db.fetchone(
+        "SELECT rerun_of, closes_at - created_at FROM polls WHERE id = ?", (second_id,)
+    )
+    assert row is not None and tuple(row) == (first_id, 3 * 86400)
+
+    for n, member in enumerate(voters):  # Career 3 of 5 = 60%
+        await click(world, member, second, "Career" if n < 3 else "Job")
+    world.clock.advance(days=3)
+    await world.run_scheduler()
+    await world.dd.wait_until(lambda: len(result_messages(world, second_id)) == 1)
+    text = result_messages(world, second_id)[0].text
+    assert "Compared with the previous run" in text
+    assert "Career 40% → 60%, +20" in text and "Job 60% → 40%, -20" in text
+    await world.dd.wait_until(lambda: "last time 40%, +20" in second.text)
+
+
+async def test_autocomplete_lists_the_teams_polls_open_first(world: World) -> None:
+    await make_team(world)
+    first_id, _ = await create_poll(world, question="Where do we eat on Friday?")
+    second_id, _ = await create_poll(world, question="Is this a career?")
+    ix = await world.dd.slash(
+        world.manager, "poll close", channel=world.channel, poll=str(first_id)
+    )
+    await ephemeral_reply(ix)
+    choices = await world.dd.autocomplete(
+        world.members[0], "poll results", focused="poll", channel=world.channel, poll=""
+    )
+    assert [c["value"] for c in choices] == [str(second_id), str(first_id)]
+    assert choices[0]["name"] == "Is this a career?"
+    assert choices[1]["name"].startswith("Where do we eat on Friday?")
+    choices = await world.dd.autocomplete(
+        world.manager, "poll close", focused="poll", channel=world.channel, poll="eat"
+    )
+    assert choices == []  # the only match is closed
+    choices = await world.dd.autocomplete(
+        world.manager, "poll close", focused="poll", channel=world.channel, poll="career"
+    )
+    assert [c["value"] for c in choices] == [str(second_id)]
+
+
+async def test_list_shows_open_and_recently_closed_polls(world: World) -> None:
+    await make_team(world)
+    open_id, _ = await create_poll(world, question="Still open?")
+    closed_id, closed = await create_poll(world, question="Already done?", options="Yes|No")
+    await click(world, world.members[0], closed, "Yes")
+    ix = await world.dd.slash(
+        world.manager, "poll close", channel=world.channel, poll=str(closed_id)
+    )
+    await ephemeral_reply(ix)
+    ix = await world.dd.slash(world.members[1], "poll list", channel=world.channel)
+    data = await ephemeral_reply(ix)
+    assert f"#{open_id}** Still open?" in field(data["embeds"][0], "Open")
+    recent = field(data["embeds"][0], "Recently closed")
+    assert f"#{closed_id}** Already done?" in recent and "**Yes** wins" in recent
+
+
+async def test_twenty_options_make_four_rows_of_five(world: World) -> None:
+    await make_team(world)
+    labels = [f"Option {n}" for n in range(1, 21)]
+    _, message = await create_poll(world, options=" | ".join(labels))
+    rows = [c for c in message.components if c.get("type") == 1]
+    assert [len(r["components"]) for r in rows] == [5, 5, 5, 5]
+    assert [b["label"] for b in message.buttons()] == labels
+
+
+async def test_poll_text_never_pings(world: World) -> None:
+    await make_team(world)
+    _, message = await create_poll(
+        world, question="@everyone <@&123> who's in?", options="@here|no"
+    )
+    assert not (message.allowed_mentions or {}).get("parse")
+    assert message.mentioned_user_ids == []
+
+
+async def test_forget_member_removes_named_votes_and_refreshes(world: World) -> None:
+    await make_team(world)
+    alice, bob, _ = world.members
+    named_id, named = await create_poll(world)
+    anon_id, anon = await create_poll(world, anonymous=True)
+    for message in (named, anon):
+        await click(world, alice, message, "Job")
+        await click(world, bob, message, "Job")
+    assert await poll_cog(world).forget_member(world.guild.id, alice.id) == [named_id]
+    await world.dd.wait_until(lambda: shown_counts(named).get("Job") == 1)
+    assert (await stored_counts(world, anon_id))["Job"] == 2
+
+
+async def test_help_lists_the_poll_commands(world: World) -> None:
+    ix = await world.dd.slash(world.members[0], "help", channel=world.channel)
+    text = str(await ephemeral_reply(ix))
+    for name in ("create", "close", "results", "list", "rerun"):
+        assert f"`/poll {name}`" in text

@@ -1,0 +1,470 @@
+"""Poll rules on real SQLite files, with a manual clock: no Discord involved."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.polls import Poll, Polls, compare_runs, parse_options, parse_poll_ref
+from bot.teams import Team, Teams
+
+GUILD = 111_222_333_444_555_666
+OTHER_GUILD = 999_888_777_666_555_444
+CREATOR = 500_000_000_000_000_001
+MANAGER = 500_000_000_000_000_002
+KEY = b"k" * 32
+
+
+class Env:
+    def __init__(self, db: Database, clock: ManualClock, team: Team, polls: Polls) -> None:
+        self.db = db
+        self.clock = clock
+        self.team = team
+        self.polls = polls
+
+    async def create(self, options: str = "Job|Career|Both", **kwargs: Any) -> Poll:
+        return await self.polls.create(self.team, CREATOR, "Job or career?", options, **kwargs)
+
+    async def snapshot(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """Every row of every poll table: to show that a refused action changed nothing."""
+        tables = ["polls", "poll_options", "poll_votes", "poll_anonymous_votes"]
+        return [
+            (t, [tuple(r) for r in await self.db.fetchall(f"SELECT * FROM {t} ORDER BY 1, 2, 3")])
+            for t in tables
+        ]
+
+    async def check_counters(self) -> None:
+        """The counters kept by triggers equal the stored votes."""
+        rows = await self.db.fetchall(
+            "SELECT o.id, o.votes, (SELECT count(*) FROM poll_votes v WHERE v.option_id = o.id)"
+            " + (SELECT count(*) FROM poll_anonymous_votes a WHERE a.option_id = o.id)"
+            " FROM poll_options o"
+        )
+        assert [(r[0], r[1]) for r in rows] == [(r[0], r[2]) for r in rows]
+        rows = await self.db.fetchall(
+            "SELECT p.id, p.voters,"
+            " (SELECT count(DISTINCT user_id) FROM poll_votes v WHERE v.poll_id = p.id)"
+            " + (SELECT count(DISTINCT voter_hash) FROM poll_anonymous_votes a"
+            "    WHERE a.poll_id = p.id) FROM polls p"
+        )
+        assert [(r[0], r[1]) for r in rows] == [(r[0], r[2]) for r in rows]
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    db = await Database.open(tmp_path / "b.db")
+    clock = ManualClock()
+    team = await Teams(db, clock).create(GUILD, "Front desk", channel_id=42)
+    try:
+        yield Env(db, clock, team, Polls(db, clock, KEY))
+    finally:
+        await db.close()
+
+
+def option_id(poll: Poll, label: str) -> int:
+    return next(o.id for o in poll.options if o.label == label)
+
+
+def counts(poll: Poll) -> dict[str, int]:
+    return {o.label: o.votes for o in poll.options}
+
+
+# -- creating ----------------------------------------------------------------------------------
+
+
+async def test_create_stores_the_poll_with_defaults(env: Env) -> None:
+    poll = await env.polls.create(
+        env.team, CREATOR, "  What is   a career? ", " Job | Career |Both  "
+    )
+    assert poll.question == "What is a career?"
+    assert [o.label for o in poll.options] == ["Job", "Career", "Both"]
+    assert [o.position for o in poll.options] == [1, 2, 3]
+    assert (poll.multiple, poll.anonymous, poll.hide_results) == (False, False, False)
+    assert poll.closes_at - poll.created_at == timedelta(days=1)
+    assert poll.created_at == env.clock.now()
+    assert poll.team_id == env.team.id and poll.guild_id == GUILD and poll.team_name == "Front desk"
+    assert poll.result_state == "none" and not poll.closed and poll.voters == 0
+    assert await env.polls.get(poll.id, GUILD) == poll
+
+
+async def test_create_with_flags_and_duration(env: Env) -> None:
+    poll = await env.create(multiple=True, anonymous=True, hide_results=True, duration="1d12h")
+    assert (poll.multiple, poll.anonymous, poll.hide_results) == (True, True, True)
+    assert poll.duration == timedelta(days=1, hours=12)
+
+
+async def test_twenty_options_of_55_characters_are_fine(env: Env) -> None:
+    labels = [f"{n:02d}" + "x" * 53 for n in range(20)]
+    poll = await env.create("|".join(labels))
+    assert [o.label for o in poll.options] == labels
+
+
+@pytest.mark.parametrize(
+    ("question", "options", "duration", "message"),
+    [
+        ("Q", "only one", None, "at least 2 options"),
+        ("Q", "|".join(str(n) for n in range(21)), None, "at most 20 options; you gave 21"),
+        ("Q", "a||b", None, "Option 2 is empty"),
+        ("Q", "a|b|", None, "Option 3 is empty"),
+        ("Q", "a|   |b", None, "Option 2 is empty"),
+        ("Q", "Career|job|CAREER", None, "“CAREER” appears twice"),
+        ("Q", "a|" + "x" * 56, None, "Option 2 .* has 56 characters; .* at most 55"),
+        ("x" * 301, "a|b", None, "at most 300 characters; yours has 301"),
+        ("   ", "a|b", None, "needs a question"),
+        ("Q", "a|b", "soon", "not a duration I understand"),
+        ("Q", "a|b", "5w", "too long"),
+        ("Q", "a|b", "0m", "too short"),
+    ],
+)
+async def test_bad_input_is_refused_and_nothing_stored(
+    env: Env, question: str, options: str, duration: str | None, message: str
+) -> None:
+    before = await env.snapshot()
+    with pytest.raises(InvalidInput, match=message):
+        await env.polls.create(env.team, CREATOR, question, options, duration=duration)
+    assert await env.snapshot() == before
+
+
+def test_poll_references() -> None:
+    assert parse_poll_ref("12") == 12
+    assert parse_poll_ref(" #7 ") == 7
+    assert parse_poll_ref(3) == 3
+    for bad in ("", "abc", "-1", "0", "1e3"):
+        with pytest.raises(NotFound, match="not a poll I know"):
+            parse_poll_ref(bad)
+
+
+def test_options_keep_their_order_and_inner_spaces() -> None:
+    assert parse_options("A  job |a career") == ["A job", "a career"]
+
+
+# -- voting ------------------------------------------------------------------------------------
+
+
+async def test_single_choice_set_move_remove(env: Env) -> None:
+    poll = await env.create()
+    job, career = option_id(poll, "Job"), option_id(poll, "Career")
+    alice, bob, carol = 1001, 1002, 1003
+
+    vote = await env.polls.vote(poll.id, job, GUILD, alice)
+    assert vote.action == "voted" and [o.label for o in vote.selected] == ["Job"]
+    await env.polls.vote(poll.id, career, GUILD, bob)
+    await env.polls.vote(poll.id, career, GUILD, carol)
+
+    vote = await env.polls.vote(poll.id, career, GUILD, alice)  # moves
+    assert vote.action == "moved" and [o.label for o in vote.selected] == ["Career"]
+    assert counts(vote.poll) == {"Job": 0, "Career": 3, "Both": 0}
+    assert vote.poll.voters == 3
+
+    vote = await env.polls.vote(poll.id, career, GUILD, bob)  # removes
+    assert vote.action == "removed" and vote.selected == ()
+    assert counts(vote.poll) == {"Job": 0, "Career": 2, "Both": 0}
+    assert vote.poll.voters == 2
+
+    stored = await env.db.fetchall("SELECT user_id, option_id FROM poll_votes ORDER BY user_id")
+    assert [tuple(r) for r in stored] == [(alice, career), (carol, career)]
+    assert counts(await env.polls.get(poll.id)) == counts(vote.poll)
+    await env.check_counters()
+
+
+async def test_multiple_choice_toggles(env: Env) -> None:
+    poll = await env.create(multiple=True)
+    job, career, both = (option_id(poll, label) for label in ("Job", "Career", "Both"))
+    assert (await env.polls.vote(poll.id, job, GUILD, 1)).action == "voted"
+    vote = await env.polls.vote(poll.id, both, GUILD, 1)
+    assert vote.action == "added" and [o.label for o in vote.selected] == ["Job", "Both"]
+    vote = await env.polls.vote(poll.id, job, GUILD, 1)
+    assert vote.action == "removed" and [o.label for o in vote.selected] == ["Both"]
+    await env.polls.vote(poll.id, career, GUILD, 2)
+    vote = await env.polls.vote(poll.id, both, GUILD, 2)
+    assert counts(vote.poll) == {"Job": 0, "Career": 1, "Both": 2}
+    assert vote.poll.voters == 2
+    assert vote.poll.share(vote.poll.options[2]) == 100  # both voters picked "Both"
+    await env.check_counters()
+
+
+async def test_vote_after_the_deadline_is_refused_even_before_the_scheduler_ran(env: Env) -> None:
+    poll = await env.create(duration="30m")
+    await env.polls.vote(poll.id, option_id(poll, "Job"), GUILD, 1)
+    env.clock.advance(minutes=30)
+    before = await env.snapshot()
+    with pytest.raises(Conflict, match="This poll is closed"):
+        await env.polls.vote(poll.id, option_id(poll, "Job"), GUILD, 1)
+    with pytest.raises(Conflict, match="This poll is closed"):
+        await env.polls.vote(poll.id, option_id(poll, "Career"), GUILD, 2)
+    assert await env.snapshot() == before
+
+
+async def test_vote_on_a_closed_poll_is_refused(env: Env) -> None:
+    poll = await env.create()
+    await env.polls.close(poll.id, GUILD, CREATOR, False)
+    before = await env.snapshot()
+    with pytest.raises(Conflict, match="closed, so votes are no longer counted"):
+        await env.polls.vote(poll.id, option_id(poll, "Job"), GUILD, 1)
+    assert await env.snapshot() == before
+
+
+async def test_vote_on_an_unknown_poll_or_option_is_refused(env: Env) -> None:
+    poll = await env.create()
+    other = await env.create("x|y")
+    before = await env.snapshot()
+    with pytest.raises(NotFound):
+        await env.polls.vote(9999, option_id(poll, "Job"), GUILD, 1)
+    with pytest.raises(NotFound):  # an option of another poll
+        await env.polls.vote(poll.id, option_id(other, "x"), GUILD, 1)
+    with pytest.raises(NotFound):  # a button of another server's poll
+        await env.polls.vote(poll.id, option_id(poll, "Job"), OTHER_GUILD, 1)
+    assert await env.snapshot() == before
+
+
+async def test_anonymous_votes_store_no_user_id(env: Env) -> None:
+    poll = await env.create(anonymous=True)
+    voters = [700_000_000_000_000_000 + n for n in range(5)]
+    for n, voter in enumerate(voters):
+        await env.polls.vote(poll.id, poll.options[n % 3].id, GUILD, voter)
+    moved = await env.polls.vote(poll.id, poll.options[2].id, GUILD, voters[0])
+    assert moved.action == "moved"
+    assert counts(moved.poll) == {"Job": 1, "Career": 2, "Both": 2}
+    assert await env.db.fetchval("SELECT count(*) FROM poll_votes") == 0
+    hashes = await env.db.fetchall("SELECT voter_hash FROM poll_anonymous_votes")
+    assert len({bytes(r[0]) for r in hashes}) == 5
+    assert bytes(hashes[0][0]) != env.polls.voter_hash(GUILD, voters[0], poll.id + 1)
+    await env.check_counters()
+    await env.db.close()
+    raw = b"".join(p.read_bytes() for p in env.db.path.parent.iterdir() if p.is_file())
+    for voter in voters:
+        assert str(voter).encode() not in raw
+        assert voter.to_bytes(8, "big") not in raw and voter.to_bytes(8, "little") not in raw
+    env.db = await Database.open(env.db.path)  # for the fixture to close
+
+
+async def test_the_schema_refuses_a_user_id_for_an_anonymous_poll(env: Env) -> None:
+    poll = await env.create(anonymous=True)
+    with pytest.raises(sqlite3.IntegrityError, match="named polls only"):
+        await env.db.execute(
+            "INSERT INTO poll_votes (poll_id, user_id, option_id) VALUES (?, 1, ?)",
+            (poll.id, poll.options[0].id),
+        )
+
+
+async def test_300_concurrent_voters_give_exact_totals(env: Env) -> None:
+    poll = await env.create()
+    rng = random.Random(4)
+    picks = {10_000 + n: rng.choice(poll.options).id for n in range(300)}
+    results = await asyncio.gather(
+        *(env.polls.vote(poll.id, option, GUILD, user) for user, option in picks.items())
+    )
+    assert all(r.action == "voted" for r in results)
+    final = await env.polls.get(poll.id)
+    expected = {o.label: sum(1 for p in picks.values() if p == o.id) for o in poll.options}
+    assert counts(final) == expected and final.voters == 300
+    assert await env.db.fetchval("SELECT count(*) FROM poll_votes") == 300
+    await env.check_counters()
+
+
+async def test_one_member_clicking_fast_is_stored_once(env: Env) -> None:
+    single = await env.create()
+    multi = await env.create(multiple=True)
+    # 21 clicks on the same option: set, remove, set, ... -> ends selected; never two rows.
+    await asyncio.gather(
+        *(env.polls.vote(single.id, single.options[0].id, GUILD, 5) for _ in range(21))
+    )
+    await asyncio.gather(*(env.polls.vote(multi.id, o.id, GUILD, 5) for o in multi.options * 3))
+    rows = await env.db.fetchall("SELECT poll_id, option_id FROM poll_votes ORDER BY 1, 2")
+    assert [tuple(r) for r in rows] == [(single.id, single.options[0].id)] + [
+        (multi.id, o.id) for o in multi.options
+    ]
+    await env.check_counters()
+
+
+async def test_random_clicks_keep_counters_exact(env: Env) -> None:
+    polls = [await env.create(), await env.create(multiple=True), await env.create(anonymous=True)]
+    rng = random.Random(7)
+    for _ in range(400):
+        poll = rng.choice(polls)
+        await env.polls.vote(poll.id, rng.choice(poll.options).id, GUILD, rng.randrange(12))
+    await env.check_counters()
+    await env.polls.forget_member(GUILD, 3)
+    await env.check_counters()
+
+
+# -- closing -----------------------------------------------------------------------------------
+
+
+async def test_creator_and_managers_close_others_cannot(env: Env) -> None:
+    first, second = await env.create(), await env.create()
+    before = await env.snapshot()
+    with pytest.raises(NotAllowed, match="Only the member who created this poll or a manager"):
+        await env.polls.close(first.id, GUILD, 1234, False)
+    assert await env.snapshot() == before
+    env.clock.advance(minutes=5)
+    closed = await env.polls.close(first.id, GUILD, CREATOR, False)
+    assert closed.closed_at == env.clock.now() and closed.result_state == "posting"
+    assert (await env.polls.close(second.id, GUILD, MANAGER, True)).closed
+    before = await env.snapshot()
+    with pytest.raises(Conflict, match="already closed"):
+        await env.polls.close(first.id, GUILD, CREATOR, False)
+    with pytest.raises(NotFound, match="no poll #999"):
+        await env.polls.close(999, GUILD, CREATOR, True)
+    with pytest.raises(NotFound):
+        await env.polls.close(second.id, OTHER_GUILD, CREATOR, True)
+    assert await env.snapshot() == before
+
+
+async def test_deadlines_close_once_and_failed_announcements_are_retried(env: Env) -> None:
+    soon = await env.create(duration="30m")
+    later = await env.create(duration="2h")
+    assert await env.polls.next_due() == soon.closes_at
+    assert await env.polls.claim_due(env.clock.now()) == []
+
+    env.clock.advance(hours=1)  # e.g. while the bot was down
+    claimed = await env.polls.claim_due(env.clock.now())
+    assert [p.id for p in claimed] == [soon.id]
+    assert claimed[0].closed_at == soon.closes_at and claimed[0].result_state == "posting"
+    assert await env.polls.claim_due(env.clock.now()) == []  # claimed: never twice
+    assert await env.polls.next_due() == later.closes_at
+
+    await env.polls.finish_announcement(soon.id, "pending")  # the post failed for now
+    assert await env.polls.next_due() == env.clock.now() + timedelta(seconds=30)
+    assert [p.id for p in await env.polls.claim_due(env.clock.now())] == [soon.id]
+    await env.polls.finish_announcement(soon.id, "posted", 777)
+    await env.polls.finish_announcement(soon.id, "pending")  # too late: already final
+    done = await env.polls.get(soon.id)
+    assert (done.result_state, done.result_message_id) == ("posted", 777)
+    assert await env.polls.claim_due(env.clock.now()) == []
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+async def test_hidden_results_are_visible_to_creator_and_managers_until_close(env: Env) -> None:
+    poll = await env.create(hide_results=True)
+    await env.polls.vote(poll.id, poll.options[0].id, GUILD, 1)
+    assert not (await env.polls.results(poll.id, GUILD, 1, False, False)).counts_visible
+    assert (await env.polls.results(poll.id, GUILD, CREATOR, False, False)).counts_visible
+    assert (await env.polls.results(poll.id, GUILD, MANAGER, True, False)).counts_visible
+    await env.polls.close(poll.id, GUILD, CREATOR, False)
+    assert (await env.polls.results(poll.id, GUILD, 1, False, False)).counts_visible
+
+
+async def test_voters_only_for_named_polls_and_only_to_creator_or_managers(env: Env) -> None:
+    named = await env.create()
+    anonymous = await env.create(anonymous=True)
+    await env.polls.vote(named.id, named.options[1].id, GUILD, 11)
+    await env.polls.vote(named.id, named.options[1].id, GUILD, 12)
+    await env.polls.vote(anonymous.id, anonymous.options[1].id, GUILD, 11)
+    results = await env.polls.results(named.id, GUILD, MANAGER, True, True)
+    assert results.voters == {named.options[1].id: (11, 12)}
+    assert (await env.polls.results(named.id, GUILD, 11, False, False)).voters is None
+    with pytest.raises(NotAllowed, match="Only the member who created this poll and managers"):
+        await env.polls.results(named.id, GUILD, 11, False, True)
+    with pytest.raises(NotAllowed, match="anonymous: nobody, managers included"):
+        await env.polls.results(anonymous.id, GUILD, MANAGER, True, True)
+
+
+async def test_list_and_search_show_open_polls_first(env: Env) -> None:
+    first = await env.polls.create(env.team, CREATOR, "Lunch spot?", "a|b")
+    second = await env.polls.create(env.team, CREATOR, "Career or job?", "a|b")
+    third = await env.polls.create(env.team, CREATOR, "Career next year?", "a|b")
+    await env.polls.close(second.id, GUILD, CREATOR, False)
+    listed = await env.polls.for_team(env.team.id)
+    assert [p.id for p in listed] == [first.id, third.id, second.id]
+    found = await env.polls.search(GUILD, "career")
+    assert [(c.id, c.closed) for c in found] == [(third.id, False), (second.id, True)]
+    assert [c.id for c in await env.polls.search(GUILD, "", open_only=True)] == [third.id, first.id]
+    assert [c.id for c in await env.polls.search(GUILD, str(first.id))] == [first.id]
+    assert await env.polls.search(OTHER_GUILD, "") == []
+
+
+# -- re-runs -----------------------------------------------------------------------------------
+
+
+async def test_rerun_copies_question_options_flags_and_duration(env: Env) -> None:
+    original = await env.create(multiple=True, anonymous=True, hide_results=True, duration="3d")
+    env.clock.advance(days=10)
+    again = await env.polls.rerun(original.id, GUILD, MANAGER)
+    assert again.rerun_of == original.id and again.creator_id == MANAGER
+    assert again.question == original.question
+    assert [o.label for o in again.options] == [o.label for o in original.options]
+    assert (again.multiple, again.anonymous, again.hide_results) == (True, True, True)
+    assert again.created_at == env.clock.now() and again.duration == timedelta(days=3)
+    # Re-running the original again continues the series from its latest run.
+    third = await env.polls.rerun(original.id, GUILD, MANAGER)
+    assert third.rerun_of == again.id
+    with pytest.raises(NotFound):
+        await env.polls.rerun(original.id, OTHER_GUILD, MANAGER)
+
+
+async def test_poll_runs_and_the_comparison_in_points(env: Env) -> None:
+    first = await env.create("Job|Career")
+    for user in range(10):  # Career 40%
+        await env.polls.vote(first.id, first.options[1 if user < 4 else 0].id, GUILD, user)
+    await env.polls.close(first.id, GUILD, CREATOR, False)
+    env.clock.advance(weeks=4)
+    second = await env.polls.rerun(first.id, GUILD, CREATOR)
+    for user in range(20):  # Career 55%
+        await env.polls.vote(second.id, second.options[1 if user < 11 else 0].id, GUILD, user)
+    await env.polls.close(second.id, GUILD, CREATOR, False)
+
+    runs = await env.polls.poll_runs(second.id)
+    assert [r.poll_id for r in runs] == [first.id, second.id]
+    assert [(o.label, o.votes, o.share) for o in runs[0].options] == [
+        ("Job", 6, 0.6),
+        ("Career", 4, 0.4),
+    ]
+    assert runs[1].voters == 20 and runs[1].date == env.clock.now()
+    assert [r.poll_id for r in await env.polls.poll_runs(first.id)] == [first.id]
+
+    comparison = await env.polls.comparison(second.id)
+    assert comparison is not None
+    previous, changes = comparison
+    assert previous.poll_id == first.id
+    assert [(c.label, c.before, c.after, c.points) for c in changes] == [
+        ("Job", 60, 45, -15),
+        ("Career", 40, 55, 15),
+    ]
+    assert compare_runs(runs[0], runs[0])[0].points == 0
+    assert await env.polls.comparison(first.id) is None
+
+
+async def test_no_comparison_with_a_hidden_run_that_is_still_open(env: Env) -> None:
+    first = await env.create(hide_results=True)
+    second = await env.polls.rerun(first.id, GUILD, CREATOR)
+    assert await env.polls.comparison(second.id) is None
+
+
+# -- privacy and teams -------------------------------------------------------------------------
+
+
+async def test_forget_member_deletes_named_votes_in_that_server_only(env: Env) -> None:
+    other_team = await Teams(env.db, env.clock).create(OTHER_GUILD, "Mail room", channel_id=43)
+    named, anonymous = await env.create(), await env.create(anonymous=True)
+    elsewhere = await env.polls.create(other_team, CREATOR, "Q", "a|b")
+    for poll in (named, anonymous, elsewhere):
+        await env.polls.vote(poll.id, poll.options[0].id, poll.guild_id, 42)
+        await env.polls.vote(poll.id, poll.options[0].id, poll.guild_id, 43)
+    assert await env.polls.forget_member(GUILD, 42) == [named.id]
+    assert counts(await env.polls.get(named.id))["Job"] == 1
+    assert counts(await env.polls.get(anonymous.id))["Job"] == 2  # can't be found, by design
+    assert (await env.polls.get(elsewhere.id)).voters == 2
+    assert await env.polls.forget_member(GUILD, 42) == []
+    await env.check_counters()
+
+
+async def test_deleting_the_team_deletes_its_polls(env: Env) -> None:
+    poll = await env.create()
+    await env.polls.vote(poll.id, poll.options[0].id, GUILD, 1)
+    await env.polls.rerun(poll.id, GUILD, CREATOR)
+    await Teams(env.db, env.clock).delete(env.team.id)
+    for table, _ in await env.snapshot():
+        assert await env.db.fetchval(f"SELECT count(*) FROM {table}") == 0
