@@ -6,8 +6,10 @@ import hashlib
 import json
 import logging
 import pkgutil
+import re
 import secrets
 import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import discord
@@ -49,6 +51,28 @@ def cog_extensions() -> list[str]:
         for module in pkgutil.iter_modules(cogs.__path__)
         if not module.name.startswith("_")
     )
+
+
+ModalHandler = Callable[[discord.Interaction[Any], re.Match[str], dict[str, str]], Awaitable[None]]
+
+
+def modal_values(data: Any) -> dict[str, str]:
+    """{field custom_id: value} from a modal submission (action rows or label components)."""
+    values: dict[str, str] = {}
+
+    def walk(node: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(node, dict):
+            yield node
+            for child in (node.get("components"), node.get("component")):
+                yield from walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                yield from walk(child)
+
+    for node in walk((data or {}).get("components")):
+        if "custom_id" in node and isinstance(node.get("value"), str):
+            values[node["custom_id"]] = node["value"]
+    return values
 
 
 class NotManager(app_commands.CheckFailure):
@@ -162,6 +186,7 @@ class Breakroom(commands.Bot):
         self._db: Database | None = database
         self.key = b""
         self.synced = False
+        self._modal_handlers: dict[str, tuple[re.Pattern[str], ModalHandler]] = {}
 
     @property
     def db(self) -> Database:
@@ -215,6 +240,32 @@ class Breakroom(commands.Bot):
         log.info("synced %d commands (%s)", len(synced), scope)
         self.synced = True
         return True
+
+    def add_modal_handler(self, template: str, handler: ModalHandler) -> None:
+        """Answer modal submissions whose custom_id matches `template` with `handler`.
+
+        Forms are answered from their custom_id rather than from the modal object discord.py
+        keeps in memory, so a form that was open across a restart still works, and two members
+        filling in the same form never share one object. (Send such modals with
+        `cogs._shared.persistent`, so discord.py does not also keep them.)
+        """
+        self._modal_handlers[template] = (re.compile(template), handler)
+
+    def remove_modal_handler(self, template: str) -> None:
+        self._modal_handlers.pop(template, None)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: Any = interaction.data or {}
+        custom_id = str(data.get("custom_id") or "")
+        for regex, handler in self._modal_handlers.values():
+            if match := regex.fullmatch(custom_id):
+                try:
+                    await handler(interaction, match, modal_values(interaction.data))
+                except Exception as error:
+                    await report_error(interaction, error)
+                return
 
     async def on_ready(self) -> None:
         log.info("Breakroom is ready in %d servers", len(self.guilds))

@@ -96,3 +96,12 @@ class Modal(discord.ui.Modal):
 
 def no_pings() -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
+
+
+def persistent(modal: discord.ui.Modal) -> discord.ui.Modal:
+    """A modal answered by a handler registered with `bot.add_modal_handler` (by custom_id).
+
+    A stopped modal is not kept in discord.py's memory, so only the registered handler answers.
+    """
+    modal.stop()
+    return modal

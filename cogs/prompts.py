@@ -36,10 +36,10 @@ from bot.teams import Team
 from cogs._shared import (
     MAX_CHOICES,
     Interaction,
-    Modal,
     choice_name,
     guarded,
     manager_only,
+    persistent,
     resolve_team,
     team_autocomplete,
 )
@@ -136,57 +136,40 @@ def answer_view(post_id: int) -> discord.ui.View:
     return view
 
 
-class AnswerModal(Modal):
-    """The answer form. Its custom_id is per post *and* member: discord.py keeps open modals by
-    custom_id, so a shared one would let one member's form replace another's."""
+ANSWER_FORM = r"breakroom:answer-form:(?P<post>\d+)"
 
-    def __init__(self, form: AnswerForm, user_id: int) -> None:
-        super().__init__(
-            title="Your answer", custom_id=f"breakroom:answer-form:{form.post.id}:{user_id}"
-        )
-        self.post_id = form.post.id
-        intro = f"**{form.post.prompt_text}**"
-        if form.previous is not None and form.current is None:
-            when = discord.utils.format_dt(form.previous.answered_at, "D")
-            intro += f"\n\nLast time this was asked ({when}) you wrote:\n>>> {form.previous.text}"
-        self.add_item(discord.ui.TextDisplay(intro))
-        self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="answer",
-            style=discord.TextStyle.paragraph,
-            max_length=MAX_ANSWER_LENGTH,
-            default=form.current.text if form.current else None,
-        )
-        label = "Change your answer" if form.current else "Your answer"
-        self.add_item(
-            discord.ui.Label(
-                text=label,
-                description="Up to 1000 characters; posted in the thread under your name.",
-                component=self.answer,
-            )
-        )
 
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        assert interaction.guild_id is not None
-        cog = prompts_cog(interaction.client)
-        async with cog.answer_lock(self.post_id, interaction.user.id):
-            saved = await cog.prompts.save_answer(
-                interaction.guild_id,
-                self.post_id,
-                interaction.user.id,
-                interaction.user.display_name,
-                self.answer.value,
-            )
-            where = await cog.publish_answer(saved)
-        verb = "Updated your answer" if saved.replaced else "Thanks — your answer is saved"
-        await interaction.followup.send(f"{verb}. {where}", ephemeral=True)
+def answer_modal(form: AnswerForm) -> discord.ui.Modal:
+    """The answer form, answered by `PromptsCog.submit_answer` from its custom_id, so a form left
+    open across a restart still saves."""
+    modal = discord.ui.Modal(title="Your answer", custom_id=f"breakroom:answer-form:{form.post.id}")
+    intro = f"**{form.post.prompt_text}**"
+    if form.previous is not None and form.current is None:
+        when = discord.utils.format_dt(form.previous.answered_at, "D")
+        intro += f"\n\nLast time this was asked ({when}) you wrote:\n>>> {form.previous.text}"
+    modal.add_item(discord.ui.TextDisplay(intro))
+    answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        custom_id="answer",
+        style=discord.TextStyle.paragraph,
+        max_length=MAX_ANSWER_LENGTH,
+        default=form.current.text if form.current else None,
+    )
+    label = "Change your answer" if form.current else "Your answer"
+    modal.add_item(
+        discord.ui.Label(
+            text=label,
+            description="Up to 1000 characters; posted in the thread under your name.",
+            component=answer,
+        )
+    )
+    return persistent(modal)
 
 
 async def open_answer_modal(interaction: Interaction, post_id: int) -> None:
     assert interaction.guild_id is not None
     cog = prompts_cog(interaction.client)
     form = await cog.prompts.answer_form(interaction.guild_id, post_id, interaction.user.id)
-    await interaction.response.send_modal(AnswerModal(form, interaction.user.id))
+    await interaction.response.send_modal(answer_modal(form))
 
 
 def prompts_cog(bot: Breakroom) -> PromptsCog:
@@ -242,11 +225,31 @@ class PromptsCog(commands.Cog, name="Prompts"):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AnswerButton)
+        self.bot.add_modal_handler(ANSWER_FORM, self.submit_answer)
         self.bot.scheduler.register("prompts", self.run_due)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister("prompts")
+        self.bot.remove_modal_handler(ANSWER_FORM)
         self.bot.remove_dynamic_items(AnswerButton)
+
+    async def submit_answer(
+        self, interaction: Interaction, match: re.Match[str], values: dict[str, str]
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        post_id = int(match["post"])
+        async with self.answer_lock(post_id, interaction.user.id):
+            saved = await self.prompts.save_answer(
+                interaction.guild_id,
+                post_id,
+                interaction.user.id,
+                interaction.user.display_name,
+                values.get("answer", ""),
+            )
+            where = await self.publish_answer(saved)
+        verb = "Updated your answer" if saved.replaced else "Thanks — your answer is saved"
+        await interaction.followup.send(f"{verb}. {where}", ephemeral=True)
 
     def answer_lock(self, post_id: int, user_id: int) -> asyncio.Lock:
         """One answer at a time per member and post, so a double submit can't post twice."""

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import random
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Breakroom, is_manager, report_error
+from bot.client import Breakroom, is_manager
 from bot.errors import NotFound
 from bot.reflections import (
     MAX_ABOUT,
@@ -43,6 +42,7 @@ from cogs._shared import (
     guarded,
     manager_only,
     no_pings,
+    persistent,
     resolve_team,
     team_autocomplete,
 )
@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 
 COLOUR = discord.Colour.from_rgb(120, 110, 160)
 CUSTOM_ID_PREFIX = "breakroom:reflection:"
-WRITE_MODAL = re.compile(r"breakroom:reflection:write:(?P<team>\d+)")
-REPORT_MODAL = re.compile(r"breakroom:reflection:reason:(?P<id>\d+)")
+WRITE_MODAL = r"breakroom:reflection:write:(?P<team>\d+)"
+REPORT_MODAL = r"breakroom:reflection:reason:(?P<id>\d+)"
 COMMAND_NAMES = frozenset({"reflect", "reflections"})
 MAX_REPORTS_SHOWN = 8
 MAX_REASONS_SHOWN = 3
@@ -178,33 +178,6 @@ def overview_embed(team: Team, overview: Overview) -> discord.Embed:
     return embed
 
 
-def modal_values(data: Any) -> dict[str, str]:
-    """{field custom_id: value} from a modal submission (action rows or labels)."""
-    values: dict[str, str] = {}
-
-    def walk(node: Any) -> Iterator[dict[str, Any]]:
-        if isinstance(node, dict):
-            yield node
-            for child in (node.get("components"), node.get("component")):
-                yield from walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                yield from walk(child)
-
-    for node in walk((data or {}).get("components")):
-        if "custom_id" in node and isinstance(node.get("value"), str):
-            values[node["custom_id"]] = node["value"]
-    return values
-
-
-def unstored(modal: discord.ui.Modal) -> discord.ui.Modal:
-    """Our modals are answered by `on_interaction` from their custom_id, not by the in-memory
-    modal object, so a form still works after a restart and two members writing at once never
-    share one object. A stopped modal is not kept by discord.py."""
-    modal.stop()
-    return modal
-
-
 def write_modal(team: Team) -> discord.ui.Modal:
     modal = discord.ui.Modal(
         title="Write an anonymous reflection", custom_id=f"{CUSTOM_ID_PREFIX}write:{team.id}"
@@ -226,7 +199,7 @@ def write_modal(team: Team) -> discord.ui.Modal:
             max_length=MAX_ABOUT,
         )
     )
-    return unstored(modal)
+    return persistent(modal)
 
 
 def report_modal(reflection_id: int) -> discord.ui.Modal:
@@ -242,7 +215,7 @@ def report_modal(reflection_id: int) -> discord.ui.Modal:
             placeholder="Managers see this reason, never who sent it.",
         )
     )
-    return unstored(modal)
+    return persistent(modal)
 
 
 def cog_of(interaction: Interaction) -> ReflectionsCog:
@@ -323,11 +296,15 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         for name in FILTERED_LOGGERS:
             logging.getLogger(name).addFilter(LOG_FILTER)
         self.bot.add_dynamic_items(ReportButton)
+        self.bot.add_modal_handler(WRITE_MODAL, self.submit_reflection)
+        self.bot.add_modal_handler(REPORT_MODAL, self.submit_report)
         self.bot.scheduler.register("reflections", self.run_due)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister("reflections")
         self.bot.remove_dynamic_items(ReportButton)
+        self.bot.remove_modal_handler(WRITE_MODAL)
+        self.bot.remove_modal_handler(REPORT_MODAL)
         for name in FILTERED_LOGGERS:
             logging.getLogger(name).removeFilter(LOG_FILTER)
 
@@ -341,23 +318,10 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         found = await resolve_team(interaction, team)
         await interaction.response.send_modal(write_modal(found))
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: Interaction) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
-        data: Any = interaction.data or {}
-        custom_id = str(data.get("custom_id") or "")
-        try:
-            if match := WRITE_MODAL.fullmatch(custom_id):
-                await self.submit_reflection(interaction, int(match["team"]))
-            elif match := REPORT_MODAL.fullmatch(custom_id):
-                await self.submit_report(interaction, int(match["id"]))
-        except Exception as error:
-            await report_error(interaction, error)
-
-    async def submit_reflection(self, interaction: Interaction, team_id: int) -> None:
-        values = modal_values(interaction.data)
-        team = await self.bot.teams.get(team_id)
+    async def submit_reflection(
+        self, interaction: Interaction, match: re.Match[str], values: dict[str, str]
+    ) -> None:
+        team = await self.bot.teams.get(int(match["team"]))
         if team.guild_id != interaction.guild_id:
             raise NotFound("That team is not in this server; use /reflect here again.")
         receipt = await self.logic.write(
@@ -368,9 +332,12 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             # Only a nudge: the batch is posted by the scheduler's own task, not in here.
             self.bot.scheduler.wake()
 
-    async def submit_report(self, interaction: Interaction, reflection_id: int) -> None:
+    async def submit_report(
+        self, interaction: Interaction, match: re.Match[str], values: dict[str, str]
+    ) -> None:
         assert interaction.guild_id is not None
-        reason = modal_values(interaction.data).get("reason", "")
+        reason = values.get("reason", "")
+        reflection_id = int(match["id"])
         await self.logic.report(interaction.guild_id, interaction.user.id, reflection_id, reason)
         await interaction.response.send_message(
             "Thank you: your report is recorded. Managers see the reason, never who sent it.",
