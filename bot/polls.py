@@ -8,6 +8,7 @@ poll, never under their id (see PRODUCT.md, "Anonymity model").
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Literal
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.durations import parse_duration
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, UserError
 from bot.secret import keyed_hash
 from bot.teams import Team, clean_text
 
@@ -32,6 +33,10 @@ ResultState = Literal["none", "posting", "pending", "posted", "failed"]
 VoteAction = Literal["voted", "moved", "removed", "added"]
 
 UNKNOWN_POLL = "There is no poll {ref} in this server; `/poll list` shows the team's polls."
+GONE_POLL = "This poll no longer exists (it may have been deleted with its team)."
+CLOSED_POLL = (
+    "This poll is closed, so votes are no longer counted. `/poll results` shows the final counts."
+)
 
 
 def _ts(moment: datetime) -> int:
@@ -40,6 +45,15 @@ def _ts(moment: datetime) -> int:
 
 def _dt(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _voter_key(poll: Poll, user_id: int, voter_hash: bytes) -> tuple[int, int | bytes]:
+    """Who a vote is stored under: the member's id, or in an anonymous poll only their hash."""
+    return (poll.id, voter_hash if poll.anonymous else user_id)
 
 
 def percent(part: int, whole: int) -> int:
@@ -112,6 +126,16 @@ class Poll:
 
     def counts_visible_to(self, user_id: int, is_manager: bool) -> bool:
         return not self.hide_results or self.closed or self.can_manage(user_id, is_manager)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRequest:
+    """One click on an option button."""
+
+    poll_id: int
+    option_id: int
+    guild_id: int
+    user_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +279,33 @@ def compare_runs(previous: PollRun, current: PollRun) -> list[OptionChange]:
 
 
 _POLL_SELECT = "SELECT p.*, t.name AS team_name FROM polls p JOIN teams t ON t.id = p.team_id"
+
+
+def _counted(
+    polls: dict[int, Poll],
+    before: dict[tuple[int, int | bytes], set[int]],
+    after: dict[tuple[int, int | bytes], set[int]],
+) -> dict[int, Poll]:
+    """The polls with the counts and turnout that the changes from `before` to `after` give."""
+    votes: dict[int, int] = {}
+    voters: dict[int, int] = {}
+    for key, options in after.items():
+        old = before.get(key, set())
+        for option in options - old:
+            votes[option] = votes.get(option, 0) + 1
+        for option in old - options:
+            votes[option] = votes.get(option, 0) - 1
+        voters[key[0]] = voters.get(key[0], 0) + bool(options) - bool(old)
+    return {
+        poll.id: dataclasses.replace(
+            poll,
+            voters=poll.voters + voters.get(poll.id, 0),
+            options=tuple(
+                dataclasses.replace(o, votes=o.votes + votes.get(o.id, 0)) for o in poll.options
+            ),
+        )
+        for poll in polls.values()
+    }
 
 
 class Polls:
@@ -509,77 +560,167 @@ class Polls:
         return keyed_hash(self.key, guild_id, user_id, f"poll:{poll_id}")
 
     async def vote(self, poll_id: int, option_id: int, guild_id: int, user_id: int) -> Vote:
-        """One click on an option button, as one transaction of a few statements.
+        """One click on an option button (see `vote_many`); raises the UserError if refused."""
+        result = (await self.vote_many([VoteRequest(poll_id, option_id, guild_id, user_id)]))[0]
+        if isinstance(result, UserError):
+            raise result
+        return result
 
-        Single choice: sets the vote, moves it, or (on the current option) removes it.
-        Multiple choice: toggles the option.
+    async def vote_many(self, requests: Sequence[VoteRequest]) -> list[Vote | UserError]:
+        """Clicks, in the order they came, as ONE transaction of a few statements however many
+        there are: read the polls and the voters' current selections, apply each click in
+        memory, then write only the net changes and read the new counts.
+
+        Single choice: a click sets the vote, moves it, or (on the current option) removes it.
+        Multiple choice: a click toggles the option. A refused click gets its UserError and
+        changes nothing; the others still count.
         """
-        now = _ts(self.clock.now())
-        # Computed for every vote (a few microseconds) so that the first statement can read the
-        # poll and the member's current selection at once, whichever kind of poll it is.
-        voter_hash = self.voter_hash(guild_id, user_id, poll_id)
+        if not requests:
+            return []
+        now = self.clock.now()
+        # The hash is computed for every click (microseconds), whatever kind of poll it is for.
+        voters = [
+            (r, self.voter_hash(r.guild_id, r.user_id, r.poll_id) if self.key else b"")
+            for r in requests
+        ]
+        poll_ids = sorted({r.poll_id for r in requests})
         async with self.db.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT p.*, t.name AS team_name,"
-                " EXISTS (SELECT 1 FROM poll_options o WHERE o.id = ? AND o.poll_id = p.id)"
-                " AS option_ok,"
-                " CASE WHEN p.anonymous"
-                "  THEN (SELECT group_concat(option_id) FROM poll_anonymous_votes"
-                "        WHERE poll_id = p.id AND voter_hash = ?)"
-                "  ELSE (SELECT group_concat(option_id) FROM poll_votes"
-                "        WHERE poll_id = p.id AND user_id = ?)"
-                " END AS selected"
-                " FROM polls p JOIN teams t ON t.id = p.team_id WHERE p.id = ?",
-                (option_id, voter_hash, user_id, poll_id),
+            polls = await self._load_for_votes(tx, poll_ids)
+            selections = await self._selections(tx, polls, voters)
+            before = {key: set(options) for key, options in selections.items()}
+            applied: list[tuple[int, VoteAction, int, frozenset[int]] | UserError] = []
+            for request, voter_hash in voters:
+                poll = polls.get(request.poll_id)
+                option = poll.option(request.option_id) if poll else None
+                if poll is None or option is None or poll.guild_id != request.guild_id:
+                    applied.append(NotFound(GONE_POLL))
+                    continue
+                if not poll.accepts_votes(now):
+                    applied.append(Conflict(CLOSED_POLL))
+                    continue
+                if poll.anonymous and not voter_hash:
+                    raise RuntimeError("the key for keyed hashes is not loaded")
+                current = selections.setdefault(
+                    _voter_key(poll, request.user_id, voter_hash), set()
+                )
+                action: VoteAction
+                if option.id in current:
+                    current.discard(option.id)
+                    action = "removed"
+                elif current and not poll.multiple:
+                    current.clear()
+                    current.add(option.id)
+                    action = "moved"
+                else:
+                    action = "added" if current else "voted"
+                    current.add(option.id)
+                applied.append((poll.id, action, option.id, frozenset(current)))
+            await self._write_changes(tx, polls, before, selections)
+        # The new counts, without reading them back: this transaction was the only writer, and
+        # the counter triggers applied exactly these changes.
+        fresh = _counted(polls, before, selections)
+        results: list[Vote | UserError] = []
+        for item in applied:
+            if isinstance(item, UserError):
+                results.append(item)
+                continue
+            poll_id, action, option_id, selected = item
+            poll = fresh[poll_id]
+            chosen = poll.option(option_id)
+            assert chosen is not None
+            picked = tuple(o for o in poll.options if o.id in selected)
+            results.append(Vote(poll, action, chosen, picked))
+        return results
+
+    async def _load_for_votes(self, tx: Transaction, poll_ids: Sequence[int]) -> dict[int, Poll]:
+        """The polls with their options in one statement (a click must cost few round trips)."""
+        rows = await tx.fetchall(
+            "SELECT p.*, t.name AS team_name, o.id AS option_id, o.position, o.label, o.votes"
+            " FROM polls p JOIN teams t ON t.id = p.team_id"
+            " JOIN poll_options o ON o.poll_id = p.id"
+            f" WHERE p.id IN ({_marks(poll_ids)}) ORDER BY p.id, o.position",
+            poll_ids,
+        )
+        grouped: dict[int, list[Row]] = {}
+        for row in rows:
+            grouped.setdefault(row["id"], []).append(row)
+        return {
+            poll_id: dataclasses.replace(
+                self._poll(group[0], []),
+                options=tuple(
+                    PollOption(r["option_id"], r["position"], r["label"], r["votes"]) for r in group
+                ),
             )
-            if row is None or row["guild_id"] != guild_id or not row["option_ok"]:
-                raise NotFound(
-                    "This poll no longer exists (it may have been deleted with its team)."
-                )
-            if row["closed_at"] is not None or now >= row["closes_at"]:
-                raise Conflict(
-                    "This poll is closed, so votes are no longer counted. "
-                    "`/poll results` shows the final counts."
-                )
-            if row["anonymous"]:
-                table, column = "poll_anonymous_votes", "voter_hash"
-                voter: int | bytes = voter_hash
+            for poll_id, group in grouped.items()
+        }
+
+    @staticmethod
+    async def _selections(
+        tx: Transaction, polls: dict[int, Poll], voters: Sequence[tuple[VoteRequest, bytes]]
+    ) -> dict[tuple[int, int | bytes], set[int]]:
+        """What each clicking member has selected now, in the polls they click in."""
+        named: set[tuple[int, int]] = set()
+        anonymous: set[tuple[int, bytes]] = set()
+        for request, voter_hash in voters:
+            poll = polls.get(request.poll_id)
+            if poll is None:
+                continue
+            if poll.anonymous:
+                anonymous.add((poll.id, voter_hash))
             else:
-                table, column = "poll_votes", "user_id"
-                voter = user_id
-            current = {int(part) for part in str(row["selected"] or "").split(",") if part}
-            action: VoteAction
-            if option_id in current:
-                await tx.execute(
+                named.add((poll.id, request.user_id))
+        selections: dict[tuple[int, int | bytes], set[int]] = {}
+        for table, column, keys in (
+            ("poll_votes", "user_id", list(named)),
+            ("poll_anonymous_votes", "voter_hash", list(anonymous)),
+        ):
+            if not keys:
+                continue
+            values = ",".join("(?, ?)" for _ in keys)
+            rows = await tx.fetchall(
+                f"SELECT poll_id, {column}, option_id FROM {table}"
+                f" WHERE (poll_id, {column}) IN (VALUES {values})",
+                [part for key in keys for part in key],
+            )
+            for row in rows:
+                voter = bytes(row[1]) if isinstance(row[1], bytes) else row[1]
+                selections.setdefault((row[0], voter), set()).add(row[2])
+        return selections
+
+    @staticmethod
+    async def _write_changes(
+        tx: Transaction,
+        polls: dict[int, Poll],
+        before: dict[tuple[int, int | bytes], set[int]],
+        after: dict[tuple[int, int | bytes], set[int]],
+    ) -> None:
+        """Write the net effect of the clicks: removed rows first, then added ones (the counter
+        triggers keep counts and turnout right through both)."""
+        removed: dict[str, list[tuple[int, int | bytes, int]]] = {"named": [], "anonymous": []}
+        added: dict[str, list[tuple[int, int | bytes, int]]] = {"named": [], "anonymous": []}
+        for key, options in after.items():
+            kind = "anonymous" if polls[key[0]].anonymous else "named"
+            old = before.get(key, set())
+            removed[kind] += [(key[0], key[1], option) for option in sorted(old - options)]
+            added[kind] += [(key[0], key[1], option) for option in sorted(options - old)]
+        for kind, table, column in (
+            ("named", "poll_votes", "user_id"),
+            ("anonymous", "poll_anonymous_votes", "voter_hash"),
+        ):
+            if removed[kind]:
+                await tx.executemany(
                     f"DELETE FROM {table} WHERE poll_id = ? AND {column} = ? AND option_id = ?",
-                    (poll_id, voter, option_id),
+                    removed[kind],
                 )
-                current.discard(option_id)
-                action = "removed"
-            elif current and not row["multiple"]:
-                await tx.execute(
-                    f"UPDATE {table} SET option_id = ? WHERE poll_id = ? AND {column} = ?",
-                    (option_id, poll_id, voter),
-                )
-                current = {option_id}
-                action = "moved"
-            else:
-                await tx.execute(
+        for kind, table, column in (
+            ("named", "poll_votes", "user_id"),
+            ("anonymous", "poll_anonymous_votes", "voter_hash"),
+        ):
+            if added[kind]:
+                await tx.executemany(
                     f"INSERT INTO {table} (poll_id, {column}, option_id) VALUES (?, ?, ?)",
-                    (poll_id, voter, option_id),
+                    added[kind],
                 )
-                action = "added" if current else "voted"
-                current.add(option_id)
-            counts = await tx.fetchall(
-                "SELECT o.*, p.voters FROM poll_options o JOIN polls p ON p.id = o.poll_id"
-                " WHERE o.poll_id = ? ORDER BY o.position",
-                (poll_id,),
-            )
-        poll = self._poll(row, counts)
-        poll = dataclasses.replace(poll, voters=counts[0]["voters"])
-        chosen = poll.option(option_id)
-        assert chosen is not None
-        return Vote(poll, action, chosen, tuple(o for o in poll.options if o.id in current))
 
     # -- closing -------------------------------------------------------------------------------
 
@@ -707,3 +848,70 @@ class Polls:
                 (user_id, guild_id),
             )
         return sorted({row[0] for row in rows})
+
+
+class VoteQueue:
+    """Clicks that arrive while a batch is being written go together in the next one.
+
+    When hundreds of members click at once, each click waiting for its own transaction would
+    queue them one by one behind the database lock; here a single writer task takes everything
+    waiting, writes it with `Polls.vote_many` (one transaction, a few statements), and answers
+    each click. A lone click waits only `gather_delay`, then is written as a batch of one.
+    """
+
+    max_batch = 250
+    #: seconds a writer waits for more clicks before writing the first one: a few milliseconds
+    #: on a 3 s budget, and under steady load each transaction carries several clicks
+    gather_delay = 0.004
+
+    def __init__(self, polls: Polls) -> None:
+        self.polls = polls
+        self.batches = 0
+        self._waiting: list[tuple[VoteRequest, asyncio.Future[Vote]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def vote(self, poll_id: int, option_id: int, guild_id: int, user_id: int) -> Vote:
+        future: asyncio.Future[Vote] = asyncio.get_running_loop().create_future()
+        self._waiting.append((VoteRequest(poll_id, option_id, guild_id, user_id), future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="breakroom-poll-votes")
+        return await future
+
+    async def _write(self) -> None:
+        if self.gather_delay > 0:
+            await asyncio.sleep(self.gather_delay)
+        while self._waiting:
+            batch = self._waiting[: self.max_batch]
+            del self._waiting[: self.max_batch]
+            try:
+                results = await self.polls.vote_many([request for request, _ in batch])
+            except asyncio.CancelledError:
+                for _, future in batch:
+                    future.cancel()
+                raise
+            except Exception as error:  # the whole batch failed (rolled back): tell each click
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            self.batches += 1
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, UserError):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Let the clicks already taken be written (then stop taking more)."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(writer), timeout)
+            except TimeoutError:
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
+        for _, future in self._waiting:
+            future.cancel()
+        self._waiting.clear()

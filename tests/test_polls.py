@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from cogs.polls import PollMessages
 from tests.support import World, database_files, id_patterns
 from tests.test_polls_helpers import (
     click,
@@ -18,16 +19,15 @@ from tests.test_polls_helpers import (
     poll_cog,
     poll_message,
     result_messages,
-    set_refresh_interval,
     shown_counts,
     stored_counts,
 )
 
 
 @pytest.fixture(autouse=True)
-def quick_refresh(world: World) -> None:
+def quick_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests don't wait 2.5 s between message edits (the coalescing itself is tested below)."""
-    set_refresh_interval(world, 0.05)
+    monkeypatch.setattr(PollMessages, "interval", 0.05)
 
 
 async def test_votes_moves_and_removals_match_message_results_and_storage(world: World) -> None:
@@ -71,7 +71,7 @@ async def test_multiple_choice_confirms_the_whole_selection(world: World) -> Non
 
 
 async def test_300_members_clicking_in_the_same_second(world: World) -> None:
-    set_refresh_interval(world, 1.0)
+    PollMessages.interval = 1.0  # restored by quick_refresh
     await make_team(world)
     voters = [world.dd.add_member(world.guild, f"clerk{n}") for n in range(300)]
     await world.dd.settle()
@@ -118,7 +118,7 @@ def edit_times(world: World, message_id: int) -> list[float]:
 
 
 async def test_edits_are_coalesced_and_end_with_the_final_state(world: World) -> None:
-    set_refresh_interval(world, 0.5)
+    PollMessages.interval = 0.5  # restored by quick_refresh
     await make_team(world)
     voters = [world.dd.add_member(world.guild, f"runner{n}") for n in range(60)]
     poll_id, message = await create_poll(world)
@@ -134,6 +134,20 @@ async def test_edits_are_coalesced_and_end_with_the_final_state(world: World) ->
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert all(gap >= 0.45 for gap in gaps), f"edits closer than the interval: {gaps}"
     assert await stored_counts(world, poll_id) == {"Job": 60, "Career": 0, "Both": 0}
+
+
+async def test_the_last_votes_reach_the_message_when_the_bot_stops(world: World) -> None:
+    PollMessages.interval = 30.0  # restored by quick_refresh
+    await make_team(world)
+    alice, bob, carol = world.members
+    _, message = await create_poll(world)
+    await click(world, alice, message, "Job")
+    await world.dd.wait_until(lambda: shown_counts(message).get("Job") == 1)
+    await click(world, bob, message, "Job")
+    await click(world, carol, message, "Both")  # both wait for the next edit, 30 s away
+    await world.stop()
+    assert shown_counts(message) == {"Job": 2, "Career": 0, "Both": 1}
+    await world.start()
 
 
 async def test_anonymous_poll_stores_no_voter_id_anywhere(world: World) -> None:
@@ -246,7 +260,6 @@ async def test_deadline_passing_while_stopped_closes_once_after_restart(world: W
     await world.stop()
     world.clock.advance(hours=2)
     await world.start()
-    set_refresh_interval(world, 0.05)
 
     await world.dd.wait_until(lambda: len(result_messages(world, short_id)) == 1, timeout=10)
     await world.dd.wait_until(lambda: all(b["disabled"] for b in short.buttons()))

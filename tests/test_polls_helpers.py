@@ -123,16 +123,11 @@ async def poll_tables(world: World) -> list[list[tuple[Any, ...]]]:
 
 
 def poll_cog(world: World) -> Any:
-    """The running bot's polls cog. (discord.py loads each extension as a fresh module, so the
-    classes a test imports from `cogs.polls` are not the running bot's.)"""
+    """The running bot's polls cog (found by name: discord.py loads each extension as a fresh
+    module, so `cogs.polls.PollsCog` as a test imports it is not the running bot's class)."""
     cog = world.bot.get_cog("Polls")
     assert cog is not None and type(cog).__name__ == "PollsCog"
     return cog
-
-
-def set_refresh_interval(world: World, seconds: float) -> None:
-    """Shorten the pause between two edits of a poll message (the running bot's class)."""
-    type(poll_cog(world).messages).interval = seconds
 
 
 async def wait_announced(world: World, poll_id: int, timeout: float = 5.0) -> None:

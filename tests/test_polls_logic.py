@@ -15,7 +15,16 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.polls import Poll, Polls, compare_runs, parse_options, parse_poll_ref
+from bot.polls import (
+    Poll,
+    Polls,
+    Vote,
+    VoteQueue,
+    VoteRequest,
+    compare_runs,
+    parse_options,
+    parse_poll_ref,
+)
 from bot.teams import Team, Teams
 
 GUILD = 111_222_333_444_555_666
@@ -296,6 +305,75 @@ async def test_random_clicks_keep_counters_exact(env: Env) -> None:
     await env.check_counters()
     await env.polls.forget_member(GUILD, 3)
     await env.check_counters()
+
+
+async def test_a_batch_of_clicks_is_applied_in_order(env: Env) -> None:
+    single, multi = await env.create(), await env.create(multiple=True)
+    anonymous, closed = await env.create(anonymous=True), await env.create()
+    await env.polls.close(closed.id, GUILD, CREATOR, False)
+    job, career = option_id(single, "Job"), option_id(single, "Career")
+    requests = [
+        VoteRequest(single.id, job, GUILD, 1),
+        VoteRequest(single.id, career, GUILD, 1),  # moves
+        VoteRequest(single.id, career, GUILD, 2),
+        VoteRequest(single.id, career, GUILD, 2),  # removes
+        VoteRequest(multi.id, multi.options[0].id, GUILD, 1),
+        VoteRequest(multi.id, multi.options[1].id, GUILD, 1),
+        VoteRequest(anonymous.id, anonymous.options[0].id, GUILD, 1),
+        VoteRequest(anonymous.id, anonymous.options[1].id, GUILD, 1),  # moves
+        VoteRequest(closed.id, closed.options[0].id, GUILD, 3),
+        VoteRequest(single.id, job, OTHER_GUILD, 4),
+        VoteRequest(single.id, multi.options[0].id, GUILD, 5),  # another poll's option
+    ]
+    results = await env.polls.vote_many(requests)
+    actions = [r.action if isinstance(r, Vote) else type(r).__name__ for r in results]
+    assert actions == [
+        "voted", "moved", "voted", "removed", "voted", "added", "voted", "moved",
+        "Conflict", "NotFound", "NotFound",
+    ]  # fmt: skip
+    last = results[7]
+    assert isinstance(last, Vote) and [o.label for o in last.selected] == ["Career"]
+    assert counts(await env.polls.get(single.id)) == {"Job": 0, "Career": 1, "Both": 0}
+    assert counts(await env.polls.get(anonymous.id)) == {"Job": 0, "Career": 1, "Both": 0}
+    assert (await env.polls.get(multi.id)).voters == 1
+    assert (
+        await env.db.fetchval("SELECT count(*) FROM poll_votes WHERE poll_id = ?", (closed.id,))
+        == 0
+    )
+    # Every click's answer carries the counts after the whole batch.
+    first = results[0]
+    assert isinstance(first, Vote) and counts(first.poll)["Career"] == 1
+    await env.check_counters()
+
+
+async def test_the_queue_writes_simultaneous_clicks_in_few_transactions(env: Env) -> None:
+    poll = await env.create()
+    queue = VoteQueue(env.polls)
+    picks = {20_000 + n: poll.options[n % 3].id for n in range(300)}
+    results = await asyncio.gather(
+        *(queue.vote(poll.id, option, GUILD, user) for user, option in picks.items())
+    )
+    assert [r.action for r in results] == ["voted"] * 300
+    assert counts(await env.polls.get(poll.id)) == {"Job": 100, "Career": 100, "Both": 100}
+    assert queue.batches <= 5, f"{queue.batches} transactions for 300 clicks"
+    await queue.close()
+    await env.check_counters()
+
+
+async def test_the_queue_refuses_only_the_refused_clicks(env: Env) -> None:
+    open_poll, closed = await env.create(), await env.create()
+    await env.polls.close(closed.id, GUILD, CREATOR, False)
+    queue = VoteQueue(env.polls)
+    results = await asyncio.gather(
+        queue.vote(open_poll.id, open_poll.options[0].id, GUILD, 1),
+        queue.vote(closed.id, closed.options[0].id, GUILD, 2),
+        queue.vote(open_poll.id, open_poll.options[1].id, GUILD, 3),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Vote) and isinstance(results[2], Vote)
+    assert isinstance(results[1], Conflict)
+    assert counts(await env.polls.get(open_poll.id)) == {"Job": 1, "Career": 1, "Both": 0}
+    await queue.close()
 
 
 # -- closing -----------------------------------------------------------------------------------
