@@ -28,6 +28,7 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 DEFAULT_DURATION = timedelta(days=1)
 RECENT_CLOSED = 10
+RETRY_LIMIT = 15 * 60  # seconds: the longest wait before retrying a failed result post
 
 ResultState = Literal["none", "posting", "pending", "posted", "failed"]
 VoteAction = Literal["voted", "moved", "removed", "added"]
@@ -87,6 +88,8 @@ class Poll:
     message_id: int | None
     rerun_of: int | None
     result_state: ResultState
+    #: how many times announcing the close was claimed (more than 1: look before posting)
+    result_attempts: int
     result_message_id: int | None
     #: distinct members with at least one option selected (the turnout)
     voters: int
@@ -335,6 +338,7 @@ class Polls:
             message_id=row["message_id"],
             rerun_of=row["rerun_of"],
             result_state=row["result_state"],
+            result_attempts=row["result_attempts"],
             result_message_id=row["result_message_id"],
             voters=row["voters"],
             options=tuple(
@@ -725,9 +729,9 @@ class Polls:
     # -- closing -------------------------------------------------------------------------------
 
     async def close(
-        self, poll_id: int, guild_id: int, actor_id: int, actor_is_manager: bool
+        self, poll_id: int, guild_id: int, actor_id: int, actor_is_manager: bool, claimer: str
     ) -> Poll:
-        """Close now (`/poll close`). The caller then owns announcing it (state 'posting')."""
+        """Close now (`/poll close`). The caller (the run `claimer`) then owns announcing it."""
         now = _ts(self.clock.now())
         async with self.db.transaction() as tx:
             poll = await self._get(tx, poll_id, guild_id)
@@ -739,55 +743,89 @@ class Polls:
             if poll.closed:
                 raise Conflict("This poll is already closed; `/poll results` shows its results.")
             await tx.execute(
-                "UPDATE polls SET closed_at = ?, result_state = 'posting' WHERE id = ?",
-                (min(now, _ts(poll.closes_at)), poll_id),
+                "UPDATE polls SET closed_at = ?, result_state = 'posting', result_claimed_by = ?,"
+                " result_attempts = result_attempts + 1 WHERE id = ?",
+                (min(now, _ts(poll.closes_at)), claimer, poll_id),
             )
             return await self._get(tx, poll_id, None)
 
-    async def claim_due(self, now: datetime) -> list[Poll]:
+    async def claim_due(self, now: datetime, claimer: str) -> list[Poll]:
         """Close every poll whose deadline has passed (also while the bot was down) and claim
-        the announcements still to post (due ones and earlier transient failures).
+        the announcements to post now: those just closed, failed ones whose retry time came, and
+        claims left by another run of the bot (it stopped before finishing them).
 
-        Claiming sets 'posting' in the same transaction, so two passes never announce twice.
+        Claiming sets 'posting' with the claimer in the same transaction, so two passes never
+        announce the same close; `result_attempts` > 1 tells the announcer to look first for a
+        post that may have gone out.
         """
+        at = _ts(now)
         async with self.db.transaction() as tx:
             closed = await tx.fetchall(
-                "UPDATE polls SET closed_at = closes_at, result_state = 'posting'"
+                "UPDATE polls SET closed_at = closes_at, result_state = 'posting',"
+                " result_claimed_by = ?, result_attempts = result_attempts + 1"
                 " WHERE closed_at IS NULL AND closes_at <= ? RETURNING id",
-                (_ts(now),),
+                (claimer, at),
             )
             retried = await tx.fetchall(
-                "UPDATE polls SET result_state = 'posting' WHERE result_state = 'pending'"
-                " RETURNING id",
+                "UPDATE polls SET result_state = 'posting', result_claimed_by = ?,"
+                " result_attempts = result_attempts + 1"
+                " WHERE (result_state = 'pending' AND result_retry_at <= ?)"
+                " OR (result_state = 'posting' AND result_claimed_by IS NOT ?) RETURNING id",
+                (claimer, at, claimer),
             )
             ids = sorted({row[0] for row in closed + retried})
             if not ids:
                 return []
-            marks = ",".join("?" * len(ids))
-            return await self._load(tx, f"p.id IN ({marks}) ORDER BY p.id", ids)
+            return await self._load(tx, f"p.id IN ({_marks(ids)}) ORDER BY p.id", ids)
 
     async def finish_announcement(
-        self, poll_id: int, state: ResultState, message_id: int | None = None
+        self,
+        poll_id: int,
+        claimer: str,
+        state: Literal["posted", "failed", "pending"],
+        message_id: int | None = None,
+        *,
+        retry_now: bool = False,
     ) -> None:
-        """Record how announcing a claimed close went: 'posted', 'failed' or 'pending' (retry)."""
-        await self.db.execute(
-            "UPDATE polls SET result_state = ?, result_message_id = coalesce(?, result_message_id)"
-            " WHERE id = ? AND result_state = 'posting'",
-            (state, message_id, poll_id),
-        )
+        """Record how announcing a claimed close went. 'pending' retries later, waiting longer
+        after each failure (30 s, 1 min, 2 min … at most 15 min), or at the next pass when
+        `retry_now` (the run stopped before trying)."""
+        async with self.db.transaction() as tx:
+            attempts = await tx.fetchval(
+                "SELECT result_attempts FROM polls"
+                " WHERE id = ? AND result_state = 'posting' AND result_claimed_by = ?",
+                (poll_id, claimer),
+            )
+            if attempts is None:  # not (or no longer) this run's claim
+                return
+            delay = 0 if retry_now else min(30 * 2 ** max(0, int(attempts) - 1), RETRY_LIMIT)
+            await tx.execute(
+                "UPDATE polls SET result_state = ?, result_claimed_by = NULL,"
+                " result_message_id = coalesce(?, result_message_id), result_retry_at = ?"
+                " WHERE id = ?",
+                (
+                    state,
+                    message_id,
+                    _ts(self.clock.now()) + delay if state == "pending" else None,
+                    poll_id,
+                ),
+            )
 
-    async def next_due(self, retry_delay: timedelta = timedelta(seconds=30)) -> datetime | None:
-        """The next deadline of an open poll; sooner if an announcement waits for a retry."""
+    async def next_due(self, claimer: str) -> datetime | None:
+        """When the polls job next has something to do: a deadline, a retry, or now for a claim
+        left by another run."""
         row = await self.db.fetchone(
             "SELECT (SELECT min(closes_at) FROM polls WHERE closed_at IS NULL),"
-            " EXISTS (SELECT 1 FROM polls WHERE result_state = 'pending')"
+            " (SELECT min(result_retry_at) FROM polls WHERE result_state = 'pending'),"
+            " EXISTS (SELECT 1 FROM polls WHERE result_state = 'posting'"
+            "         AND result_claimed_by IS NOT ?)",
+            (claimer,),
         )
         assert row is not None
-        deadline = _dt(row[0])
-        if row[1]:
-            retry = self.clock.now() + retry_delay
-            return retry if deadline is None else min(deadline, retry)
-        return deadline
+        if row[2]:
+            return self.clock.now()
+        times = [t for t in (row[0], row[1]) if t is not None]
+        return _dt(min(times)) if times else None
 
     # -- re-runs -------------------------------------------------------------------------------
 
@@ -850,6 +888,10 @@ class Polls:
         return sorted({row[0] for row in rows})
 
 
+class Unavailable(UserError):
+    """The bot is stopping: the member should try again shortly."""
+
+
 class VoteQueue:
     """Clicks that arrive while a batch is being written go together in the next one.
 
@@ -869,8 +911,13 @@ class VoteQueue:
         self.batches = 0
         self._waiting: list[tuple[VoteRequest, asyncio.Future[Vote]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def vote(self, poll_id: int, option_id: int, guild_id: int, user_id: int) -> Vote:
+        if self._closed:
+            raise Unavailable(
+                "Breakroom is restarting, so your vote was not counted. Click again in a minute."
+            )
         future: asyncio.Future[Vote] = asyncio.get_running_loop().create_future()
         self._waiting.append((VoteRequest(poll_id, option_id, guild_id, user_id), future))
         if self._writer is None or self._writer.done():
@@ -904,7 +951,8 @@ class VoteQueue:
                     future.set_result(result)
 
     async def close(self, timeout: float = 5.0) -> None:
-        """Let the clicks already taken be written (then stop taking more)."""
+        """Stop taking clicks, and let those already taken be written."""
+        self._closed = True
         writer = self._writer
         if writer is not None and not writer.done():
             try:

@@ -30,6 +30,7 @@ COLOUR_OPEN = discord.Colour.from_rgb(88, 134, 118)
 COLOUR_CLOSED = discord.Colour.from_rgb(120, 120, 130)
 BAR_WIDTH = 12
 FIELD_LIMIT = 1024
+RESULT_FOOTER = "results"
 EMBED_BUDGET = 5800  # Discord allows 6000 characters per embed; keep a margin
 
 # Errors after which posting again later may work (Discord hiccups, the network, rate limits).
@@ -174,7 +175,18 @@ def result_embed(poll: Poll, comparison: Comparison | None) -> discord.Embed:
         title=shorten(f"📊 Results: {poll.question}", 256),
         description="\n".join(lines),
         colour=COLOUR_CLOSED,
-    ).set_footer(text=f"Poll #{poll.id} · {poll.team_name}")
+    ).set_footer(text=f"Poll #{poll.id} · {poll.team_name} · {RESULT_FOOTER}")
+
+
+def is_result_message(message: discord.Message, poll_id: int) -> bool:
+    """Whether `message` is the result message of that poll (and not the poll itself)."""
+    footer = message.embeds[0].footer.text if message.embeds else None
+    return (
+        not message.components
+        and footer is not None
+        and footer.startswith(f"Poll #{poll_id} · ")
+        and footer.endswith(f" · {RESULT_FOOTER}")
+    )
 
 
 def results_embed(results: Results, comparison: Comparison | None) -> discord.Embed:
@@ -334,16 +346,22 @@ class PollMessages:
 
     #: seconds between two edits of one poll message (Discord allows ~5 edits / 5 s / channel)
     interval: ClassVar[float] = 2.5
+    #: a failed edit (Discord or the network failing for now) is tried again this many times,
+    #: waiting longer each time, so the message catches up although nobody votes again
+    max_retries: ClassVar[int] = 8
 
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
         self.edits = 0
+        self._closed = False
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
     def request(self, poll_id: int) -> None:
         """The poll changed: show it soon."""
+        if self._closed:  # stopping: `close` flushes what changed before
+            return
         self._dirty.add(poll_id)
         task = self._tasks.get(poll_id)
         if task is None or task.done():
@@ -352,15 +370,24 @@ class PollMessages:
             )
 
     async def _run(self, poll_id: int) -> None:
+        failures = 0
         try:
             while poll_id in self._dirty:
+                pause = self.interval
                 try:
                     await self.edit_now(poll_id)
-                except (discord.HTTPException, *TRANSIENT) as error:
+                    failures = 0
+                except TRANSIENT as error:
+                    failures += 1
+                    if failures <= self.max_retries:
+                        self._dirty.add(poll_id)
+                        pause = min(self.interval * 2 ** (failures - 1), 60.0)
+                    log.warning("could not refresh the message of poll %s: %s", poll_id, error)
+                except discord.HTTPException as error:  # deleted, forbidden: no point retrying
                     log.warning("could not refresh the message of poll %s: %s", poll_id, error)
                 except Exception:
                     log.exception("refreshing the message of poll %s failed", poll_id)
-                await asyncio.sleep(self.interval)
+                await asyncio.sleep(pause)
         finally:
             if self._tasks.get(poll_id) is asyncio.current_task():
                 del self._tasks[poll_id]
@@ -388,6 +415,7 @@ class PollMessages:
 
     async def close(self, flush_timeout: float = 5.0) -> None:
         """Stop the refresh tasks; the last changes still reach their messages."""
+        self._closed = True
         pending = set(self._dirty)
         tasks = list(self._tasks.values())
         for task in tasks:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from datetime import datetime
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -26,6 +28,7 @@ from cogs._polls_ui import (
     TRANSIENT,
     PollButton,
     PollMessages,
+    is_result_message,
     jump_url,
     plural,
     poll_embed,
@@ -45,6 +48,7 @@ __all__ = ["PollButton", "PollMessages", "PollsCog", "setup"]
 log = logging.getLogger(__name__)
 
 LIST_OPEN_LIMIT = 15
+RESULT_LOOKBACK = 50  # recent channel messages searched for a result post of an earlier attempt
 
 # -- autocomplete ------------------------------------------------------------------------------
 
@@ -95,6 +99,9 @@ class PollsCog(commands.Cog, name="Polls"):
     async def cog_load(self) -> None:
         # Built here, not in __init__: the key is loaded in setup_hook, before extensions load.
         self.votes = VoteQueue(polls_of(self.bot))
+        # Names this run's claims on result posts: a claim under another name was left by a run
+        # that stopped before finishing it, and is taken over.
+        self.run_id = secrets.token_hex(8)
         self.bot.add_dynamic_items(PollButton)
         self.bot.scheduler.register("polls", self.run_due)
 
@@ -119,19 +126,20 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def run_due(self, now: datetime) -> datetime | None:
         """Close polls whose deadline passed (also while the bot was down) and announce them."""
-        for poll in await self.polls.claim_due(now):
+        for poll in await self.polls.claim_due(now, self.run_id):
             await self.announce(poll)
-        return await self.polls.next_due()
+        return await self.polls.next_due(self.run_id)
 
     async def announce(self, poll: Poll) -> None:
         """Show the final state on the poll message and post the result message, once.
 
-        The announcement was claimed ('posting') in the transaction that closed the poll, so
-        nobody else posts it. A transient failure before the post sets it back to 'pending' for
-        a later scheduler pass; once the post may have reached Discord it is never retried.
+        This run claimed the announcement ('posting') in the transaction that closed the poll
+        (or took it over), so nobody else posts it. A transient failure sets it back to
+        'pending', retried by a later pass after a pause; when an earlier attempt may have
+        posted it (a 5xx answer, a killed run), the channel is searched for that post first.
         """
         posting = False
-        state: str = "failed"
+        state: Literal["posted", "failed", "pending"] = "failed"
         message_id: int | None = None
         try:
             try:
@@ -140,14 +148,20 @@ class PollsCog(commands.Cog, name="Polls"):
                 log.warning("poll %s: its message can't be edited (%s)", poll.id, error)
             poll = await self.polls.get(poll.id)
             team = await self.bot.teams.get(poll.team_id)
-            comparison = await self.polls.comparison(poll.id)
             channel = self.bot.get_partial_messageable(team.channel_id, guild_id=team.guild_id)
-            posting = True
-            message = await channel.send(embed=result_embed(poll, comparison))
-            state, message_id = "posted", message.id
+            earlier = await self.find_result_message(poll, channel)
+            if earlier is not None:
+                state, message_id = "posted", earlier.id
+            else:
+                comparison = await self.polls.comparison(poll.id)
+                posting = True
+                message = await channel.send(embed=result_embed(poll, comparison))
+                state, message_id = "posted", message.id
         except asyncio.CancelledError:
             if not posting:
-                await self.polls.finish_announcement(poll.id, "pending")
+                await self.polls.finish_announcement(
+                    poll.id, self.run_id, "pending", retry_now=True
+                )
             raise
         except TRANSIENT as error:
             log.warning("poll %s: announcing failed for now (%s); retrying later", poll.id, error)
@@ -156,12 +170,22 @@ class PollsCog(commands.Cog, name="Polls"):
             log.warning("poll %s: its results can't be posted (%s)", poll.id, error)
         except Exception:
             log.exception("poll %s: announcing its results failed", poll.id)
-        await self.polls.finish_announcement(poll.id, state, message_id)  # type: ignore[arg-type]
-        if state == "pending":
-            self.bot.scheduler.wake()
+        await self.polls.finish_announcement(poll.id, self.run_id, state, message_id)
         async with self._announced_changed:
             self._announced[poll.id] = state
             self._announced_changed.notify_all()
+
+    async def find_result_message(
+        self, poll: Poll, channel: discord.PartialMessageable
+    ) -> discord.Message | None:
+        """The result message of an earlier attempt, if it went out after all (only looked for
+        when there was an earlier attempt)."""
+        if poll.result_attempts <= 1 or self.bot.user is None:
+            return None
+        async for message in channel.history(limit=RESULT_LOOKBACK):
+            if message.author.id == self.bot.user.id and is_result_message(message, poll.id):
+                return message
+        return None
 
     async def wait_announced(self, poll_id: int, timeout: float = 10.0) -> str:
         """Wait until an announcement of the poll has ended; returns how ('posted', ...)."""
@@ -191,10 +215,15 @@ class PollsCog(commands.Cog, name="Polls"):
         await interaction.response.send_message(vote_message(vote), ephemeral=True)
         self.messages.request(poll_id)
 
-    async def post(self, poll: Poll, team: Team) -> discord.Message:
-        """Post the poll in the team channel; a poll that can't be posted is forgotten."""
+    async def post(self, poll: Poll, team: Team, interaction: Interaction) -> discord.Message:
+        """Post the poll in the team channel; a poll that can't be posted is forgotten.
+
+        The interaction is deferred first: a slow post (Discord retrying) must not leave the
+        member with "This interaction failed" (they would try again and post the poll twice).
+        """
         channel = self.bot.get_partial_messageable(team.channel_id, guild_id=team.guild_id)
         try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
             message = await channel.send(embed=poll_embed(poll), view=poll_view(poll))
         except discord.Forbidden as error:
             await self.polls.discard(poll.id)
@@ -250,8 +279,8 @@ class PollsCog(commands.Cog, name="Polls"):
             hide_results=hide_results,
             duration=duration,
         )
-        message = await self.post(poll, found)
-        await interaction.response.send_message(
+        message = await self.post(poll, found, interaction)
+        await interaction.followup.send(
             f"Your poll #{poll.id} is posted in <#{found.channel_id}>: {message.jump_url}\n"
             f"It closes {ts(poll.closes_at, 'R')}.",
             ephemeral=True,
@@ -263,7 +292,11 @@ class PollsCog(commands.Cog, name="Polls"):
     async def close(self, interaction: Interaction, poll: str) -> None:
         assert interaction.guild_id is not None
         closed = await self.polls.close(
-            parse_poll_ref(poll), interaction.guild_id, interaction.user.id, is_manager(interaction)
+            parse_poll_ref(poll),
+            interaction.guild_id,
+            interaction.user.id,
+            is_manager(interaction),
+            claimer=self.run_id,
         )
         team = await self.bot.teams.get(closed.team_id)
         await interaction.response.send_message(
@@ -340,8 +373,8 @@ class PollsCog(commands.Cog, name="Polls"):
             parse_poll_ref(poll), interaction.guild_id, interaction.user.id
         )
         team = await self.bot.teams.get(again.team_id)
-        message = await self.post(again, team)
-        await interaction.response.send_message(
+        message = await self.post(again, team, interaction)
+        await interaction.followup.send(
             f"Poll #{again.id} asks the question of poll #{again.rerun_of} again, in "
             f"<#{team.channel_id}>: {message.jump_url}\nWhen it closes {ts(again.closes_at, 'R')}, "
             f"its results are shown beside the previous run's.",

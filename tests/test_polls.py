@@ -21,6 +21,7 @@ from tests.test_polls_helpers import (
     result_messages,
     shown_counts,
     stored_counts,
+    wait_announced,
 )
 
 
@@ -305,6 +306,39 @@ async def test_a_failed_result_post_is_retried_later_and_posted_once(world: Worl
     await world.run_scheduler()
     assert len(result_messages(world, poll_id)) == 1
     assert all(b["disabled"] for b in message.buttons())
+
+
+async def test_a_claim_left_by_a_killed_run_is_finished_without_posting_twice(
+    world: World,
+) -> None:
+    """A run killed after its result post went out but before it recorded it: the next run takes
+    the claim over, finds the post in the channel, and doesn't post again."""
+    await make_team(world)
+    poll_id, _ = await create_poll(world)
+    ix = await world.dd.slash(world.manager, "poll close", channel=world.channel, poll=str(poll_id))
+    await ephemeral_reply(ix)
+    await wait_announced(world, poll_id)
+    await world.bot.db.execute(
+        "UPDATE polls SET result_state = 'posting', result_claimed_by = 'killed-run',"
+        " result_message_id = NULL WHERE id = ?",
+        (poll_id,),
+    )
+    await world.run_scheduler()
+    row = await world.bot.db.fetchone(
+        "SELECT result_state, result_message_id FROM polls WHERE id = ?", (poll_id,)
+    )
+    assert row is not None and row["result_state"] == "posted"
+    [result] = result_messages(world, poll_id)
+    assert row["result_message_id"] == result.id
+
+
+async def test_a_failed_refresh_is_retried_without_another_vote(world: World) -> None:
+    await make_team(world)
+    _, message = await create_poll(world)
+    failure = world.dd.fail_next("PATCH", rf"/channels/\d+/messages/{message.id}", status=503)
+    await click(world, world.members[0], message, "Job")
+    await world.dd.wait_until(lambda: failure.hits == 1, what="the failed edit")
+    await world.dd.wait_until(lambda: shown_counts(message).get("Job") == 1, what="the retry")
 
 
 async def test_rerun_shows_the_change_since_the_previous_run(world: World) -> None:

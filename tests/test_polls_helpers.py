@@ -76,9 +76,7 @@ async def create_poll(
         options={"options": options},
         **values,
     )
-    response = await ix.response(timeout=5)
-    assert ix.ephemeral, response
-    content = response["data"]["content"]
+    content = str((await ephemeral_reply(ix))["content"])
     match = re.search(r"poll #(\d+)", content)
     assert match, content
     poll_id = int(match.group(1))
@@ -97,8 +95,14 @@ async def click(world: World, member: Member, message: Message, label: str) -> s
 
 
 async def ephemeral_reply(ix: InteractionRecord) -> dict[str, Any]:
+    """What the member reads, for them only: the response, or after a deferral ("thinking…")
+    the follow-up that replaces it. Returns {"content", "embeds"}."""
     response = await ix.response(timeout=5)
     assert ix.ephemeral, response
+    assert not ix.rejected, ix.rejected
+    if response["type"] == 5:
+        message = await ix.wait_followup(timeout=10)
+        return {"content": message.content, "embeds": message.embeds}
     data: dict[str, Any] = response["data"]
     return data
 

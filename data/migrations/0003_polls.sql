@@ -21,9 +21,15 @@ CREATE TABLE polls (
     rerun_of          INTEGER REFERENCES polls (id) ON DELETE SET NULL,
     -- the closing announcement: 'none' while open; the close claims it ('posting') in its own
     -- transaction, so exactly one task posts it; 'pending' = a transient failure, retried by a
-    -- later scheduler pass; 'posted' or 'failed' (the channel is gone or forbidden) are final.
+    -- later scheduler pass at result_retry_at; 'posted' or 'failed' (the channel is gone or
+    -- forbidden) are final.
     result_state      TEXT NOT NULL DEFAULT 'none'
         CHECK (result_state IN ('none', 'posting', 'pending', 'posted', 'failed')),
+    -- which run of the bot claimed it: a claim left by a run that stopped (killed) is taken
+    -- over by the next run, which first looks in the channel for a post that did go out
+    result_claimed_by TEXT,
+    result_attempts   INTEGER NOT NULL DEFAULT 0,
+    result_retry_at   INTEGER,
     result_message_id INTEGER,
     -- kept up to date by the triggers below, so a vote and a refresh never count rows
     voters            INTEGER NOT NULL DEFAULT 0
@@ -32,7 +38,8 @@ CREATE TABLE polls (
 CREATE INDEX polls_by_team ON polls (team_id, id);
 CREATE INDEX polls_by_guild ON polls (guild_id, id);
 CREATE INDEX polls_open_by_deadline ON polls (closes_at) WHERE closed_at IS NULL;
-CREATE INDEX polls_results_pending ON polls (id) WHERE result_state = 'pending';
+CREATE INDEX polls_results_to_retry ON polls (result_retry_at) WHERE result_state = 'pending';
+CREATE INDEX polls_results_claimed ON polls (result_claimed_by) WHERE result_state = 'posting';
 CREATE INDEX polls_reruns ON polls (rerun_of) WHERE rerun_of IS NOT NULL;
 
 CREATE TABLE poll_options (
