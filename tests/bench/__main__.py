@@ -1,0 +1,45 @@
+"""`python -m tests.bench` (what `make bench` runs): prints the benchmark table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import replace
+
+from tests.bench.report import render, targets
+from tests.bench.run import SMOKE, BenchConfig, run_bench
+from tests.bench.world import WorldSize
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="the test suite's tiny run")
+    parser.add_argument("--burst", type=int, help="members voting at once (default 500)")
+    parser.add_argument(
+        "--rates", help="sustained rates, comma-separated votes/s (default 200,500,800)"
+    )
+    parser.add_argument("--seconds", type=float, help="length of each sustained phase (10)")
+    parser.add_argument("--no-baseline", action="store_true", help="Breakroom only")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a target is not met (not for CI)"
+    )
+    args = parser.parse_args(argv)
+    config = SMOKE if args.smoke else BenchConfig(size=WorldSize())
+    if args.burst is not None:
+        config = replace(config, burst=args.burst)
+    if args.rates:
+        config = replace(config, rates=tuple(int(r) for r in args.rates.split(",")))
+    if args.seconds is not None:
+        config = replace(config, seconds=args.seconds)
+    if args.no_baseline:
+        config = replace(config, baseline=False)
+    report = asyncio.run(run_bench(config))
+    print(render(report), flush=True)
+    if args.strict and any(t.met is False for t in targets(report)):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

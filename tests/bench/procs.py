@@ -1,0 +1,121 @@
+"""A bot under test in its own process: start it, read its log, its CPU time and peak RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class BenchProcess:
+    """`python -m MODULE` with the given environment; its output is kept line by line."""
+
+    def __init__(self, module: str, env: dict[str, str], cwd: Path) -> None:
+        self.module = module
+        self.env = env
+        self.cwd = cwd
+        self.proc: asyncio.subprocess.Process | None = None
+        self.lines: list[str] = []
+        self.started_at = 0.0
+        self._line_added = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> BenchProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
+        env.update(self.env)
+        env["PYTHONPATH"] = str(REPO)
+        self.started_at = time.perf_counter()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            self.module,
+            cwd=self.cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            self.lines.append(line.decode(errors="replace").rstrip("\n"))
+            self._line_added.set()
+        self._line_added.set()
+
+    async def wait_for_line(self, pattern: str, timeout: float = 30.0) -> float:
+        """Wait for a log line matching `pattern`; returns seconds since the process started."""
+        regex = re.compile(pattern)
+        seen = 0
+        deadline = time.perf_counter() + timeout
+        while True:
+            for line in self.lines[seen:]:
+                if regex.search(line):
+                    return time.perf_counter() - self.started_at
+            seen = len(self.lines)
+            if self._reader is not None and self._reader.done():
+                raise RuntimeError(
+                    f"{self.module} exited before logging {pattern!r}:\n{self.output}"
+                )
+            self._line_added.clear()
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise RuntimeError(f"{self.module}: no {pattern!r} in {timeout}s:\n{self.output}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._line_added.wait(), remaining)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far (/proc/PID/stat utime + stime)."""
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # fields[0] is field 3 (state): utime and stime are fields 14 and 15.
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def _status_kib(self, field: str) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no {field} in /proc/{self.pid}/status")
+
+    def peak_rss_kib(self) -> int:
+        """VmHWM: the process's peak resident set size so far."""
+        return self._status_kib("VmHWM")
+
+    def rss_kib(self) -> int:
+        """VmRSS: the process's resident set size now."""
+        return self._status_kib("VmRSS")
+
+    async def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGINT (both bots close cleanly on it), then kill if it doesn't exit."""
+        if self.proc is None:
+            return None
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        if self._reader is not None:
+            await self._reader
+        return self.proc.returncode

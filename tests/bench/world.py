@@ -1,0 +1,123 @@
+"""The benchmark's world: servers, team channels and members in the double, and a database
+seeded through the feature logic (teams and polls with their votes) before the bot starts."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.db import Database
+from bot.polls import Poll, Polls
+from bot.secret import load_or_create_key
+from bot.teams import Teams
+from tests.double import Channel, DiscordDouble, Guild, Member
+from tests.support import TEST_SECRET
+
+#: the voted poll's options; its buttons are clicked by label
+OPTIONS = ("Job", "Career", "Both")
+SEEDED_OPTIONS = "Job | Career | Both | Not sure"
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSize:
+    guilds: int = 50
+    teams_per_guild: int = 5
+    seeded_votes: int = 10_000
+    #: members of the first server who click in the benchmark
+    voters: int = 1_000
+
+
+@dataclass
+class BenchWorld:
+    dd: DiscordDouble
+    db_path: Path
+    guilds: list[Guild]
+    #: team channels, per server
+    channels: list[list[Channel]]
+    managers: list[Member]
+    voters: list[Member]
+    seeded_polls: int = 0
+    seeded_votes: int = 0
+    seed_seconds: float = 0.0
+    team_ids: list[int] = field(default_factory=list)
+
+    @property
+    def poll_guild(self) -> Guild:
+        return self.guilds[0]
+
+    @property
+    def poll_channel(self) -> Channel:
+        return self.channels[0][0]
+
+    @property
+    def poll_manager(self) -> Member:
+        return self.managers[0]
+
+
+def build_double_world(dd: DiscordDouble, db_path: Path, size: WorldSize) -> BenchWorld:
+    """Servers with a channel per team and a manager each; the voters join the first server.
+
+    Built before any bot connects, so it all arrives in the GUILD_CREATEs (no per-member events).
+    """
+    guilds: list[Guild] = []
+    channels: list[list[Channel]] = []
+    managers: list[Member] = []
+    for g in range(size.guilds):
+        guild = dd.add_guild(f"Office {g + 1}")
+        guilds.append(guild)
+        channels.append(
+            [dd.add_channel(guild, f"team-{t + 1}") for t in range(size.teams_per_guild)]
+        )
+        managers.append(dd.add_member(guild, f"manager{g + 1}", manager=True))
+    voters = [dd.add_member(guilds[0], f"clerk{n}") for n in range(size.voters)]
+    return BenchWorld(dd, db_path, guilds, channels, managers, voters)
+
+
+async def seed_database(world: BenchWorld, size: WorldSize) -> None:
+    """Teams and polls for every server, and `seeded_votes` votes, through bot/teams.py and
+    bot/polls.py (the same code the bot runs), on the file the bot will open."""
+    started = time.perf_counter()
+    clock = SystemClock()
+    key = load_or_create_key(TEST_SECRET, world.db_path)
+    db = await Database.open(world.db_path)
+    try:
+        teams = Teams(db, clock)
+        polls = Polls(db, clock, key)
+        created: list[Poll] = []
+        for guild, guild_channels, manager in zip(
+            world.guilds, world.channels, world.managers, strict=True
+        ):
+            for t, channel in enumerate(guild_channels):
+                team = await teams.create(guild.id, f"Team {t + 1}", channel.id)
+                world.team_ids.append(team.id)
+                # One named and one anonymous poll per team: both vote tables hold data.
+                for anonymous in (False, True):
+                    poll = await polls.create(
+                        team,
+                        manager.id,
+                        f"Seeded question {len(created) + 1}?",
+                        SEEDED_OPTIONS,
+                        anonymous=anonymous,
+                        duration="4w",
+                    )
+                    # A message id the double doesn't know: nothing refreshes these polls.
+                    await polls.set_message(poll.id, channel.id, 10**17 + poll.id)
+                    created.append(poll)
+        rng = random.Random(7)
+        per_poll = -(-size.seeded_votes // max(1, len(created)))
+        votes = 0
+        for poll in created:
+            for n in range(min(per_poll, size.seeded_votes - votes)):
+                option = rng.choice(poll.options)
+                # Voters other than the benchmark's members: ids the double never uses.
+                await polls.vote(poll.id, option.id, poll.guild_id, 9 * 10**17 + n)
+                votes += 1
+        world.seeded_polls = len(created)
+        world.seeded_votes = votes
+        await db.checkpoint()
+    finally:
+        await db.close()
+    world.seed_seconds = time.perf_counter() - started
