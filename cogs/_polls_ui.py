@@ -30,6 +30,8 @@ COLOUR_OPEN = discord.Colour.from_rgb(88, 134, 118)
 COLOUR_CLOSED = discord.Colour.from_rgb(120, 120, 130)
 BAR_WIDTH = 12
 FIELD_LIMIT = 1024
+DESCRIPTION_LIMIT = 4096
+EMBED_LIMIT = 6000
 RESULT_FOOTER = "results"
 EMBED_BUDGET = 5800  # Discord allows 6000 characters per embed; keep a margin
 
@@ -46,6 +48,24 @@ def polls_of(bot: Breakroom) -> Polls:
 
 
 # -- rendering ---------------------------------------------------------------------------------
+
+
+def fit(embed: discord.Embed) -> discord.Embed:
+    """Keep an embed within Discord's limits whatever members typed (escaped markdown can double
+    a text's length): field values ≤ 1024, description ≤ 4096, the whole ≤ 6000."""
+    for index, item in enumerate(embed.fields):
+        if len(item.value or "") > FIELD_LIMIT:
+            embed.set_field_at(
+                index,
+                name=item.name,
+                value=shorten(item.value or "", FIELD_LIMIT),
+                inline=item.inline,
+            )
+    description = embed.description or ""
+    excess = max(len(description) - DESCRIPTION_LIMIT, len(embed) - EMBED_LIMIT)
+    if excess > 0 and description:
+        embed.description = shorten(description, max(1, len(description) - excess))
+    return embed
 
 
 def ts(moment: datetime, style: str = "f") -> str:
@@ -95,7 +115,10 @@ def winner_text(poll: Poll) -> str:
     winners = poll.winners
     if not winners:
         return "Nobody voted."
-    names = " and ".join(f"**{escape_markdown(o.label)}**" for o in winners)
+    names = " and ".join(f"**{escape_markdown(o.label)}**" for o in winners[:3])
+    if len(winners) > 3:
+        names = ", ".join(f"**{escape_markdown(o.label)}**" for o in winners[:3])
+        names += f" and {len(winners) - 3} more"
     top = winners[0]
     picked = f"{top.votes} of {plural(poll.voters, 'voter')}"
     if len(winners) == 1:
@@ -148,7 +171,7 @@ def poll_embed(poll: Poll, comparison: Comparison | None = None) -> discord.Embe
     if poll.rerun_of is not None:
         footer += f" · re-run of poll #{poll.rerun_of}"
     embed.set_footer(text=footer)
-    return embed
+    return fit(embed)
 
 
 def result_embed(poll: Poll, comparison: Comparison | None) -> discord.Embed:
@@ -171,11 +194,12 @@ def result_embed(poll: Poll, comparison: Comparison | None) -> discord.Embed:
     url = jump_url(poll)
     if url:
         lines.append(f"[See the poll]({url})")
-    return discord.Embed(
+    embed = discord.Embed(
         title=shorten(f"📊 Results: {poll.question}", 256),
         description="\n".join(lines),
         colour=COLOUR_CLOSED,
-    ).set_footer(text=f"Poll #{poll.id} · {poll.team_name} · {RESULT_FOOTER}")
+    )
+    return fit(embed.set_footer(text=f"Poll #{poll.id} · {poll.team_name} · {RESULT_FOOTER}"))
 
 
 def is_result_message(message: discord.Message, poll_id: int) -> bool:
@@ -218,22 +242,25 @@ def results_embed(results: Results, comparison: Comparison | None) -> discord.Em
         embed.add_field(name="Message", value=f"[See the poll]({url})")
     if results.voters is not None:
         add_voter_fields(embed, poll, results.voters)
-    return embed
+    return fit(embed)
 
 
 def add_voter_fields(embed: discord.Embed, poll: Poll, voters: dict[int, tuple[int, ...]]) -> None:
-    budget = max(0, EMBED_BUDGET - len(embed)) // max(1, len(poll.options))
-    for option in poll.options:
+    """A field per option listing its voters, sharing what room the embed has left."""
+    names = [shorten(f"{option.position}. {option.label}", 256) for option in poll.options]
+    room = EMBED_BUDGET - len(embed) - sum(len(name) for name in names)
+    budget = min(FIELD_LIMIT, max(0, room) // max(1, len(poll.options)))
+    for name, option in zip(names, poll.options, strict=True):
         ids = voters.get(option.id, ())
         value = ""
         for shown, user_id in enumerate(ids):
             more = f" and {len(ids) - shown} more"
             mention = f"{', ' if value else ''}<@{user_id}>"
-            if len(value) + len(mention) + len(more) > min(FIELD_LIMIT, budget - 60):
-                value += more
+            if len(value) + len(mention) + len(more) > budget:
+                value = (value + more) if value else f"{len(ids)} voters"
                 break
             value += mention
-        embed.add_field(name=shorten(f"{option.position}. {option.label}", 256), value=value or "—")
+        embed.add_field(name=name, value=value or "—")
 
 
 def vote_message(vote: Vote) -> str:

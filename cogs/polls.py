@@ -24,10 +24,10 @@ from bot.polls import Poll, Polls, VoteQueue, parse_poll_ref
 from bot.teams import Team
 from cogs._polls_ui import (
     COLOUR_OPEN,
-    FIELD_LIMIT,
     TRANSIENT,
     PollButton,
     PollMessages,
+    fit,
     is_result_message,
     jump_url,
     plural,
@@ -355,12 +355,7 @@ class PollsCog(commands.Cog, name="Polls"):
             for p in closed
         ]
         embed.add_field(name="Recently closed", value="\n".join(lines) or "None yet.", inline=False)
-        for field in embed.fields:  # stay within Discord's field limit whatever the questions
-            assert field.value is not None
-            if len(field.value) > FIELD_LIMIT:
-                index = embed.fields.index(field)
-                embed.set_field_at(index, name=field.name, value=shorten(field.value, FIELD_LIMIT))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=fit(embed), ephemeral=True)
 
     @poll.command(
         name="rerun", description="Ask a poll's question again, to compare with last time"

@@ -1,0 +1,299 @@
+"""Polls, part 1: what a poll is (frozen dataclasses) and the rules for what members type.
+
+No SQL and nothing from discord: `bot/polls.py` stores and reads polls with these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from bot.db import Row
+from bot.errors import InvalidInput, NotFound
+from bot.teams import clean_text
+
+MAX_QUESTION_LENGTH = 300
+MAX_OPTION_LENGTH = 55
+MIN_OPTIONS = 2
+MAX_OPTIONS = 20
+DEFAULT_DURATION = timedelta(days=1)
+RECENT_CLOSED = 10
+RETRY_LIMIT = 15 * 60  # seconds: the longest wait before retrying a failed result post
+
+ResultState = Literal["none", "posting", "pending", "posted", "failed"]
+VoteAction = Literal["voted", "moved", "removed", "added"]
+
+UNKNOWN_POLL = "There is no poll {ref} in this server; `/poll list` shows the team's polls."
+GONE_POLL = "This poll no longer exists (it may have been deleted with its team)."
+CLOSED_POLL = (
+    "This poll is closed, so votes are no longer counted. `/poll results` shows the final counts."
+)
+
+
+def to_ts(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def from_ts(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def placeholders(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def voter_key(poll: Poll, user_id: int, voter_hash: bytes) -> tuple[int, int | bytes]:
+    """Who a vote is stored under: the member's id, or in an anonymous poll only their hash."""
+    return (poll.id, voter_hash if poll.anonymous else user_id)
+
+
+def percent(part: int, whole: int) -> int:
+    """A share as a whole percentage (0 when nobody voted)."""
+    return round(100 * part / whole) if whole else 0
+
+
+@dataclass(frozen=True, slots=True)
+class PollOption:
+    id: int
+    position: int
+    label: str
+    votes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    id: int
+    team_id: int
+    team_name: str
+    guild_id: int
+    creator_id: int
+    question: str
+    multiple: bool
+    anonymous: bool
+    hide_results: bool
+    created_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None
+    channel_id: int | None
+    message_id: int | None
+    rerun_of: int | None
+    result_state: ResultState
+    #: how many times announcing the close was claimed (more than 1: look before posting)
+    result_attempts: int
+    result_message_id: int | None
+    #: distinct members with at least one option selected (the turnout)
+    voters: int
+    options: tuple[PollOption, ...]
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+    def accepts_votes(self, now: datetime) -> bool:
+        return self.closed_at is None and now < self.closes_at
+
+    @property
+    def duration(self) -> timedelta:
+        return self.closes_at - self.created_at
+
+    @property
+    def total_votes(self) -> int:
+        return sum(option.votes for option in self.options)
+
+    def share(self, option: PollOption) -> int:
+        """Percentage of voters who picked the option (in a multiple-choice poll these can add
+        up to more than 100)."""
+        return percent(option.votes, self.voters)
+
+    @property
+    def winners(self) -> tuple[PollOption, ...]:
+        """The option(s) with the most votes; none when nobody voted."""
+        top = max((option.votes for option in self.options), default=0)
+        return tuple(o for o in self.options if top and o.votes == top)
+
+    def option(self, option_id: int) -> PollOption | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+    def can_manage(self, user_id: int, is_manager: bool) -> bool:
+        return is_manager or user_id == self.creator_id
+
+    def counts_visible_to(self, user_id: int, is_manager: bool) -> bool:
+        return not self.hide_results or self.closed or self.can_manage(user_id, is_manager)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRequest:
+    """One click on an option button."""
+
+    poll_id: int
+    option_id: int
+    guild_id: int
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """What a click did: the poll with its new counts and the member's selection now."""
+
+    poll: Poll
+    action: VoteAction
+    option: PollOption
+    selected: tuple[PollOption, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    poll: Poll
+    counts_visible: bool
+    #: option id -> user ids, when voters were asked for (named polls, creator or managers)
+    voters: dict[int, tuple[int, ...]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollChoice:
+    """A poll as autocomplete shows it."""
+
+    id: int
+    question: str
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RunOption:
+    label: str
+    votes: int
+    #: fraction of the run's voters who picked it, 0.0–1.0
+    share: float
+
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
+
+@dataclass(frozen=True, slots=True)
+class PollRun:
+    """One run of a repeated question, for comparisons and history charts."""
+
+    poll_id: int
+    created_at: datetime
+    closed_at: datetime | None
+    voters: int
+    hide_results: bool
+    options: tuple[RunOption, ...]
+
+    @property
+    def date(self) -> datetime:
+        return self.closed_at or self.created_at
+
+    @property
+    def results_public(self) -> bool:
+        return self.closed_at is not None or not self.hide_results
+
+
+@dataclass(frozen=True, slots=True)
+class OptionChange:
+    label: str
+    before: int  # percent in the previous run
+    after: int  # percent in this run
+
+    @property
+    def points(self) -> int:
+        return self.after - self.before
+
+
+def validate_question(question: str) -> str:
+    cleaned = clean_text(question)
+    if not cleaned:
+        raise InvalidInput("A poll needs a question: type what you want to ask the team.")
+    if len(cleaned) > MAX_QUESTION_LENGTH:
+        raise InvalidInput(
+            f"A poll question can be at most {MAX_QUESTION_LENGTH} characters; yours has "
+            f"{len(cleaned)}. Shorten it and try again."
+        )
+    return cleaned
+
+
+def parse_options(text: str) -> list[str]:
+    """`a | b | c` -> ["a", "b", "c"]; a clear error for empty, too few or many, long or
+    duplicate options."""
+    parts = [clean_text(part) for part in text.split("|")]
+    for number, part in enumerate(parts, start=1):
+        if not part and len(parts) > 1:
+            raise InvalidInput(
+                f"Option {number} is empty: remove the extra `|` or type an option between them "
+                f"(for example `Job | Career | Both`)."
+            )
+    options = [part for part in parts if part]
+    if len(options) < MIN_OPTIONS:
+        raise InvalidInput(
+            f"A poll needs at least {MIN_OPTIONS} options, separated by `|` "
+            f"(for example `Job | Career | Both`)."
+        )
+    if len(options) > MAX_OPTIONS:
+        raise InvalidInput(
+            f"A poll can have at most {MAX_OPTIONS} options; you gave {len(options)}. "
+            f"Remove some and try again."
+        )
+    seen: dict[str, int] = {}
+    for number, option in enumerate(options, start=1):
+        if len(option) > MAX_OPTION_LENGTH:
+            raise InvalidInput(
+                f"Option {number} (“{option[:30]}…”) has {len(option)} characters; an option "
+                f"can have at most {MAX_OPTION_LENGTH}. Shorten it and try again."
+            )
+        key = option.casefold()
+        if key in seen:
+            raise InvalidInput(
+                f"“{option}” appears twice (options {seen[key]} and {number}); "
+                f"each option must be different."
+            )
+        seen[key] = number
+    return options
+
+
+def parse_poll_ref(text: str | int) -> int:
+    """A poll id as typed or picked from autocomplete: `12` or `#12`."""
+    cleaned = str(text).strip().lstrip("#").strip()
+    if cleaned.isdigit() and 0 < int(cleaned) < 2**63:
+        return int(cleaned)
+    raise NotFound(
+        f"“{str(text).strip()[:40]}” is not a poll I know: pick one from the list as you type, "
+        f"or use its number (`/poll list` shows them)."
+    )
+
+
+def compare_runs(previous: PollRun, current: PollRun) -> list[OptionChange]:
+    """Each option of the current run beside the previous run (matched by label)."""
+    before = {option.label.casefold(): option.percent for option in previous.options}
+    return [
+        OptionChange(option.label, before.get(option.label.casefold(), 0), option.percent)
+        for option in current.options
+    ]
+
+
+def poll_from_row(row: Row, options: Sequence[PollOption]) -> Poll:
+    """A poll from a `polls` row joined with its team's name (`team_name`)."""
+    return Poll(
+        id=row["id"],
+        team_id=row["team_id"],
+        team_name=row["team_name"],
+        guild_id=row["guild_id"],
+        creator_id=row["creator_id"],
+        question=row["question"],
+        multiple=bool(row["multiple"]),
+        anonymous=bool(row["anonymous"]),
+        hide_results=bool(row["hide_results"]),
+        created_at=datetime.fromtimestamp(row["created_at"], UTC),
+        closes_at=datetime.fromtimestamp(row["closes_at"], UTC),
+        closed_at=from_ts(row["closed_at"]),
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        rerun_of=row["rerun_of"],
+        result_state=row["result_state"],
+        result_attempts=row["result_attempts"],
+        result_message_id=row["result_message_id"],
+        voters=row["voters"],
+        options=tuple(options),
+    )
