@@ -15,6 +15,14 @@ REPO = Path(__file__).resolve().parents[2]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all processes of the machine spent busy so far (/proc/stat, every core)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    # guest times (fields 8, 9) are already counted in user and nice
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
 class BenchProcess:
     """`python -m MODULE` with the given environment; its output is kept line by line."""
 

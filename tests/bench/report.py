@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ def phase_row(bot: str, phase: PhaseResult, base: PhaseResult | None) -> list[st
         fmt(phase.min_edit_gap, ".2f"),
         fmt(1000 * phase.send_lag_p99, ".1f"),
         fmt(100 * phase.bench_cpu, ".0f"),
+        fmt(phase.other_cpu, ".2f"),
         totals,
     ]
 
@@ -81,6 +83,7 @@ HEADER = [
     "min edit gap s",
     "send lag p99 ms",
     "bench CPU %",
+    "others, cores",
     "stored totals",
 ]
 
@@ -283,10 +286,13 @@ def render(report: BenchReport) -> str:
         out += ["  " + line[:200] for line in distinct(report.export_log)[:4]]
     out += [
         "",
-        "latency: INTERACTION_CREATE written by the double → the bot's callback received by it. "
-        "CPU: utime+stime of the bot's process over the phase (until its poll message is final). "
-        "send lag: how late the generator sent clicks against the schedule; bench CPU: the "
-        "double + generator process (100 = one core).",
+        "latency: from INTERACTION_CREATE written by the double to the bot's callback received.",
+        "CPU ms/click: utime+stime of the bot's process over the phase (until its poll message is "
+        "final and quiet) ÷ clicks; ÷ base: the same ratio for the baseline in the same phase.",
+        "send lag: how late the generator sent clicks against their schedule; bench CPU: the "
+        "double + generator process (100 = one core);",
+        f"others: cores kept busy by every other process on this {os.cpu_count()}-core machine "
+        "during the phase (other engineers' work moves the figures).",
         f"total run time {report.seconds:.0f} s",
     ]
     return "\n".join(out)

@@ -22,7 +22,7 @@ from typing import Any
 from tests.bench import load
 from tests.bench.baseline_bot import READY_LINE as BASELINE_READY
 from tests.bench.load import Click, PhasePlan
-from tests.bench.procs import BenchProcess
+from tests.bench.procs import BenchProcess, machine_busy_seconds
 from tests.bench.world import OPTIONS, BenchWorld, WorldSize, build_double_world, seed_database
 from tests.double import DiscordDouble, Message
 from tests.support import TEST_SECRET
@@ -74,6 +74,8 @@ class PhaseResult:
     send_lag_max: float
     #: CPU share of the benchmark process (double + generator) during the phase, 0..1 per core
     bench_cpu: float
+    #: cores kept busy by everything else on the machine during the phase (other engineers' work)
+    other_cpu: float = 0.0
     #: the bot's peak RSS at the end of the phase (VmHWM, KiB)
     peak_rss_kib: int = 0
     edits: int | None = None
@@ -256,6 +258,7 @@ async def _run_phase(
     started_loop = loop.time()
     started_wall, started_own = time.perf_counter(), time.process_time()
     cpu_before = bot.cpu_seconds()
+    machine_before = machine_busy_seconds()
 
     await load.send(dd, clicks, plan.rate)
     await load.wait_answered(clicks, DEADLINE + 2.0)
@@ -272,10 +275,13 @@ async def _run_phase(
         await quiet(dd, message, config.quiet)
 
     cpu = bot.cpu_seconds() - cpu_before
+    machine = machine_busy_seconds() - machine_before
     wall = time.perf_counter() - started_wall
-    bench_cpu = (time.process_time() - started_own) / wall if wall > 0 else 0.0
+    own = time.process_time() - started_own
+    bench_cpu = own / wall if wall > 0 else 0.0
     result = measure(plan, clicks, cpu, bench_cpu, dd, message, started_loop, edits_before, poll)
     result.peak_rss_kib = bot.peak_rss_kib()
+    result.other_cpu = max(0.0, (machine - cpu - own) / wall) if wall > 0 else 0.0
     return result
 
 
