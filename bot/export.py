@@ -1,0 +1,308 @@
+"""`/export`: a team's data as one file — a zip with one CSV per table, or one JSON document.
+
+What goes out is a whitelist of columns, table by table, so nothing private can slip in when a
+feature adds a column:
+- reflections: the shared text, its public code and batch time; never an author, hash or nonce,
+  and nothing still waiting to be shared (a manager exporting after each new reflection could
+  otherwise tell who wrote what by timing);
+- anonymous polls: counts per option only (their keyed-hash votes are never read);
+- named polls: counts, and who picked what (the creator and managers may see that anyway).
+
+The export reads through `Database.snapshot()`, a separate read-only connection, so the bot's
+own connection (and every command that needs it) is never held up by a long read; turning the
+rows into a file is CPU work done in a thread. Plain Python: nothing from discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bot.db import Database, Row, Transaction
+from bot.errors import InvalidInput, NotFound
+
+SCHEMA_VERSION = 1
+Format = Literal["csv", "json"]
+FORMATS: tuple[Format, ...] = ("csv", "json")
+Kind = Literal["int", "id", "time", "bool", "text"]
+
+#: characters that make a spreadsheet read a cell as a formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    #: id = a Discord snowflake: a string in JSON, where JavaScript would round a large number
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    sql: str
+
+
+_KINDS: dict[str, Kind] = {"int": "int", "id": "id", "time": "time", "bool": "bool", "text": "text"}
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """`"id:int name:text"` -> columns."""
+    columns = []
+    for part in spec.split():
+        name, kind = part.split(":")
+        columns.append(Column(name, _KINDS[kind]))
+    return tuple(columns)
+
+
+# Each query takes the team id once, as its only parameter.
+TABLES: tuple[Table, ...] = (
+    Table(
+        "teams",
+        "the team and its settings",
+        _cols(
+            "id:int guild_id:id name:text channel_id:id role_id:id timezone:text"
+            " schedule_weekday:int schedule_time:text reflection_threshold:int created_at:time"
+        ),
+        "SELECT id, guild_id, name, channel_id, role_id, timezone, schedule_weekday,"
+        " schedule_time, reflection_threshold, created_at FROM teams WHERE id = ?",
+    ),
+    Table(
+        "prompts",
+        "the prompts the team was asked, and how often",
+        _cols("id:int text:text starter:bool created_at:time retired_at:time times_asked:int"),
+        "SELECT p.id, p.text, p.starter, p.created_at, p.retired_at, COUNT(pp.id)"
+        " FROM prompts p JOIN prompt_posts pp ON pp.prompt_id = p.id"
+        " WHERE pp.team_id = ? AND pp.state = 'posted' GROUP BY p.id ORDER BY p.id",
+    ),
+    Table(
+        "posts",
+        "each time a prompt was posted; repeat_of is the post it repeated",
+        _cols(
+            "id:int prompt_id:int posted_at:time slot_at:time channel_id:id message_id:id"
+            " thread_id:id repeat_of:int"
+        ),
+        "SELECT id, prompt_id, posted_at, slot_at, channel_id, message_id, thread_id, repeat_of"
+        " FROM prompt_posts WHERE team_id = ? AND state = 'posted' ORDER BY id",
+    ),
+    Table(
+        "answers",
+        "members' answers to the posts",
+        _cols(
+            "id:int post_id:int user_id:id display_name:text text:text answered_at:time"
+            " edited_at:time"
+        ),
+        "SELECT a.id, a.post_id, a.user_id, a.display_name, a.text, a.answered_at, a.edited_at"
+        " FROM prompt_answers a JOIN prompt_posts pp ON pp.id = a.post_id"
+        " WHERE pp.team_id = ? AND pp.state = 'posted' ORDER BY a.id",
+    ),
+    Table(
+        "polls",
+        "the team's polls; rerun_of is the previous run of the same question",
+        _cols(
+            "id:int question:text creator_id:id multiple:bool anonymous:bool hide_results:bool"
+            " created_at:time closes_at:time closed_at:time rerun_of:int voters:int"
+            " channel_id:id message_id:id"
+        ),
+        "SELECT id, question, creator_id, multiple, anonymous, hide_results, created_at,"
+        " closes_at, closed_at, rerun_of, voters, channel_id, message_id"
+        " FROM polls WHERE team_id = ? AND message_id IS NOT NULL ORDER BY id",
+    ),
+    Table(
+        "options",
+        "the options of each poll",
+        _cols("id:int poll_id:int position:int label:text"),
+        "SELECT o.id, o.poll_id, o.position, o.label FROM poll_options o"
+        " JOIN polls p ON p.id = o.poll_id WHERE p.team_id = ? AND p.message_id IS NOT NULL"
+        " ORDER BY o.poll_id, o.position",
+    ),
+    Table(
+        "vote_counts",
+        "votes per option (anonymous polls: this is all there is)",
+        _cols("poll_id:int option_id:int votes:int"),
+        "SELECT o.poll_id, o.id, o.votes FROM poll_options o"
+        " JOIN polls p ON p.id = o.poll_id WHERE p.team_id = ? AND p.message_id IS NOT NULL"
+        " ORDER BY o.poll_id, o.position",
+    ),
+    Table(
+        "votes",
+        "who picked what, in named (not anonymous) polls only",
+        _cols("poll_id:int option_id:int user_id:id"),
+        "SELECT v.poll_id, v.option_id, v.user_id FROM poll_votes v"
+        " JOIN polls p ON p.id = v.poll_id WHERE p.team_id = ? AND p.anonymous = 0"
+        " AND p.message_id IS NOT NULL ORDER BY v.poll_id, v.option_id, v.user_id",
+    ),
+    Table(
+        "reflections",
+        "reflections shared with the team (hidden ones without text); never who wrote them",
+        _cols("code:text state:text about:text text:text shared_at:time"),
+        "SELECT ref, state, about, body, posted_at FROM reflections"
+        " WHERE team_id = ? AND state IN ('posted', 'hidden') ORDER BY posted_at, ref",
+    ),
+)
+
+TABLE_NAMES = tuple(table.name for table in TABLES)
+
+README = """\
+Breakroom export of the team "{team}" (schema version {version}), made {when} UTC.
+
+One CSV file per table, UTF-8, with a header row. Times are UTC in ISO 8601. Ids of Discord
+things (servers, channels, messages, members) are Discord's ids.
+
+{tables}
+
+Privacy: reflections carry no author of any kind; anonymous polls carry counts only.
+In the CSV files, a text that begins with = + - or @ starts with an apostrophe so that
+spreadsheet programs show it as text instead of running it; the JSON export keeps the exact text.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    filename: str
+    data: bytes
+    format: Format
+    #: rows per table
+    counts: dict[str, int]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def parse_format(text: str) -> Format:
+    cleaned = text.strip().casefold()
+    for known in FORMATS:
+        if cleaned == known:
+            return known
+    raise InvalidInput("Pick the export format: csv (a zip of tables) or json (one document).")
+
+
+def iso(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.casefold()).strip("-")[:40]
+
+
+def json_value(value: Any, kind: Kind) -> Any:
+    if value is None:
+        return None
+    if kind == "id":
+        return str(value)
+    if kind == "time":
+        return iso(int(value))
+    if kind == "bool":
+        return bool(value)
+    return value
+
+
+def csv_value(value: Any, kind: Kind) -> str:
+    if value is None:
+        return ""
+    if kind == "time":
+        return iso(int(value)) or ""
+    if kind == "bool":
+        return "true" if value else "false"
+    text = str(value)
+    if kind == "text" and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+async def read_tables(tx: Transaction, team_id: int) -> dict[str, list[Row]]:
+    """Every exported table of the team, as rows (in one read transaction: one consistent
+    state)."""
+    tables: dict[str, list[Row]] = {}
+    for table in TABLES:
+        tables[table.name] = await tx.fetchall(table.sql, (team_id,))
+    if not tables["teams"]:
+        raise NotFound("That team no longer exists; `/team list` shows the teams.")
+    return tables
+
+
+def render_json(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetime) -> bytes:
+    team = tables["teams"][0]
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "generator": "Breakroom",
+        "exported_at": iso(int(exported_at.timestamp())),
+        "team": {
+            c.name: json_value(v, c.kind) for c, v in zip(TABLES[0].columns, team, strict=True)
+        },
+        "tables": {
+            table.name: [
+                {c.name: json_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)}
+                for row in tables[table.name]
+            ]
+            for table in TABLES
+        },
+        "descriptions": {table.name: table.description for table in TABLES},
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def render_csv_zip(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetime) -> bytes:
+    stamp = exported_at.astimezone(UTC).timetuple()[:6]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for table in TABLES:
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\r\n")
+            writer.writerow([c.name for c in table.columns])
+            for row in tables[table.name]:
+                writer.writerow(
+                    [csv_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)]
+                )
+            info = zipfile.ZipInfo(f"{table.name}.csv", date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            # A byte-order mark: spreadsheet programs then read the text as UTF-8.
+            zf.writestr(info, "\ufeff" + text.getvalue())
+        team_name = str(tables["teams"][0][2])
+        listing = "\n".join(f"- {t.name}.csv: {t.description}" for t in TABLES)
+        readme = README.format(
+            team=team_name,
+            version=SCHEMA_VERSION,
+            when=exported_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            tables=listing,
+        )
+        info = zipfile.ZipInfo("README.txt", date_time=stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, readme)
+    return buffer.getvalue()
+
+
+def render(
+    tables: dict[str, Sequence[Sequence[Any]]], fmt: Format, exported_at: datetime
+) -> ExportFile:
+    team_id, team_name = tables["teams"][0][0], str(tables["teams"][0][2])
+    base = f"breakroom-{slug(team_name) or 'team'}-{team_id}-{exported_at:%Y-%m-%d}"
+    if fmt == "json":
+        data, filename = render_json(tables, exported_at), f"{base}.json"
+    else:
+        data, filename = render_csv_zip(tables, exported_at), f"{base}.zip"
+    counts = {name: len(rows) for name, rows in tables.items()}
+    return ExportFile(filename, data, fmt, counts)
+
+
+async def export_team(db: Database, team_id: int, fmt: Format, exported_at: datetime) -> ExportFile:
+    """Read the team on a snapshot connection, then build the file in a thread."""
+    async with db.snapshot() as tx:
+        rows = await read_tables(tx, team_id)
+    tables: dict[str, Sequence[Sequence[Any]]] = dict(rows)
+    return await asyncio.to_thread(render, tables, fmt, exported_at)

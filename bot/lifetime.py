@@ -1,0 +1,133 @@
+"""How long Breakroom keeps data.
+
+- A team's data stays until a manager deletes the team (ON DELETE CASCADE does the rest).
+- When the bot is removed from a server, `Teams.guild_left` records when; 30 days later the
+  scheduler job here deletes everything of that server: its teams (and through them their posts,
+  answers, polls, votes and reflections) and its prompt bank. If the bot comes back first,
+  `Teams.guild_joined` clears the date and nothing is deleted.
+- A bot that was removed while it was offline never hears about it: `mark_missing_as_left`,
+  called when the bot is ready, starts the 30 days for servers it is no longer in.
+
+Plain async Python over the database; nothing from discord.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.clock import Clock
+from bot.db import Database
+
+log = logging.getLogger(__name__)
+
+RETENTION = timedelta(days=30)
+
+
+def _ts(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """A server whose data was deleted."""
+
+    guild_id: int
+    teams: int
+    prompts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """What a member has in one server that `/forget-me` can find by their id (read-only)."""
+
+    answers: int
+    named_votes: int
+
+
+class Lifetime:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def purge_due(self, now: datetime) -> list[Purged]:
+        """Delete the data of every server the bot left at least `RETENTION` ago."""
+        cutoff = _ts(now - RETENTION)
+        rows = await self.db.fetchall(
+            "SELECT guild_id FROM guilds WHERE left_at IS NOT NULL AND left_at <= ?"
+            " ORDER BY left_at",
+            (cutoff,),
+        )
+        purged: list[Purged] = []
+        for row in rows:
+            done = await self._purge(row[0], cutoff)
+            if done is not None:
+                purged.append(done)
+                log.info(
+                    "deleted the data of server %s, left over %s days ago (%d teams)",
+                    done.guild_id,
+                    RETENTION.days,
+                    done.teams,
+                )
+        return purged
+
+    async def _purge(self, guild_id: int, cutoff: int) -> Purged | None:
+        async with self.db.transaction() as tx:
+            # Checked again inside the transaction: the bot may have been added back meanwhile.
+            still_gone = await tx.fetchval(
+                "SELECT 1 FROM guilds WHERE guild_id = ? AND left_at IS NOT NULL AND left_at <= ?",
+                (guild_id, cutoff),
+            )
+            if not still_gone:
+                return None
+            teams = await tx.execute("DELETE FROM teams WHERE guild_id = ?", (guild_id,))
+            prompts = await tx.execute("DELETE FROM prompts WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM prompt_banks WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM guilds WHERE guild_id = ?", (guild_id,))
+        return Purged(guild_id, teams, prompts)
+
+    async def next_due(self) -> datetime | None:
+        left = await self.db.fetchval(
+            "SELECT MIN(left_at) FROM guilds WHERE left_at IS NOT NULL", ()
+        )
+        return None if left is None else datetime.fromtimestamp(left, UTC) + RETENTION
+
+    async def run_due(self, now: datetime) -> datetime | None:
+        """The scheduler job "lifetime"."""
+        await self.purge_due(now)
+        return await self.next_due()
+
+    async def mark_missing_as_left(self, present: Iterable[int]) -> list[int]:
+        """Servers with data that the bot is no longer in (removed while it was offline): their
+        30 days start now. Returns their ids."""
+        here = set(present)
+        now = _ts(self.clock.now())
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall("SELECT guild_id FROM guilds WHERE left_at IS NULL")
+            missing = [row[0] for row in rows if row[0] not in here]
+            await tx.executemany(
+                "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",
+                [(now, guild_id) for guild_id in missing],
+            )
+        return missing
+
+    async def footprint(self, guild_id: int, user_id: int) -> Footprint:
+        """How many answers and named-poll votes the member has in this server.
+
+        Only for telling the member what `/forget-me` removed: the deleting itself is done by
+        each feature's `forget_member`.
+        """
+        async with self.db.reading() as tx:
+            answers = await tx.fetchval(
+                "SELECT COUNT(*) FROM prompt_answers a JOIN prompt_posts pp ON pp.id = a.post_id"
+                " JOIN teams t ON t.id = pp.team_id WHERE t.guild_id = ? AND a.user_id = ?",
+                (guild_id, user_id),
+            )
+            votes = await tx.fetchval(
+                "SELECT COUNT(*) FROM poll_votes v JOIN polls p ON p.id = v.poll_id"
+                " WHERE p.guild_id = ? AND v.user_id = ?",
+                (guild_id, user_id),
+            )
+        return Footprint(int(answers or 0), int(votes or 0))
