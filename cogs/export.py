@@ -1,0 +1,98 @@
+"""`/export`: a team's data as a file attachment (csv: a zip of tables; json: one document).
+
+Discord glue only: the file is built by `bot/export.py` on a separate read-only connection and
+in a thread, so the bot keeps answering everyone else meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Breakroom
+from bot.errors import InvalidInput
+from bot.export import SCHEMA_VERSION, ExportFile, export_team, parse_format
+from cogs._shared import Interaction, manager_only, resolve_team, team_autocomplete
+
+#: exports built at once; more wait their turn (each one reads and holds a whole team in memory)
+CONCURRENT_EXPORTS = 2
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe(export: ExportFile, team_name: str) -> str:
+    counts = export.counts
+    kind = "a zip of CSV tables" if export.format == "csv" else "one JSON document"
+    return (
+        f"Here is the data of **{discord.utils.escape_markdown(team_name)}** as {kind} "
+        f"(schema version {SCHEMA_VERSION}): {plural(counts['posts'], 'prompt post')}, "
+        f"{plural(counts['answers'], 'answer')}, {plural(counts['polls'], 'poll')}, "
+        f"{plural(counts['reflections'], 'shared reflection')}.\n"
+        "Reflections carry no author and anonymous polls carry counts only. Answers and votes "
+        "in named polls carry members' ids: keep the file as carefully as the server itself."
+    )
+
+
+def too_large(export: ExportFile, limit: int) -> str:
+    advice = (
+        "Try `format: csv`, which is compressed."
+        if export.format == "json"
+        else "Whoever runs Breakroom can copy the data from its database file instead."
+    )
+    return (
+        f"The export is {megabytes(export.size)}, more than the {megabytes(limit)} Discord lets "
+        f"me attach here, so I can't send it. {advice}"
+    )
+
+
+class ExportCog(commands.Cog, name="Export"):
+    """A team's data as a file."""
+
+    def __init__(self, bot: Breakroom) -> None:
+        self.bot = bot
+        self._slots = asyncio.Semaphore(CONCURRENT_EXPORTS)
+
+    @app_commands.command(name="export")
+    @manager_only()
+    @app_commands.describe(
+        format="csv: a zip with one table per file; json: one document",
+        team="The team to export (default: this channel's team)",
+    )
+    @app_commands.choices(
+        format=[
+            app_commands.Choice(name="CSV (a zip with one file per table)", value="csv"),
+            app_commands.Choice(name="JSON (one document)", value="json"),
+        ]
+    )
+    @app_commands.autocomplete(team=team_autocomplete)
+    async def export(
+        self, interaction: Interaction, format: app_commands.Choice[str], team: str | None = None
+    ) -> None:
+        """Download the team's data as a file (never reflection authors or anonymous voters)"""
+        fmt = parse_format(format.value)
+        found = await resolve_team(interaction, team)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self._slots:
+            export = await export_team(self.bot.db, found.id, fmt, self.bot.clock.now())
+        limit = interaction.filesize_limit
+        if export.size > limit:
+            raise InvalidInput(too_large(export, limit))
+        await interaction.followup.send(
+            describe(export, found.name),
+            file=discord.File(io.BytesIO(export.data), filename=export.filename),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Breakroom) -> None:
+    await bot.add_cog(ExportCog(bot))

@@ -1,0 +1,249 @@
+"""`/forget-me`, and the data-lifetime job (a removed server's data goes after 30 days).
+
+`/forget-me` asks first (a button only the member who asked may press), then has each feature
+delete what it holds of the member in this server — answers, votes in named polls, their own
+reflections — and removes their answer posts and reflection posts from Discord. Running it again
+finds nothing left. What can't be found, by design: votes in anonymous polls, and reflections
+written under a secret key that has since been replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Breakroom
+from bot.errors import NotAllowed
+from bot.lifetime import Lifetime
+from bot.polls import Polls
+from bot.prompts import Prompts
+from bot.reflections import Reflections
+from cogs._shared import Interaction, guarded
+
+log = logging.getLogger(__name__)
+
+CANT_FIND = (
+    "Not found, by design: votes in anonymous polls (nothing links them to you), and "
+    "reflections written before Breakroom's secret key was replaced."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    answers: int
+    answer_posts: int
+    vote_polls: int
+    reflections: int
+    reflection_posts: int
+    #: posts that Discord would not let the bot delete
+    left_in_discord: int
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.answers or self.vote_polls or self.reflections)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def confirm_text(guild_name: str) -> str:
+    return (
+        f"**Forget me in {discord.utils.escape_markdown(guild_name)}?**\n"
+        "This deletes, in this server only:\n"
+        "• your answers to prompts, and your answer posts in their threads;\n"
+        "• your votes in named polls (their counts change);\n"
+        "• reflections you wrote, and their posts.\n"
+        "It can't be undone. " + CANT_FIND
+    )
+
+
+def result_text(done: Forgotten) -> str:
+    if done.nothing:
+        return (
+            "Nothing of yours was left to delete in this server: no answers, no votes in named "
+            "polls, no reflections of yours that Breakroom can find.\n" + CANT_FIND
+        )
+    lines = ["Done. Deleted in this server:"]
+    if done.answers:
+        lines.append(
+            f"• {plural(done.answers, 'answer')} to prompts, and "
+            f"{plural(done.answer_posts, 'post')} in the discussion threads"
+        )
+    if done.vote_polls:
+        lines.append(
+            f"• your votes in {plural(done.vote_polls, 'named poll')} (their counts are updated)"
+        )
+    if done.reflections:
+        lines.append(
+            f"• {plural(done.reflections, 'reflection')} you wrote"
+            + (f", and {plural(done.reflection_posts, 'post')}" if done.reflection_posts else "")
+        )
+    if done.left_in_discord:
+        lines.append(
+            f"⚠️ {plural(done.left_in_discord, 'post')} could not be removed from Discord "
+            "(Breakroom lacks the permission, or the thread is locked); they are deleted from "
+            "Breakroom. A moderator can delete them by hand."
+        )
+    lines.append(CANT_FIND)
+    return "\n".join(lines)
+
+
+class ForgetButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"breakroom:forget-me:(?P<action>yes|no):(?P<user>\d+)",
+):
+    """Confirm or cancel `/forget-me`; only the member who asked may press it."""
+
+    def __init__(self, action: str, user_id: int) -> None:
+        yes = action == "yes"
+        super().__init__(
+            discord.ui.Button(
+                label="Delete my data" if yes else "Keep it",
+                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
+                custom_id=f"breakroom:forget-me:{action}:{user_id}",
+            )
+        )
+        self.action = action
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ForgetButton:
+        return cls(match["action"], int(match["user"]))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        if interaction.user.id != self.user_id or interaction.guild_id is None:
+            raise NotAllowed(
+                "Only the member who asked can confirm this. To delete your own data, use "
+                "`/forget-me`."
+            )
+        if self.action == "no":
+            await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+            return
+        # Take the buttons away first: a second press can't start a second run.
+        await interaction.response.edit_message(content="Deleting your data…", view=None)
+        cog = interaction.client.get_cog(PrivacyCog.__cog_name__)
+        if not isinstance(cog, PrivacyCog):
+            raise NotAllowed("Forgetting is unavailable for a moment; try again in a minute.")
+        done = await cog.forget(interaction.guild_id, interaction.user.id)
+        await interaction.edit_original_response(content=result_text(done))
+
+
+class PrivacyCog(commands.Cog, name="Privacy"):
+    """Your data: forget me; and how long a server's data is kept."""
+
+    def __init__(self, bot: Breakroom) -> None:
+        self.bot = bot
+
+    @property
+    def lifetime(self) -> Lifetime:
+        return Lifetime(self.bot.db, self.bot.clock)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ForgetButton)
+        self.bot.scheduler.register("lifetime", self.lifetime.run_due)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.unregister("lifetime")
+        self.bot.remove_dynamic_items(ForgetButton)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Servers that removed the bot while it was offline: their 30 days start now.
+        missing = await self.lifetime.mark_missing_as_left(g.id for g in self.bot.guilds)
+        if missing:
+            log.info(
+                "%d servers with data no longer have the bot; deleting in 30 days", len(missing)
+            )
+            self.bot.scheduler.wake()
+
+    @app_commands.command(name="forget-me")
+    async def forget_me(self, interaction: Interaction) -> None:
+        """Delete what you wrote in this server: answers, named-poll votes, your reflections"""
+        assert interaction.guild is not None
+        view = discord.ui.View(timeout=None)
+        view.add_item(ForgetButton("yes", interaction.user.id))
+        view.add_item(ForgetButton("no", interaction.user.id))
+        await interaction.response.send_message(
+            confirm_text(interaction.guild.name), view=view, ephemeral=True
+        )
+
+    async def forget(self, guild_id: int, user_id: int) -> Forgotten:
+        """Each feature deletes its own rows; then the member's posts go from Discord."""
+        bot = self.bot
+        footprint = await self.lifetime.footprint(guild_id, user_id)
+        reflections = Reflections(bot.db, bot.clock, bot.key)
+        before = await self._reflection_total(reflections, guild_id)
+
+        answer_messages = await Prompts(bot.db, bot.clock).forget_member(guild_id, user_id)
+        polls_cog: Any = bot.get_cog("Polls")
+        if polls_cog is not None and hasattr(polls_cog, "forget_member"):
+            # The polls cog also refreshes the poll messages whose counts changed.
+            touched: list[int] = await polls_cog.forget_member(guild_id, user_id)
+        else:
+            touched = await Polls(bot.db, bot.clock, bot.key).forget_member(guild_id, user_id)
+        reflection_messages = await reflections.forget_member(guild_id, user_id)
+        after = await self._reflection_total(reflections, guild_id)
+
+        answer_posts = failed = 0
+        for answer in answer_messages:
+            if await self._delete(answer.thread_id, answer.message_id):
+                answer_posts += 1
+            else:
+                failed += 1
+        reflection_posts = 0
+        for message in reflection_messages:
+            if await self._delete(message.channel_id, message.message_id):
+                reflection_posts += 1
+            else:
+                failed += 1
+        return Forgotten(
+            answers=max(footprint.answers, len(answer_messages)),
+            answer_posts=answer_posts,
+            vote_polls=len(touched),
+            reflections=max(before - after, len(reflection_messages)),
+            reflection_posts=reflection_posts,
+            left_in_discord=failed,
+        )
+
+    async def _reflection_total(self, reflections: Reflections, guild_id: int) -> int:
+        """All reflections of the server's teams (every state): the change across
+        `forget_member` is how many were the member's."""
+        total = 0
+        for team in await self.bot.teams.for_guild(guild_id):
+            overview = await reflections.overview(team.id)
+            total += (
+                overview.pending_reflections
+                + overview.waiting_to_post
+                + overview.posted
+                + overview.hidden
+            )
+        return total
+
+    async def _delete(self, channel_id: int, message_id: int) -> bool:
+        """True when the message is gone (also when it already was)."""
+        try:
+            await self.bot.http.delete_message(channel_id, message_id)
+        except discord.NotFound:
+            return True
+        except discord.HTTPException as error:
+            log.warning("could not delete a forgotten member's post (%s)", error.status)
+            return False
+        return True
+
+
+async def setup(bot: Breakroom) -> None:
+    await bot.add_cog(PrivacyCog(bot))
