@@ -81,27 +81,28 @@ class Transaction:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    # Each call is one round trip to aiosqlite's thread: the cursor is not closed explicitly
+    # (a finished statement holds nothing; closing would cost a second trip per statement).
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        async with self._conn.execute(sql, params) as cursor:
-            return int(cursor.rowcount)
+        cursor = await self._conn.execute(sql, params)
+        return int(cursor.rowcount)
 
     async def insert(self, sql: str, params: Params = ()) -> int | None:
         """Run one INSERT; returns the new row's id, or None when nothing was inserted."""
-        async with self._conn.execute(sql, params) as cursor:
-            return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
+        cursor = await self._conn.execute(sql, params)
+        return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
