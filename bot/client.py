@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -135,7 +136,8 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         )
     try:
         await send_ephemeral(interaction, message)
-    except discord.HTTPException:
+    except (discord.HTTPException, aiohttp.ClientError, RuntimeError):
+        # The interaction expired, or the bot is shutting down and its HTTP session is closed.
         log.warning("could not tell the member about an error (interaction expired?)")
 
 

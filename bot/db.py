@@ -27,6 +27,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "data" / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
+
+LOCK_WAIT = 1.5  # seconds a task waits for the other tasks' transactions
+BUSY_TIMEOUT = 1.0  # seconds SQLite waits for another process's lock
 Row = sqlite3.Row
 
 
@@ -147,7 +150,10 @@ class Database:
                 raise DatabaseError(f"could not switch {self.path} to WAL mode (got {journal!r})")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")
-            await self._conn.execute("PRAGMA busy_timeout=5000")
+            # Time budget: a member must be answered within Discord's 3 s, so a write waits at
+            # most LOCK_WAIT for the other tasks' writes and BUSY_TIMEOUT for another process's
+            # lock, then fails with "database is locked" and the member is told plainly.
+            await self._conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
             # Deleted rows (a deleted reflection, a forgotten answer) are overwritten with zeros,
             # not left in free pages; the WAL is trimmed after checkpoints.
             await self._conn.execute("PRAGMA secure_delete=ON")
@@ -197,9 +203,24 @@ class Database:
         return current
 
     @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """This task's turn on the connection, waited for at most LOCK_WAIT."""
+        try:
+            async with asyncio.timeout(LOCK_WAIT):
+                await self._lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError(
+                "database is locked (other writes took too long)"
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """`BEGIN IMMEDIATE … COMMIT`, one at a time; any exception (or cancel) rolls back."""
-        async with self._lock:
+        async with self._turn():
             try:
                 # Inside the try: a cancel while awaiting BEGIN arrives after aiosqlite's thread
                 # has already run it, and the connection must not be left inside a transaction.
@@ -222,7 +243,7 @@ class Database:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Transaction]:
         """Several reads that see one consistent state (a deferred read transaction)."""
-        async with self._lock:
+        async with self._turn():
             try:
                 await self._conn.execute("BEGIN")
                 yield Transaction(self._conn)
@@ -236,11 +257,11 @@ class Database:
             return await tx.execute(sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._lock:
+        async with self._turn():
             return await Transaction(self._conn).fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._lock:
+        async with self._turn():
             return await Transaction(self._conn).fetchall(sql, params)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:

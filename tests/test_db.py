@@ -96,7 +96,9 @@ async def test_500_concurrent_writers_keep_every_acknowledged_write(tmp_path: Pa
                 await tx.execute("UPDATE w SET note = 'second' WHERE n = ?", (n,))
                 if n % 7 == 0:
                     raise Refused(n)
-        except Refused:
+        except (Refused, sqlite3.OperationalError):
+            # Refused: rolled back on purpose. OperationalError: its turn didn't come within
+            # the time budget (a loaded machine); either way it reported failure.
             failed.append(n)
         else:
             acknowledged.append(n)
@@ -108,7 +110,8 @@ async def test_500_concurrent_writers_keep_every_acknowledged_write(tmp_path: Pa
         assert sorted(stored) == sorted(acknowledged)
         assert set(stored.values()) == {"second"}
         assert not set(failed) & set(stored)
-        assert len(failed) == len([n for n in range(500) if n % 7 == 0])
+        assert len(acknowledged) + len(failed) == 500
+        assert not [n for n in acknowledged if n % 7 == 0]
     finally:
         await db.close()
 
@@ -168,4 +171,30 @@ async def test_cancel_while_beginning_leaves_no_open_transaction(tmp_path: Path)
             await db.execute("INSERT INTO w VALUES (-1)")  # fails if a transaction was left open
         assert await db.fetchval("SELECT count(*) FROM w WHERE n = -1") == 30
     finally:
+        await db.close()
+
+
+async def test_a_write_gives_up_within_the_time_budget_when_another_process_locks(
+    tmp_path: Path,
+) -> None:
+    """Discord wants an answer within 3 s: a write blocked by another process fails in time."""
+    path = tmp_path / "b.db"
+    db = await Database.open(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+
+        async def write(n: int) -> None:
+            await db.execute("INSERT INTO bot_state (key, value) VALUES (?, 'v')", (str(n),))
+
+        results = await asyncio.gather(*(write(n) for n in range(3)), return_exceptions=True)
+        assert all(isinstance(r, sqlite3.OperationalError) for r in results), results
+        assert loop.time() - started < 2.8
+        other.execute("ROLLBACK")
+        await write(99)  # the fault went away: writes work again
+        assert await db.fetchval("SELECT count(*) FROM bot_state") == 1
+    finally:
+        other.close()
         await db.close()
