@@ -39,7 +39,8 @@ in random order, so timing and order give nobody away.
 • Reports of a reflection: the reason, and a keyed hash so one person reports once; never who.
 
 **How long**: a team's data stays until a manager deletes the team. If Breakroom is removed \
-from the server, the server's data is deleted after 30 days unless it is added back.
+from the server, the server's data is deleted after 30 days unless it is added back (if it was \
+removed while offline, the 30 days start when it next starts).
 
 **Who can see what**: answers are posted under your name in the prompt's thread; the team sees \
 poll results (counts only for anonymous polls); managers can export the team's data, which never \
@@ -49,9 +50,14 @@ contains who wrote a reflection or who voted in an anonymous poll.
 members they could test, member by member, who matches a stored hash. A copy of the database \
 alone reveals nobody.
 
-**`/forget-me`** deletes your answers (and their thread posts), your votes in ordinary polls \
-and — where the design can find them — your reflections. Votes in anonymous polls and reflections \
-whose key was replaced can't be found, by design."""
+**`/forget-me`** deletes, after you confirm, in that server only: your answers to prompts and \
+their posts in the threads, your votes in named polls (their counts change), and the reflections \
+you wrote — found by recomputing your keyed hash, so only those written under Breakroom's current \
+secret key — with their posts, including any still waiting to be shared. It can't find, by \
+design: your votes in anonymous polls (only a per-poll hash is kept, so they stay counted), \
+reflections written before the key was replaced, messages you typed yourself in Discord (delete \
+those in Discord), and copies a manager already exported. Polls you created stay with the team, \
+with you as their creator."""
 
 
 def _chunks(lines: list[str], limit: int = FIELD_LIMIT) -> list[str]:
