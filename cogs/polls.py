@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import secrets
 from datetime import datetime
@@ -19,8 +20,9 @@ from discord.ext import commands
 from discord.utils import escape_markdown
 
 from bot import errors
+from bot.charts import poll_runs_chart
 from bot.client import Breakroom, is_manager
-from bot.polls import Poll, Polls, VoteQueue, parse_poll_ref
+from bot.polls import Poll, Polls, Results, VoteQueue, parse_poll_ref
 from bot.teams import Team
 from cogs._polls_ui import (
     COLOUR_OPEN,
@@ -325,9 +327,30 @@ class PollsCog(commands.Cog, name="Polls"):
         comparison = None
         if found.poll.closed:
             comparison = await self.polls.comparison(found.poll.id)
-        await interaction.response.send_message(
-            embed=results_embed(found, comparison), ephemeral=True
+        chart = await self.runs_chart(found, is_manager(interaction), interaction)
+        embed = results_embed(found, comparison)
+        if chart is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
+        embed.set_image(url=f"attachment://{chart.filename}")
+        await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
+
+    async def runs_chart(
+        self, found: Results, manager: bool, interaction: Interaction
+    ) -> discord.File | None:
+        """A PNG of each option's share across the runs of a re-run poll, when there are two or
+        more runs this member may see. Rendering takes a moment, so the reply is deferred."""
+        if not found.counts_visible:
+            return None
+        runs = await self.polls.poll_runs(found.poll.id)
+        include_hidden = found.poll.can_manage(interaction.user.id, manager)
+        if len([r for r in runs if include_hidden or r.results_public]) < 2:
+            return None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        png = await asyncio.to_thread(
+            poll_runs_chart, runs, found.poll.question, include_hidden=include_hidden
         )
+        return discord.File(io.BytesIO(png), filename=f"poll-{found.poll.id}-runs.png")
 
     @poll.command(name="list", description="The team's open polls and the last closed ones")
     @app_commands.describe(team="The team (default: the team of this channel)")

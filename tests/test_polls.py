@@ -371,6 +371,15 @@ async def test_rerun_shows_the_change_since_the_previous_run(world: World) -> No
     assert "Career 40% → 60%, +20" in text and "Job 60% → 40%, -20" in text
     await world.dd.wait_until(lambda: "last time 40%, +20" in second.text)
 
+    # /poll results of a re-run carries a chart of each option's share across the runs.
+    ix = await world.dd.slash(voters[4], "poll results", channel=world.channel, poll=str(second_id))
+    followup = await ix.wait_followup(timeout=10)
+    assert ix.ephemeral
+    [(filename, png)] = followup.attachments
+    assert filename == f"poll-{second_id}-runs.png"
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    assert followup.embeds[0]["image"]["url"] == f"attachment://{filename}"
+
 
 async def test_autocomplete_lists_the_teams_polls_open_first(world: World) -> None:
     await make_team(world)
