@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.double import Channel, DiscordDouble, FaultRule, Member, Message
 from tests.faults_process import (
     Job,
@@ -338,12 +336,6 @@ async def test_kill_9_while_posting_a_weekly_prompt_and_a_poll_result(tmp_path: 
             assert await second.wait(timeout=20) == 0
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: it shows in most runs, not all
-    reason="bug (bot/client.py close, report_error): interactions still arriving during a stop "
-    "are handled after the cogs unloaded, and the reply into the closing HTTP session raises an "
-    "aiohttp error that report_error doesn't catch: logged as an error",
-)
 async def test_sigterm_under_load_stops_cleanly(tmp_path: Path) -> None:
     """A graceful stop while members are voting: exit code 0, every acknowledged vote stored,
     and nothing logged as an error (votes already received are answered or left alone, not
