@@ -275,6 +275,13 @@ def render(report: BenchReport) -> str:
         if s is not None and s.errors:
             out.append(f"{s.name} log, first warnings/errors:")
             out += ["  " + line[:200] for line in distinct(s.errors)[:4]]
+            if any("Can't keep up" in line for line in s.errors):
+                out += [
+                    "  (\"Can't keep up … ~41 s behind\": discord.py's keep-alive thread records "
+                    "a heartbeat as sent only after the loop sent it,",
+                    "   and the double ACKs at once, so a busy loop can compare the ACK with the "
+                    "previous heartbeat; no click waited that long: see max ms)",
+                ]
             out.append("")
     out.append("targets:")
     target_rows = [["target", "measured", "verdict"]]
