@@ -76,6 +76,9 @@ def modal_values(data: Any) -> dict[str, str]:
     return values
 
 
+UNKNOWN_INTERACTION = 10062  # Discord's error code for an interaction that has expired
+
+
 class NotManager(app_commands.CheckFailure):
     """The member lacks Manage Server (checked at run time, whatever the server's overrides)."""
 
@@ -101,6 +104,11 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     """The one place that decides what a member sees for an error, and what is logged."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         error = error.__cause__ or error
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_INTERACTION:
+        # Answered too late (an overloaded loop or a slow side effect): Discord has dropped the
+        # interaction, so a second attempt would fail the same way. One line, no traceback.
+        log.warning("an interaction expired before it was answered")
+        return
     if isinstance(error, UserError):
         message = str(error)
     elif isinstance(error, app_commands.NoPrivateMessage):

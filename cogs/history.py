@@ -18,7 +18,6 @@ from discord import app_commands
 from discord.ext import commands
 from discord.utils import escape_markdown
 
-from bot.charts import answers_chart, poll_runs_chart
 from bot.client import Breakroom
 from bot.errors import NotFound
 from bot.history import DEFAULT_WEEKS, MAX_WEEKS, History, PollEntry, PromptEntry, Timeline
@@ -287,6 +286,9 @@ def pages_view(timeline: Timeline, pages: int, page: int) -> discord.ui.View | N
 
 def render_charts(timeline: Timeline) -> list[tuple[str, bytes]]:
     """The PNGs for a timeline (CPU work: run in a thread)."""
+    # Imported on first use: matplotlib costs ~40 MiB and half a second at start-up.
+    from bot.charts import answers_chart, poll_runs_chart
+
     charts: list[tuple[str, bytes]] = []
     if timeline.prompt_count:
         charts.append((ANSWERS_CHART, answers_chart(timeline.team.name, timeline.answers_per_week)))

@@ -20,7 +20,6 @@ from discord.ext import commands
 from discord.utils import escape_markdown
 
 from bot import errors
-from bot.charts import poll_runs_chart
 from bot.client import Breakroom, is_manager
 from bot.polls import Poll, Polls, Results, VoteQueue, parse_poll_ref
 from bot.teams import Team
@@ -347,6 +346,9 @@ class PollsCog(commands.Cog, name="Polls"):
         if len([r for r in runs if include_hidden or r.results_public]) < 2:
             return None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        # Imported on first use: matplotlib costs ~40 MiB and half a second at start-up.
+        from bot.charts import poll_runs_chart
+
         png = await asyncio.to_thread(
             poll_runs_chart, runs, found.poll.question, include_hidden=include_hidden
         )

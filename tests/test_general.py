@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
+import discord
 import pytest
 from discord import app_commands
 
+from bot.client import Breakroom
 from tests.support import World
 
 
@@ -76,3 +79,36 @@ async def test_command_in_a_dm_says_breakroom_works_in_a_server(world: World) ->
     ix = await world.dd.slash_dm(world.members[0], "help")
     response = await ix.response(timeout=5)
     assert response["data"]["embeds"]
+
+
+async def test_an_expired_interaction_is_one_warning_not_a_traceback(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Answered after Discord's deadline: no second attempt, no error with a traceback."""
+    gate = asyncio.Event()
+
+    @app_commands.command(name="slowpoke", description="answers too late")
+    async def slowpoke(interaction: discord.Interaction[Breakroom]) -> None:
+        await gate.wait()
+        await interaction.response.send_message("late", ephemeral=True)
+
+    world.bot.tree.add_command(slowpoke)
+    await world.bot.tree.sync()
+    world.dd.response_deadline = 0.05
+    with caplog.at_level(logging.WARNING):
+        ix = await world.dd.slash(world.members[0], "slowpoke", channel=world.channel)
+        await asyncio.sleep(0.1)  # past the (shortened) deadline on purpose
+        callbacks_before = len([c for c in world.dd.calls if c.path.endswith("/callback")])
+        gate.set()
+        await world.dd.wait_until(
+            lambda: (
+                len([c for c in world.dd.calls if c.path.endswith("/callback")]) > callbacks_before
+            )
+        )
+        await world.dd.settle()
+        await asyncio.sleep(0.05)
+    callbacks = [c for c in world.dd.calls if c.path.endswith("/callback")]
+    assert len(callbacks) == callbacks_before + 1  # the late answer, and no second try
+    assert not ix.acknowledged
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("expired before it was answered" in r.getMessage() for r in caplog.records)
