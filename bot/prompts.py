@@ -10,6 +10,7 @@ INSERT under UNIQUE (team_id, slot_at). See data/migrations/0002_prompts.sql for
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,9 +37,25 @@ STALE_AFTER = timedelta(minutes=2)
 #: Recovering a post interrupted more than this many times is given up.
 MAX_RECOVERIES = 3
 NO_PROMPTS = "The prompt bank has no active prompts; add one with /prompt add."
+#: An answer's thread message that failed for now (5xx, rate limit, network) is tried again after
+#: 1 minute, then 2, 4, … at most 30 minutes apart, so a failing Discord isn't hammered.
+ANSWER_RETRY_FIRST = timedelta(minutes=1)
+ANSWER_RETRY_LIMIT = timedelta(minutes=30)
+#: A thread message Discord refused for a missing permission: hourly, for a manager to fix it.
+ANSWER_RETRY_FORBIDDEN = timedelta(hours=1)
+#: An answer still not in its thread this long after it was saved is given up (it stays listed
+#: by /prompt answers).
+ANSWER_GIVE_UP = timedelta(days=1)
+#: How long one attempt at an answer's message may run before another run may take it over (the
+#: run that held it may have stopped mid-post).
+ANSWER_LEASE = timedelta(minutes=2)
 
 PostState = Literal["sending", "posted", "retry", "failed"]
 WorkKind = Literal["new", "retry", "recover"]
+#: Why an answer's thread message failed: 'transient' (5xx, rate limit, network: retried soon),
+#: 'forbidden' (a missing permission: retried hourly for managers to fix it), 'gone' (the thread or
+#: the post was deleted) or 'refused' (any other refusal): the last two are not retried.
+AnswerFailure = Literal["transient", "forbidden", "gone", "refused"]
 
 
 def _ts(moment: datetime) -> int:
@@ -245,11 +262,28 @@ class AnswerForm:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerDelivery:
+    """One attempt, claimed by its holder, at an answer's message in the post's thread: post it
+    (`answer.message_id` is None) or edit it to the current text. Only the holder of `claim` records
+    how it went. `look`: an earlier attempt may have reached Discord without being recorded, so the
+    thread is searched before sending; `nonce` goes with the message (Discord answers a repeated
+    nonce with the first message) and stays the same until a message is recorded."""
+
+    answer: Answer
+    post: Post
+    claim: str
+    nonce: str
+    look: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SavedAnswer:
     answer: Answer
     post: Post
     #: the member had answered this post before: their thread message is to be edited
     replaced: bool
+    #: the attempt at the thread message that the save claimed for the member's interaction
+    delivery: AnswerDelivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -675,7 +709,8 @@ class Prompts:
             return post
 
     async def next_due(self, now: datetime, run_id: str) -> datetime | None:
-        """When the scheduler should next look: the earliest coming slot, retry or recovery."""
+        """When the scheduler should next look: the earliest coming slot, retry or recovery, or
+        an answer's thread message due again."""
         times: list[datetime] = []
         for row in await self.db.fetchall(
             "SELECT * FROM teams WHERE schedule_weekday IS NOT NULL AND schedule_time IS NOT NULL"
@@ -690,6 +725,9 @@ class Prompts:
         ):
             delay = RETRY_AFTER if row["state"] == "retry" else STALE_AFTER
             times.append(datetime.fromtimestamp(row["claimed_at"], UTC) + delay)
+        answers_due = await self.db.fetchval("SELECT MIN(due_at) FROM prompt_answer_posts")
+        if answers_due is not None:
+            times.append(datetime.fromtimestamp(answers_due, UTC))
         if not times:
             return None
         # Never "due in the past": a pass that leaves something due would otherwise spin.
@@ -744,13 +782,133 @@ class Prompts:
                 (post_id, user_id, name, cleaned, now, now),
             )
             answer = await self._answer(tx, post_id, user_id)
-        assert answer is not None
-        return SavedAnswer(answer, post, replaced=before is not None)
+            assert answer is not None
+            delivery = await self._claim_saved(tx, answer, post)
+        return SavedAnswer(answer, post, replaced=before is not None, delivery=delivery)
 
     async def set_answer_message(self, answer_id: int, message_id: int) -> None:
         await self.db.execute(
             "UPDATE prompt_answers SET message_id = ? WHERE id = ?", (message_id, answer_id)
         )
+
+    # -- answers' thread messages (retried by the prompts job) ------------------------------
+
+    async def _claim_saved(self, tx: Transaction, answer: Answer, post: Post) -> AnswerDelivery:
+        """In the save's transaction: the thread message is due, and claimed for the member's own
+        attempt right away. Should the run stop before recording it, the job takes over once the
+        lease ends; a save starts a new day before giving up."""
+        now = self._now()
+        pending = await tx.fetchone(
+            "SELECT nonce FROM prompt_answer_posts WHERE answer_id = ?", (answer.id,)
+        )
+        claim = secrets.token_hex(8)
+        nonce = pending["nonce"] if pending is not None else secrets.token_hex(10)
+        await tx.execute(
+            "INSERT INTO prompt_answer_posts (answer_id, due_at, attempts, claim, nonce, since)"
+            " VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (answer_id) DO UPDATE SET"
+            " due_at = excluded.due_at, attempts = 0, claim = excluded.claim,"
+            " since = excluded.since, error = NULL",
+            (answer.id, now + int(ANSWER_LEASE.total_seconds()), claim, nonce, now),
+        )
+        return AnswerDelivery(answer, post, claim, nonce, look=pending is not None)
+
+    async def due_answers(self, now: datetime) -> list[Answer]:
+        """Answers whose thread message is due for another attempt, the longest waiting first."""
+        rows = await self.db.fetchall(
+            "SELECT a.* FROM prompt_answer_posts ap JOIN prompt_answers a ON a.id = ap.answer_id"
+            " WHERE ap.due_at <= ? ORDER BY ap.due_at, a.id",
+            (_ts(now),),
+        )
+        return [Answer.from_row(row) for row in rows]
+
+    async def claim_answer(self, answer_id: int, now: datetime) -> AnswerDelivery | None:
+        """Claim the next attempt at the answer's thread message if it is (still) due: of two
+        passes or runs, one gets it. None when it isn't due, or was given up (a day old)."""
+        claim = secrets.token_hex(8)
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT * FROM prompt_answer_posts WHERE answer_id = ? AND due_at <= ?",
+                (answer_id, _ts(now)),
+            )
+            if row is None:
+                return None
+            if now - datetime.fromtimestamp(row["since"], UTC) >= ANSWER_GIVE_UP:
+                await tx.execute(
+                    "DELETE FROM prompt_answer_posts WHERE answer_id = ?", (answer_id,)
+                )
+                return None
+            await tx.execute(
+                "UPDATE prompt_answer_posts SET due_at = ?, claim = ? WHERE answer_id = ?",
+                (_ts(now + ANSWER_LEASE), claim, answer_id),
+            )
+            found = await tx.fetchone("SELECT * FROM prompt_answers WHERE id = ?", (answer_id,))
+            assert found is not None  # the row goes with its answer (ON DELETE CASCADE)
+            answer = Answer.from_row(found)
+            post = await self._post(tx, answer.post_id)
+        return AnswerDelivery(answer, post, claim, row["nonce"], look=True)
+
+    async def answer_posted(self, delivery: AnswerDelivery, message_id: int) -> bool:
+        """Discord has the answer's message: record it, and the answer is done unless the member
+        saved it again meanwhile (then that attempt edits this message). False when the answer was
+        deleted meanwhile (/forget-me): the message is to be deleted too."""
+        answer_id = delivery.answer.id
+        async with self.db.transaction() as tx:
+            if not await tx.execute(
+                "UPDATE prompt_answers SET message_id = ? WHERE id = ?", (message_id, answer_id)
+            ):
+                return False
+            if not await tx.execute(
+                "DELETE FROM prompt_answer_posts WHERE answer_id = ? AND claim = ?",
+                (answer_id, delivery.claim),
+            ):
+                # Still due (saved again): should this message go, a new nonce lets a new one out.
+                await tx.execute(
+                    "UPDATE prompt_answer_posts SET nonce = ? WHERE answer_id = ?",
+                    (secrets.token_hex(10), answer_id),
+                )
+            return True
+
+    async def answer_failed(
+        self, delivery: AnswerDelivery, error: str, failure: AnswerFailure
+    ) -> datetime | None:
+        """The attempt failed: when the job tries again (later after each failure), or None when
+        it won't (not worth it, given up after a day, or no longer this attempt's to say)."""
+        now = self.clock.now()
+        answer_id = delivery.answer.id
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT attempts, since FROM prompt_answer_posts WHERE answer_id = ? AND claim = ?",
+                (answer_id, delivery.claim),
+            )
+            if row is None:
+                return None
+            attempts = int(row["attempts"]) + 1
+            delay: timedelta | None = None
+            if failure == "transient":
+                delay = min(ANSWER_RETRY_FIRST * 2 ** min(attempts - 1, 16), ANSWER_RETRY_LIMIT)
+            elif failure == "forbidden":
+                delay = ANSWER_RETRY_FORBIDDEN
+            since = datetime.fromtimestamp(row["since"], UTC)
+            if delay is None or now + delay - since > ANSWER_GIVE_UP:
+                await tx.execute(
+                    "DELETE FROM prompt_answer_posts WHERE answer_id = ?", (answer_id,)
+                )
+                return None
+            await tx.execute(
+                "UPDATE prompt_answer_posts SET due_at = ?, attempts = ?, error = ?"
+                " WHERE answer_id = ?",
+                (_ts(now + delay), attempts, error, answer_id),
+            )
+            return now + delay
+
+    async def answer_message_ids(self, post_id: int, except_answer: int) -> set[int]:
+        """The thread messages recorded for the post's other answers (not orphans of ours)."""
+        rows = await self.db.fetchall(
+            "SELECT message_id FROM prompt_answers"
+            " WHERE post_id = ? AND id != ? AND message_id IS NOT NULL",
+            (post_id, except_answer),
+        )
+        return {int(row["message_id"]) for row in rows}
 
     async def answers(self, guild_id: int, post_id: int) -> AnswerList:
         async with self.db.reading() as tx:

@@ -8,10 +8,12 @@ the database first, then posted (or edited) in the thread under the member's dis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
 import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -25,6 +27,8 @@ from bot.errors import NotAllowed, NotFound, UserError
 from bot.prompts import (
     MAX_ANSWER_LENGTH,
     Answer,
+    AnswerDelivery,
+    AnswerFailure,
     AnswerForm,
     Post,
     Prompts,
@@ -53,6 +57,9 @@ THREAD_ARCHIVE_MINUTES: Literal[10080] = (
 THREAD_NAME_LIMIT = 100
 PAGE_BUDGET = 3500  # characters of answers per page of /prompt answers (embed limit 4096)
 THREAD_ALREADY_CREATED = 160004  # Discord's code: a thread was already made from this message
+#: Messages of the thread searched for an answer an earlier attempt posted without recording it
+#: (one request; such an attempt was minutes ago).
+ANSWER_LOOKBACK = 100
 
 
 def parse_id(value: str, what: str) -> int:
@@ -96,6 +103,82 @@ def answer_embed(answer: Answer) -> discord.Embed:
     if answer.edited_at is not None:
         embed.set_footer(text="edited")
     return embed
+
+
+def shows(message: discord.Message, embed: discord.Embed) -> bool:
+    """Does the message show this answer (name, text, "edited")?"""
+    if not message.embeds:
+        return False
+    have = message.embeds[0]
+    return (have.author.name, have.description, have.footer.text) == (
+        embed.author.name,
+        embed.description,
+        embed.footer.text,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """How an attempt at an answer's thread message went: 'posted' or 'edited' (`url`: the
+    message), or why not (an `AnswerFailure`; `detail`: Discord's reason)."""
+
+    outcome: Literal["posted", "edited"] | AnswerFailure
+    url: str = ""
+    detail: str = ""
+
+
+def answer_failure(exc: BaseException) -> AnswerFailure:
+    """What a failed thread post means for the answer: retried soon, retried for managers to fix
+    a permission, or not worth retrying."""
+    if isinstance(exc, discord.Forbidden):
+        return "forbidden"
+    if isinstance(exc, discord.NotFound):
+        return "gone"
+    if isinstance(exc, discord.HTTPException) and exc.status < 500 and exc.status != 429:
+        return "refused"
+    return "transient"  # 5xx, 429 beyond discord.py's retries, RateLimited, network, timeout
+
+
+def answer_receipt(saved: SavedAnswer, published: Published) -> str:
+    """The member's follow-up: the answer is saved, and the truth about the thread."""
+    done = (
+        "Updated your answer: the new text is saved"
+        if saved.replaced
+        else "Thanks — your answer is saved"
+    )
+    listed = "Until then it shows in `/prompt answers`."
+    match published.outcome:
+        case "posted":
+            return f"{done}. It is posted in the thread: {published.url}"
+        case "edited":
+            return f"{done}. Your post in the thread is updated: {published.url}"
+        case "transient":
+            later = (
+                "the thread still shows your earlier answer; Breakroom will update it"
+                if saved.answer.message_id is not None
+                else "it isn't in the thread yet; Breakroom will post it there"
+            )
+            return (
+                f"{done}. Discord is having trouble right now, so {later} shortly, by itself: "
+                f"nothing more to do on your side."
+            )
+        case "forbidden":
+            return (
+                f"{done}, but Discord doesn't let Breakroom post in the prompt's thread: a "
+                f"permission is missing in <#{saved.post.channel_id}>. A manager needs to fix "
+                f"Breakroom's permissions there (Send Messages in Threads, Create Public Threads); "
+                f"Breakroom tries again every hour for a day. {listed}"
+            )
+        case "gone":
+            return (
+                f"{done}, but the prompt's post or its thread was deleted, so it can't be posted "
+                f"there. It shows in `/prompt answers`."
+            )
+        case _:
+            return (
+                f"{done}, but Discord refused to post it in the thread ({published.detail}). "
+                f"It shows in `/prompt answers`."
+            )
 
 
 class AnswerButton(
@@ -247,12 +330,12 @@ class PromptsCog(commands.Cog, name="Prompts"):
                 interaction.user.display_name,
                 values.get("answer", ""),
             )
-            where = await self.publish_answer(saved)
-        verb = "Updated your answer" if saved.replaced else "Thanks — your answer is saved"
-        await interaction.followup.send(f"{verb}. {where}", ephemeral=True)
+            published = await self.deliver_answer(saved.delivery)
+        await interaction.followup.send(answer_receipt(saved, published), ephemeral=True)
 
     def answer_lock(self, post_id: int, user_id: int) -> asyncio.Lock:
-        """One answer at a time per member and post, so a double submit can't post twice."""
+        """One attempt at a time per member and post (their submits, the job's retries), so a
+        double submit or a retry racing a submit can't post twice."""
         lock = self._answer_locks.get((post_id, user_id))
         if lock is None:
             lock = self._answer_locks[(post_id, user_id)] = asyncio.Lock()
@@ -288,11 +371,20 @@ class PromptsCog(commands.Cog, name="Prompts"):
         return message
 
     async def ensure_thread(self, post: Post) -> int | None:
-        """The post's discussion thread, made from its message if it isn't there yet."""
+        """The post's discussion thread, made from its message if it isn't there yet (None when
+        it can't be: the first answer tries again)."""
+        try:
+            return await self.open_thread(post)
+        except (UserError, discord.HTTPException) as exc:
+            log.warning("could not open the thread of prompt post %s: %s", post.id, exc)
+            return None
+
+    async def open_thread(self, post: Post) -> int:
+        """The post's discussion thread, made from its message if need be; raises if it can't."""
         if post.thread_id is not None:
             return post.thread_id
         if post.message_id is None:
-            return None
+            raise NotFound("This prompt was never posted, so it has no thread.")
         channel = self.bot.get_partial_messageable(
             post.channel_id, guild_id=post.guild_id, type=discord.ChannelType.text
         )
@@ -303,52 +395,110 @@ class PromptsCog(commands.Cog, name="Prompts"):
             thread_id = thread.id
         except discord.HTTPException as exc:
             if exc.code != THREAD_ALREADY_CREATED:
-                log.warning("could not open the thread of prompt post %s: %s", post.id, exc)
-                return None
+                raise
             thread_id = post.message_id  # a thread made from a message shares its id
         await self.prompts.set_thread(post.id, thread_id)
         return thread_id
 
-    async def publish_answer(self, saved: SavedAnswer) -> str:
-        """Post the answer in the thread, or edit the member's earlier post there; says where."""
-        thread_id = await self.ensure_thread(saved.post)
-        if thread_id is None:
-            return (
-                "I couldn't open the prompt's thread to post it; a manager should check "
-                "Breakroom's permissions in the channel."
-            )
-        thread = self.bot.get_partial_messageable(
-            thread_id, guild_id=saved.post.guild_id, type=discord.ChannelType.public_thread
-        )
-        answer = saved.answer
+    async def deliver_answer(self, delivery: AnswerDelivery) -> Published:
+        """One attempt at the answer's message in the thread, and its outcome recorded. A failure
+        leaves the answer due again (later after each failure) for the prompts job, unless
+        retrying can't help; call with the member's `answer_lock` held."""
         try:
-            if answer.message_id is not None:
-                try:
-                    message = await thread.get_partial_message(answer.message_id).edit(
-                        embed=answer_embed(answer)
-                    )
-                    return f"Your post in the thread is updated: {message.jump_url}"
-                except discord.NotFound:
-                    pass  # someone deleted it: post it again
-            message = await thread.send(embed=answer_embed(answer))
-        except discord.HTTPException as exc:
-            log.warning("could not post answer %s in thread %s: %s", answer.id, thread_id, exc)
-            return (
-                "I couldn't post it in the thread (Discord refused); a manager should check "
-                "Breakroom's permissions in the channel."
+            message, edited = await self.put_answer(delivery)
+        except (UserError, discord.RateLimited, *TRANSIENT) as exc:
+            failure = "gone" if isinstance(exc, UserError) else answer_failure(exc)
+            error, _ = send_failure(exc, delivery.post.channel_id)
+            retry_at = await self.prompts.answer_failed(delivery, error, failure)
+            log.warning(
+                "answer %s: its thread message failed (%s); %s",
+                delivery.answer.id,
+                exc,
+                "given up" if retry_at is None else f"trying again at {retry_at:%H:%M:%S}",
             )
-        await self.prompts.set_answer_message(answer.id, message.id)
-        return f"It is posted in the thread: {message.jump_url}"
+            if retry_at is not None:
+                self.bot.scheduler.wake()  # the job's next pass is due sooner
+            status = exc.status if isinstance(exc, discord.HTTPException) else 0
+            text = exc.text if isinstance(exc, discord.HTTPException) else ""
+            return Published(failure, detail=f"{status}: {text or 'no reason given'}")
+        if not await self.prompts.answer_posted(delivery, message.id):
+            # The answer was deleted (/forget-me) while this attempt ran: so goes its message.
+            with contextlib.suppress(discord.HTTPException):
+                await message.delete()
+            return Published("gone")
+        return Published("edited" if edited else "posted", url=message.jump_url)
+
+    async def put_answer(self, delivery: AnswerDelivery) -> tuple[discord.Message, bool]:
+        """Edit the member's message in the thread, or post it (once: an earlier attempt that
+        reached Discord unrecorded is looked for first, and the nonce makes Discord answer a
+        resend with the first message). Returns the message and whether it was an edit."""
+        post, answer = delivery.post, delivery.answer
+        thread_id = await self.open_thread(post)
+        thread = self.bot.get_partial_messageable(
+            thread_id, guild_id=post.guild_id, type=discord.ChannelType.public_thread
+        )
+        embed = answer_embed(answer)
+        if answer.message_id is not None:
+            try:
+                edited = await thread.get_partial_message(answer.message_id).edit(embed=embed)
+                return edited, True
+            except discord.NotFound:
+                pass  # someone deleted it: post it again
+        message = await self.find_answer(thread, delivery) if delivery.look else None
+        if message is None:
+            message = await thread.send(embed=embed, nonce=delivery.nonce)
+        if not shows(message, embed):  # an earlier attempt's message, with older text
+            message = await message.edit(embed=embed)
+        return message, False
+
+    async def find_answer(
+        self, thread: discord.PartialMessageable, delivery: AnswerDelivery
+    ) -> discord.Message | None:
+        """The answer's message, if an earlier attempt posted it without recording it (the run
+        stopped, or Discord's reply was lost): Breakroom's message in the thread carrying the
+        nonce or the member's name, and not recorded for another answer."""
+        me = self.bot.user
+        if me is None:
+            return None
+        taken = await self.prompts.answer_message_ids(delivery.post.id, delivery.answer.id)
+        try:
+            async for message in thread.history(limit=ANSWER_LOOKBACK):
+                if message.author.id != me.id or message.id in taken or not message.embeds:
+                    continue
+                if message.nonce is not None and str(message.nonce) == delivery.nonce:
+                    return message
+                if message.embeds[0].author.name == delivery.answer.display_name:
+                    return message
+        except discord.Forbidden as exc:  # can't read the thread: the nonce still guards a resend
+            log.warning("could not look for answer %s in its thread: %s", delivery.answer.id, exc)
+        return None
+
+    async def retry_answers(self, now: datetime) -> None:
+        """The answers whose thread message is due again (an earlier attempt failed, or its run
+        stopped): one attempt each; one failing doesn't stop the others."""
+        for answer in await self.prompts.due_answers(now):
+            lock = self.answer_lock(answer.post_id, answer.user_id)
+            if lock.locked():
+                continue  # the member's own attempt is still running: it records its outcome
+            try:
+                async with lock:
+                    delivery = await self.prompts.claim_answer(answer.id, now)
+                    if delivery is not None:
+                        await self.deliver_answer(delivery)
+            except Exception:
+                log.exception("answer %s: retrying its thread message failed", answer.id)
 
     # -- the weekly schedule ------------------------------------------------------------------
 
     async def run_due(self, now: datetime) -> datetime | None:
-        """The scheduler job: post every due slot; one team's failure doesn't stop the others."""
+        """The scheduler job: post every due slot, then retry the answers whose thread message
+        failed; one team's (or answer's) failure doesn't stop the others."""
         for work in await self.prompts.due_work(now, self.run_id):
             try:
                 await self.carry_out(work, now)
             except Exception:
                 log.exception("prompt post %s (team %s) failed", work.post.id, work.post.team_id)
+        await self.retry_answers(now)
         return await self.prompts.next_due(self.bot.clock.now(), self.run_id)
 
     async def carry_out(self, work: Work, now: datetime) -> None:

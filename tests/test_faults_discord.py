@@ -248,11 +248,6 @@ async def test_a_weekly_prompt_that_failed_is_retried_and_posted_once(
     assert [row["state"] for row in states] == ["posted"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (cogs/prompts.py publish_answer): any failed thread post is blamed on "
-    "permissions and never retried",
-)
 async def test_an_answer_whose_thread_post_failed_is_saved_and_posted_later(
     world: World, team: Team
 ) -> None:
