@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.db import Database, Row, Transaction
+from bot.db import Database, Row, SyncTransaction
 from bot.errors import Conflict, NotFound, UserError
 from bot.poll_model import (
     CLOSED_POLL,
@@ -79,11 +79,15 @@ async def cast_votes(
     # The hash is computed for every click (microseconds), whatever kind of poll it is for.
     voters = [(r, voter_hash_of(r.guild_id, r.user_id, r.poll_id)) for r in requests]
     poll_ids = sorted({r.poll_id for r in requests})
-    async with db.transaction() as tx:
-        polls = await _load_for_votes(tx, poll_ids)
-        selections = await _selections(tx, polls, voters)
+    Applied = list[tuple[int, VoteAction, int, frozenset[int]] | UserError]
+    Selections = dict[tuple[int, int | bytes], set[int]]
+
+    def write(tx: SyncTransaction) -> tuple[dict[int, Poll], Selections, Selections, Applied]:
+        # Runs on the database thread, in one round trip for the whole batch.
+        polls = _load_for_votes(tx, poll_ids)
+        selections = _selections(tx, polls, voters)
         before = {key: set(options) for key, options in selections.items()}
-        applied: list[tuple[int, VoteAction, int, frozenset[int]] | UserError] = []
+        applied: Applied = []
         for request, voter_hash in voters:
             poll = polls.get(request.poll_id)
             option = poll.option(request.option_id) if poll else None
@@ -106,7 +110,10 @@ async def cast_votes(
                 action = "added" if current else "voted"
                 current.add(option.id)
             applied.append((poll.id, action, option.id, frozenset(current)))
-        await _write_changes(tx, polls, before, selections)
+        _write_changes(tx, polls, before, selections)
+        return polls, before, selections, applied
+
+    polls, before, selections, applied = await db.run_in_transaction(write)
     fresh = _counted(polls, before, selections)
     results: list[Vote | UserError] = []
     for item in applied:
@@ -122,9 +129,9 @@ async def cast_votes(
     return results
 
 
-async def _load_for_votes(tx: Transaction, poll_ids: Sequence[int]) -> dict[int, Poll]:
+def _load_for_votes(tx: SyncTransaction, poll_ids: Sequence[int]) -> dict[int, Poll]:
     """The polls with their options in one statement (a click must cost few round trips)."""
-    rows = await tx.fetchall(
+    rows = tx.fetchall(
         "SELECT p.*, t.name AS team_name, o.id AS option_id, o.position, o.label, o.votes"
         " FROM polls p JOIN teams t ON t.id = p.team_id"
         " JOIN poll_options o ON o.poll_id = p.id"
@@ -143,8 +150,8 @@ async def _load_for_votes(tx: Transaction, poll_ids: Sequence[int]) -> dict[int,
     }
 
 
-async def _selections(
-    tx: Transaction, polls: dict[int, Poll], voters: Sequence[tuple[VoteRequest, bytes]]
+def _selections(
+    tx: SyncTransaction, polls: dict[int, Poll], voters: Sequence[tuple[VoteRequest, bytes]]
 ) -> dict[tuple[int, int | bytes], set[int]]:
     """What each clicking member has selected now, in the polls they click in."""
     named: set[tuple[int, int]] = set()
@@ -165,7 +172,7 @@ async def _selections(
         if not keys:
             continue
         values = ",".join("(?, ?)" for _ in keys)
-        rows = await tx.fetchall(
+        rows = tx.fetchall(
             f"SELECT poll_id, {column}, option_id FROM {table}"
             f" WHERE (poll_id, {column}) IN (VALUES {values})",
             [part for key in keys for part in key],
@@ -176,8 +183,8 @@ async def _selections(
     return selections
 
 
-async def _write_changes(
-    tx: Transaction,
+def _write_changes(
+    tx: SyncTransaction,
     polls: dict[int, Poll],
     before: dict[tuple[int, int | bytes], set[int]],
     after: dict[tuple[int, int | bytes], set[int]],
@@ -196,7 +203,7 @@ async def _write_changes(
         ("anonymous", "poll_anonymous_votes", "voter_hash"),
     ):
         if removed[kind]:
-            await tx.executemany(
+            tx.executemany(
                 f"DELETE FROM {table} WHERE poll_id = ? AND {column} = ? AND option_id = ?",
                 removed[kind],
             )
@@ -205,7 +212,7 @@ async def _write_changes(
         ("anonymous", "poll_anonymous_votes", "voter_hash"),
     ):
         if added[kind]:
-            await tx.executemany(
+            tx.executemany(
                 f"INSERT INTO {table} (poll_id, {column}, option_id) VALUES (?, ?, ?)",
                 added[kind],
             )

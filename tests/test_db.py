@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -197,4 +198,45 @@ async def test_a_write_gives_up_within_the_time_budget_when_another_process_lock
         assert await db.fetchval("SELECT count(*) FROM bot_state") == 1
     finally:
         other.close()
+        await db.close()
+
+
+async def test_run_in_transaction_commits_or_rolls_back_whole(tmp_path: Path) -> None:
+    """The one-round-trip transaction (votes) keeps the same rules as `transaction()`."""
+    from bot.db import SyncTransaction
+
+    db = await Database.open(tmp_path / "b.db")
+    await db.execute("CREATE TABLE w (n INTEGER PRIMARY KEY)")
+
+    def add(n: int) -> Callable[[SyncTransaction], int]:
+        def work(tx: SyncTransaction) -> int:
+            tx.execute("INSERT INTO w VALUES (?)", (n,))
+            if n % 5 == 0:
+                raise Refused(n)
+            row = tx.fetchone("SELECT count(*) FROM w")
+            assert row is not None
+            return int(row[0])
+
+        return work
+
+    async def mixed(n: int) -> bool:
+        try:
+            if n % 2:
+                await db.run_in_transaction(add(n))
+            else:
+                async with db.transaction() as tx:
+                    await tx.execute("INSERT INTO w VALUES (?)", (n,))
+                    if n % 5 == 0:
+                        raise Refused(n)
+        except Refused:
+            return False
+        return True
+
+    try:
+        ok = await asyncio.gather(*(mixed(n) for n in range(1, 101)))
+        stored = {row[0] for row in await db.fetchall("SELECT n FROM w")}
+        assert stored == {n for n, good in zip(range(1, 101), ok, strict=True) if good}
+        assert stored == {n for n in range(1, 101) if n % 5}
+        assert not await db.fetchval("SELECT count(*) FROM w WHERE n % 5 = 0")
+    finally:
         await db.close()
