@@ -310,9 +310,6 @@ class Teams:
         assert row is not None
         return Team.from_row(row)
 
-    async def set_post_error(self, team_id: int, error: str | None) -> None:
-        await self.db.execute("UPDATE teams SET last_post_error = ? WHERE id = ?", (error, team_id))
-
     async def set_reflection_threshold(self, team_id: int, threshold: int) -> Team:
         if not 1 <= threshold <= 10:
             raise InvalidInput("The threshold must be a whole number from 1 to 10.")

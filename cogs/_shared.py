@@ -87,13 +87,6 @@ def guarded(
     return wrapper
 
 
-class Modal(discord.ui.Modal):
-    """A modal whose errors reach the member as a clear ephemeral answer."""
-
-    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
-        await report_error(interaction, error)
-
-
 def no_pings() -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
 

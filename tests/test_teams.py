@@ -194,9 +194,15 @@ async def test_schedule_and_timezone_changes_restart_the_slot_clock(
     assert await db.fetchval(since, (team.id,)) == int(clock.now().timestamp())
 
 
-async def test_post_error_is_kept_for_managers_until_a_new_schedule(teams: Teams) -> None:
+async def test_post_error_is_kept_for_managers_until_a_new_schedule(
+    teams: Teams, db: Database
+) -> None:
     team = await teams.create(GUILD, "Front desk", DESK)
-    await teams.set_post_error(team.id, "I can't post in #front-desk.")
+    # what the prompts job records when Discord refuses a weekly post
+    await db.execute(
+        "UPDATE teams SET last_post_error = ? WHERE id = ?",
+        ("I can't post in #front-desk.", team.id),
+    )
     assert (await teams.get(team.id)).last_post_error == "I can't post in #front-desk."
     assert (await teams.set_schedule(team.id, 1, "10:00")).last_post_error is None
 
