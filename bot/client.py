@@ -151,8 +151,8 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
 
 class BreakroomTree(app_commands.CommandTree["Breakroom"]):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        # Discord hides guild-only commands in DMs, but an old client or another program may
-        # still send one: answer it plainly. Commands meant for DMs too say so in their extras.
+        # Breakroom's data is per server: a command used in a DM gets a plain answer (only those
+        # marked with extras={"dm_ok": True}, /help and /privacy, work there).
         command = interaction.command
         if interaction.guild_id is None and not (command and command.extras.get("dm_ok")):
             raise app_commands.NoPrivateMessage(DM_MESSAGE)
