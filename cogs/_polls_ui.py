@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -22,7 +21,7 @@ from discord.utils import escape_markdown
 from bot import errors
 from bot.client import Breakroom
 from bot.polls import OptionChange, Poll, PollRun, Polls, Results, Vote
-from cogs._shared import Interaction, guarded
+from cogs._shared import FromCustomId, Interaction, guarded
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +292,7 @@ class VoteHandler(Protocol):
 
 
 class PollButton(
+    FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"breakroom:poll:(?P<poll>\d+):(?P<option>\d+)",
 ):
@@ -319,16 +319,6 @@ class PollButton(
         )
         self.poll_id = poll_id
         self.option_id = option_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PollButton:
-        return cls(int(match["poll"]), int(match["option"]))
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, TypeVar
 
@@ -98,3 +99,23 @@ def persistent(modal: discord.ui.Modal) -> discord.ui.Modal:
     """
     modal.stop()
     return modal
+
+
+class FromCustomId:
+    """Mixin for a `DynamicItem` whose state lives in its custom_id: the template's groups, in
+    order, are the constructor's positional arguments (all-digit values become ints).
+
+    `class AnswerButton(FromCustomId, DynamicItem[Button[View]], template=r"…:(?P<post>\\d+)")`
+    with `__init__(self, post_id: int)` is rebuilt from a click after any restart.
+    """
+
+    @classmethod
+    async def from_custom_id(
+        cls: type[T],
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> T:
+        args = [int(value) if value.isdigit() else value for value in match.groups()]
+        return cls(*args)

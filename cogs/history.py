@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 from datetime import UTC, date, datetime
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -22,7 +20,7 @@ from bot.client import Breakroom
 from bot.errors import NotFound
 from bot.history import DEFAULT_WEEKS, MAX_WEEKS, History, PollEntry, PromptEntry, Timeline
 from bot.teams import Team
-from cogs._shared import Interaction, guarded, resolve_team, team_autocomplete
+from cogs._shared import FromCustomId, Interaction, guarded, resolve_team, team_autocomplete
 
 COLOUR = discord.Colour.from_rgb(88, 134, 118)
 #: characters of entries per page (Discord allows 4096 in a description, 6000 per embed)
@@ -224,6 +222,7 @@ def page_embed(timeline: Timeline, pages: list[str], page: int) -> discord.Embed
 
 
 class HistoryPage(
+    FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"breakroom:history:(?P<team>\d+):(?P<weeks>\d+):(?P<until>\d+):(?P<page>\d+)",
 ):
@@ -247,16 +246,6 @@ class HistoryPage(
             )
         )
         self.team_id, self.weeks, self.until, self.page = team_id, weeks, until, page
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> HistoryPage:
-        return cls(int(match["team"]), int(match["weeks"]), int(match["until"]), int(match["page"]))
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]

@@ -10,7 +10,6 @@ written under a secret key that has since been replaced.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ from bot.lifetime import Lifetime
 from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
-from cogs._shared import Interaction, guarded
+from cogs._shared import FromCustomId, Interaction, guarded
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +95,7 @@ def result_text(done: Forgotten) -> str:
 
 
 class ForgetButton(
+    FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"breakroom:forget-me:(?P<action>yes|no):(?P<user>\d+)",
 ):
@@ -112,16 +112,6 @@ class ForgetButton(
         )
         self.action = action
         self.user_id = user_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ForgetButton:
-        return cls(match["action"], int(match["user"]))
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]

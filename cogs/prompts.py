@@ -39,6 +39,7 @@ from bot.schedule import DEFAULT_TIME, GRACE, WEEKDAYS, describe, next_slots, pa
 from bot.teams import Team
 from cogs._shared import (
     MAX_CHOICES,
+    FromCustomId,
     Interaction,
     choice_name,
     guarded,
@@ -182,6 +183,7 @@ def answer_receipt(saved: SavedAnswer, published: Published) -> str:
 
 
 class AnswerButton(
+    FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"breakroom:answer:(?P<post>\d+)",
 ):
@@ -197,16 +199,6 @@ class AnswerButton(
             )
         )
         self.post_id = post_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerButton:
-        return cls(int(match["post"]))
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]

@@ -37,6 +37,7 @@ from bot.reflections import (
 )
 from bot.teams import Team
 from cogs._shared import (
+    FromCustomId,
     Interaction,
     choice_name,
     guarded,
@@ -226,6 +227,7 @@ def cog_of(interaction: Interaction) -> ReflectionsCog:
 
 
 class ReportButton(
+    FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"breakroom:reflection:report:(?P<id>\d+)",
 ):
@@ -240,16 +242,6 @@ class ReportButton(
             )
         )
         self.reflection_id = reflection_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ReportButton:
-        return cls(int(match["id"]))
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from bot.schedule import describe, next_slots
 from bot.teams import Team, search_timezones
 from cogs._shared import (
     MAX_CHOICES,
+    FromCustomId,
     Interaction,
     guarded,
     manager_only,
@@ -113,6 +113,7 @@ def team_role(role: discord.Role | None) -> int | None:
 
 
 class ConfirmDelete(
+    FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"breakroom:team-delete:(?P<team>\d+):(?P<created>\d+)",
 ):
@@ -129,16 +130,6 @@ class ConfirmDelete(
         )
         self.team_id = team_id
         self.created = created
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ConfirmDelete:
-        return cls(int(match["team"]), int(match["created"]))
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
@@ -159,7 +150,9 @@ class ConfirmDelete(
         )
 
 
-class KeepTeam(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"breakroom:team-keep"):
+class KeepTeam(
+    FromCustomId, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"breakroom:team-keep"
+):
     def __init__(self) -> None:
         super().__init__(
             discord.ui.Button(
@@ -168,16 +161,6 @@ class KeepTeam(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"breakr
                 custom_id="breakroom:team-keep",
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> KeepTeam:
-        return cls()
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
