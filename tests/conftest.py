@@ -6,8 +6,19 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from bot.db import Database
 from tests.double import DiscordDouble
 from tests.support import World, endpoints
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh database file at the latest schema, for feature-logic tests."""
+    database = await Database.open(tmp_path / "b.db")
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 @pytest.fixture

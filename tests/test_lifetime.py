@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.clock import ManualClock
 from bot.db import Database
@@ -56,13 +54,6 @@ async def fill(db: Database, clock: ManualClock, guild_id: int) -> None:
         await polls.vote(named.id, named.options[0].id, guild_id, user)
         await polls.vote(anonymous.id, anonymous.options[1].id, guild_id, user)
         await reflections.write(team, user, "a thought")
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "b.db")
-    yield database
-    await database.close()
 
 
 async def eventually(read: Callable[[], Awaitable[object]], expected: object) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -30,13 +28,6 @@ MONDAY = 0
 #: Monday 12 January 2026, 09:30 in London (GMT)
 SLOT = datetime(2026, 1, 12, 9, 30, tzinfo=UTC)
 ALICE, BOB = 111, 222
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "b.db")
-    yield database
-    await database.close()
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ Logic first (real SQLite, a manual clock), then through the Discord double."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,13 +32,6 @@ ALICE, BOB = 111, 222
 
 
 # -- the logic ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "b.db")
-    yield database
-    await database.close()
 
 
 @pytest.fixture

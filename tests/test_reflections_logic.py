@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +41,6 @@ TABLES = (
     "reflection_daily",
     "reflection_reports",
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "b.db")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -27,13 +25,6 @@ TABLES = (
     "prompt_answers",
     "prompt_schedules",
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "b.db")
-    yield database
-    await database.close()
 
 
 @pytest.fixture
