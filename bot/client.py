@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import UserError
+from bot.reflections import Reflections
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.teams import Teams
@@ -169,6 +170,7 @@ class BreakroomTree(app_commands.CommandTree["Breakroom"]):
 
 class Breakroom(commands.Bot):
     tree: BreakroomTree
+    reflections: Reflections
 
     def __init__(
         self,
@@ -212,6 +214,8 @@ class Breakroom(commands.Bot):
         if self._db is None:
             self._db = await Database.open(self.settings.database_path)
         self.key = load_or_create_key(self.settings.secret, self.settings.database_path)
+        # One per bot: it keeps the daily reflection limit in memory, never in the files.
+        self.reflections = Reflections(self.db, self.clock, self.key)
         for extension in cog_extensions():
             await self.load_extension(extension)
         await self.sync_commands_if_changed()

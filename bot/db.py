@@ -78,12 +78,21 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 class Transaction:
-    """The statements of one transaction; only valid inside `Database.transaction`."""
+    """The statements of one transaction; only valid inside `Database.transaction`.
 
-    __slots__ = ("_conn",)
+    A transaction that writes what must leave no history in the files (a reflection, an
+    anonymous vote, a deletion of either) calls `mark_sensitive()`: once it commits, the WAL is
+    checkpointed and truncated, so no earlier version of a page stays readable beside the database.
+    """
+
+    __slots__ = ("_conn", "sensitive")
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.sensitive = False
+
+    def mark_sensitive(self) -> None:
+        self.sensitive = True
 
     # Each call is one round trip to aiosqlite's thread: the cursor is not closed explicitly
     # (a finished statement holds nothing; closing would cost a second trip per statement).
@@ -117,10 +126,14 @@ class SyncTransaction:
     """The statements of one transaction run on the database thread (`Database.run_in_transaction`):
     the same calls as `Transaction`, without awaiting, because they all run in one round trip."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "sensitive")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self.sensitive = False
+
+    def mark_sensitive(self) -> None:
+        self.sensitive = True
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return int(self._conn.execute(sql, params).rowcount)
@@ -141,6 +154,10 @@ class Database:
         self._conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        # A checkpoint after a sensitive write that could not truncate the WAL (a long reader
+        # held an old snapshot): retried after every following transaction until it succeeds.
+        self._scrub_pending = False
+        self.scrubs = 0
 
     @classmethod
     async def open(cls, path: Path | str, migrations_dir: Path = MIGRATIONS_DIR) -> Database:
@@ -249,11 +266,14 @@ class Database:
                 # Inside the try: a cancel while awaiting BEGIN arrives after aiosqlite's thread
                 # has already run it, and the connection must not be left inside a transaction.
                 await self._conn.execute("BEGIN IMMEDIATE")
-                yield Transaction(self._conn)
+                tx = Transaction(self._conn)
+                yield tx
                 await self._conn.execute("COMMIT")
             except BaseException:
                 await self._rollback_if_open()
                 raise
+            if tx.sensitive or self._scrub_pending:
+                await self._conn._execute(self._scrub, self._conn._conn)  # type: ignore[no-untyped-call]
 
     async def _rollback_if_open(self) -> None:
         # Always queue the ROLLBACK: a cancelled BEGIN may still be waiting in aiosqlite's thread
@@ -288,12 +308,15 @@ class Database:
         def in_thread() -> T:
             conn: sqlite3.Connection = self._conn._conn
             conn.execute("BEGIN IMMEDIATE")
+            tx = SyncTransaction(conn)
             try:
-                result = work(SyncTransaction(conn))
+                result = work(tx)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            if tx.sensitive or self._scrub_pending:
+                self._scrub(conn)
             return result
 
         async with self._turn():
@@ -334,10 +357,22 @@ class Database:
         finally:
             await conn.close()
 
-    async def checkpoint(self) -> None:
-        """Copy the WAL into the database and truncate it (old page versions leave the WAL)."""
+    def _scrub(self, conn: sqlite3.Connection) -> bool:
+        """On the database thread, right after a commit: copy the WAL into the database and
+        truncate it to nothing, so the files hold only the current version of every page (with
+        `secure_delete`, deleted rows are zeros there). True when the WAL is empty now."""
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        self._scrub_pending = bool(busy)
+        self.scrubs += 1
+        return not busy
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it (old page versions leave the WAL).
+        False when a reader's snapshot kept it from finishing (it is retried after the next
+        transaction)."""
         async with self._lock:
-            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            scrubbed: bool = await self._conn._execute(self._scrub, self._conn._conn)  # type: ignore[no-untyped-call]
+            return scrubbed
 
     async def backup(self, target: Path | str) -> None:
         """A consistent online copy through SQLite's backup API."""

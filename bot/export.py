@@ -67,6 +67,10 @@ def _cols(spec: str) -> tuple[Column, ...]:
 
 
 # Each query takes the team id once, as its only parameter.
+#: An open anonymous poll's counts as members see them (bot.poll_model.ANONYMOUS_STEP): an
+#: export after each vote must not give single votes away either.
+_STEPPED = "CASE WHEN p.anonymous = 1 AND p.closed_at IS NULL THEN"
+
 TABLES: tuple[Table, ...] = (
     Table(
         "teams",
@@ -116,7 +120,9 @@ TABLES: tuple[Table, ...] = (
             " channel_id:id message_id:id"
         ),
         "SELECT id, question, creator_id, multiple, anonymous, hide_results, created_at,"
-        " closes_at, closed_at, rerun_of, voters, channel_id, message_id"
+        f" closes_at, closed_at, rerun_of, {_STEPPED.replace('p.', '')} shown_voters"
+        " ELSE voters END,"
+        " channel_id, message_id"
         " FROM polls WHERE team_id = ? AND message_id IS NOT NULL ORDER BY id",
     ),
     Table(
@@ -129,9 +135,11 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "vote_counts",
-        "votes per option (anonymous polls: this is all there is)",
+        "votes per option (anonymous polls: this is all there is; while one is open, its counts"
+        " as last shown, moved in steps of several voters)",
         _cols("poll_id:int option_id:int votes:int"),
-        "SELECT o.poll_id, o.id, o.votes FROM poll_options o"
+        f"SELECT o.poll_id, o.id, {_STEPPED} o.shown_votes ELSE o.votes END"
+        " FROM poll_options o"
         " JOIN polls p ON p.id = o.poll_id WHERE p.team_id = ? AND p.message_id IS NOT NULL"
         " ORDER BY o.poll_id, o.position",
     ),

@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.clock import Clock
 from bot.db import Database
 from bot.errors import InvalidInput
-from bot.polls import OptionChange, Poll, PollRun, Polls, compare_runs
+from bot.poll_model import OptionChange, Poll, PollRun, compare_runs
+from bot.polls import Polls
 from bot.prompts import Post, Prompts
 from bot.reflections import Reflections
 from bot.teams import Team

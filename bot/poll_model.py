@@ -21,6 +21,10 @@ MAX_OPTIONS = 20
 DEFAULT_DURATION = timedelta(days=1)
 RECENT_CLOSED = 10
 RETRY_LIMIT = 15 * 60  # seconds: the longest wait before retrying a failed result post
+#: The shown counts of an open anonymous poll move only once this many different members have
+#: voted (or changed their vote) since the last move, so no edit of the poll message, and no
+#: `/poll results`, gives one member's vote away. At close the exact counts are shown.
+ANONYMOUS_STEP = 5
 
 ResultState = Literal["none", "posting", "pending", "posted", "failed"]
 VoteAction = Literal["voted", "moved", "removed", "added"]
@@ -182,6 +186,8 @@ class PollRun:
     voters: int
     hide_results: bool
     options: tuple[RunOption, ...]
+    #: who posted this run: with managers, the only one who sees it while its results are hidden
+    creator_id: int = 0
 
     @property
     def date(self) -> datetime:
@@ -190,6 +196,11 @@ class PollRun:
     @property
     def results_public(self) -> bool:
         return self.closed_at is not None or not self.hide_results
+
+    def visible_to(self, user_id: int, is_manager: bool) -> bool:
+        """Whether this member may see this run's counts: each run by its own rules (a member
+        who re-ran a hidden poll is the creator of the new run, not of the hidden one)."""
+        return self.results_public or is_manager or user_id == self.creator_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,8 +284,20 @@ def compare_runs(previous: PollRun, current: PollRun) -> list[OptionChange]:
     ]
 
 
-def poll_from_row(row: Row, options: Sequence[PollOption]) -> Poll:
-    """A poll from a `polls` row joined with its team's name (`team_name`)."""
+def counts_stepped(row: Row) -> bool:
+    """Whether a `polls` row's counts are shown in steps (anonymous and still open)."""
+    return bool(row["anonymous"]) and row["closed_at"] is None
+
+
+def option_from_row(row: Row, stepped: bool) -> PollOption:
+    """An option from a `poll_options` row, with the counts that may be shown."""
+    votes = row["shown_votes"] if stepped else row["votes"]
+    return PollOption(row["id"], row["position"], row["label"], votes)
+
+
+def poll_from_row(row: Row, options: Sequence[PollOption], *, exact: bool = False) -> Poll:
+    """A poll from a `polls` row joined with its team's name (`team_name`). Its turnout is the
+    one that may be shown (see `ANONYMOUS_STEP`) unless `exact` (only the vote writer)."""
     return Poll(
         id=row["id"],
         team_id=row["team_id"],
@@ -294,6 +317,6 @@ def poll_from_row(row: Row, options: Sequence[PollOption]) -> Poll:
         result_state=row["result_state"],
         result_attempts=row["result_attempts"],
         result_message_id=row["result_message_id"],
-        voters=row["voters"],
+        voters=row["shown_voters"] if counts_stepped(row) and not exact else row["voters"],
         options=tuple(options),
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.db import Database, Row, SyncTransaction
 from bot.errors import Conflict, NotFound, UserError
+from bot.poll_ballots import Ballots
 from bot.poll_model import (
     CLOSED_POLL,
     GONE_POLL,
@@ -23,6 +24,7 @@ from bot.poll_model import (
     Vote,
     VoteAction,
     VoteRequest,
+    counts_stepped,
     placeholders,
     poll_from_row,
     voter_key,
@@ -59,16 +61,20 @@ def _counted(
     }
 
 
+Selections = dict[tuple[int, int | bytes], set[int]]
+
+
 async def cast_votes(
     db: Database,
     now: datetime,
     voter_hash_of: Callable[[int, int, int], bytes],
+    ballots: Ballots,
     requests: Sequence[VoteRequest],
 ) -> list[Vote | UserError]:
     """Clicks, in the order they came, as ONE transaction of a few statements however many
     there are: read the polls and the voters' current selections, apply each click in
     memory, then write only the net changes. The new counts are computed, not read back: the
-    transaction is the only writer, and the counter triggers apply exactly these changes.
+    transaction is the only writer.
 
     Single choice: a click sets the vote, moves it, or (on the current option) removes it.
     Multiple choice: a click toggles the option. A refused click gets its UserError and
@@ -80,12 +86,11 @@ async def cast_votes(
     voters = [(r, voter_hash_of(r.guild_id, r.user_id, r.poll_id)) for r in requests]
     poll_ids = sorted({r.poll_id for r in requests})
     Applied = list[tuple[int, VoteAction, int, frozenset[int]] | UserError]
-    Selections = dict[tuple[int, int | bytes], set[int]]
 
-    def write(tx: SyncTransaction) -> tuple[dict[int, Poll], Selections, Selections, Applied]:
+    def write(tx: SyncTransaction) -> tuple[dict[int, Poll], Applied]:
         # Runs on the database thread, in one round trip for the whole batch.
-        polls = _load_for_votes(tx, poll_ids)
-        selections = _selections(tx, polls, voters)
+        polls, shown = _load_for_votes(tx, poll_ids)
+        selections = _selections(tx, polls, voters, ballots)
         before = {key: set(options) for key, options in selections.items()}
         applied: Applied = []
         for request, voter_hash in voters:
@@ -110,11 +115,13 @@ async def cast_votes(
                 action = "added" if current else "voted"
                 current.add(option.id)
             applied.append((poll.id, action, option.id, frozenset(current)))
-        _write_changes(tx, polls, before, selections)
-        return polls, before, selections, applied
+        fresh = _counted(polls, before, selections)
+        _write_named(tx, polls, before, selections)
+        stepped = _write_anonymous(tx, fresh, before, selections, ballots)
+        shown_now = {pid: _shown(p, shown.get(pid), pid in stepped) for pid, p in fresh.items()}
+        return shown_now, applied
 
-    polls, before, selections, applied = await db.run_in_transaction(write)
-    fresh = _counted(polls, before, selections)
+    fresh, applied = await db.run_in_transaction(write)
     results: list[Vote | UserError] = []
     for item in applied:
         if isinstance(item, UserError):
@@ -129,11 +136,29 @@ async def cast_votes(
     return results
 
 
-def _load_for_votes(tx: SyncTransaction, poll_ids: Sequence[int]) -> dict[int, Poll]:
-    """The polls with their options in one statement (a click must cost few round trips)."""
+Shown = tuple[int, dict[int, int]]
+
+
+def _shown(poll: Poll, shown: Shown | None, stepped: bool) -> Poll:
+    """The poll with the counts members may see: an open anonymous poll's last step."""
+    if shown is None or stepped:
+        return poll
+    voters, votes = shown
+    return dataclasses.replace(
+        poll,
+        voters=voters,
+        options=tuple(dataclasses.replace(o, votes=votes[o.id]) for o in poll.options),
+    )
+
+
+def _load_for_votes(
+    tx: SyncTransaction, poll_ids: Sequence[int]
+) -> tuple[dict[int, Poll], dict[int, Shown]]:
+    """The polls with their options and exact counts in one statement (a click must cost few
+    round trips), and the shown counts of the open anonymous ones."""
     rows = tx.fetchall(
-        "SELECT p.*, t.name AS team_name, o.id AS option_id, o.position, o.label, o.votes"
-        " FROM polls p JOIN teams t ON t.id = p.team_id"
+        "SELECT p.*, t.name AS team_name, o.id AS option_id, o.position, o.label, o.votes,"
+        " o.shown_votes FROM polls p JOIN teams t ON t.id = p.team_id"
         " JOIN poll_options o ON o.poll_id = p.id"
         f" WHERE p.id IN ({placeholders(poll_ids)}) ORDER BY p.id, o.position",
         poll_ids,
@@ -141,18 +166,26 @@ def _load_for_votes(tx: SyncTransaction, poll_ids: Sequence[int]) -> dict[int, P
     grouped: dict[int, list[Row]] = {}
     for row in rows:
         grouped.setdefault(row["id"], []).append(row)
-    return {
-        poll_id: poll_from_row(
-            group[0],
-            [PollOption(r["option_id"], r["position"], r["label"], r["votes"]) for r in group],
-        )
-        for poll_id, group in grouped.items()
-    }
+    polls: dict[int, Poll] = {}
+    shown: dict[int, Shown] = {}
+    for poll_id, group in grouped.items():
+        first = group[0]
+        options = [PollOption(r["option_id"], r["position"], r["label"], r["votes"]) for r in group]
+        polls[poll_id] = poll_from_row(first, options, exact=True)
+        if counts_stepped(first):
+            shown[poll_id] = (
+                first["shown_voters"],
+                {r["option_id"]: r["shown_votes"] for r in group},
+            )
+    return polls, shown
 
 
 def _selections(
-    tx: SyncTransaction, polls: dict[int, Poll], voters: Sequence[tuple[VoteRequest, bytes]]
-) -> dict[tuple[int, int | bytes], set[int]]:
+    tx: SyncTransaction,
+    polls: dict[int, Poll],
+    voters: Sequence[tuple[VoteRequest, bytes]],
+    ballots: Ballots,
+) -> Selections:
     """What each clicking member has selected now, in the polls they click in."""
     named: set[tuple[int, int]] = set()
     anonymous: set[tuple[int, bytes]] = set()
@@ -164,58 +197,95 @@ def _selections(
             anonymous.add((poll.id, voter_hash))
         else:
             named.add((poll.id, request.user_id))
-    selections: dict[tuple[int, int | bytes], set[int]] = {}
-    for table, column, keys in (
-        ("poll_votes", "user_id", list(named)),
-        ("poll_anonymous_votes", "voter_hash", list(anonymous)),
-    ):
-        if not keys:
-            continue
-        values = ",".join("(?, ?)" for _ in keys)
+    selections: Selections = {}
+    if named:
         rows = tx.fetchall(
-            f"SELECT poll_id, {column}, option_id FROM {table}"
-            f" WHERE (poll_id, {column}) IN (VALUES {values})",
-            [part for key in keys for part in key],
+            "SELECT poll_id, user_id, option_id FROM poll_votes"
+            f" WHERE (poll_id, user_id) IN (VALUES {','.join('(?, ?)' for _ in named)})",
+            [part for key in named for part in key],
         )
         for row in rows:
-            voter = bytes(row[1]) if isinstance(row[1], bytes) else row[1]
-            selections.setdefault((row[0], voter), set()).add(row[2])
+            selections.setdefault((row[0], row[1]), set()).add(row[2])
+    if anonymous:
+        rows = tx.fetchall(
+            "SELECT poll_id, voter_hash, ballot FROM poll_ballots"
+            f" WHERE (poll_id, voter_hash) IN (VALUES {','.join('(?, ?)' for _ in anonymous)})",
+            [part for key in anonymous for part in key],
+        )
+        for row in rows:
+            voter = bytes(row[1])
+            selections[(row[0], voter)] = ballots.open(polls[row[0]], voter, bytes(row[2]))
     return selections
 
 
-def _write_changes(
+def _write_named(
+    tx: SyncTransaction, polls: dict[int, Poll], before: Selections, after: Selections
+) -> None:
+    """Named votes: removed rows first, then added ones (the counter triggers keep counts and
+    turnout right through both)."""
+    removed: list[tuple[int, int | bytes, int]] = []
+    added: list[tuple[int, int | bytes, int]] = []
+    for key, options in after.items():
+        if polls[key[0]].anonymous:
+            continue
+        old = before.get(key, set())
+        removed += [(key[0], key[1], option) for option in sorted(old - options)]
+        added += [(key[0], key[1], option) for option in sorted(options - old)]
+    if removed:
+        tx.executemany(
+            "DELETE FROM poll_votes WHERE poll_id = ? AND user_id = ? AND option_id = ?", removed
+        )
+    if added:
+        tx.executemany(
+            "INSERT INTO poll_votes (poll_id, user_id, option_id) VALUES (?, ?, ?)", added
+        )
+
+
+def _write_anonymous(
     tx: SyncTransaction,
     polls: dict[int, Poll],
-    before: dict[tuple[int, int | bytes], set[int]],
-    after: dict[tuple[int, int | bytes], set[int]],
-) -> None:
-    """Write the net effect of the clicks: removed rows first, then added ones (the counter
-    triggers keep counts and turnout right through both)."""
-    removed: dict[str, list[tuple[int, int | bytes, int]]] = {"named": [], "anonymous": []}
-    added: dict[str, list[tuple[int, int | bytes, int]]] = {"named": [], "anonymous": []}
+    before: Selections,
+    after: Selections,
+    ballots: Ballots,
+) -> set[int]:
+    """Anonymous votes (`polls` has the new exact counts): each changed voter's ballot resealed
+    (or deleted when empty), the exact counts written, and the shown counts moved where a step
+    is complete. Returns the polls whose shown counts moved. Marks the transaction sensitive:
+    the WAL is truncated after it, so the files keep no sequence of votes."""
+    changed: dict[int, set[bytes]] = {}
     for key, options in after.items():
-        kind = "anonymous" if polls[key[0]].anonymous else "named"
-        old = before.get(key, set())
-        removed[kind] += [(key[0], key[1], option) for option in sorted(old - options)]
-        added[kind] += [(key[0], key[1], option) for option in sorted(options - old)]
-    for kind, table, column in (
-        ("named", "poll_votes", "user_id"),
-        ("anonymous", "poll_anonymous_votes", "voter_hash"),
-    ):
-        if removed[kind]:
-            tx.executemany(
-                f"DELETE FROM {table} WHERE poll_id = ? AND {column} = ? AND option_id = ?",
-                removed[kind],
+        poll = polls[key[0]]
+        if not poll.anonymous or options == before.get(key, set()):
+            continue
+        voter = key[1]
+        assert isinstance(voter, bytes)
+        changed.setdefault(poll.id, set()).add(voter)
+        if options:
+            tx.execute(
+                "INSERT INTO poll_ballots (poll_id, voter_hash, ballot) VALUES (?, ?, ?)"
+                " ON CONFLICT (poll_id, voter_hash) DO UPDATE SET ballot = excluded.ballot",
+                (poll.id, voter, ballots.seal(poll, voter, options)),
             )
-    for kind, table, column in (
-        ("named", "poll_votes", "user_id"),
-        ("anonymous", "poll_anonymous_votes", "voter_hash"),
-    ):
-        if added[kind]:
-            tx.executemany(
-                f"INSERT INTO {table} (poll_id, {column}, option_id) VALUES (?, ?, ?)",
-                added[kind],
+        else:
+            tx.execute(
+                "DELETE FROM poll_ballots WHERE poll_id = ? AND voter_hash = ?", (poll.id, voter)
             )
+    if not changed:
+        return set()
+    tx.mark_sensitive()
+    stepped: set[int] = set()
+    for poll_id, voters in changed.items():
+        poll = polls[poll_id]
+        tx.executemany(
+            "UPDATE poll_options SET votes = ? WHERE id = ?",
+            [(o.votes, o.id) for o in poll.options],
+        )
+        tx.execute("UPDATE polls SET voters = ? WHERE id = ?", (poll.voters, poll_id))
+        if ballots.step(poll_id, voters):
+            tx.execute("UPDATE poll_options SET shown_votes = votes WHERE poll_id = ?", (poll_id,))
+            tx.execute("UPDATE polls SET shown_voters = voters WHERE id = ?", (poll_id,))
+            stepped.add(poll_id)
+    return stepped
 
 
 class Unavailable(UserError):

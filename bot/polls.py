@@ -4,7 +4,7 @@ Feature logic only: plain async Python, nothing from discord. Every rule that re
 writes (is the poll open? what has this member selected?) runs inside one transaction. Votes in
 anonymous polls are stored under a keyed hash of the member for that one poll, never under their
 id (see PRODUCT.md, "Anonymity model"). What a poll is, and the input rules, are in
-`bot/poll_model.py` (re-exported here).
+`bot/poll_model.py`.
 """
 
 from __future__ import annotations
@@ -17,73 +17,33 @@ from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.durations import parse_duration
 from bot.errors import Conflict, NotAllowed, NotFound, UserError
+from bot.poll_ballots import Ballots
 from bot.poll_model import (
-    CLOSED_POLL,
     DEFAULT_DURATION,
-    GONE_POLL,
-    MAX_OPTION_LENGTH,
-    MAX_OPTIONS,
-    MAX_QUESTION_LENGTH,
-    MIN_OPTIONS,
     RECENT_CLOSED,
     RETRY_LIMIT,
     UNKNOWN_POLL,
     OptionChange,
     Poll,
     PollChoice,
-    PollOption,
     PollRun,
     Results,
-    ResultState,
     RunOption,
     Vote,
-    VoteAction,
     VoteRequest,
     compare_runs,
+    counts_stepped,
     from_ts,
+    option_from_row,
     parse_options,
-    parse_poll_ref,
-    percent,
     placeholders,
     poll_from_row,
     to_ts,
     validate_question,
 )
-from bot.poll_votes import Unavailable, VoteQueue, cast_votes
+from bot.poll_votes import cast_votes
 from bot.secret import keyed_hash
 from bot.teams import Team, clean_text
-
-__all__ = [
-    "CLOSED_POLL",
-    "DEFAULT_DURATION",
-    "GONE_POLL",
-    "MAX_OPTIONS",
-    "MAX_OPTION_LENGTH",
-    "MAX_QUESTION_LENGTH",
-    "MIN_OPTIONS",
-    "RECENT_CLOSED",
-    "RETRY_LIMIT",
-    "UNKNOWN_POLL",
-    "OptionChange",
-    "Poll",
-    "PollChoice",
-    "PollOption",
-    "PollRun",
-    "Polls",
-    "ResultState",
-    "Results",
-    "RunOption",
-    "Unavailable",
-    "Vote",
-    "VoteAction",
-    "VoteQueue",
-    "VoteRequest",
-    "compare_runs",
-    "parse_options",
-    "parse_poll_ref",
-    "percent",
-    "validate_question",
-]
 
 _POLL_SELECT = "SELECT p.*, t.name AS team_name FROM polls p JOIN teams t ON t.id = p.team_id"
 
@@ -93,6 +53,7 @@ class Polls:
         self.db = db
         self.clock = clock
         self.key = key
+        self.ballots = Ballots(key)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -112,10 +73,7 @@ class Polls:
         return [
             poll_from_row(
                 row,
-                [
-                    PollOption(o["id"], o["position"], o["label"], o["votes"])
-                    for o in by_poll.get(row["id"], [])
-                ],
+                [option_from_row(o, counts_stepped(row)) for o in by_poll.get(row["id"], [])],
             )
             for row in rows
         ]
@@ -331,7 +289,7 @@ class Polls:
 
     async def vote_many(self, requests: Sequence[VoteRequest]) -> list[Vote | UserError]:
         """Clicks, in the order they came, as ONE transaction (see `bot.poll_votes`)."""
-        return await cast_votes(self.db, self.clock.now(), self.voter_hash, requests)
+        return await cast_votes(self.db, self.clock.now(), self.voter_hash, self.ballots, requests)
 
     # -- closing -------------------------------------------------------------------------------
 
@@ -360,6 +318,7 @@ class Polls:
                 " result_attempts = result_attempts + 1 WHERE id = ?",
                 (min(now, to_ts(poll.closes_at)), claimer, poll_id),
             )
+            await _drop_ballots(tx, [poll_id])
             return await self._get(tx, poll_id, None)
 
     async def claim_due(self, now: datetime, claimer: str) -> list[Poll]:
@@ -386,6 +345,7 @@ class Polls:
                 " OR (result_state = 'posting' AND result_claimed_by IS NOT ?) RETURNING id",
                 (claimer, at, claimer),
             )
+            await _drop_ballots(tx, [row[0] for row in closed])
             ids = sorted({row[0] for row in closed + retried})
             if not ids:
                 return []
@@ -469,6 +429,7 @@ class Polls:
                     closed_at=poll.closed_at,
                     voters=voters,
                     hide_results=poll.hide_results,
+                    creator_id=poll.creator_id,
                     options=tuple(
                         RunOption(o.label, o.votes, o.votes / voters if voters else 0.0)
                         for o in poll.options
@@ -485,6 +446,33 @@ class Polls:
             return None
         return runs[-2], compare_runs(runs[-2], runs[-1])
 
+    async def seal_legacy_votes(self) -> int:
+        """Anonymous votes stored by an earlier Breakroom as one row per option (open polls
+        only; closed ones lost theirs in migration 0008) become sealed ballots. Returns how
+        many voters were moved."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT poll_id, voter_hash, option_id FROM poll_anonymous_votes"
+            )
+            if not rows:
+                return 0
+            tx.mark_sensitive()
+            picked: dict[tuple[int, bytes], set[int]] = {}
+            for row in rows:
+                picked.setdefault((row[0], bytes(row[1])), set()).add(row[2])
+            ids = sorted({poll_id for poll_id, _ in picked})
+            polls = {p.id: p for p in await self._load(tx, f"p.id IN ({placeholders(ids)})", ids)}
+            await tx.executemany(
+                "INSERT OR IGNORE INTO poll_ballots (poll_id, voter_hash, ballot) VALUES (?, ?, ?)",
+                [
+                    (poll_id, voter, self.ballots.seal(polls[poll_id], voter, options))
+                    for (poll_id, voter), options in picked.items()
+                    if poll_id in polls
+                ],
+            )
+            await tx.execute("DELETE FROM poll_anonymous_votes")
+        return len(picked)
+
     # -- privacy -------------------------------------------------------------------------------
 
     async def forget_member(self, guild_id: int, user_id: int) -> list[int]:
@@ -499,3 +487,14 @@ class Polls:
                 (user_id, guild_id),
             )
         return sorted({row[0] for row in rows})
+
+
+async def _drop_ballots(tx: Transaction, poll_ids: Sequence[int]) -> None:
+    """A closing anonymous poll keeps its counts and forgets its voters: with the ballots gone,
+    nothing in the files says who voted, even with the key."""
+    if not poll_ids:
+        return
+    if await tx.execute(
+        f"DELETE FROM poll_ballots WHERE poll_id IN ({placeholders(poll_ids)})", poll_ids
+    ):
+        tx.mark_sensitive()

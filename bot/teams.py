@@ -32,6 +32,7 @@ class Team:
     schedule_time: str | None
     schedule_ping_role: bool
     reflection_threshold: int
+    reflection_share_time: str
     last_post_error: str | None
     created_at: datetime
 
@@ -52,6 +53,7 @@ class Team:
             schedule_time=row["schedule_time"],
             schedule_ping_role=bool(row["schedule_ping_role"]),
             reflection_threshold=row["reflection_threshold"],
+            reflection_share_time=row["reflection_share_time"],
             last_post_error=row["last_post_error"],
             created_at=datetime.fromtimestamp(row["created_at"], UTC),
         )
@@ -306,18 +308,6 @@ class Teams:
             if not changed:
                 raise NotFound("That team no longer exists; `/team list` shows the teams.")
             await _schedule_changed(tx, team_id, self.clock)
-            row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
-        assert row is not None
-        return Team.from_row(row)
-
-    async def set_reflection_threshold(self, team_id: int, threshold: int) -> Team:
-        if not 1 <= threshold <= 10:
-            raise InvalidInput("The threshold must be a whole number from 1 to 10.")
-        async with self.db.transaction() as tx:
-            if not await tx.execute(
-                "UPDATE teams SET reflection_threshold = ? WHERE id = ?", (threshold, team_id)
-            ):
-                raise NotFound("That team no longer exists; `/team list` shows the teams.")
             row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
         assert row is not None
         return Team.from_row(row)

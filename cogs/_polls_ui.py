@@ -20,7 +20,8 @@ from discord.utils import escape_markdown
 
 from bot import errors
 from bot.client import Breakroom
-from bot.polls import OptionChange, Poll, PollRun, Polls, Results, Vote
+from bot.poll_model import OptionChange, Poll, PollRun, Results, Vote
+from bot.polls import Polls
 from cogs._shared import FromCustomId, Interaction, guarded
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,9 @@ from discord.utils import escape_markdown
 
 from bot import errors
 from bot.client import Breakroom, is_manager
-from bot.polls import Poll, Polls, Results, VoteQueue, parse_poll_ref
+from bot.poll_model import Poll, Results, parse_poll_ref
+from bot.poll_votes import VoteQueue
+from bot.polls import Polls
 from bot.teams import Team
 from cogs._polls_ui import (
     COLOUR_OPEN,
@@ -100,6 +102,9 @@ class PollsCog(commands.Cog, name="Polls"):
     async def cog_load(self) -> None:
         # Built here, not in __init__: the key is loaded in setup_hook, before extensions load.
         self.votes = VoteQueue(polls_of(self.bot))
+        moved = await self.votes.polls.seal_legacy_votes()
+        if moved:
+            log.info("sealed the anonymous votes of %d voters from an earlier version", moved)
         # Names this run's claims on result posts: a claim under another name was left by a run
         # that stopped before finishing it, and is taken over.
         self.run_id = secrets.token_hex(8)
@@ -341,16 +346,20 @@ class PollsCog(commands.Cog, name="Polls"):
         more runs this member may see. Rendering takes a moment, so the reply is deferred."""
         if not found.counts_visible:
             return None
-        runs = await self.polls.poll_runs(found.poll.id)
-        include_hidden = found.poll.can_manage(interaction.user.id, manager)
-        if len([r for r in runs if include_hidden or r.results_public]) < 2:
+        runs = [
+            run
+            for run in await self.polls.poll_runs(found.poll.id)
+            if run.visible_to(interaction.user.id, manager)
+        ]
+        if len(runs) < 2:
             return None
         await interaction.response.defer(ephemeral=True, thinking=True)
         # Imported on first use: matplotlib costs ~40 MiB and half a second at start-up.
         from bot.charts import poll_runs_chart
 
+        # Every run left is one this member may see (hidden ones were filtered just above).
         png = await asyncio.to_thread(
-            poll_runs_chart, runs, found.poll.question, include_hidden=include_hidden
+            poll_runs_chart, runs, found.poll.question, include_hidden=True
         )
         return discord.File(io.BytesIO(png), filename=f"poll-{found.poll.id}-runs.png")
 

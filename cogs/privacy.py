@@ -22,7 +22,6 @@ from bot.errors import NotAllowed
 from bot.lifetime import Lifetime
 from bot.polls import Polls
 from bot.prompts import Prompts
-from bot.reflections import Reflections
 from cogs._shared import FromCustomId, Interaction, guarded
 
 log = logging.getLogger(__name__)
@@ -38,14 +37,16 @@ class Forgotten:
     answers: int
     answer_posts: int
     vote_polls: int
+    #: deleted now (not shared yet, or hidden)
     reflections: int
-    reflection_posts: int
+    #: shared ones, removed with their posts at random times over the next 24 hours
+    reflections_later: int
     #: posts that Discord would not let the bot delete
     left_in_discord: int
 
     @property
     def nothing(self) -> bool:
-        return not (self.answers or self.vote_polls or self.reflections)
+        return not (self.answers or self.vote_polls or self.reflections or self.reflections_later)
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -58,7 +59,8 @@ def confirm_text(guild_name: str) -> str:
         "This deletes, in this server only:\n"
         "• your answers to prompts, and your answer posts in their threads;\n"
         "• your votes in named polls (their counts change);\n"
-        "• reflections you wrote, and their posts.\n"
+        "• reflections you wrote, and their posts (shared ones one by one over the next 24 "
+        "hours, so nobody sees them vanish together).\n"
         "It can't be undone. " + CANT_FIND
     )
 
@@ -81,8 +83,14 @@ def result_text(done: Forgotten) -> str:
         )
     if done.reflections:
         lines.append(
-            f"• {plural(done.reflections, 'reflection')} you wrote"
-            + (f", and {plural(done.reflection_posts, 'post')}" if done.reflection_posts else "")
+            f"• {plural(done.reflections, 'reflection')} of yours not on show (not yet shared, "
+            "or hidden)"
+        )
+    if done.reflections_later:
+        lines.append(
+            f"• {plural(done.reflections_later, 'shared reflection')} of yours: each is removed, "
+            "text and post, at its own random time within the next 24 hours, so that nobody "
+            "sees them vanish together and learns they had one author"
         )
     if done.left_in_discord:
         lines.append(
@@ -175,8 +183,6 @@ class PrivacyCog(commands.Cog, name="Privacy"):
         """Each feature deletes its own rows; then the member's posts go from Discord."""
         bot = self.bot
         footprint = await self.lifetime.footprint(guild_id, user_id)
-        reflections = Reflections(bot.db, bot.clock, bot.key)
-        before = await self._reflection_total(reflections, guild_id)
 
         answer_messages = await Prompts(bot.db, bot.clock).forget_member(guild_id, user_id)
         polls_cog: Any = bot.get_cog("Polls")
@@ -185,8 +191,7 @@ class PrivacyCog(commands.Cog, name="Privacy"):
             touched: list[int] = await polls_cog.forget_member(guild_id, user_id)
         else:
             touched = await Polls(bot.db, bot.clock, bot.key).forget_member(guild_id, user_id)
-        reflection_messages = await reflections.forget_member(guild_id, user_id)
-        after = await self._reflection_total(reflections, guild_id)
+        reflections = await bot.reflections.forget_member(guild_id, user_id)
 
         answer_posts = failed = 0
         for answer in answer_messages:
@@ -194,34 +199,16 @@ class PrivacyCog(commands.Cog, name="Privacy"):
                 answer_posts += 1
             else:
                 failed += 1
-        reflection_posts = 0
-        for message in reflection_messages:
-            if await self._delete(message.channel_id, message.message_id):
-                reflection_posts += 1
-            else:
-                failed += 1
+        if reflections.scheduled:
+            bot.scheduler.wake()  # the reflections job sleeps until the first removal is due
         return Forgotten(
             answers=max(footprint.answers, len(answer_messages)),
             answer_posts=answer_posts,
             vote_polls=len(touched),
-            reflections=max(before - after, len(reflection_messages)),
-            reflection_posts=reflection_posts,
+            reflections=reflections.deleted,
+            reflections_later=reflections.scheduled,
             left_in_discord=failed,
         )
-
-    async def _reflection_total(self, reflections: Reflections, guild_id: int) -> int:
-        """All reflections of the server's teams (every state): the change across
-        `forget_member` is how many were the member's."""
-        total = 0
-        for team in await self.bot.teams.for_guild(guild_id):
-            overview = await reflections.overview(team.id)
-            total += (
-                overview.pending_reflections
-                + overview.waiting_to_post
-                + overview.posted
-                + overview.hidden
-            )
-        return total
 
     async def _delete(self, channel_id: int, message_id: int) -> bool:
         """True when the message is gone (also when it already was)."""

@@ -24,18 +24,17 @@ from discord.ext import commands
 
 from bot.client import Breakroom, is_manager
 from bot.errors import NotFound
-from bot.reflections import (
-    MAX_ABOUT,
-    MAX_BODY,
-    MAX_REASON,
-    Overview,
-    PostedMessage,
-    Receipt,
-    Reflection,
-    Reflections,
-    excerpt,
+from bot.reflection_batches import ReflectionBatches
+from bot.reflection_text import Erasure, PostedMessage, Reflection
+from bot.reflections import Reflections
+from cogs._reflections_ui import (
+    CUSTOM_ID_PREFIX,
+    overview_embed,
+    receipt_text,
+    reflection_embed,
+    report_modal,
+    write_modal,
 )
-from bot.teams import Team
 from cogs._shared import (
     FromCustomId,
     Interaction,
@@ -43,20 +42,15 @@ from cogs._shared import (
     guarded,
     manager_only,
     no_pings,
-    persistent,
     resolve_team,
     team_autocomplete,
 )
 
 log = logging.getLogger(__name__)
 
-COLOUR = discord.Colour.from_rgb(120, 110, 160)
-CUSTOM_ID_PREFIX = "breakroom:reflection:"
 WRITE_MODAL = r"breakroom:reflection:write:(?P<team>\d+)"
 REPORT_MODAL = r"breakroom:reflection:reason:(?P<id>\d+)"
 COMMAND_NAMES = frozenset({"reflect", "reflections"})
-MAX_REPORTS_SHOWN = 8
-MAX_REASONS_SHOWN = 3
 
 
 # --- logs -----------------------------------------------------------------------------------
@@ -84,139 +78,6 @@ class WithholdReflectionPayloads(logging.Filter):
 
 LOG_FILTER = WithholdReflectionPayloads()
 FILTERED_LOGGERS = ("discord.gateway",)
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-
-def reflection_embed(reflection: Reflection) -> discord.Embed:
-    body = reflection.body or ""
-    if reflection.about:
-        body = f"**About:** {discord.utils.escape_markdown(reflection.about)}\n\n{body}"
-    embed = discord.Embed(title="Anonymous reflection", description=body, colour=COLOUR)
-    embed.set_footer(
-        text=f"Code {reflection.ref} · Nobody, managers included, can tell who wrote this."
-    )
-    return embed
-
-
-def describe_wait(receipt: Receipt) -> str:
-    if receipt.authors_needed == 0:
-        return (
-            "Enough people have written: it will be shared in the team channel within a minute "
-            "or so, together with the others and in random order."
-        )
-    needed = receipt.authors_needed
-    people = "1 more person has" if needed == 1 else f"{needed} more people have"
-    return (
-        f"It will be shared once {people} written one: reflections wait until "
-        f"{receipt.threshold} different people have written, then go out together in random "
-        f"order, so nobody can tell whose is whose."
-    )
-
-
-def receipt_text(receipt: Receipt) -> str:
-    return (
-        f"**Your reflection is saved, without your name.**\n"
-        f"Receipt code: **{receipt.code}**\n"
-        f"Keep it if you might want to delete this reflection later "
-        f"(`/reflections delete code:{receipt.code}`). It is shown only to you, only now: "
-        f"Breakroom keeps no copy of it.\n{describe_wait(receipt)}"
-    )
-
-
-def jump_url(guild_id: int, message: PostedMessage) -> str:
-    return f"https://discord.com/channels/{guild_id}/{message.channel_id}/{message.message_id}"
-
-
-def overview_embed(team: Team, overview: Overview) -> discord.Embed:
-    needed = max(0, overview.threshold - overview.pending_authors)
-    lines = [
-        f"Reflections are shared once **{overview.threshold}** different people have written "
-        f"(change it with the `threshold` option).",
-        f"Waiting: **{overview.pending_reflections}** "
-        + (f"(needs {needed} more people)." if needed else "(going out at the next check)."),
-        f"Shared so far: **{overview.posted}** · hidden: **{overview.hidden}**.",
-    ]
-    if overview.threshold < 3:
-        lines.append(
-            "⚠️ With fewer than 3 people per batch, when a post appears can hint at who wrote "
-            "it; 3 or more is recommended."
-        )
-    if overview.waiting_to_post:
-        lines.append(f"Being posted: **{overview.waiting_to_post}**.")
-    if overview.last_error:
-        lines.append(
-            f"⚠️ The last attempt to post failed ({overview.last_error}); Breakroom tries again "
-            f"every few minutes. Check that it can send messages in <#{team.channel_id}>."
-        )
-    embed = discord.Embed(
-        title=f"Reflections — {team.name}"[:256], description="\n".join(lines), colour=COLOUR
-    )
-    reports = overview.open_reports
-    if not reports:
-        embed.add_field(name="Open reports", value="None.", inline=False)
-    for report in reports[:MAX_REPORTS_SHOWN]:
-        count = len(report.reasons)
-        reasons = "\n".join(f"• {excerpt(r, 200)}" for r in report.reasons[:MAX_REASONS_SHOWN])
-        if count > MAX_REASONS_SHOWN:
-            reasons += f"\n• …and {count - MAX_REASONS_SHOWN} more"
-        link = f" · [message]({jump_url(team.guild_id, report.message)})" if report.message else ""
-        value = f"> {discord.utils.escape_markdown(report.excerpt)}{link}\n{reasons}"
-        embed.add_field(
-            name=f"{report.ref} — {count} report{'s' if count != 1 else ''}",
-            value=value[:1024],
-            inline=False,
-        )
-    if len(reports) > MAX_REPORTS_SHOWN:
-        embed.add_field(
-            name="More", value=f"{len(reports) - MAX_REPORTS_SHOWN} more reported", inline=False
-        )
-    embed.set_footer(
-        text="Authors and reporters are never shown, not even to managers. "
-        "/reflections hide removes one; the dismiss option closes its reports."
-    )
-    return embed
-
-
-def write_modal(team: Team) -> discord.ui.Modal:
-    modal = discord.ui.Modal(
-        title="Write an anonymous reflection", custom_id=f"{CUSTOM_ID_PREFIX}write:{team.id}"
-    )
-    modal.add_item(
-        discord.ui.TextInput(
-            label="Your reflection (no name is kept)",
-            custom_id="body",
-            style=discord.TextStyle.paragraph,
-            max_length=MAX_BODY,
-            placeholder="What's on your mind about the work itself?",
-        )
-    )
-    modal.add_item(
-        discord.ui.TextInput(
-            label="What is it about? (optional)",
-            custom_id="about",
-            required=False,
-            max_length=MAX_ABOUT,
-        )
-    )
-    return persistent(modal)
-
-
-def report_modal(reflection_id: int) -> discord.ui.Modal:
-    modal = discord.ui.Modal(
-        title="Report this reflection", custom_id=f"{CUSTOM_ID_PREFIX}reason:{reflection_id}"
-    )
-    modal.add_item(
-        discord.ui.TextInput(
-            label="What is wrong with it?",
-            custom_id="reason",
-            style=discord.TextStyle.paragraph,
-            max_length=MAX_REASON,
-            placeholder="Managers see this reason, never who sent it.",
-        )
-    )
-    return persistent(modal)
 
 
 def cog_of(interaction: Interaction) -> ReflectionsCog:
@@ -277,12 +138,21 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
 
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
-        # Receipt codes, ids and the posting order come from here; tests seed it.
-        self.rng: random.Random = random.SystemRandom()
+        self.batches = ReflectionBatches(bot.db, bot.clock, bot.key, rng=bot.reflections.rng)
 
     @property
     def logic(self) -> Reflections:
-        return Reflections(self.bot.db, self.bot.clock, self.bot.key, rng=self.rng)
+        return self.bot.reflections
+
+    @property
+    def rng(self) -> random.Random:
+        """Receipt codes, ids, the pages' order and the posting order come from here; tests
+        seed it."""
+        return self.logic.rng
+
+    @rng.setter
+    def rng(self, rng: random.Random) -> None:
+        self.logic.rng = self.batches.rng = rng
 
     async def cog_load(self) -> None:
         for name in FILTERED_LOGGERS:
@@ -319,10 +189,9 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         receipt = await self.logic.write(
             team, interaction.user.id, values.get("body", ""), values.get("about")
         )
-        await interaction.response.send_message(receipt_text(receipt), ephemeral=True)
-        if receipt.authors_needed == 0:
-            # Only a nudge: the batch is posted by the scheduler's own task, not in here.
-            self.bot.scheduler.wake()
+        # No wake-up of the scheduler: batches go out at the sharing time, never in reaction to
+        # a write, so a release does not point at its last writer.
+        await interaction.response.send_message(receipt_text(receipt, team), ephemeral=True)
 
     async def submit_report(
         self, interaction: Interaction, match: re.Match[str], values: dict[str, str]
@@ -375,7 +244,8 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     @reflections.command(name="settings")
     @app_commands.describe(
         team="The team (default: this channel's team)",
-        threshold="How many different people must write before reflections are shared (1–10)",
+        threshold="How many different people must write before reflections are shared (3–10)",
+        share_time="The daily time (HH:MM, team time) at which a complete batch is shared",
         dismiss="Close the reports on this reflection (its code) without hiding it",
     )
     @app_commands.autocomplete(team=team_autocomplete, dismiss=posted_autocomplete)
@@ -384,7 +254,8 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         self,
         interaction: Interaction,
         team: str | None = None,
-        threshold: app_commands.Range[int, 1, 10] | None = None,
+        threshold: app_commands.Range[int, 3, 10] | None = None,
+        share_time: app_commands.Range[str, 1, 20] | None = None,
         dismiss: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         """Reflection settings and open reports"""
@@ -394,10 +265,13 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         if dismiss is not None:
             closed = await self.logic.dismiss_reports(interaction.guild_id, dismiss)
             notes.append(f"Closed {closed} report(s).")
-        if threshold is not None:
-            found = await self.bot.teams.set_reflection_threshold(found.id, threshold)
-            notes.append(f"Threshold set to {threshold}.")
-            self.bot.scheduler.wake()  # a lower threshold may release the waiting ones
+        if threshold is not None or share_time is not None:
+            await self.logic.configure(found.id, threshold, share_time)
+            found = await self.bot.teams.get(found.id)
+            if threshold is not None:
+                notes.append(f"Threshold set to {threshold}, for reflections written from now on.")
+            if share_time is not None:
+                notes.append(f"Batches are shared at {found.reflection_share_time}.")
         overview = await self.logic.overview(found.id)
         await interaction.response.send_message(
             " ".join(notes) or None, embed=overview_embed(found, overview), ephemeral=True
@@ -406,9 +280,10 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     # -- posting (the scheduler job) ----------------------------------------------------------
 
     async def run_due(self, now: datetime) -> datetime | None:
-        logic = self.logic
-        await logic.purge_expired_days(now)
-        await logic.seal_ready_batches(now)
+        logic = self.batches
+        await logic.release_due(now)
+        for erasure in await logic.due_erasures(now):
+            await self.erase(erasure, now)
         for team_id in await logic.teams_to_post(now):
             try:
                 await self.post_team(logic, team_id, now)
@@ -417,7 +292,14 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
                 await logic.record_send_failure(team_id, "an unexpected error", now)
         return await logic.next_due(now)
 
-    async def post_team(self, logic: Reflections, team_id: int, now: datetime) -> None:
+    async def erase(self, erasure: Erasure, now: datetime) -> None:
+        """A removal `/forget-me` scheduled: the post first, then the row."""
+        if erasure.message is not None and not await self.delete_message(erasure.message):
+            await self.batches.postpone_erasure(erasure, now)
+            return
+        await self.batches.finish_erasure(erasure)
+
+    async def post_team(self, logic: ReflectionBatches, team_id: int, now: datetime) -> None:
         """Claim → send → record, one message at a time: a crash between send and record is
         caught by the message nonce (Discord returns the first message) and by a look at the
         channel's recent messages before a repeat attempt."""
@@ -436,7 +318,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             await logic.record_send_failure(team_id, "the team channel is not a text channel", now)
             return
         posted = 0
-        for reflection in await logic.queued(team_id, self.rng):
+        for reflection in await logic.queued(team_id):
             claimed = await logic.claim(reflection.id)
             if claimed is None:
                 continue  # deleted by its author meanwhile

@@ -7,6 +7,7 @@ import struct
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,18 @@ class World:
     async def run_scheduler(self) -> None:
         """One scheduler pass at the clock's current time (what the loop does when it wakes)."""
         await self.bot.scheduler.run_pass()
+
+    async def next_sharing_time(self) -> datetime:
+        """When reflections are next shared (the earliest team's sharing time)."""
+        await self.run_scheduler()  # a pass works out each team's next sharing time
+        at = await self.bot.db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
+        return datetime.fromtimestamp(at, UTC)
+
+    async def share_reflections(self) -> None:
+        """The sharing time comes (17:00 team time by default) and the scheduler's pass runs
+        then: complete batches of reflections are posted."""
+        self.clock.set(await self.next_sharing_time())
+        await self.run_scheduler()
 
 
 def id_patterns(user_id: int) -> list[bytes]:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.charts import answers_chart, poll_runs_chart
-from bot.polls import PollRun, RunOption
+from bot.poll_model import PollRun, RunOption
 from tests.test_history_helpers import png_size
 
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)

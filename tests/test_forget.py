@@ -52,7 +52,7 @@ async def everyone_writes(world: World) -> dict[str, int]:
         await vote(world, bob, poll_id, poll_message(world, poll_id).buttons()[1]["label"])
     for member in (alice, bob, carol):
         await reflect_as(world, member, f"{member.name} reflects")
-    await world.run_scheduler()
+    await world.share_reflections()
     await world.dd.wait_until(lambda: len(reflection_posts(world)) == 3)
     await reflect_as(world, alice, "alice waits")
     return {"named": named, "anonymous": anonymous}
@@ -118,6 +118,9 @@ async def test_forget_me_removes_exactly_that_members_rows_and_posts(world: Worl
     alices_reflections = [
         tuple(r) for r in await db.fetchall("SELECT * FROM reflections WHERE body LIKE 'alice%'")
     ]
+    alices_pending = [
+        tuple(r) for r in await db.fetchall("SELECT * FROM reflections WHERE body = 'alice waits'")
+    ]
     assert (len(alices_answers), len(alices_votes), len(alices_reflections)) == (2, 1, 2)
 
     question = await forget_me(world, alice)
@@ -125,33 +128,41 @@ async def test_forget_me_removes_exactly_that_members_rows_and_posts(world: Worl
     result = await confirm(world, alice, question, "Delete my data")
     assert "• 2 answers to prompts, and 2 posts in the discussion threads" in result
     assert "• your votes in 1 named poll (their counts are updated)" in result
-    assert "• 2 reflections you wrote, and 1 post" in result
+    assert "• 1 reflection of yours not on show (not yet shared, or hidden)" in result
+    assert "• 1 shared reflection of yours: each is removed, text and post, at its own" in result
     assert "Not found, by design: votes in anonymous polls" in result
 
     # The database: alice's rows are gone and nothing else changed but the counters.
     after = await database_state(world)
     assert after["prompt_answers"] == without(before["prompt_answers"], alices_answers)
     assert after["poll_votes"] == without(before["poll_votes"], alices_votes)
-    assert after["reflections"] == without(before["reflections"], alices_reflections)
-    assert after["poll_anonymous_votes"] == before["poll_anonymous_votes"]  # can't be found
-    assert after["reflection_pending_authors"] == []  # alice's waiting one counted no more
-    assert len(after["reflection_daily"]) == len(before["reflection_daily"]) - 1
-    assert set(after["reflection_daily"]) < set(before["reflection_daily"])
+    # Her waiting reflection is gone now; her shared one waits for its own random time.
+    assert after["reflections"] == without(before["reflections"], alices_pending)
+    assert after["poll_ballots"] == before["poll_ballots"]  # can't be found
+    assert len(after["reflection_erasures"]) == 1
     named_options = await db.fetchall(
         "SELECT label, votes FROM poll_options WHERE poll_id = ? ORDER BY position",
         (polls["named"],),
     )
     assert [tuple(r) for r in named_options] == [("Job", 0), ("Career", 1)]
-    changed = {"prompt_answers", "poll_votes", "reflections", "reflection_pending_authors"}
-    changed |= {"reflection_daily", "poll_options", "polls"}
+    changed = {"prompt_answers", "poll_votes", "reflections", "reflection_erasures"}
+    changed |= {"poll_options", "polls"}
     for table, rows in before.items():
         if table not in changed:
             assert after[table] == rows, table
 
-    # Discord: alice's answer posts and her shared reflection are gone, nobody else's.
+    # Discord: alice's answer posts are gone now, and within a day her shared reflection too;
+    # nobody else's.
+    assert len(messages_before) - len(all_messages(world)) == 2
+    for _ in range(24):
+        world.clock.advance(hours=1)
+        await world.run_scheduler()
     messages_after = all_messages(world)
     removed = {mid: m for mid, m in messages_before.items() if mid not in messages_after}
     assert len(removed) == 3
+    after = await database_state(world)
+    assert after["reflections"] == without(before["reflections"], alices_reflections)
+    assert after["reflection_erasures"] == []
     assert all(authored_by(m, "alice") for m in removed.values())
     assert not any(authored_by(m, "alice") for m in messages_after.values())
     assert sum(authored_by(m, "bob") for m in messages_after.values()) == 3  # 2 answers, 1 note

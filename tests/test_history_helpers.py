@@ -203,8 +203,7 @@ async def ten_weeks(
             authors = reflection_authors or [alice, bob, carol]
             for n, member in enumerate(authors, start=1):
                 assert "R-" in await reflect(world, member, f"Reflection number {n}")
-            world.clock.advance(minutes=5)
-            await world.run_scheduler()
+            await world.share_reflections()  # 17:00 that day
             shared = len(authors)
             await world.dd.wait_until(lambda: len(reflection_posts(world)) == shared)  # noqa: B023
         if week == 4 and anonymous_voters:

@@ -13,7 +13,8 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import InvalidInput
 from bot.history import History, PollEntry, Timeline, window
-from bot.polls import Poll, Polls
+from bot.poll_model import Poll
+from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams

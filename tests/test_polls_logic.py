@@ -15,16 +15,9 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.polls import (
-    Poll,
-    Polls,
-    Vote,
-    VoteQueue,
-    VoteRequest,
-    compare_runs,
-    parse_options,
-    parse_poll_ref,
-)
+from bot.poll_model import Poll, Vote, VoteRequest, compare_runs, parse_options, parse_poll_ref
+from bot.poll_votes import VoteQueue
+from bot.polls import Polls
 from bot.teams import Team, Teams
 
 GUILD = 111_222_333_444_555_666

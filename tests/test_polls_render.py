@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 
-from bot.polls import Poll, PollOption, PollRun, Results, RunOption, compare_runs
+from bot.poll_model import Poll, PollOption, PollRun, Results, RunOption, compare_runs
 from cogs._polls_ui import poll_embed, poll_view, result_embed, results_embed
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)

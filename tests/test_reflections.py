@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import random
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from bot.reflections import KEY_REPLACED_NOTE, NEUTRAL_NOT_FOUND
+from bot.reflection_text import KEY_REPLACED_NOTE, NEUTRAL_NOT_FOUND
 from bot.teams import Team
 from cogs.reflections import ReflectionsCog
 from tests.double import CommandError, Member, Message
@@ -19,8 +20,7 @@ RECEIPT = re.compile(r"R-[2-9A-Z]{5}")
 TABLES = (
     "reflections",
     "reflection_teams",
-    "reflection_pending_authors",
-    "reflection_daily",
+    "reflection_erasures",
     "reflection_reports",
 )
 
@@ -119,7 +119,7 @@ async def post_a_batch(world: World, texts: tuple[str, str, str]) -> dict[str, s
     codes = {}
     for member, text in zip(world.members, texts, strict=True):
         codes[text] = await write(world, member, text)
-    await world.run_scheduler()
+    await world.share_reflections()
     assert {body_of(m) for m in posts(world)} >= set(texts)
     return codes
 
@@ -157,11 +157,13 @@ async def test_three_authors_are_posted_together_in_seeded_random_order(world: W
         texts = [f"batch {batch}: note {n}" for n in range(3)]
         await write(world, world.members[0], texts[0])
         await write(world, world.members[1], texts[1])
-        await world.run_scheduler()
+        await world.share_reflections()
         assert len(posts(world)) == 3 * batch, "posted before three different people wrote"
         await write(world, world.members[2], texts[2])
         assert len(posts(world)) == 3 * batch, "posted inside the author's interaction"
         await world.run_scheduler()
+        assert len(posts(world)) == 3 * batch, "posted in reaction to the write"
+        await world.share_reflections()
         batch_posts = posts(world)[3 * batch :]
         assert sorted(body_of(m) for m in batch_posts) == texts
         orders.append([texts.index(body_of(m)) for m in batch_posts])
@@ -177,10 +179,19 @@ async def test_three_authors_are_posted_together_in_seeded_random_order(world: W
         assert re.fullmatch(r"breakroom:reflection:report:\d+", button["custom_id"])
 
 
-async def test_the_live_scheduler_posts_soon_after_the_third_author(world: World) -> None:
+async def test_the_live_scheduler_shares_at_the_sharing_time_not_after_the_third_author(
+    world: World,
+) -> None:
     await setup_team(world, live_scheduler=True)
     for member in world.members:
         await write(world, member, f"live {member.name[::-1]}")
+    for _ in range(3):  # the loop wakes every minute: no post until the sharing time
+        passes = world.bot.scheduler.passes
+        world.clock.advance(minutes=1)
+        await world.bot.scheduler.wait_for_pass(after=passes)
+    assert posts(world) == []
+    at = await world.bot.db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
+    world.clock.set(datetime.fromtimestamp(at, UTC))
     await world.dd.wait_until(lambda: len(posts(world)) == 3, timeout=10)
 
 
@@ -188,11 +199,12 @@ async def test_nothing_public_shows_who_used_reflect(world: World) -> None:
     await setup_team(world)
     response = await submit(world, world.members[0], "Quiet thoughts", about="the phones")
     text = response["data"]["content"]
-    assert "2 more people" in text and "R-" in text
+    assert "R-" in text and "17:00" in text
+    assert not re.search(r"\b[0-9]+ (more )?(people|person|teammates?) (has|have)", text)
     assert world.dd.messages(world.channel) == []
     await write(world, world.members[1], "two")
     await write(world, world.members[2], "three")
-    await world.run_scheduler()
+    await world.share_reflections()
     message = post_with(world, "Quiet thoughts")
     assert "**About:** the phones" in message.embeds[0]["description"]
     assert message.author_id == world.bot.user.id  # type: ignore[union-attr]
@@ -208,7 +220,7 @@ async def test_at_everyone_in_a_reflection_does_not_ping(world: World) -> None:
     await write(world, alice, ping, about="@everyone")
     await write(world, bob, "b")
     await write(world, carol, "c")
-    await world.run_scheduler()
+    await world.share_reflections()
     calls = [
         c
         for c in world.dd.calls
@@ -250,7 +262,6 @@ async def test_a_pending_reflection_can_be_deleted_before_anyone_sees_it(world: 
     reply = await answer(world, world.members[0], "reflections delete", code=code.lower())
     assert "not been posted yet" in reply
     assert await world.bot.db.fetchval("SELECT COUNT(*) FROM reflections") == 0
-    assert await world.bot.db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
 
 
 async def test_a_manager_hides_a_posted_reflection_and_its_message_goes(world: World) -> None:
@@ -326,19 +337,24 @@ async def test_report_once_and_managers_see_reasons_but_never_who(world: World) 
     assert "Closed 2 report(s)" in reply and "None." in reply
 
 
-async def test_settings_change_the_threshold(world: World) -> None:
+async def test_settings_change_the_threshold_and_the_sharing_time(world: World) -> None:
     team = await setup_team(world)
-    await write(world, world.members[0], "alone")
-    shown = await answer(world, world.manager, "reflections settings", threshold=1)
-    assert "Threshold set to 1" in shown and "3 or more is recommended" in shown
-    assert (await world.bot.teams.get(team.id)).reflection_threshold == 1
-    await world.run_scheduler()
-    assert [body_of(m) for m in posts(world)] == ["alone"]
+    shown = await answer(
+        world, world.manager, "reflections settings", threshold=4, share_time="9:30"
+    )
+    assert "Threshold set to 4, for reflections written from now on" in shown
+    assert "shared at 09:30" in shown
+    found = await world.bot.teams.get(team.id)
+    assert (found.reflection_threshold, found.reflection_share_time) == (4, "09:30")
+    assert (await world.next_sharing_time()).strftime("%H:%M") == "09:30"
     before = await dump(world)
-    with pytest.raises(CommandError, match="outside"):
-        await world.dd.slash(
-            world.manager, "reflections settings", channel=world.channel, threshold=11
-        )
+    for threshold in (1, 2, 11):
+        with pytest.raises(CommandError, match="outside"):
+            await world.dd.slash(
+                world.manager, "reflections settings", channel=world.channel, threshold=threshold
+            )
+    reply = await answer(world, world.manager, "reflections settings", share_time="25:00")
+    assert "not a time" in reply
     assert await dump(world) == before
 
 
@@ -382,7 +398,7 @@ async def test_a_failed_send_is_retried_later_and_nothing_posts_twice(world: Wor
         code=50013,
         message="Missing Permissions",
     )
-    await world.run_scheduler()
+    await world.share_reflections()
     assert posts(world) == []
     shown = await answer(world, world.manager, "reflections settings")
     assert "may not send messages" in shown
@@ -399,8 +415,9 @@ async def test_a_crash_between_send_and_record_does_not_post_twice(world: World)
     team = await setup_team(world)
     for member, text in zip(world.members, ("a", "b", "c"), strict=True):
         await write(world, member, text)
-    logic = cog(world).logic
-    await logic.seal_ready_batches(world.clock.now())
+    logic = cog(world).batches
+    world.clock.set(await world.next_sharing_time())
+    await logic.release_due(world.clock.now())
     first = (await logic.queued(team.id))[0]
     claimed = await logic.claim(first.id)
     assert claimed is not None
@@ -428,7 +445,7 @@ async def test_pending_reflections_survive_a_restart(world: World) -> None:
     )
     assert RECEIPT.search((await ix.response(timeout=5))["data"]["content"])
     await write(world, world.members[2], "after")
-    await world.run_scheduler()
+    await world.share_reflections()
     assert sorted(body_of(m) for m in posts(world)) == ["after", "before", "during"]
 
 
@@ -459,7 +476,7 @@ async def test_database_files_hold_no_member_ids_names_or_links(world: World) ->
     codes.append(await write(world, alice, "second from the same person"))
     codes.append(await write(world, bob, "another"))
     codes.append(await write(world, carol, "and another"))
-    await world.run_scheduler()
+    await world.share_reflections()
     assert "never who" in await report(world, bob, posts(world)[0], "a reason")
     assert await world.bot.db.fetchval("SELECT COUNT(*) FROM reflection_reports") == 1
     codes.append(await write(world, carol, "pending one"))
@@ -481,7 +498,6 @@ async def test_database_files_hold_no_member_ids_names_or_links(world: World) ->
     for column in rows[0].keys():  # noqa: SIM118 (sqlite3.Row)
         if mine[0][column] == mine[1][column]:
             assert any(o[column] == mine[0][column] for o in others), column
-    assert await world.bot.db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 1
 
 
 async def test_the_log_of_a_whole_run_never_puts_a_member_next_to_a_reflection(
@@ -499,14 +515,14 @@ async def test_the_log_of_a_whole_run_never_puts_a_member_next_to_a_reflection(
         await write(world, m, t, about="log about")
         for m, t in zip(world.members, texts, strict=True)
     ]
-    await world.run_scheduler()
+    await world.share_reflections()
     first = post_with(world, texts[0])
     await report(world, bob, first, "log reason")
     await answer(world, carol, "reflections delete", code=codes[0])  # not hers
     world.dd.fail_next("DELETE", r"/channels/\d+/messages/\d+", status=403, code=50013)
     await answer(world, alice, "reflections delete", code=codes[0])
     await answer(world, world.manager, "reflections hide", code=ref_of(post_with(world, texts[1])))
-    await answer(world, world.manager, "reflections settings", team=team.name, threshold=2)
+    await answer(world, world.manager, "reflections settings", team=team.name, threshold=4)
     for n in range(6):
         await submit(world, carol, f"log limit {n}")
     await submit(world, carol, "   ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +13,17 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.reflections import (
+from bot.reflection_batches import ReflectionBatches
+from bot.reflection_text import (
     DAILY_LIMIT,
     KEY_REPLACED_NOTE,
     NEUTRAL_NOT_FOUND,
-    Reflections,
     clean_body,
     parse_receipt,
     parse_ref,
 )
+from bot.reflections import Reflections
+from bot.secret import keyed_hash
 from bot.teams import Team, Teams
 from tests.support import database_files, id_patterns
 
@@ -37,8 +40,7 @@ ALICE, BOB, CAROL, DAVE = (
 TABLES = (
     "reflections",
     "reflection_teams",
-    "reflection_pending_authors",
-    "reflection_daily",
+    "reflection_erasures",
     "reflection_reports",
 )
 
@@ -58,6 +60,19 @@ def logic(db: Database, clock: ManualClock) -> Reflections:
     return Reflections(db, clock, KEY, rng=random.Random(5))
 
 
+@pytest.fixture
+def batches(db: Database, clock: ManualClock, logic: Reflections) -> ReflectionBatches:
+    return ReflectionBatches(db, clock, KEY, rng=logic.rng)
+
+
+async def share(batches: ReflectionBatches, clock: ManualClock) -> list[int]:
+    """The next sharing time comes, and the scheduler's pass runs at it."""
+    await batches.release_due(clock.now())  # learns each team's next sharing time
+    at = await batches.db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
+    clock.set(datetime.fromtimestamp(at, UTC))
+    return await batches.release_due(clock.now())
+
+
 async def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Everything the feature stores, to assert that a refused action changed nothing."""
     return {
@@ -66,14 +81,17 @@ async def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-async def post_all(logic: Reflections, team: Team, first_message: int = 900) -> list[int]:
-    """What the cog's scheduler job does, minus Discord: seal, then claim → send → record."""
-    await logic.seal_ready_batches(logic.clock.now())
+async def post_all(
+    batches: ReflectionBatches, clock: ManualClock, team: Team, first_message: int = 900
+) -> list[int]:
+    """What the cog's scheduler job does at the sharing time, minus Discord: release, then
+    claim → send → record."""
+    await share(batches, clock)
     posted = []
-    for number, reflection in enumerate(await logic.queued(team.id), start=first_message):
-        claimed = await logic.claim(reflection.id)
+    for number, reflection in enumerate(await batches.queued(team.id), start=first_message):
+        claimed = await batches.claim(reflection.id)
         assert claimed is not None
-        assert await logic.record_posted(reflection.id, CHANNEL, number)
+        assert await batches.record_posted(reflection.id, CHANNEL, number)
         posted.append(reflection.id)
     return posted
 
@@ -86,7 +104,7 @@ async def test_write_gives_a_receipt_and_stores_no_author(
 ) -> None:
     receipt = await logic.write(team, ALICE, "  The phones never stop.  \n\n\n\nBut I like it. ")
     assert parse_receipt(receipt.code) is not None and receipt.code.startswith("R-")
-    assert (receipt.pending_authors, receipt.threshold, receipt.authors_needed) == (1, 3, 2)
+    assert (receipt.share_time, receipt.threshold) == ("17:00", 3)
     row = await db.fetchone("SELECT * FROM reflections")
     assert row is not None
     assert row["state"] == "pending"
@@ -122,16 +140,29 @@ async def test_the_sixth_reflection_of_the_day_is_refused_until_the_next_day(
     logic: Reflections, team: Team, db: Database, clock: ManualClock
 ) -> None:
     for n in range(DAILY_LIMIT):
-        receipt = await logic.write(team, ALICE, f"note {n}")
-    assert receipt.written_today == DAILY_LIMIT
+        await logic.write(team, ALICE, f"note {n}")
     before = await dump(db)
     with pytest.raises(InvalidInput, match="5 reflections for this team today"):
         await logic.write(team, ALICE, "one more")
     assert await dump(db) == before
     await logic.write(team, BOB, "someone else is not limited by alice")
     clock.advance(days=1)
-    assert await logic.purge_expired_days(clock.now()) == 2
     await logic.write(team, ALICE, "a new day")
+
+
+async def test_the_daily_count_is_kept_in_memory_not_in_the_files(
+    logic: Reflections, team: Team, db: Database, clock: ManualClock
+) -> None:
+    """A counter in the files would say how many one person wrote today (finding 4)."""
+    for n in range(DAILY_LIMIT):
+        await logic.write(team, ALICE, f"note {n}")
+    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master")}
+    assert "reflection_daily" not in tables and "reflection_pending_authors" not in tables
+    blobs = b"".join(p.read_bytes() for p in database_files(db.path) if p.exists())
+    day = clock.now().date().isoformat()
+    assert keyed_hash(KEY, GUILD, ALICE, f"day:{team.id}:{day}") not in blobs
+    # A restart (a new Reflections) starts the count again: the price of keeping it nowhere.
+    await Reflections(db, clock, KEY).write(team, ALICE, "after a restart")
 
 
 async def test_the_day_is_the_teams_local_day(db: Database, clock: ManualClock) -> None:
@@ -140,55 +171,41 @@ async def test_the_day_is_the_teams_local_day(db: Database, clock: ManualClock) 
     clock.set(clock.now().replace(hour=14, minute=30))  # 23:30 in Tokyo
     for n in range(DAILY_LIMIT):
         await logic.write(team, ALICE, f"late {n}")
+    with pytest.raises(InvalidInput):
+        await logic.write(team, ALICE, "still the same day in Tokyo")
     clock.advance(hours=1)  # 00:30 the next day in Tokyo, still the same UTC day
     await logic.write(team, ALICE, "after midnight in Tokyo")
-    assert await logic.next_due(clock.now()) is not None
 
 
 # --- batching ---------------------------------------------------------------------------------
 
 
-async def test_nothing_is_sealed_until_three_different_authors(
-    logic: Reflections, team: Team, db: Database, clock: ManualClock
+async def test_nothing_is_released_until_three_different_authors(
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     await logic.write(team, ALICE, "one")
     await logic.write(team, ALICE, "two from the same person")
-    receipt = await logic.write(team, BOB, "three")
-    assert receipt.authors_needed == 1
-    assert await logic.seal_ready_batches(clock.now()) == []
-    receipt = await logic.write(team, CAROL, "four")
-    assert receipt.authors_needed == 0
-    assert await logic.seal_ready_batches(clock.now()) == [team.id]
-    states = await db.fetchall("SELECT state, posted_at FROM reflections")
-    assert {(s, p) for s, p in states} == {("queued", int(clock.now().timestamp()))}
-    # The markers that counted the authors are gone, and the next batch starts afresh.
-    assert await db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
-    assert await db.fetchval("SELECT epoch FROM reflection_teams") == 1
-    assert (await logic.write(team, ALICE, "next batch")).pending_authors == 1
-
-
-async def test_the_threshold_is_the_teams_setting(
-    logic: Reflections, team: Team, db: Database, clock: ManualClock
-) -> None:
-    await logic.write(team, ALICE, "alone")
-    assert await logic.seal_ready_batches(clock.now()) == []
-    await Teams(db, clock).set_reflection_threshold(team.id, 1)
-    assert await logic.seal_ready_batches(clock.now()) == [team.id]
+    await logic.write(team, BOB, "three")
+    assert await share(batches, clock) == []
+    await logic.write(team, CAROL, "four")
+    # Not in reaction to the write: only at the next sharing time.
+    assert await batches.release_due(clock.now()) == []
+    assert await share(batches, clock) == [team.id]
+    states = await db.fetchall("SELECT state, posted_at, author_box FROM reflections")
+    assert {tuple(r) for r in states} == {("queued", int(clock.now().timestamp()), None)}
 
 
 async def test_a_deleted_pending_reflection_stops_counting_its_author(
-    logic: Reflections, team: Team, clock: ManualClock
+    logic: Reflections, batches: ReflectionBatches, team: Team, clock: ManualClock
 ) -> None:
     first = await logic.write(team, ALICE, "first")
     second = await logic.write(team, ALICE, "second")
     await logic.write(team, BOB, "bob")
     await logic.delete_by_author(GUILD, ALICE, first.code)
-    # Alice still has one pending: she still counts.
-    assert (await logic.write(team, CAROL, "carol")).pending_authors == 3
     await logic.delete_by_author(GUILD, ALICE, second.code)
-    # Now only Bob and Carol: posting would promise three authors and deliver two.
-    assert (await logic.write(team, CAROL, "carol again")).pending_authors == 2
-    assert await logic.seal_ready_batches(clock.now()) == []
+    await logic.write(team, CAROL, "carol")
+    # Only Bob and Carol: posting would promise three authors and deliver two.
+    assert await share(batches, clock) == []
 
 
 async def test_queued_order_is_random_and_follows_the_seed(
@@ -200,10 +217,11 @@ async def test_queued_order_is_random_and_follows_the_seed(
         try:
             team = await Teams(db, clock).create(GUILD, "Front desk", CHANNEL)
             logic = Reflections(db, clock, KEY, rng=random.Random(seed))
+            batches = ReflectionBatches(db, clock, KEY, rng=logic.rng)
             for who, text in ((ALICE, "a"), (BOB, "b"), (CAROL, "c"), (DAVE, "d")):
                 await logic.write(team, who, text)
-            await logic.seal_ready_batches(clock.now())
-            orders.append([r.body for r in await logic.queued(team.id)])
+            await share(batches, clock)
+            orders.append([r.body for r in await batches.queued(team.id)])
         finally:
             await db.close()
     assert orders[0] == orders[1]  # seeded: reproducible in tests
@@ -213,33 +231,33 @@ async def test_queued_order_is_random_and_follows_the_seed(
 
 
 async def test_claim_send_record_never_posts_twice_and_never_loses_one(
-    logic: Reflections, team: Team, db: Database, clock: ManualClock
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     await logic.write(team, ALICE, "a")
     await logic.write(team, BOB, "b")
     await logic.write(team, CAROL, "c")
-    await logic.seal_ready_batches(clock.now())
-    first, second, third = await logic.queued(team.id)
+    await share(batches, clock)
+    first, second, third = await batches.queued(team.id)
     # Sent and recorded: a second pass can't claim it again.
-    assert await logic.claim(first.id) is not None
-    assert await logic.record_posted(first.id, CHANNEL, 1)
-    assert await logic.claim(first.id) is None
+    assert await batches.claim(first.id) is not None
+    assert await batches.record_posted(first.id, CHANNEL, 1)
+    assert await batches.claim(first.id) is None
     # A crash after the claim (or a failed send): still queued, claimed again next pass.
-    assert await logic.claim(second.id) is not None
-    retry = await logic.record_send_failure(team.id, "Missing Access", clock.now())
-    assert await logic.teams_to_post(clock.now()) == []
-    assert await logic.next_due(clock.now()) == retry
+    assert await batches.claim(second.id) is not None
+    retry = await batches.record_send_failure(team.id, "Missing Access", clock.now())
+    assert await batches.teams_to_post(clock.now()) == []
+    assert await batches.next_due(clock.now()) == retry
     assert (await logic.overview(team.id)).last_error == "Missing Access"
     clock.set(retry)
-    assert await logic.teams_to_post(clock.now()) == [team.id]
-    assert {r.id for r in await logic.queued(team.id)} == {second.id, third.id}
-    assert await logic.claim(second.id) is not None
-    assert await logic.record_posted(second.id, CHANNEL, 2)
+    assert await batches.teams_to_post(clock.now()) == [team.id]
+    assert {r.id for r in await batches.queued(team.id)} == {second.id, third.id}
+    assert await batches.claim(second.id) is not None
+    assert await batches.record_posted(second.id, CHANNEL, 2)
     # Deleted by its author while being sent: recording says so, and the cog deletes the post.
-    assert await logic.claim(third.id) is not None
+    assert await batches.claim(third.id) is not None
     await db.execute("DELETE FROM reflections WHERE id = ?", (third.id,))
-    assert not await logic.record_posted(third.id, CHANNEL, 3)
-    await logic.clear_send_failure(team.id)
+    assert not await batches.record_posted(third.id, CHANNEL, 3)
+    await batches.clear_send_failure(team.id)
     assert (await logic.overview(team.id)).last_error is None
     attempts = await db.fetchall("SELECT id, send_attempts FROM reflections ORDER BY id")
     assert dict((r[0], r[1]) for r in attempts) == {first.id: 1, second.id: 2}
@@ -269,14 +287,13 @@ async def test_the_author_deletes_with_the_receipt_and_others_get_the_neutral_se
     deleted = await logic.delete_by_author(GUILD, ALICE, receipt.code.lower())
     assert deleted.state == "pending" and deleted.message is None
     assert await db.fetchval("SELECT COUNT(*) FROM reflections") == 0
-    assert await db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
 
 
 async def test_deleting_a_posted_reflection_returns_its_message(
-    logic: Reflections, team: Team, db: Database
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     receipts = [await logic.write(team, who, f"from {n}") for n, who in enumerate((1, 2, 3))]
-    await post_all(logic, team)
+    await post_all(batches, clock, team)
     deleted = await logic.delete_by_author(GUILD, 2, receipts[1].code)
     assert deleted.state == "posted" and deleted.message is not None
     assert deleted.message.channel_id == CHANNEL
@@ -293,9 +310,10 @@ async def test_after_the_key_is_replaced_old_receipts_are_said_to_be_unverifiabl
         with pytest.raises(NotFound) as refused:
             await new.delete_by_author(GUILD, who, code)
         assert str(refused.value) == NEUTRAL_NOT_FOUND + KEY_REPLACED_NOTE
-    # Pending markers of the old key don't count: the same person writing again under the new
-    # key must not be counted twice.
-    assert (await new.write(team, ALICE, "again")).pending_authors == 1
+    # The old key's author boxes can't be opened: together they count as one author, so the
+    # same person writing again under the new key is never counted twice.
+    await new.write(team, ALICE, "again")
+    assert await share(ReflectionBatches(db, clock, b"n" * 32), clock) == []
     # The bot keeps working: new receipts work.
     fresh = await new.write(team, BOB, "new")
     await new.delete_by_author(GUILD, BOB, fresh.code)
@@ -305,10 +323,10 @@ async def test_after_the_key_is_replaced_old_receipts_are_said_to_be_unverifiabl
 
 
 async def test_a_manager_hides_by_the_public_code_leaving_a_tombstone(
-    logic: Reflections, team: Team, db: Database
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     receipts = [await logic.write(team, who, f"text {who}") for who in (ALICE, BOB, CAROL)]
-    await post_all(logic, team)
+    await post_all(batches, clock, team)
     posted = await logic.shared(team.id)
     target = posted[0]
     await logic.report(GUILD, DAVE, target.id, "rude")
@@ -339,7 +357,7 @@ async def test_a_manager_hides_by_the_public_code_leaving_a_tombstone(
     deleted = await logic.delete_by_author(GUILD, author, receipt.code)
     assert deleted.state == "hidden" and deleted.message is None
     assert await db.fetchval("SELECT COUNT(*) FROM reflections WHERE id = ?", (target.id,)) == 0
-    assert [b.count for b in await logic.batches(team.id, logic.clock.now())] == [2]
+    assert [b.count for b in await logic.batches(team.id, clock.now() - timedelta(days=1))] == [2]
 
 
 async def test_pending_reflections_cannot_be_hidden_by_their_code(
@@ -352,11 +370,11 @@ async def test_pending_reflections_cannot_be_hidden_by_their_code(
 
 
 async def test_a_report_is_recorded_once_per_reporter_and_never_who(
-    logic: Reflections, team: Team, db: Database
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     for who in (ALICE, BOB, CAROL):
         await logic.write(team, who, f"text {who}")
-    await post_all(logic, team)
+    await post_all(batches, clock, team)
     target = (await logic.shared(team.id))[0]
     await logic.check_reportable(GUILD, DAVE, target.id)
     await logic.report(GUILD, DAVE, target.id, "  Names a colleague  ")
@@ -398,15 +416,15 @@ async def test_a_pending_or_hidden_reflection_cannot_be_reported(
 
 
 async def test_the_database_files_hold_no_member_id_and_no_receipt_code(
-    logic: Reflections, team: Team, db: Database
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     receipts = []
     for who in (ALICE, BOB, CAROL, ALICE):
         receipts.append(await logic.write(team, who, f"honest words {who % 7}"))
-    await post_all(logic, team)
+    await post_all(batches, clock, team)
     shown = await logic.shared(team.id)
     await logic.report(GUILD, DAVE, shown[0].id, "report reason")
-    await logic.write(team, DAVE, "pending, with its marker")
+    await logic.write(team, DAVE, "pending, with its sealed author")
     files = database_files(db.path)
     blobs = b"".join(p.read_bytes() for p in files if p.exists())
     assert blobs, "the database files exist"
@@ -419,7 +437,7 @@ async def test_the_database_files_hold_no_member_id_and_no_receipt_code(
 
 
 async def test_posted_reflections_share_no_value_that_links_one_author(
-    logic: Reflections, team: Team, db: Database, clock: ManualClock
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     """Alice writes twice in each of two batches; no column value is shared by two of her
     reflections unless someone else's reflection shares it too (team, batch time, channel)."""
@@ -431,7 +449,7 @@ async def test_posted_reflections_share_no_value_that_links_one_author(
                 authors
             )
             authors[new] = who
-        await post_all(logic, team, first_message=len(authors) * 10)
+        await post_all(batches, clock, team, first_message=len(authors) * 10)
         clock.advance(hours=2)
     rows = await db.fetchall("SELECT * FROM reflections")
     assert len(rows) == 8 and {r["state"] for r in rows} == {"posted"}
@@ -443,59 +461,62 @@ async def test_posted_reflections_share_no_value_that_links_one_author(
             sharing = [r for r in rows if r[column] == value]
             if len(sharing) > 1:
                 assert len(who_shares) > 1, f"{column}={value!r} links one author's reflections"
-    assert await db.fetchval("SELECT COUNT(*) FROM reflection_pending_authors") == 0
 
 
 # --- forget-me --------------------------------------------------------------------------------
 
 
 async def test_forget_member_removes_exactly_that_members_traces(
-    logic: Reflections, team: Team, db: Database, clock: ManualClock
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
     other_team = await Teams(db, clock).create(OTHER_GUILD, "Elsewhere", CHANNEL + 1)
     for who in (ALICE, BOB, CAROL):
         await logic.write(team, who, f"posted {who}")
-    await post_all(logic, team)
+    await post_all(batches, clock, team)
     await logic.write(team, ALICE, "alice pending")
     await logic.write(team, BOB, "bob pending")
     await logic.write(other_team, ALICE, "alice in another server")
     shown = await logic.shared(team.id)
-    for reflection in shown:
-        await logic.report(GUILD, ALICE, reflection.id, "alice reports")
-    await logic.report(GUILD, BOB, shown[0].id, "bob reports")
-    messages = await logic.forget_member(GUILD, ALICE)
-    assert len(messages) == 1
+    bob_reported = shown[0].id
+    await logic.report(GUILD, BOB, bob_reported, "bob reports")
+    forgotten = await logic.forget_member(GUILD, ALICE)
+    assert (forgotten.deleted, forgotten.scheduled) == (1, 1)
     bodies = {r[0] for r in await db.fetchall("SELECT body FROM reflections")}
+    # Her shared reflection stays until its own random time; her pending one is gone now.
     assert bodies == {
+        "posted 310000000000000001",
         "posted 320000000000000002",
         "posted 330000000000000003",
         "bob pending",
         "alice in another server",
     }
-    assert await db.fetchval("SELECT COUNT(*) FROM reflection_reports") == 1
-    # Bob's pending marker stays; Alice's went with her reflection.
-    assert (await logic.overview(team.id)).pending_authors == 1
-    # Her daily count here went too; the other server's stays.
-    assert (
-        await db.fetchval("SELECT COUNT(*) FROM reflection_daily WHERE team_id = ?", (team.id,))
-        == 2
-    )
-    assert await logic.forget_member(GUILD, ALICE) == []
+    # Running it again queues nothing twice.
+    assert (await logic.forget_member(GUILD, ALICE)).deleted == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM reflection_erasures") == 1
+    due_at = await db.fetchval("SELECT due_at FROM reflection_erasures")
+    assert 0 < due_at - clock.now().timestamp() <= 24 * 3600
+    assert await batches.due_erasures(clock.now()) == []
+    clock.set(datetime.fromtimestamp(due_at, UTC))
+    [erasure] = await batches.due_erasures(clock.now())
+    assert erasure.message is not None
+    await batches.finish_erasure(erasure)
+    bodies = {r[0] for r in await db.fetchall("SELECT body FROM reflections")}
+    assert "posted 310000000000000001" not in bodies and len(bodies) == 4
+    assert await db.fetchval("SELECT COUNT(*) FROM reflection_erasures") == 0
 
 
 # --- concurrency ------------------------------------------------------------------------------
 
 
 async def test_many_writers_at_once_are_all_counted_once(
-    logic: Reflections, team: Team, db: Database, clock: ManualClock
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
-    await Teams(db, clock).set_reflection_threshold(team.id, 10)
+    await logic.configure(team.id, threshold=10)
     writers = [logic.write(team, 1000 + n % 12, f"note {n}") for n in range(40)]
     receipts = await asyncio.gather(*writers)
     assert len({r.code for r in receipts}) == 40
-    assert (await logic.overview(team.id)).pending_authors == 12
-    assert await logic.seal_ready_batches(clock.now()) == [team.id]
-    assert len(await logic.queued(team.id)) == 40
+    assert await share(batches, clock) == [team.id]
+    assert len(await batches.queued(team.id)) == 40
 
 
 def test_codes_are_read_forgivingly() -> None:

@@ -184,7 +184,8 @@ def check_stored(
         voters = conn.execute("SELECT voters FROM polls WHERE id = ?", (poll_id,)).fetchone()[0]
         others = conn.execute(
             "SELECT (SELECT count(*) FROM poll_votes WHERE poll_id != ?)"
-            " + (SELECT count(*) FROM poll_anonymous_votes WHERE poll_id != ?)",
+            # anonymous votes are sealed ballots: single-choice seeded polls, one per voter
+            " + (SELECT count(*) FROM poll_ballots WHERE poll_id != ?)",
             (poll_id, poll_id),
         ).fetchone()[0]
     finally:

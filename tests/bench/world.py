@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.db import Database
-from bot.polls import Poll, Polls
+from bot.poll_model import Poll
+from bot.polls import Polls
 from bot.secret import load_or_create_key
 from bot.teams import Teams
 from tests.double import Channel, DiscordDouble, Guild, Member

@@ -1,0 +1,65 @@
+"""Reflections: what both halves of the feature share — the database, the key, its hashes and
+sealed boxes, and the rewrite that keeps the pages' order meaningless (see bot/reflections.py).
+"""
+
+from __future__ import annotations
+
+import random
+
+from bot.clock import Clock
+from bot.db import Database, Row, Transaction
+from bot.reflection_text import key_id
+from bot.sealed import Sealer
+from bot.secret import keyed_hash, same_hash
+
+
+class ReflectionStore:
+    """What both halves of the feature share: the database, the key and its hashes."""
+
+    def __init__(
+        self, db: Database, clock: Clock, key: bytes, rng: random.Random | None = None
+    ) -> None:
+        if not key:
+            raise ValueError("reflections need the bot's key")
+        self.db = db
+        self.clock = clock
+        self.key = key
+        self.key_id = key_id(key)
+        self.rng = rng or random.SystemRandom()
+        self.sealer = Sealer(key, "reflections")
+
+    def author_hash(self, guild_id: int, user_id: int, nonce: bytes) -> bytes:
+        return keyed_hash(self.key, guild_id, user_id, f"reflection:{nonce.hex()}")
+
+    def author_tag(self, guild_id: int, user_id: int, team_id: int) -> bytes:
+        """The same for all of one member's reflections in one team: only ever stored sealed."""
+        return keyed_hash(self.key, guild_id, user_id, f"author:{team_id}")
+
+    def seal_author(self, reflection_id: int, tag: bytes) -> bytes:
+        return self.sealer.seal(tag, b"author:%d" % reflection_id)
+
+    def open_author(self, reflection_id: int, box: bytes | None) -> bytes | None:
+        return None if box is None else self.sealer.open(bytes(box), b"author:%d" % reflection_id)
+
+    def is_authors(self, row: Row, guild_id: int, user_id: int) -> bool:
+        return same_hash(row["author_hash"], self.author_hash(guild_id, user_id, row["nonce"]))
+
+    async def shuffle_pending(self, tx: Transaction, team_id: int) -> None:
+        """Rewrite the team's pending rows in random order, so that where each one sits in the
+        table's and indexes' pages (SQLite fills a page in the order rows arrive) carries
+        nothing of the order they were written in."""
+        rows = await tx.fetchall(
+            "SELECT * FROM reflections WHERE team_id = ? AND state = 'pending'", (team_id,)
+        )
+        if len(rows) < 2:
+            return
+        self.rng.shuffle(rows)
+        columns = rows[0].keys()
+        await tx.execute(
+            "DELETE FROM reflections WHERE team_id = ? AND state = 'pending'", (team_id,)
+        )
+        await tx.executemany(
+            f"INSERT INTO reflections ({', '.join(columns)})"
+            f" VALUES ({', '.join('?' * len(columns))})",
+            [tuple(row) for row in rows],
+        )

@@ -1,0 +1,139 @@
+"""What reflections look like in Discord: the posted message, the receipt, the managers'
+overview and the two forms. Rendering only; the cog (cogs/reflections.py) does the work.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.reflection_text import (
+    MAX_ABOUT,
+    MAX_BODY,
+    MAX_REASON,
+    Overview,
+    PostedMessage,
+    Receipt,
+    Reflection,
+    excerpt,
+)
+from bot.teams import Team
+from cogs._shared import persistent
+
+COLOUR = discord.Colour.from_rgb(120, 110, 160)
+CUSTOM_ID_PREFIX = "breakroom:reflection:"
+MAX_REPORTS_SHOWN = 8
+MAX_REASONS_SHOWN = 3
+
+
+def reflection_embed(reflection: Reflection) -> discord.Embed:
+    body = reflection.body or ""
+    if reflection.about:
+        body = f"**About:** {discord.utils.escape_markdown(reflection.about)}\n\n{body}"
+    embed = discord.Embed(title="Anonymous reflection", description=body, colour=COLOUR)
+    embed.set_footer(
+        text=f"Code {reflection.ref} · Nobody, managers included, can tell who wrote this."
+    )
+    return embed
+
+
+def receipt_text(receipt: Receipt, team: Team) -> str:
+    # No count of who else has written: it would tell the member how close a batch is.
+    return (
+        f"**Your reflection is saved, without your name.**\n"
+        f"Receipt code: **{receipt.code}**\n"
+        f"Keep it if you might want to delete this reflection later "
+        f"(`/reflections delete code:{receipt.code}`). It is shown only to you, only now: "
+        f"Breakroom keeps no copy of it.\n"
+        f"It will be shared at {receipt.share_time} ({team.timezone}) on the first day enough "
+        f"teammates have written, together with theirs and in random order, so nobody can tell "
+        f"whose is whose."
+    )
+
+
+def jump_url(guild_id: int, message: PostedMessage) -> str:
+    return f"https://discord.com/channels/{guild_id}/{message.channel_id}/{message.message_id}"
+
+
+def overview_embed(team: Team, overview: Overview) -> discord.Embed:
+    lines = [
+        f"Reflections are shared at **{overview.share_time}** ({team.timezone}) on days when "
+        f"at least **{overview.threshold}** different people have written (the `threshold` "
+        f"and `share_time` options change this; a new threshold counts for reflections "
+        f"written after the change).",
+        "How many are waiting is never shown, to anyone: watching it would tell who wrote.",
+        f"Shared so far: **{overview.posted}** · hidden: **{overview.hidden}**.",
+    ]
+    if overview.waiting_to_post:
+        lines.append(f"Being posted: **{overview.waiting_to_post}**.")
+    if overview.last_error:
+        lines.append(
+            f"⚠️ The last attempt to post failed ({overview.last_error}); Breakroom tries again "
+            f"every few minutes. Check that it can send messages in <#{team.channel_id}>."
+        )
+    embed = discord.Embed(
+        title=f"Reflections — {team.name}"[:256], description="\n".join(lines), colour=COLOUR
+    )
+    reports = overview.open_reports
+    if not reports:
+        embed.add_field(name="Open reports", value="None.", inline=False)
+    for report in reports[:MAX_REPORTS_SHOWN]:
+        count = len(report.reasons)
+        reasons = "\n".join(f"• {excerpt(r, 200)}" for r in report.reasons[:MAX_REASONS_SHOWN])
+        if count > MAX_REASONS_SHOWN:
+            reasons += f"\n• …and {count - MAX_REASONS_SHOWN} more"
+        link = f" · [message]({jump_url(team.guild_id, report.message)})" if report.message else ""
+        value = f"> {discord.utils.escape_markdown(report.excerpt)}{link}\n{reasons}"
+        embed.add_field(
+            name=f"{report.ref} — {count} report{'s' if count != 1 else ''}",
+            value=value[:1024],
+            inline=False,
+        )
+    if len(reports) > MAX_REPORTS_SHOWN:
+        embed.add_field(
+            name="More", value=f"{len(reports) - MAX_REPORTS_SHOWN} more reported", inline=False
+        )
+    embed.set_footer(
+        text="Authors and reporters are never shown, not even to managers. "
+        "/reflections hide removes one; the dismiss option closes its reports."
+    )
+    return embed
+
+
+def write_modal(team: Team) -> discord.ui.Modal:
+    modal = discord.ui.Modal(
+        title="Write an anonymous reflection", custom_id=f"{CUSTOM_ID_PREFIX}write:{team.id}"
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label="Your reflection (no name is kept)",
+            custom_id="body",
+            style=discord.TextStyle.paragraph,
+            max_length=MAX_BODY,
+            placeholder="What's on your mind about the work itself?",
+        )
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label="What is it about? (optional)",
+            custom_id="about",
+            required=False,
+            max_length=MAX_ABOUT,
+        )
+    )
+    return persistent(modal)
+
+
+def report_modal(reflection_id: int) -> discord.ui.Modal:
+    modal = discord.ui.Modal(
+        title="Report this reflection", custom_id=f"{CUSTOM_ID_PREFIX}reason:{reflection_id}"
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label="What is wrong with it?",
+            custom_id="reason",
+            style=discord.TextStyle.paragraph,
+            max_length=MAX_REASON,
+            placeholder="Managers see this reason, never who sent it.",
+        )
+    )
+    return persistent(modal)
