@@ -16,8 +16,16 @@ class Ballots:
     since its shown counts last moved (see `ANONYMOUS_STEP`)."""
 
     def __init__(self, key: bytes) -> None:
-        self.sealer = Sealer(key, "poll-ballots")
+        self._key = key
+        self._sealer: Sealer | None = None
         self.unshown: dict[int, set[bytes]] = {}
+
+    @property
+    def sealer(self) -> Sealer:
+        # Built on first use: the cogs are made before a test bot without a key refuses votes.
+        if self._sealer is None:
+            self._sealer = Sealer(self._key, "poll-ballots")
+        return self._sealer
 
     def seal(self, poll: Poll, voter_hash: bytes, options: set[int]) -> bytes:
         mask = sum(1 << i for i, o in enumerate(poll.options) if o.id in options)

@@ -119,6 +119,7 @@ class ReflectionBatches(ReflectionStore):
     async def claim(self, reflection_id: int) -> Reflection | None:
         """Before sending: the reflection as it is now, or None if it left the queue (deleted)."""
         async with self.db.transaction() as tx:
+            tx.mark_sensitive()  # every write to a reflection leaves the WAL empty behind it
             if not await tx.execute(
                 "UPDATE reflections SET send_attempts = send_attempts + 1"
                 " WHERE id = ? AND state = 'queued'",
@@ -132,6 +133,7 @@ class ReflectionBatches(ReflectionStore):
     async def record_posted(self, reflection_id: int, channel_id: int, message_id: int) -> bool:
         """After sending: False if it was deleted meanwhile (then the message must go too)."""
         async with self.db.transaction() as tx:
+            tx.mark_sensitive()
             return bool(
                 await tx.execute(
                     "UPDATE reflections SET state = 'posted', channel_id = ?, message_id = ?"

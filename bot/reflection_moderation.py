@@ -111,6 +111,7 @@ class ReflectionModeration(ReflectionStore):
     async def report(self, guild_id: int, user_id: int, reflection_id: int, reason: str) -> None:
         reason = validate_reason(reason)
         async with self.db.transaction() as tx:
+            tx.mark_sensitive()  # the WAL would keep the order of reports
             await self._reportable(tx, guild_id, reflection_id)
             if not await tx.execute(
                 "INSERT OR IGNORE INTO reflection_reports (reflection_id, reporter, reason)"

@@ -138,11 +138,19 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
 
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
-        self.batches = ReflectionBatches(bot.db, bot.clock, bot.key, rng=bot.reflections.rng)
+        self._batches: ReflectionBatches | None = None
 
     @property
     def logic(self) -> Reflections:
-        return self.bot.reflections
+        return self.bot.reflections  # one per bot: it holds the daily limit in memory
+
+    @property
+    def batches(self) -> ReflectionBatches:
+        if self._batches is None:  # the bot's key is loaded in setup_hook
+            self._batches = ReflectionBatches(
+                self.bot.db, self.bot.clock, self.bot.key, rng=self.logic.rng
+            )
+        return self._batches
 
     @property
     def rng(self) -> random.Random:
@@ -268,6 +276,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         if threshold is not None or share_time is not None:
             await self.logic.configure(found.id, threshold, share_time)
             found = await self.bot.teams.get(found.id)
+            self.bot.scheduler.wake()  # to work out the next sharing time; it releases nothing
             if threshold is not None:
                 notes.append(f"Threshold set to {threshold}, for reflections written from now on.")
             if share_time is not None:

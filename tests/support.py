@@ -17,6 +17,9 @@ import yarl
 from bot.client import Breakroom
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.db import Database
+from bot.reflection_batches import ReflectionBatches
+from bot.reflection_text import Reflection
 from tests.double import Channel, DiscordDouble, Guild, Member
 
 TEST_SECRET = "test-secret-" + "k" * 40
@@ -120,6 +123,24 @@ class World:
         then: complete batches of reflections are posted."""
         self.clock.set(await self.next_sharing_time())
         await self.run_scheduler()
+
+
+async def share_and_post(
+    db: Database, clock: ManualClock, key: bytes, team_id: int, channel_id: int, first: int = 900
+) -> list[Reflection]:
+    """What the reflections job does at the next sharing time, minus Discord: release the
+    complete batches, then claim → "send" (message ids from `first` on) → record."""
+    batches = ReflectionBatches(db, clock, key)
+    await batches.release_due(clock.now())  # learns each team's next sharing time
+    at = await db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
+    clock.set(datetime.fromtimestamp(at, UTC))
+    await batches.release_due(clock.now())
+    posted = []
+    for number, queued in enumerate(await batches.queued(team_id), start=first):
+        assert await batches.claim(queued.id) is not None
+        assert await batches.record_posted(queued.id, channel_id, number)
+        posted.append(queued)
+    return posted
 
 
 def id_patterns(user_id: int) -> list[bytes]:

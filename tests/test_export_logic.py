@@ -22,6 +22,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
+from tests.support import share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -74,10 +75,7 @@ async def test_no_hash_nonce_marker_or_anonymous_voter_ever_leaves(env: Env) -> 
     for user in USERS[:3]:
         await polls.vote(secret.id, secret.options[0].id, GUILD, user)
         await reflections.write(env.team, user, f"shared thought {user % 100}")
-    await reflections.seal_ready_batches(env.clock.now())
-    for queued in await reflections.queued(env.team.id):
-        await reflections.claim(queued.id)
-        await reflections.record_posted(queued.id, 555, queued.id % 10_000)
+    await share_and_post(env.db, env.clock, KEY, env.team.id, 555)
     await reflections.write(env.team, USERS[4], "still pending")  # not shared yet
     # Every stored value that could point at a person:
     blobs = [
@@ -87,9 +85,9 @@ async def test_no_hash_nonce_marker_or_anonymous_voter_ever_leaves(env: Env) -> 
             "SELECT nonce FROM reflections",
             "SELECT code_hash FROM reflections",
             "SELECT key_id FROM reflections",
-            "SELECT marker FROM reflection_pending_authors",
-            "SELECT marker FROM reflection_daily",
-            "SELECT voter_hash FROM poll_anonymous_votes",
+            "SELECT author_box FROM reflections WHERE author_box IS NOT NULL",
+            "SELECT voter_hash FROM poll_ballots",
+            "SELECT ballot FROM poll_ballots",
         )
         for row in await env.db.fetchall(sql)
     ]
@@ -114,12 +112,7 @@ async def test_hidden_reflections_go_out_as_empty_tombstones(env: Env) -> None:
     reflections = Reflections(env.db, env.clock, KEY)
     for user in USERS[:3]:
         await reflections.write(env.team, user, f"text {user % 100}")
-    await reflections.seal_ready_batches(env.clock.now())
-    posted = []
-    for queued in await reflections.queued(env.team.id):
-        await reflections.claim(queued.id)
-        await reflections.record_posted(queued.id, 555, queued.id % 10_000)
-        posted.append(queued)
+    posted = await share_and_post(env.db, env.clock, KEY, env.team.id, 555)
     await reflections.hide(GUILD, posted[0].ref)
     document = json.loads((await export_team(env.db, env.team.id, "json", NOW)).data)
     rows = {r["code"]: r for r in document["tables"]["reflections"]}
@@ -128,7 +121,7 @@ async def test_hidden_reflections_go_out_as_empty_tombstones(env: Env) -> None:
         "state": "hidden",
         "about": None,
         "text": None,
-        "shared_at": "2026-01-05T09:00:00Z",
+        "shared_at": "2026-01-05T17:00:00Z",  # the sharing time
     }
     assert {rows[p.ref]["state"] for p in posted[1:]} == {"posted"}
 

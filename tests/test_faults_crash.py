@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +147,12 @@ async def test_kill_9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) 
         manager = office.manager
         async with office.run() as first:
             poll_id, poll = await create_team_and_poll(dd, manager, office.channel)
-            assert "Threshold set to 10" in await office.command(
-                manager, "reflections settings", threshold=10
-            )  # reflections stay pending: the restart must keep them
+            # Reflections stay pending (the sharing time is half a day away): the restart must
+            # keep them.
+            later = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+            assert f"shared at {later}" in await office.command(
+                manager, "reflections settings", share_time=later
+            )
             assert "Posted prompt" in await office.command(manager, "prompt post")
             post = office.posts("Discussion prompt")[0]
             await dd.wait_until(lambda: dd.threads(office.channel), what="the prompt's thread")
@@ -195,10 +198,16 @@ async def test_kill_9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) 
             await dd.wait_until(
                 lambda: office.results(due_poll), timeout=10, what="the due poll's result"
             )
-            # One more scheduler pass (the reflections job runs after the polls and prompts jobs):
-            # releasing the pending reflections shows that pass has run, and posted nothing twice.
-            assert "Threshold set to 1" in await office.command(
-                manager, "reflections settings", threshold=1
+            # One more scheduler pass (the reflections job runs after the polls and prompts jobs)
+            # at the sharing time: releasing the pending reflections shows that pass has run,
+            # and posted nothing twice.
+            execute(
+                office.db_path,
+                "UPDATE reflection_teams"
+                " SET next_share_at = CAST(strftime('%s', 'now') AS INTEGER)",
+            )
+            assert "Threshold set to 3" in await office.command(
+                manager, "reflections settings", threshold=3
             )
             bodies = [label[1] for label in acked if label[0] == "reflection"]
             await dd.wait_until(

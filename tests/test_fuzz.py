@@ -367,7 +367,7 @@ async def populate(office: Office) -> None:
     )
     assert "Posted prompt" in await say(manager, "prompt post")
     assert "poll #" in await say(world.members[0], "poll create", question="Q?", options="a|b")
-    assert "Threshold set to 1" in await say(manager, "reflections settings", threshold=1)
+    assert "Threshold set to 3" in await say(manager, "reflections settings", threshold=3)
     office.refs = ["1", "#1", "2", "R-2345A", "K7Q2M"]
 
 

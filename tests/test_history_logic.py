@@ -18,6 +18,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
+from tests.support import share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -65,12 +66,14 @@ class Env:
     async def share_reflections(self, authors: int) -> None:
         for user in USERS[:authors]:
             await self.reflections.write(self.team, user, f"a thought of {user}")
-        await self.reflections.seal_ready_batches(self.clock.now())
-        for queued in await self.reflections.queued(self.team.id):
-            await self.reflections.claim(queued.id)
-            await self.reflections.record_posted(
-                queued.id, self.team.channel_id, self.next_message()
-            )
+        await share_and_post(
+            self.db,
+            self.clock,
+            KEY,
+            self.team.id,
+            self.team.channel_id,
+            10**6 + self.next_message(),
+        )
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ async def test_a_server_left_30_days_ago_loses_all_its_data_and_no_one_else_does
     assert not [row for row in after["prompts"] if row[1] == LEAVING]
     assert not [row for row in after["prompt_banks"] if row[0] == LEAVING]
     assert after["reflections"] and len(after["reflections"]) == len(before["reflections"]) // 2
-    assert len(after["prompt_answers"]) == 3 and len(after["poll_anonymous_votes"]) == 3
+    assert len(after["prompt_answers"]) == 3 and len(after["poll_ballots"]) == 3
     assert await lifetime.next_due() is None
     assert await lifetime.purge_due(left_at + 2 * RETENTION) == []  # nothing twice
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.polls import Polls
 from bot.teams import Team
 from tests.double import InteractionRecord, Member, Message
 from tests.support import World
 
-POLL_TABLES = ("polls", "poll_options", "poll_votes", "poll_anonymous_votes")
+POLL_TABLES = ("polls", "poll_options", "poll_votes", "poll_ballots")
 _COUNT_LINE = re.compile(r"^\*\*\d+\. (.+?)\*\*(?: 🏆)? — (\d+) votes?", re.MULTILINE)
 
 
@@ -108,14 +109,22 @@ async def ephemeral_reply(ix: InteractionRecord) -> dict[str, Any]:
 
 
 async def stored_counts(world: World, poll_id: int) -> dict[str, int]:
-    """Counts straight from the stored votes (not the counters)."""
-    rows = await world.bot.db.fetchall(
-        "SELECT o.label, (SELECT count(*) FROM poll_votes v WHERE v.option_id = o.id)"
-        " + (SELECT count(*) FROM poll_anonymous_votes a WHERE a.option_id = o.id)"
-        " FROM poll_options o WHERE o.poll_id = ? ORDER BY o.position",
-        (poll_id,),
-    )
-    return {row[0]: row[1] for row in rows}
+    """Counts straight from the stored votes (not the counters): named rows, and anonymous
+    ballots opened with the bot's key (as only the bot can)."""
+    polls = Polls(world.bot.db, world.bot.clock, world.bot.key)
+    poll = await polls.get(poll_id)
+    labels = {o.id: o.label for o in poll.options}
+    found = {o.label: 0 for o in poll.options}
+    for row in await world.bot.db.fetchall(
+        "SELECT option_id FROM poll_votes WHERE poll_id = ?", (poll_id,)
+    ):
+        found[labels[row[0]]] += 1
+    for row in await world.bot.db.fetchall(
+        "SELECT voter_hash, ballot FROM poll_ballots WHERE poll_id = ?", (poll_id,)
+    ):
+        for option in polls.ballots.open(poll, bytes(row[0]), bytes(row[1])):
+            found[labels[option]] += 1
+    return found
 
 
 async def poll_tables(world: World) -> list[list[tuple[Any, ...]]]:
