@@ -14,6 +14,7 @@ import discord
 from bot.client import Breakroom, apply_endpoint_settings
 from bot.config import Settings, SettingsError
 from bot.db import Database, DatabaseError
+from bot.secret import KeyFileError, load_or_create_key
 
 log = logging.getLogger("bot")
 
@@ -35,8 +36,14 @@ def setup_logging(level: int) -> None:
 async def run_bot(settings: Settings) -> None:
     # Open the database before connecting, so a bad DATABASE_PATH stops us before Discord is asked.
     database = await Database.open(settings.database_path)
+    try:
+        # Likewise the key: moving an old key file, or two different ones, is settled first.
+        key = load_or_create_key(settings.secret, settings.key_file, settings.database_path)
+    except BaseException:
+        await database.close()
+        raise
     apply_endpoint_settings(settings)
-    async with Breakroom(settings, database=database) as bot:
+    async with Breakroom(settings, database=database, key=key) as bot:
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -73,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Backed up {settings.database_path} to {args.path}")
         else:
             asyncio.run(run_bot(settings))
-    except DatabaseError as exc:
+    except (DatabaseError, KeyFileError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_SETTINGS
     except discord.LoginFailure:

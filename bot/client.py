@@ -176,6 +176,7 @@ class Breakroom(commands.Bot):
         *,
         clock: Clock | None = None,
         database: Database | None = None,
+        key: bytes | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
@@ -194,7 +195,7 @@ class Breakroom(commands.Bot):
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(self.clock)
         self._db: Database | None = database
-        self.key = b""
+        self.key = key or b""
         self.synced = False
         self._modal_handlers: dict[str, tuple[re.Pattern[str], ModalHandler]] = {}
 
@@ -211,7 +212,11 @@ class Breakroom(commands.Bot):
     async def setup_hook(self) -> None:
         if self._db is None:
             self._db = await Database.open(self.settings.database_path)
-        self.key = load_or_create_key(self.settings.secret, self.settings.database_path)
+        if not self.key:
+            settings = self.settings
+            self.key = load_or_create_key(
+                settings.secret, settings.key_file, settings.database_path
+            )
         for extension in cog_extensions():
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
