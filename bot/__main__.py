@@ -14,6 +14,7 @@ import discord
 from bot.client import Breakroom, apply_endpoint_settings
 from bot.config import Settings, SettingsError
 from bot.db import Database, DatabaseError
+from bot.secret import KeyFileError, load_or_create_key, old_key_file, same_path, where_the_key_is
 
 log = logging.getLogger("bot")
 
@@ -35,8 +36,14 @@ def setup_logging(level: int) -> None:
 async def run_bot(settings: Settings) -> None:
     # Open the database before connecting, so a bad DATABASE_PATH stops us before Discord is asked.
     database = await Database.open(settings.database_path)
+    try:
+        # Likewise the key: moving an old key file, or two different ones, is settled first.
+        key = load_or_create_key(settings.secret, settings.key_file, settings.database_path)
+    except BaseException:
+        await database.close()
+        raise
     apply_endpoint_settings(settings)
-    async with Breakroom(settings, database=database) as bot:
+    async with Breakroom(settings, database=database, key=key) as bot:
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,7 +54,26 @@ async def run_bot(settings: Settings) -> None:
     log.info("Breakroom stopped")
 
 
+def backup_target_error(settings: Settings, target: Path) -> str | None:
+    """Why `target` can't take a backup, or None: a backup never overwrites the key or sits
+    beside it (a copy of the database together with the key is no longer anonymous)."""
+    for key_file in (settings.key_file, old_key_file(settings.database_path)):
+        if same_path(target, key_file):
+            return (
+                f"{target} is Breakroom's key file, and a backup never overwrites the key: "
+                f"write the backup to a folder of its own, away from {key_file.parent}."
+            )
+    key_folder = settings.key_file.resolve().parent
+    if settings.secret is None and key_folder in target.resolve().parents:
+        return (
+            f"{target} is in the key's folder {key_folder}, and a backup kept beside the key is "
+            f"no longer anonymous: write the backup to a folder of its own."
+        )
+    return None
+
+
 async def backup(settings: Settings, target: Path) -> None:
+    """An online copy of the database; the key is never part of it."""
     db = await Database.open(settings.database_path)
     try:
         await db.backup(target)
@@ -69,11 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.logging_level)
     try:
         if args.command == "backup":
+            if problem := backup_target_error(settings, args.path):
+                print(problem, file=sys.stderr)
+                return EXIT_SETTINGS
             asyncio.run(backup(settings, args.path))
-            print(f"Backed up {settings.database_path} to {args.path}")
+            print(f"Backed up {settings.database_path} to {args.path}.")
+            print(where_the_key_is(settings.secret, settings.key_file, settings.database_path))
         else:
             asyncio.run(run_bot(settings))
-    except DatabaseError as exc:
+    except (DatabaseError, KeyFileError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_SETTINGS
     except discord.LoginFailure:

@@ -178,6 +178,7 @@ class Breakroom(commands.Bot):
         *,
         clock: Clock | None = None,
         database: Database | None = None,
+        key: bytes | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
@@ -196,7 +197,7 @@ class Breakroom(commands.Bot):
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(self.clock)
         self._db: Database | None = database
-        self.key = b""
+        self.key = key or b""
         self.synced = False
         self._modal_handlers: dict[str, tuple[re.Pattern[str], ModalHandler]] = {}
 
@@ -213,7 +214,11 @@ class Breakroom(commands.Bot):
     async def setup_hook(self) -> None:
         if self._db is None:
             self._db = await Database.open(self.settings.database_path)
-        self.key = load_or_create_key(self.settings.secret, self.settings.database_path)
+        if not self.key:
+            settings = self.settings
+            self.key = load_or_create_key(
+                settings.secret, settings.key_file, settings.database_path
+            )
         # One per bot: it keeps the daily reflection limit in memory, never in the files.
         self.reflections = Reflections(self.db, self.clock, self.key)
         for extension in cog_extensions():

@@ -8,13 +8,23 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
 
 DEFAULT_DATABASE_PATH = "data/breakroom.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_KEY_FILE_TEXT = "~/.config/breakroom/key"
+
+
+def default_key_file(environ: Mapping[str, str]) -> Path:
+    """$XDG_CONFIG_HOME/breakroom/key: away from the database, so a copy of its folder (or a
+    backup) never holds the key too. A relative XDG_CONFIG_HOME is ignored, as the XDG Base
+    Directory specification says."""
+    config = environ.get("XDG_CONFIG_HOME", "").strip()
+    base = Path(config) if config and Path(config).is_absolute() else Path.home() / ".config"
+    return base / "breakroom" / "key"
 
 
 class SettingsError(Exception):
@@ -50,6 +60,7 @@ class Settings:
     gateway_url: str | None = None
     log_level: str = "INFO"
     secret: str | None = None
+    key_file: Path = field(default_factory=lambda: default_key_file(os.environ))
 
     @classmethod
     def from_env(
@@ -106,19 +117,64 @@ class Settings:
             raise SettingsError(
                 "BREAKROOM_SECRET must be at least 32 characters (for example the output of "
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`), or left empty "
-                "to let Breakroom keep a key file beside the database."
+                "to let Breakroom keep a key file (BREAKROOM_KEY_FILE)."
             )
+
+        database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
+        key_file_raw = get("BREAKROOM_KEY_FILE")
+        try:
+            key_file = Path(key_file_raw).expanduser() if key_file_raw else default_key_file(values)
+        except RuntimeError:  # no home folder to expand ~ in
+            raise SettingsError(
+                "BREAKROOM_KEY_FILE needs a home folder to put the key in, and there is none "
+                "(HOME is not set): give BREAKROOM_KEY_FILE as a full path, or set "
+                "BREAKROOM_SECRET."
+            ) from None
+        # The key file matters only without BREAKROOM_SECRET; a value given is checked anyway.
+        if secret is None or key_file_raw is not None:
+            check_key_file(key_file, key_file_raw, database_path)
 
         return cls(
             token=token or "",
-            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            database_path=database_path,
             dev_guild_id=dev_guild_id,
             api_base=api_base,
             gateway_url=gateway_url,
             log_level=log_level,
             secret=secret,
+            key_file=key_file,
         )
 
     @property
     def logging_level(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+def check_key_file(key_file: Path, raw: str | None, database_path: Path) -> None:
+    """A key file path that can't be a file is one sentence now, not a traceback at start."""
+    try:
+        slash = raw is not None and raw.endswith(("/", os.sep))
+        folder = key_file.is_dir()
+        blocker = next((p for p in key_file.parents if p.exists() and not p.is_dir()), None)
+    except PermissionError:
+        return  # not ours to look into; reading or writing the key will say what is wrong
+    if slash:
+        problem = f"{raw} ends with a slash, so it names a folder"
+    elif folder:
+        problem = f"{key_file} is a folder"
+    elif blocker is not None:
+        problem = f"{blocker} is a file, not a folder"
+    elif key_file.resolve() == database_path.resolve():
+        problem = f"{key_file} is the database itself"
+    else:
+        return
+    if raw:
+        raise SettingsError(
+            f"BREAKROOM_KEY_FILE must be the path of the key file, a file of its own away from "
+            f"the database, but {problem}: set it to one such as {DEFAULT_KEY_FILE_TEXT}, or "
+            f"leave it empty for that."
+        )
+    raise SettingsError(
+        f"BREAKROOM_KEY_FILE is empty, so the key file would be {key_file}, but {problem}: "
+        f"set BREAKROOM_KEY_FILE to the path of a file of your choice."
+    )

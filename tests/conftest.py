@@ -11,6 +11,17 @@ from tests.double import DiscordDouble
 from tests.support import World, endpoints
 
 
+@pytest.fixture(autouse=True)
+def private_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every `python -m bot` it starts, which inherits the environment) gets a
+    config folder of its own, so no key file is ever written to the real ~/.config/breakroom."""
+    config = tmp_path / "xdg-config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.delenv("BREAKROOM_KEY_FILE", raising=False)
+    monkeypatch.delenv("BREAKROOM_SECRET", raising=False)
+    return config
+
+
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A fresh database file at the latest schema, for feature-logic tests."""

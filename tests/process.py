@@ -23,7 +23,10 @@ class BotProcess:
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> BotProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
+        # The test's own settings only; XDG_CONFIG_HOME is inherited, and conftest.py points it at
+        # the test's temporary folder, so a key file never lands in the real ~/.config.
+        own = ("DISCORD_", "DATABASE_", "BREAKROOM_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
         env.update(self.env)
         env["PYTHONPATH"] = str(REPO)
         self.proc = await asyncio.create_subprocess_exec(

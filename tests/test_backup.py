@@ -4,6 +4,8 @@ The copy is made through SQLite's online backup API by a second process while th
 keeps committing votes. It must open on its own, pass `PRAGMA integrity_check`, hold every vote
 acknowledged before the backup started, be one consistent moment (the vote counters kept by
 triggers agree with the vote rows) — and the README's restore steps must bring the bot back on it.
+The copy never holds the key (issue 10): the command says where the key is kept instead, and
+refuses to write over the key file or beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.db import load_migrations
+from bot.secret import load_or_create_key
 from tests.double import DiscordDouble, Member, Message
 from tests.faults_process import (
     Job,
@@ -93,6 +96,8 @@ async def test_online_backup_while_voting_is_consistent_and_restores(tmp_path: P
             finished = asyncio.get_running_loop().time()
             assert code == 0, output
             assert f"to {backup}" in output
+            assert "The key is not in this backup: it is BREAKROOM_SECRET" in output
+            assert [p.name for p in backup.parent.iterdir()] == ["copy.db"]
             in_flight = len(stream.acked_before(finished)) - len(stream.acked_before(started))
             assert in_flight > 0, "no vote was acknowledged while the backup ran"
             after = await dd.click(late, message, buttons[1])  # still serving after the backup
@@ -131,3 +136,43 @@ async def test_online_backup_while_voting_is_consistent_and_restores(tmp_path: P
             assert "Your vote" in await said(click)
             restored.signal(signal.SIGTERM)
             assert await restored.wait(timeout=20) == 0
+
+
+async def test_backup_never_holds_moves_or_overwrites_the_key_file(
+    tmp_path: Path, private_config_home: Path
+) -> None:
+    db_path = tmp_path / "data" / "breakroom.db"
+    old = db_path.parent / "breakroom.key"
+    old.parent.mkdir()
+    old.write_text("ab" * 32 + "\n")  # as an earlier Breakroom left it, beside the database
+    key_file = private_config_home / "breakroom" / "key"
+    env = {"DATABASE_PATH": str(db_path)}  # no token needed; no BREAKROOM_SECRET: a key file
+    backups = tmp_path / "backups"
+    backups.mkdir()
+
+    # Before the bot has moved it: the backup says where the key still is, and leaves it there.
+    code, output = await run_command(env, tmp_path, "backup", str(backups / "before.db"))
+    assert code == 0, output
+    assert f"The key is not in this backup: it is still in {old}" in output
+    assert str(key_file) in output
+    assert old.exists() and not key_file.exists()
+
+    # What the bot does at start: the key moves to its own folder.
+    key = load_or_create_key(None, key_file, db_path)
+    code, output = await run_command(env, tmp_path, "backup", str(backups / "copy.db"))
+    assert code == 0, output
+    assert f"The key is not in this backup: it is kept in {key_file}" in output
+    assert sorted(p.name for p in backups.iterdir()) == ["before.db", "copy.db"]
+    for copy in backups.iterdir():
+        data = copy.read_bytes()
+        assert key.hex().encode() not in data and key not in data
+    check_copy(backups / "copy.db")
+
+    # The key file itself, and its folder, are refused as targets; the key is unchanged.
+    for target in (key_file, key_file.parent / "copy.db"):
+        code, output = await run_command(env, tmp_path, "backup", str(target))
+        assert code == 2, output
+        assert "Traceback" not in output
+        assert f"{key_file.parent}" in output
+        assert key_file.read_text() == key.hex() + "\n"
+        assert sorted(p.name for p in key_file.parent.iterdir()) == ["key"]

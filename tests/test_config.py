@@ -54,3 +54,51 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert s.token == "from-env"
     assert s.dev_guild_id == 42
     assert s.log_level == "DEBUG"
+
+
+def test_key_file_defaults_to_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "xdg"
+    s = settings(DISCORD_TOKEN="t", XDG_CONFIG_HOME=str(config))
+    assert s.key_file == config / "breakroom" / "key"
+    # Unset (or relative, which the XDG specification says to ignore): ~/.config.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for xdg in ({}, {"XDG_CONFIG_HOME": "relative/config"}):
+        s = settings(DISCORD_TOKEN="t", **xdg)
+        assert s.key_file == tmp_path / "home" / ".config" / "breakroom" / "key"
+
+
+def test_key_file_setting_wins_and_expands_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    s = settings(DISCORD_TOKEN="t", BREAKROOM_KEY_FILE="~/keys/breakroom.key")
+    assert s.key_file == tmp_path / "keys" / "breakroom.key"
+    s = settings(DISCORD_TOKEN="t", BREAKROOM_KEY_FILE=str(tmp_path / "k"), XDG_CONFIG_HOME="/x")
+    assert s.key_file == tmp_path / "k"
+
+
+def test_bad_key_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for bad, why in (
+        (str(tmp_path), "is a folder"),
+        (f"{tmp_path}/keys/", "names a folder"),
+        (str(blocker / "key"), "is a file, not a folder"),
+        (str(tmp_path / "b.db"), "is the database itself"),
+    ):
+        with pytest.raises(SettingsError, match="BREAKROOM_KEY_FILE") as info:
+            settings(
+                DISCORD_TOKEN="t", BREAKROOM_KEY_FILE=bad, DATABASE_PATH=str(tmp_path / "b.db")
+            )
+        assert why in str(info.value)
+        assert str(info.value).count(". ") == 0  # one sentence
+
+
+def test_default_key_file_that_is_a_folder_is_refused_only_when_it_is_used(tmp_path: Path) -> None:
+    (tmp_path / "breakroom" / "key").mkdir(parents=True)
+    with pytest.raises(SettingsError, match="BREAKROOM_KEY_FILE"):
+        settings(DISCORD_TOKEN="t", XDG_CONFIG_HOME=str(tmp_path))
+    # With BREAKROOM_SECRET the key file is not used, so its default place does not matter.
+    settings(DISCORD_TOKEN="t", XDG_CONFIG_HOME=str(tmp_path), BREAKROOM_SECRET="s" * 40)

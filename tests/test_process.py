@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -100,3 +101,61 @@ async def test_process_logs_in_syncs_once_answers_help_and_stops_on_sigint(
         assert await second.wait(timeout=20) == 0
     finally:
         second.kill()
+
+
+def key_file_env(dd: DiscordDouble, db_path: Path) -> dict[str, str]:
+    """The bot's settings without BREAKROOM_SECRET: the key comes from a key file."""
+    env = bot_env(dd, db_path)
+    del env["BREAKROOM_SECRET"]
+    return env
+
+
+async def test_old_key_file_is_moved_away_from_the_database_at_start(
+    tmp_path: Path, double: DiscordDouble, private_config_home: Path
+) -> None:
+    db_path = tmp_path / "data" / "breakroom.db"
+    old = db_path.parent / "breakroom.key"
+    old.parent.mkdir()
+    old.write_text("ab" * 32 + "\n")
+    new = private_config_home / "breakroom" / "key"
+
+    process = await BotProcess(key_file_env(double, db_path), tmp_path).start()
+    try:
+        line = await process.wait_for_line("moved the key file")
+        assert f"from {old} to {new}" in line
+        await process.wait_for_line("Breakroom is ready")
+        process.signal(signal.SIGTERM)
+        assert await process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+    assert "Traceback" not in process.output
+    assert not old.exists()
+    assert new.read_text() == "ab" * 32 + "\n"
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    assert not list(db_path.parent.glob("*key*"))
+
+
+async def test_two_different_key_files_exit_2_before_connecting(
+    tmp_path: Path, double: DiscordDouble, private_config_home: Path
+) -> None:
+    db_path = tmp_path / "data" / "breakroom.db"
+    old = db_path.parent / "breakroom.key"
+    old.parent.mkdir()
+    old.write_text("ab" * 32 + "\n")
+    new = private_config_home / "breakroom" / "key"
+    new.parent.mkdir(parents=True)
+    new.write_text("cd" * 32 + "\n")
+    code, output = await run_to_exit(key_file_env(double, db_path), tmp_path)
+    assert code == 2
+    assert f"keep {old}" in output
+    assert "Traceback" not in output
+    assert double.calls == []
+    assert old.read_text() == "ab" * 32 + "\n" and new.read_text() == "cd" * 32 + "\n"
+
+
+async def test_key_file_that_is_a_folder_exits_2(tmp_path: Path) -> None:
+    env = {"DISCORD_TOKEN": "t", "BREAKROOM_KEY_FILE": str(tmp_path)}
+    code, output = await run_to_exit(env, tmp_path)
+    assert code == 2
+    assert "BREAKROOM_KEY_FILE must be the path of the key file" in output
+    assert "Traceback" not in output

@@ -82,7 +82,7 @@ async def seed_database(world: BenchWorld, size: WorldSize) -> None:
     bot/polls.py (the same code the bot runs), on the file the bot will open."""
     started = time.perf_counter()
     clock = SystemClock()
-    key = load_or_create_key(TEST_SECRET, world.db_path)
+    key = load_or_create_key(TEST_SECRET, world.db_path.with_name("unused.key"), world.db_path)
     db = await Database.open(world.db_path)
     try:
         teams = Teams(db, clock)
