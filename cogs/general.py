@@ -25,39 +25,41 @@ INTRO = (
 
 PRIVACY = """\
 **What Breakroom keeps, in a database on the host's machine**
-• Teams: name, channel, role, timezone and weekly schedule.
-• Prompts you answer: your answer text, with your Discord user id and name, so you can edit it \
-and the team can look back. `/forget-me` deletes them.
-• Votes in ordinary polls: your user id and your choice. `/forget-me` deletes them.
-• Votes in **anonymous** polls: no user id. To allow one vote per person the bot keeps a keyed \
-hash (HMAC-SHA256 with a secret key kept outside the database) of the server, your id and that \
-poll, which can't be reversed or linked to any other poll.
-• **Reflections**: the text only, never who wrote it. A keyed hash with a random per-reflection \
-value lets *you* delete yours with its receipt code; a daily-limit hash (keyed by the day) is \
-dropped after the day. Reflections are posted in batches, only once several people have written, \
-in random order, so timing and order give nobody away.
-• Reports of a reflection: the reason, and a keyed hash so one person reports once; never who.
+• Teams: name, channel, roles, timezone, weekly schedule, reflection settings.
+• Prompts you answer: the text, with your Discord id and name, so you can edit it and the team \
+can look back. `/forget-me` deletes them.
+• Votes in ordinary polls: your id and your choice. `/forget-me` deletes them.
+• Votes in **anonymous** polls: no id. One vote per person is kept by a keyed hash (HMAC with a \
+secret key kept outside the data folder) of the server, your id and that poll, with your choice \
+sealed (encrypted) under the key. While the poll is open its counts move only in steps of \
+several voters, so no change gives one vote away; at close the hashes and sealed choices are \
+deleted and only the counts stay.
+• **Reflections**: the text, never who wrote it. Until it is shared, who wrote it is kept only \
+sealed, to count different authors; that goes when the batch is shared. A keyed hash with a \
+random value lets *you* delete yours with your receipt code. The 5-a-day limit is counted in \
+the bot's memory only.
+
+**When reflections are shared**: once a day at the team's sharing time (17:00 unless changed), \
+when at least the threshold (3 or more) of different people have written, all together in \
+random order; never right after someone writes. A reflection waits for the threshold that was \
+set when it was written. Nobody, managers included, is told how many are waiting.
+
+**The files keep no history**: after every write about a reflection or an anonymous vote the \
+database's journal is emptied, deleted text is overwritten, and waiting reflections are stored \
+in random order, so a copy of the data folder shows no author, no order of writing or voting, \
+and nothing deleted.
 
 **How long**: a team's data stays until a manager deletes the team. If Breakroom is removed \
-from the server, the server's data is deleted after 30 days unless it is added back (if it was \
-removed while offline, the 30 days start when it next starts).
+from the server, the server's data is deleted after 30 days unless it is added back.
 
-**Who can see what**: answers are posted under your name in the prompt's thread; the team sees \
-poll results (counts only for anonymous polls); managers can export the team's data, which never \
-contains who wrote a reflection or who voted in an anonymous poll.
+**The honest limit**: whoever runs the bot holds the key. With the key *and* the member list \
+they could test, one member at a time, who matches a stored hash, or change the program.
 
-**The honest limit**: whoever runs the bot holds the secret key. With the key *and* the list of \
-members they could test, member by member, who matches a stored hash. A copy of the database \
-alone reveals nobody.
-
-**`/forget-me`** deletes, after you confirm, in that server only: your answers to prompts and \
-their posts in the threads, your votes in named polls (their counts change), and the reflections \
-you wrote — found by recomputing your keyed hash, so only those written under Breakroom's current \
-secret key — with their posts, including any still waiting to be shared. It can't find, by \
-design: your votes in anonymous polls (only a per-poll hash is kept, so they stay counted), \
-reflections written before the key was replaced, messages you typed yourself in Discord (delete \
-those in Discord), and copies a manager already exported. Polls you created stay with the team, \
-with you as their creator."""
+**`/forget-me`** deletes, after you confirm, in that server only: your answers and their posts, \
+your votes in named polls, and your reflections (those written under the current key): waiting \
+ones at once, shared ones each at its own random time within 24 hours, so nobody sees them \
+vanish together. It can't find your votes in anonymous polls, reflections written under an \
+older key, your own Discord messages, or copies a manager already exported."""
 
 
 def _chunks(lines: list[str], limit: int = FIELD_LIMIT) -> list[str]:

@@ -38,7 +38,11 @@ async def test_privacy_explains_storage_and_the_hosts_limit(world: World) -> Non
     response = await ix.response(timeout=5)
     assert ix.ephemeral
     text = embed_text(response["data"]["embeds"][0])
-    for phrase in ("keyed hash", "30 days", "forget-me", "the list of"):
+    for phrase in ("keyed hash", "30 days", "forget-me", "member list", "sharing time"):
+        assert phrase in text
+    # What /privacy promises is what the code does: no count of waiting reflections, stepped
+    # counts for anonymous polls, a threshold of at least 3.
+    for phrase in ("never right after someone writes", "steps of", "3 or more", "24 hours"):
         assert phrase in text
 
 

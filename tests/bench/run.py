@@ -45,6 +45,8 @@ class BenchConfig:
     quiet: float = 3.0
     baseline: bool = True
     export: bool = True
+    #: the same phases again on an anonymous poll (sealed ballots, a WAL checkpoint per batch)
+    anonymous: bool = True
 
 
 #: what the test suite runs: the whole harness, about 20 clicks, a few seconds
@@ -130,6 +132,8 @@ class BenchReport:
     world: BenchWorld
     breakroom: ScenarioResult
     baseline: ScenarioResult | None
+    #: Breakroom on an anonymous poll: what the sealed, history-free storage costs
+    anonymous: ScenarioResult | None
     export: dict[str, Any] | None
     export_note: str
     #: warnings and errors logged in this process during the export benchmark
@@ -168,6 +172,7 @@ def check_stored(
     option_ids: dict[str, int],
     expected: dict[int, str],
     seeded_votes: int,
+    anonymous: bool = False,
 ) -> tuple[bool, str]:
     """Read the database (a separate read-only connection, as the bot runs) and compare every
     stored vote and counter with what the click sequence must have produced."""
@@ -176,6 +181,10 @@ def check_stored(
         rows = conn.execute(
             "SELECT user_id, option_id FROM poll_votes WHERE poll_id = ?", (poll_id,)
         ).fetchall()
+        # An anonymous poll's ballots are sealed: only their number can be read without the key.
+        ballots = conn.execute(
+            "SELECT count(*) FROM poll_ballots WHERE poll_id = ?", (poll_id,)
+        ).fetchone()[0]
         counters = dict(
             conn.execute(
                 "SELECT id, votes FROM poll_options WHERE poll_id = ?", (poll_id,)
@@ -183,17 +192,21 @@ def check_stored(
         )
         voters = conn.execute("SELECT voters FROM polls WHERE id = ?", (poll_id,)).fetchone()[0]
         others = conn.execute(
-            "SELECT (SELECT count(*) FROM poll_votes WHERE poll_id != ?)"
+            "SELECT (SELECT count(*) FROM poll_votes v JOIN polls p ON p.id = v.poll_id"
+            "        WHERE p.question LIKE 'Seeded question%')"
             # anonymous votes are sealed ballots: single-choice seeded polls, one per voter
-            " + (SELECT count(*) FROM poll_ballots WHERE poll_id != ?)",
-            (poll_id, poll_id),
+            " + (SELECT count(*) FROM poll_ballots b JOIN polls p ON p.id = b.poll_id"
+            "    WHERE p.question LIKE 'Seeded question%')"
         ).fetchone()[0]
     finally:
         conn.close()
     want = {user: option_ids[label] for user, label in expected.items()}
     stored = dict(rows)
     problems = []
-    if len(rows) != len(stored) or stored != want:
+    if anonymous:
+        if rows or ballots != len(want):
+            problems.append(f"{ballots} ballots for {len(want)} voters")
+    elif len(rows) != len(stored) or stored != want:
         wrong = sum(1 for u in set(stored) | set(want) if stored.get(u) != want.get(u))
         problems.append(f"{wrong} members' stored votes differ from their clicks")
     want_counts = {option_ids[label]: n for label, n in expected_counts(expected).items()}
@@ -219,6 +232,7 @@ class PollUnderTest:
     option_ids: dict[str, int]
     db_path: Path
     seeded_votes: int
+    anonymous: bool = False
 
 
 async def run_phase(
@@ -336,10 +350,16 @@ def measure(
         result.min_edit_gap = min(gaps) if gaps else None
         result.replies_ok = sum(1 for c in answered if load.reply_matches(c))
         result.totals_exact, result.totals_note = check_stored(
-            poll.db_path, poll.poll_id, poll.option_ids, plan.expected, poll.seeded_votes
+            poll.db_path,
+            poll.poll_id,
+            poll.option_ids,
+            plan.expected,
+            poll.seeded_votes,
+            poll.anonymous,
         )
         result.shown_counts = shown_counts(dd.message(message.id))
-        result.shown_final = result.shown_counts == expected_counts(plan.expected)
+        if not poll.anonymous:  # an open anonymous poll shows its counts in steps
+            result.shown_final = result.shown_counts == expected_counts(plan.expected)
     return result
 
 
@@ -357,22 +377,26 @@ def bot_env(dd: DiscordDouble, db_path: Path) -> dict[str, str]:
     }
 
 
-async def create_poll(world: BenchWorld) -> tuple[int, Message]:
+async def create_poll(world: BenchWorld, anonymous: bool = False) -> tuple[int, Message]:
     """`/poll create` by a manager in the first team's channel, open for a day."""
     dd = world.dd
+    question = "Is what you do here a job or a career?"
+    if anonymous:
+        question = "Anonymously: is what you do here a job or a career?"
     ix = await dd.slash(
         world.poll_manager,
         "poll create",
         channel=world.poll_channel,
-        question="Is what you do here a job or a career?",
+        question=question,
         options={"options": " | ".join(OPTIONS)},
         duration="1d",
+        anonymous=anonymous,
     )
     await ix.response(timeout=10)  # a message, or "thinking" and the message later
     try:
         message = await dd.wait_for_message(
             world.poll_channel,
-            lambda m: bool(m.buttons()) and "job or a career" in m.text,
+            lambda m: bool(m.buttons()) and question in m.text,
             timeout=10,
         )
     except AssertionError as error:
@@ -489,6 +513,26 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
                 config,
                 breakroom_poll,
             )
+            anonymous = None
+            if config.anonymous:
+
+                async def anonymous_poll() -> tuple[Message, PollUnderTest]:
+                    poll_id, message = await create_poll(world, anonymous=True)
+                    ids = load.option_ids(message)
+                    poll = PollUnderTest(
+                        message, poll_id, ids, db_path, world.seeded_votes, anonymous=True
+                    )
+                    return message, poll
+
+                anonymous = await run_scenario(
+                    "Breakroom anon",
+                    BenchProcess("bot", env, folder),
+                    BREAKROOM_READY,
+                    world,
+                    plans,
+                    config,
+                    anonymous_poll,
+                )
             baseline = None
             if config.baseline:
                 # The baseline clicks the same poll message (the double keeps it), so both bots
@@ -514,6 +558,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
         world,
         breakroom,
         baseline,
+        anonymous,
         export,
         export_note,
         export_log,
