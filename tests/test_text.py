@@ -1,0 +1,111 @@
+"""What members type, read one way everywhere (bot/text.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text import (
+    MAX_ID,
+    ascii_digits,
+    comparison_key,
+    parse_id,
+    plain_number_text,
+    shows_nothing,
+    strip_invisible,
+)
+
+SHOW_NOTHING = [
+    "",
+    " ",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u0301\u0301",
+    "\u20dd",  # an enclosing mark alone
+    "\u2800",
+    "\u3164",
+    "\u115f",
+    "\u1160",
+    "\uffa0",
+    "\u00a0\u3000\t\n\r",
+    "\x00\x1f\x7f",
+    "\u202e\u2067\u200f\u00ad",
+    "\ufe0f\U000e0001",
+]
+SHOW_SOMETHING = ["a", "é", "e\u0301", "👩🏽\u200d💻", "مرحبا", "שָׁלוֹם", "·", "0", "\u200ba"]
+
+
+@pytest.mark.parametrize("text", SHOW_NOTHING)
+def test_text_that_shows_nothing(text: str) -> None:
+    assert shows_nothing(text)
+
+
+@pytest.mark.parametrize("text", SHOW_SOMETHING)
+def test_text_that_shows_something(text: str) -> None:
+    assert not shows_nothing(text)
+
+
+def test_strip_invisible_keeps_marks_on_letters() -> None:
+    assert strip_invisible("ca\u200bre\ufeffer\u2060") == "career"
+    assert strip_invisible("\u3164x\u2800") == "x"
+    assert strip_invisible("e\u0301") == "e\u0301"
+    assert strip_invisible("☺\ufe0f") == "☺"
+
+
+@pytest.mark.parametrize(
+    "twin", ["Career", "CAREER", "Ｃａｒｅｅｒ", "career\u200b", " career ", "\u2060Career\ufeff"]
+)
+def test_texts_that_read_the_same_share_a_key(twin: str) -> None:
+    assert comparison_key(twin) == comparison_key("career") == "career"
+
+
+def test_keys_keep_what_changes_the_reading() -> None:
+    assert comparison_key("cafe\u0301") == comparison_key("café")
+    assert comparison_key("café") != comparison_key("cafe")
+    assert comparison_key("שָׁלוֹם") != comparison_key("שלום")
+    assert comparison_key("Front desk") != comparison_key("Frontdesk")
+    assert comparison_key("Straße") == comparison_key("STRASSE")
+
+
+def test_digits_of_any_script_become_ascii() -> None:
+    assert ascii_digits("٠١٢٣٤٥٦٧٨٩") == "0123456789"
+    assert ascii_digits("０９：３０") == "09：30"
+    assert ascii_digits("३० मिनट") == "30 मिनट"
+    assert ascii_digits("۱۲ and ১২ and 𝟏𝟐") == "12 and 12 and 12"
+    assert ascii_digits("²") == "²"  # not a decimal digit: left to NFKC (plain_number_text)
+    assert plain_number_text(" ０９：３０\u200b ") == "09:30"
+    assert plain_number_text("²") == "2"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("12", 12),
+        ("#12", 12),
+        (" # 12 ", 12),
+        ("١٢", 12),
+        ("１２", 12),
+        ("#１２", 12),
+        ("१२", 12),
+        ("1\u200b2", 12),
+        (str(MAX_ID), MAX_ID),
+        (str(MAX_ID + 1), None),
+        ("99999999999999999999", None),
+        ("9" * 5000, None),
+        ("0", None),
+        ("-1", None),
+        ("+1", None),
+        ("1.0", None),
+        ("1e3", None),
+        ("twelve", None),
+        ("", None),
+        ("#", None),
+        (12, 12),
+        (0, None),
+        (2**63, None),
+    ],
+)
+def test_parse_id(typed: str | int, expected: int | None) -> None:
+    assert parse_id(typed) == expected
