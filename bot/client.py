@@ -22,10 +22,11 @@ import cogs
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
-from bot.errors import UserError
+from bot.errors import NotFound, UserError
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.teams import Teams
+from bot.text import is_number, parse_id
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ DM_MESSAGE = "Breakroom works inside a server: use this command in one of your t
 MANAGER_MESSAGE = (
     "Only managers (members with the Manage Server permission) can do this. "
     "Ask your office manager or team lead."
+)
+UNKNOWN_FORM = (
+    "This form points to something Breakroom doesn't have (it may have been deleted), so "
+    "nothing was saved. Use the command again for a fresh one."
 )
 
 
@@ -272,6 +277,12 @@ class Breakroom(commands.Bot):
         for regex, handler in self._modal_handlers.values():
             if match := regex.fullmatch(custom_id):
                 try:
+                    # Forms, like commands and buttons, work inside a server, and carry ids
+                    # that a row can have (a number beyond 2**63 - 1 is no id of ours).
+                    if interaction.guild_id is None:
+                        raise app_commands.NoPrivateMessage(DM_MESSAGE)
+                    if any(is_number(g) and parse_id(g) is None for g in match.groups() if g):
+                        raise NotFound(UNKNOWN_FORM)
                     await handler(interaction, match, modal_values(interaction.data))
                 except Exception as error:
                     await report_error(interaction, error)

@@ -13,6 +13,7 @@ from typing import Literal
 from bot.db import Row
 from bot.errors import InvalidInput, NotFound
 from bot.teams import clean_text
+from bot.text import parse_id
 
 MAX_QUESTION_LENGTH = 300
 MAX_OPTION_LENGTH = 55
@@ -254,10 +255,10 @@ def parse_options(text: str) -> list[str]:
 
 
 def parse_poll_ref(text: str | int) -> int:
-    """A poll id as typed or picked from autocomplete: `12` or `#12`."""
-    cleaned = str(text).strip().lstrip("#").strip()
-    if cleaned.isdigit() and 0 < int(cleaned) < 2**63:
-        return int(cleaned)
+    """A poll id as typed or picked from autocomplete: `12` or `#12` (see `bot.text.parse_id`)."""
+    poll_id = parse_id(text)
+    if poll_id is not None:
+        return poll_id
     raise NotFound(
         f"“{str(text).strip()[:40]}” is not a poll I know: pick one from the list as you type, "
         f"or use its number (`/poll list` shows them)."

@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.schedule import parse_time
+from bot.text import parse_id
 
 MAX_NAME_LENGTH = 50
 _UNSET = object()
@@ -259,9 +260,9 @@ class Teams:
             for candidate in teams:
                 if name_key(candidate.name) == wanted:
                     return candidate
-            if wanted.isdigit():
+            if (team_id := parse_id(team)) is not None:
                 for candidate in teams:
-                    if candidate.id == int(wanted):
+                    if candidate.id == team_id:
                         return candidate
             raise NotFound(
                 f"There is no team called “{clean_text(team)[:50]}” in this server; "

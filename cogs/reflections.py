@@ -52,8 +52,8 @@ log = logging.getLogger(__name__)
 
 COLOUR = discord.Colour.from_rgb(120, 110, 160)
 CUSTOM_ID_PREFIX = "breakroom:reflection:"
-WRITE_MODAL = r"breakroom:reflection:write:(?P<team>\d+)"
-REPORT_MODAL = r"breakroom:reflection:reason:(?P<id>\d+)"
+WRITE_MODAL = r"breakroom:reflection:write:(?P<team>[0-9]+)"
+REPORT_MODAL = r"breakroom:reflection:reason:(?P<id>[0-9]+)"
 COMMAND_NAMES = frozenset({"reflect", "reflections"})
 MAX_REPORTS_SHOWN = 8
 MAX_REASONS_SHOWN = 3
@@ -229,7 +229,7 @@ def cog_of(interaction: Interaction) -> ReflectionsCog:
 class ReportButton(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:reflection:report:(?P<id>\d+)",
+    template=r"breakroom:reflection:report:(?P<id>[0-9]+)",
 ):
     """The Report button under each posted reflection; its id is all the custom_id carries."""
 

@@ -1,0 +1,202 @@
+"""Hostile input through the Discord double (issue 10): a clear answer, never a traceback.
+
+Ids no row can have (beyond SQLite's signed 64-bit integers) typed in options or carried by a
+button or a form; buttons and forms used from a DM; a thread given as a team's channel; text that
+shows nothing; duplicates that only look different; digits of other scripts. Each time the member
+reads a sentence meant for them, for them alone, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.client import DM_MESSAGE
+from tests.double import InteractionRecord, Member, Message
+from tests.faults_support import UNEXPECTED, dump_db
+from tests.support import World
+from tests.test_prompts_e2e import create_team, reply, slash, wait_post
+from tests.test_reflections import post_a_batch, post_with, setup_team
+
+HUGE = "99999999999999999999"  # > 2**63: SQLite can't hold it
+UNKNOWN_BUTTON = "This button points to something Breakroom doesn't have"
+UNKNOWN_FORM = "This form points to something Breakroom doesn't have"
+
+
+async def reads(ix: InteractionRecord) -> str:
+    """What the member reads: ephemeral, and never the unexpected-error answer."""
+    text = await reply(ix)
+    assert ix.ephemeral, f"{ix.name} answered publicly: {text}"
+    assert UNEXPECTED not in text, f"{ix.name}: {text}"
+    return text
+
+
+async def refused(world: World, ix_factory: Any, expected: str) -> str:
+    """Run the interaction; the member reads `expected`, and no table changed."""
+    before = await dump_db(world.bot.db)
+    text = await reads(await ix_factory())
+    assert expected in text, text
+    assert await dump_db(world.bot.db) == before
+    return text
+
+
+async def command(world: World, member: Member, name: str, expected: str, /, **options: Any) -> str:
+    """Use the command in the team channel; the member reads `expected`, nothing is stored."""
+    return await refused(
+        world,
+        lambda: world.dd.slash(member, name, channel=world.channel, options=options),
+        expected,
+    )
+
+
+def button_row(*custom_ids: str) -> list[dict[str, Any]]:
+    buttons = [
+        {"type": 2, "style": 2, "label": f"b{n}", "custom_id": cid}
+        for n, cid in enumerate(custom_ids)
+    ]
+    return [{"type": 1, "components": buttons}]
+
+
+async def click_forged(world: World, member: Member, custom_id: str, expected: str) -> str:
+    """Click a button the bot would not make now, on a message of the bot in the team channel."""
+    message = world.dd.bot_message(world.channel, content="old", components=button_row(custom_id))
+    return await refused(world, lambda: world.dd.click(member, message, custom_id), expected)
+
+
+@pytest.fixture
+async def team_world(world: World) -> World:
+    await create_team(world)
+    return world
+
+
+# --- 1. ids beyond 2**63 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "expected"),
+    [
+        ("poll results", {"poll": HUGE}, "is not a poll I know"),
+        ("poll close", {"poll": HUGE}, "is not a poll I know"),
+        ("poll rerun", {"poll": f"#{HUGE}"}, "is not a poll I know"),
+        ("prompt remove", {"prompt": HUGE}, "is not a prompt I know"),
+        ("prompt remove", {"prompt": "9" * 5000}, "is not a prompt I know"),
+        ("prompt remove", {"prompt": "²²"}, "There is no prompt #22"),
+        ("prompt post", {"prompt": HUGE}, "is not a prompt I know"),
+        ("prompt answers", {"post": HUGE}, "is not a post I know"),
+        ("team edit", {"team": HUGE, "name": "Mail room"}, f"no team called “{HUGE}”"),
+        ("team edit", {"team": "²", "name": "Mail room"}, "no team called “²”"),
+        ("team delete", {"team": HUGE}, f"no team called “{HUGE}”"),
+    ],
+)
+async def test_an_id_beyond_what_sqlite_holds_is_unknown(
+    team_world: World, name: str, options: dict[str, Any], expected: str
+) -> None:
+    await command(team_world, team_world.manager, name, expected, **options)
+
+
+@pytest.mark.parametrize(
+    "custom_id",
+    [
+        f"breakroom:poll:{HUGE}:1",
+        f"breakroom:poll:1:{HUGE}",
+        f"breakroom:answer:{HUGE}",
+        f"breakroom:reflection:report:{HUGE}",
+        f"breakroom:team-delete:{HUGE}:1767600000",
+        f"breakroom:history:{HUGE}:8:1767600000:2",
+        f"breakroom:forget-me:yes:{HUGE}",
+    ],
+)
+async def test_a_button_carrying_an_id_beyond_what_sqlite_holds(
+    team_world: World, custom_id: str
+) -> None:
+    await click_forged(team_world, team_world.manager, custom_id, UNKNOWN_BUTTON)
+
+
+async def test_a_history_button_from_the_far_future(team_world: World) -> None:
+    team = (await team_world.bot.teams.for_guild(team_world.guild.id))[0]
+    custom_id = f"breakroom:history:{team.id}:8:{2**62}:2"
+    await click_forged(team_world, team_world.members[0], custom_id, UNKNOWN_BUTTON)
+
+
+@pytest.mark.parametrize(
+    ("custom_id", "values"),
+    [
+        (f"breakroom:answer-form:{HUGE}", {"answer": "A career."}),
+        (f"breakroom:reflection:write:{HUGE}", {"body": "Honest words."}),
+        (f"breakroom:reflection:reason:{HUGE}", {"reason": "Not kind."}),
+    ],
+)
+async def test_a_form_carrying_an_id_beyond_what_sqlite_holds(
+    team_world: World, custom_id: str, values: dict[str, str]
+) -> None:
+    member = team_world.members[0]
+    await refused(
+        team_world,
+        lambda: team_world.dd.submit_modal(member, custom_id, values, channel=team_world.channel),
+        UNKNOWN_FORM,
+    )
+
+
+# --- 2. buttons and forms from a DM -------------------------------------------------------------
+
+
+async def dm_copy(world: World, member: Member, message: Message) -> Message:
+    """The bot's post as it would be in its DM with the member."""
+    return world.dd.bot_message(
+        world.dd.dm_channel(member), embeds=message.embeds, components=message.components
+    )
+
+
+async def test_the_answer_button_from_a_dm(team_world: World) -> None:
+    world = team_world
+    await slash(world, world.manager, "prompt post")
+    post = await wait_post(world)
+    alice = world.members[0]
+    copy = await dm_copy(world, alice, post)
+    custom_id = copy.button("Answer")["custom_id"]
+    text = await refused(world, lambda: world.dd.click(alice, copy, custom_id), DM_MESSAGE)
+    assert text == DM_MESSAGE
+
+
+async def test_the_answer_form_sent_from_a_dm(team_world: World) -> None:
+    world = team_world
+    await slash(world, world.manager, "prompt post")
+    post = await wait_post(world)
+    post_id = post.button("Answer")["custom_id"].rsplit(":", 1)[1]
+    alice = world.members[0]
+    await refused(
+        world,
+        lambda: world.dd.submit_modal(
+            alice,
+            f"breakroom:answer-form:{post_id}",
+            {"answer": "From my DMs."},
+            channel=world.dd.dm_channel(alice),
+        ),
+        DM_MESSAGE,
+    )
+
+
+@pytest.mark.parametrize(
+    "custom_id", ["breakroom:reflection:report:12345", "breakroom:poll:1:1", "breakroom:answer:1"]
+)
+async def test_the_report_and_other_buttons_from_a_dm(team_world: World, custom_id: str) -> None:
+    world = team_world
+    alice = world.members[0]
+    copy = world.dd.bot_message(
+        world.dd.dm_channel(alice), content="Reflection", components=button_row(custom_id)
+    )
+    text = await refused(world, lambda: world.dd.click(alice, copy, custom_id), DM_MESSAGE)
+    assert text == DM_MESSAGE
+
+
+async def test_a_real_report_button_from_a_dm(world: World) -> None:
+    """A posted reflection's own Report button, copied into a DM."""
+    await setup_team(world)
+    await post_a_batch(world, ("One.", "Two.", "Three."))
+    posted = post_with(world, "Two.")
+    alice = world.members[0]
+    copy = await dm_copy(world, alice, posted)
+    custom_id = copy.button("Report")["custom_id"]
+    text = await refused(world, lambda: world.dd.click(alice, copy, custom_id), DM_MESSAGE)
+    assert text == DM_MESSAGE
