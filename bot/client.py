@@ -44,6 +44,14 @@ MANAGER_MESSAGE = (
     "Only managers (members with the Manage Server permission) can do this. "
     "Ask your office manager or team lead."
 )
+CHANNEL_OPTION_MESSAGE = (
+    "Pick a text channel itself for that option, not a thread, forum or voice channel: a "
+    "team's posts go in its channel, and their threads are made there. Nothing was changed."
+)
+OPTION_MESSAGE = (
+    "Breakroom can't use what was given for that option; pick one of the suggestions Discord "
+    "shows. Nothing was changed."
+)
 UNKNOWN_FORM = (
     "This form points to something Breakroom doesn't have (it may have been deleted), so "
     "nothing was saved. Use the command again for a fresh one."
@@ -118,6 +126,11 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         message = str(error)
     elif isinstance(error, app_commands.NoPrivateMessage):
         message = DM_MESSAGE
+    elif isinstance(error, app_commands.TransformerError):
+        # A value Discord's client would not offer (a thread for a text-channel option, a
+        # channel the bot can't see): discord.py can't turn it into the option's type.
+        channel = error.type is discord.AppCommandOptionType.channel
+        message = CHANNEL_OPTION_MESSAGE if channel else OPTION_MESSAGE
     elif isinstance(error, NotManager | app_commands.MissingPermissions):
         message = MANAGER_MESSAGE
     elif isinstance(error, app_commands.CommandOnCooldown):

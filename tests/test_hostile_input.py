@@ -22,6 +22,7 @@ from tests.test_reflections import post_a_batch, post_with, setup_team
 HUGE = "99999999999999999999"  # > 2**63: SQLite can't hold it
 UNKNOWN_BUTTON = "This button points to something Breakroom doesn't have"
 UNKNOWN_FORM = "This form points to something Breakroom doesn't have"
+THREAD_REFUSED = "Pick a text channel itself for that option, not a thread"
 
 
 async def reads(ix: InteractionRecord) -> str:
@@ -200,3 +201,33 @@ async def test_a_real_report_button_from_a_dm(world: World) -> None:
     custom_id = copy.button("Report")["custom_id"]
     text = await refused(world, lambda: world.dd.click(alice, copy, custom_id), DM_MESSAGE)
     assert text == DM_MESSAGE
+
+
+# --- 3. a thread as a team's channel ------------------------------------------------------------
+
+
+async def a_thread(world: World) -> Any:
+    await slash(world, world.manager, "prompt post")
+    await wait_post(world)
+    [thread] = world.dd.threads(world.channel)
+    await world.dd.settle()
+    return thread
+
+
+@pytest.mark.parametrize("name", ["team create", "team edit"])
+async def test_a_thread_as_the_team_channel_is_refused(team_world: World, name: str) -> None:
+    world = team_world
+    thread = await a_thread(world)
+    options = {"name": "Mail room", "channel": thread}
+    if name == "team edit":
+        options["team"] = "Front desk"
+    text = await refused(
+        world,
+        lambda: world.dd.slash(
+            world.manager, name, channel=world.channel, options=options, strict=False
+        ),
+        THREAD_REFUSED,
+    )
+    assert "Nothing was changed" in text
+    teams = await world.bot.teams.for_guild(world.guild.id)
+    assert [(t.name, t.channel_id) for t in teams] == [("Front desk", world.channel.id)]
