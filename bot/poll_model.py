@@ -13,7 +13,7 @@ from typing import Literal
 from bot.db import Row
 from bot.errors import InvalidInput, NotFound
 from bot.teams import clean_text
-from bot.text import parse_id
+from bot.text import parse_id, shows_nothing
 
 MAX_QUESTION_LENGTH = 300
 MAX_OPTION_LENGTH = 55
@@ -206,7 +206,7 @@ class OptionChange:
 
 def validate_question(question: str) -> str:
     cleaned = clean_text(question)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput("A poll needs a question: type what you want to ask the team.")
     if len(cleaned) > MAX_QUESTION_LENGTH:
         raise InvalidInput(
@@ -218,15 +218,16 @@ def validate_question(question: str) -> str:
 
 def parse_options(text: str) -> list[str]:
     """`a | b | c` -> ["a", "b", "c"]; a clear error for empty, too few or many, long or
-    duplicate options."""
+    duplicate options. An option that shows nothing (only spaces or invisible characters) is
+    empty."""
     parts = [clean_text(part) for part in text.split("|")]
     for number, part in enumerate(parts, start=1):
-        if not part and len(parts) > 1:
+        if shows_nothing(part) and len(parts) > 1:
             raise InvalidInput(
                 f"Option {number} is empty: remove the extra `|` or type an option between them "
                 f"(for example `Job | Career | Both`)."
             )
-    options = [part for part in parts if part]
+    options = [part for part in parts if not shows_nothing(part)]
     if len(options) < MIN_OPTIONS:
         raise InvalidInput(
             f"A poll needs at least {MIN_OPTIONS} options, separated by `|` "

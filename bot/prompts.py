@@ -23,6 +23,7 @@ from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.schedule import GRACE, due_slot, next_slots
 from bot.teams import Team, clean_text
+from bot.text import shows_nothing
 
 STARTER_FILE = Path(__file__).resolve().parent.parent / "data" / "prompts" / "starter.txt"
 MAX_PROMPT_LENGTH = 300
@@ -91,7 +92,7 @@ def clean_answer(text: str) -> str:
 
 def validate_prompt(text: str) -> str:
     cleaned = clean_text(text)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput(
             "A prompt needs some text: write the question you want the team to discuss."
         )
@@ -105,7 +106,7 @@ def validate_prompt(text: str) -> str:
 
 def validate_answer(text: str) -> str:
     cleaned = clean_answer(text)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput("Your answer is empty: write a few words, then send it again.")
     if len(cleaned) > MAX_ANSWER_LENGTH:
         raise InvalidInput(

@@ -35,6 +35,7 @@ from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.secret import keyed_hash, same_hash
 from bot.teams import Team, clean_text
+from bot.text import shows_nothing
 
 # No 0/O, 1/I/L, U: a code read aloud or copied by hand comes out right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -177,7 +178,7 @@ def clean_body(text: str) -> str:
     ).replace("\t", " ")
     lines = [line.rstrip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if all(unicodedata.category(ch) in _INVISIBLE for ch in text):
+    if shows_nothing(text):
         return ""
     return text
 
@@ -196,7 +197,7 @@ def validate_body(text: str) -> str:
 
 def validate_about(text: str | None) -> str | None:
     about = clean_text(text or "")
-    if all(unicodedata.category(ch) in _INVISIBLE for ch in about):
+    if shows_nothing(about):
         return None
     if len(about) > MAX_ABOUT:
         raise InvalidInput(
@@ -207,7 +208,7 @@ def validate_about(text: str | None) -> str | None:
 
 def validate_reason(text: str) -> str:
     reason = clean_text(text)
-    if all(unicodedata.category(ch) in _INVISIBLE for ch in reason):
+    if shows_nothing(reason):
         raise InvalidInput("Say in a few words what is wrong with this reflection.")
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"Keep the reason under {MAX_REASON} characters.")

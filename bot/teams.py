@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.schedule import parse_time
-from bot.text import parse_id
+from bot.text import parse_id, shows_nothing
 
 MAX_NAME_LENGTH = 50
 _UNSET = object()
@@ -111,7 +111,7 @@ def search_timezones(text: str, limit: int = 25) -> list[str]:
 
 def validate_name(name: str) -> str:
     cleaned = clean_text(name)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput("A team needs a name: type a few words, such as “Front desk”.")
     if len(cleaned) > MAX_NAME_LENGTH:
         raise InvalidInput(

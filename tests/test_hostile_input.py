@@ -16,13 +16,25 @@ from bot.client import DM_MESSAGE
 from tests.double import InteractionRecord, Member, Message
 from tests.faults_support import UNEXPECTED, dump_db
 from tests.support import World
-from tests.test_prompts_e2e import create_team, reply, slash, wait_post
+from tests.test_prompts_e2e import answer, create_team, reply, slash, wait_post
 from tests.test_reflections import post_a_batch, post_with, setup_team
 
 HUGE = "99999999999999999999"  # > 2**63: SQLite can't hold it
 UNKNOWN_BUTTON = "This button points to something Breakroom doesn't have"
 UNKNOWN_FORM = "This form points to something Breakroom doesn't have"
 THREAD_REFUSED = "Pick a text channel itself for that option, not a thread"
+INVISIBLE = [
+    "\u200b",  # zero-width space
+    "\u200c\u200d",  # zero-width non-joiner, joiner
+    "\u2060",  # word joiner
+    "\ufeff",  # byte-order mark
+    "\u0301\u0301",  # combining marks with nothing to sit on
+    "\u2800",  # Braille blank
+    "\u3164",  # Hangul filler
+    "\u115f\u1160",  # Hangul choseong and jungseong fillers
+    "\uffa0",  # halfwidth Hangul filler
+    " \u200b\t\u00a0\u3000\u202e\x00 ",  # whitespace, control and format characters
+]
 
 
 async def reads(ix: InteractionRecord) -> str:
@@ -231,3 +243,71 @@ async def test_a_thread_as_the_team_channel_is_refused(team_world: World, name: 
     assert "Nothing was changed" in text
     teams = await world.bot.teams.for_guild(world.guild.id)
     assert [(t.name, t.channel_id) for t in teams] == [("Front desk", world.channel.id)]
+
+
+# --- 4. text that shows nothing -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+async def test_a_team_name_that_shows_nothing(world: World, blank: str) -> None:
+    await command(
+        world,
+        world.manager,
+        "team create",
+        "A team needs a name",
+        name=blank,
+        channel=world.channel,
+    )
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+async def test_a_poll_question_or_option_that_shows_nothing(team_world: World, blank: str) -> None:
+    world, alice = team_world, team_world.members[0]
+    await command(
+        world, alice, "poll create", "A poll needs a question", question=blank, options="a|b"
+    )
+    await command(
+        world,
+        alice,
+        "poll create",
+        "Option 2 is empty",
+        question="Q?",
+        options=f"Job|{blank}|Career",
+    )
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+async def test_a_prompt_that_shows_nothing(team_world: World, blank: str) -> None:
+    await command(
+        team_world, team_world.manager, "prompt add", "A prompt needs some text", text=blank
+    )
+
+
+async def test_an_answer_that_shows_nothing(team_world: World) -> None:
+    world = team_world
+    await slash(world, world.manager, "prompt post")
+    post = await wait_post(world)
+    for blank in INVISIBLE:
+        before = await dump_db(world.bot.db)
+        _, receipt = await answer(world, world.members[0], post, blank)
+        assert "Your answer is empty" in receipt
+        assert await dump_db(world.bot.db) == before
+
+
+async def test_a_reflection_or_report_that_shows_nothing(team_world: World) -> None:
+    world, alice = team_world, team_world.members[0]
+    for blank in INVISIBLE:
+        ix = await world.dd.slash(alice, "reflect", channel=world.channel)
+        form = (await ix.response())["data"]["custom_id"]
+        await refused(
+            world,
+            lambda form=form, blank=blank: world.dd.submit_modal(alice, form, {"body": blank}),
+            "Your reflection is empty",
+        )
+        await refused(
+            world,
+            lambda blank=blank: world.dd.submit_modal(
+                alice, "breakroom:reflection:reason:1", {"reason": blank}, channel=world.channel
+            ),
+            "Say in a few words what is wrong",
+        )

@@ -1,9 +1,14 @@
-"""What members type, read one way everywhere (bot/text.py)."""
+"""What members type, read one way everywhere (bot/text.py), and the validators that use it."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.errors import InvalidInput
+from bot.poll_model import parse_options, validate_question
+from bot.prompts import validate_answer, validate_prompt
+from bot.reflections import clean_body, validate_about, validate_reason
+from bot.teams import validate_name
 from bot.text import (
     MAX_ID,
     ascii_digits,
@@ -109,3 +114,30 @@ def test_digits_of_any_script_become_ascii() -> None:
 )
 def test_parse_id(typed: str | int, expected: int | None) -> None:
     assert parse_id(typed) == expected
+
+
+# --- every place a member types text refuses text that shows nothing ---------------------------
+
+
+@pytest.mark.parametrize("blank", SHOW_NOTHING)
+def test_the_validators_refuse_text_that_shows_nothing(blank: str) -> None:
+    with pytest.raises(InvalidInput, match="needs a name"):
+        validate_name(blank)
+    with pytest.raises(InvalidInput, match="needs a question"):
+        validate_question(blank)
+    with pytest.raises(InvalidInput, match="Option 2 is empty"):
+        parse_options(f"Job|{blank}|Career")
+    with pytest.raises(InvalidInput, match="needs some text"):
+        validate_prompt(blank)
+    with pytest.raises(InvalidInput, match="answer is empty"):
+        validate_answer(blank)
+    assert clean_body(blank) == ""
+    assert validate_about(blank) is None
+    with pytest.raises(InvalidInput, match="what is wrong"):
+        validate_reason(blank)
+
+
+def test_text_is_kept_as_written() -> None:
+    assert validate_name("Ｆｒｏｎｔ  ｄｅｓｋ") == "Ｆｒｏｎｔ ｄｅｓｋ"
+    assert parse_options("Ｊｏｂ | Career") == ["Ｊｏｂ", "Career"]
+    assert validate_prompt("Job\u200b or career?") == "Job\u200b or career?"
