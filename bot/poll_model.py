@@ -13,7 +13,7 @@ from typing import Literal
 from bot.db import Row
 from bot.errors import InvalidInput, NotFound
 from bot.teams import clean_text
-from bot.text import parse_id, shows_nothing
+from bot.text import comparison_key, parse_id, shows_nothing
 
 MAX_QUESTION_LENGTH = 300
 MAX_OPTION_LENGTH = 55
@@ -219,7 +219,7 @@ def validate_question(question: str) -> str:
 def parse_options(text: str) -> list[str]:
     """`a | b | c` -> ["a", "b", "c"]; a clear error for empty, too few or many, long or
     duplicate options. An option that shows nothing (only spaces or invisible characters) is
-    empty."""
+    empty; two options that read the same (`bot.text.comparison_key`) are duplicates."""
     parts = [clean_text(part) for part in text.split("|")]
     for number, part in enumerate(parts, start=1):
         if shows_nothing(part) and len(parts) > 1:
@@ -245,7 +245,7 @@ def parse_options(text: str) -> list[str]:
                 f"Option {number} (“{option[:30]}…”) has {len(option)} characters; an option "
                 f"can have at most {MAX_OPTION_LENGTH}. Shorten it and try again."
             )
-        key = option.casefold()
+        key = comparison_key(option)
         if key in seen:
             raise InvalidInput(
                 f"“{option}” appears twice (options {seen[key]} and {number}); "

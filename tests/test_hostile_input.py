@@ -311,3 +311,51 @@ async def test_a_reflection_or_report_that_shows_nothing(team_world: World) -> N
             ),
             "Say in a few words what is wrong",
         )
+
+
+# --- 5. duplicates that only look different -----------------------------------------------------
+
+
+@pytest.mark.parametrize("twin", ["Ｃａｒｅｅｒ", "career\u200b", "C\u2060areer", " CAREER "])
+async def test_team_names_that_read_the_same_are_duplicates(world: World, twin: str) -> None:
+    await create_team(world, "Career")
+    await command(
+        world,
+        world.manager,
+        "team create",
+        "already has a team called",
+        name=twin,
+        channel=world.channel,
+    )
+    await create_team(world, "Records", channel=world.dd.add_channel(world.guild, "records"))
+    await command(
+        world, world.manager, "team edit", "already has a team called", team="Records", name=twin
+    )
+
+
+async def test_a_name_is_stored_as_written(world: World) -> None:
+    await create_team(world, "Ｆｒｏｎｔ ｄｅｓｋ")
+    [team] = await world.bot.teams.for_guild(world.guild.id)
+    assert team.name == "Ｆｒｏｎｔ ｄｅｓｋ"
+
+
+@pytest.mark.parametrize("twin", ["Ｃａｒｅｅｒ", "career\u200b", "Care\ufeffer"])
+async def test_poll_options_that_read_the_same_are_duplicates(team_world: World, twin: str) -> None:
+    await command(
+        team_world,
+        team_world.members[0],
+        "poll create",
+        "appears twice",
+        question="Q?",
+        options=f"Job|Career|{twin}",
+    )
+
+
+@pytest.mark.parametrize(
+    "twin", ["Ｉｓ ｉｔ ａ ｃａｒｅｅｒ？", "Is it a career?\u200b", "is it a CAREER ?"]
+)
+async def test_prompts_that_read_the_same_are_duplicates(team_world: World, twin: str) -> None:
+    world = team_world
+    _, text = await slash(world, world.manager, "prompt add", text="Is it a career?")
+    assert "Added prompt" in text
+    await command(world, world.manager, "prompt add", "already has this prompt", text=twin)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bot.errors import InvalidInput
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.errors import Conflict, InvalidInput
 from bot.poll_model import parse_options, validate_question
-from bot.prompts import validate_answer, validate_prompt
+from bot.prompts import Prompts, prompt_key, validate_answer, validate_prompt
 from bot.reflections import clean_body, validate_about, validate_reason
-from bot.teams import validate_name
+from bot.teams import Teams, name_key, validate_name
 from bot.text import (
     MAX_ID,
     ascii_digits,
@@ -141,3 +145,64 @@ def test_text_is_kept_as_written() -> None:
     assert validate_name("Ｆｒｏｎｔ  ｄｅｓｋ") == "Ｆｒｏｎｔ ｄｅｓｋ"
     assert parse_options("Ｊｏｂ | Career") == ["Ｊｏｂ", "Career"]
     assert validate_prompt("Job\u200b or career?") == "Job\u200b or career?"
+
+
+@pytest.mark.parametrize("twin", ["Ｃａｒｅｅｒ", "career\u200b", "CAREER", "Care\ufeffer"])
+def test_poll_options_that_read_the_same_are_duplicates(twin: str) -> None:
+    with pytest.raises(InvalidInput, match="appears twice"):
+        parse_options(f"Job|Career|{twin}")
+
+
+def test_the_keys_of_teams_and_prompts() -> None:
+    assert name_key("Ｆｒｏｎｔ ｄｅｓｋ\u200b") == name_key("front desk") == "front desk"
+    assert prompt_key("Ｊｏｂ  or\u200b career？") == prompt_key("job or career?") == "joborcareer?"
+
+
+# --- duplicates against rows stored under the older key rule ------------------------------------
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+
+
+async def test_a_team_stored_under_the_older_key_is_still_a_duplicate(
+    db: Database, clock: ManualClock
+) -> None:
+    teams = Teams(db, clock)
+    await teams.create(1, "Records", 11)
+    # As the bot stored it before keys read text as shown: casefolded only.
+    await db.execute(
+        "INSERT INTO teams (guild_id, name, name_key, channel_id, created_at)"
+        " VALUES (1, 'Ｃａｒｅｅｒ', 'ｃａｒｅｅｒ', 12, 0)"
+    )
+    for twin in ("Career", "career\u200b", "Ｃａｒｅｅｒ"):
+        with pytest.raises(Conflict, match="already has a team called"):
+            await teams.create(1, twin, 13)
+        [records] = [t for t in await teams.for_guild(1) if t.name == "Records"]
+        with pytest.raises(Conflict, match="already has a team called"):
+            await teams.edit(records.id, name=twin)
+    created = await teams.create(2, "Career", 21)  # another server: no clash
+    assert created.name == "Career"
+    renamed = await teams.edit(created.id, name="CAREER")  # its own name, re-cased
+    assert renamed.name == "CAREER"
+
+
+async def test_a_prompt_stored_under_the_older_key_is_still_a_duplicate(
+    db: Database, clock: ManualClock
+) -> None:
+    prompts = Prompts(db, clock, starter=())
+    await prompts.ensure_bank(1)
+    await db.execute(
+        "INSERT INTO prompts (guild_id, text, text_key, created_at)"
+        " VALUES (1, 'A job or a career…', 'ajoboracareer…', 0)"
+    )
+    for twin in (
+        "A job or a career...",
+        "a job or a career…\u200b",
+        "Ａ ｊｏｂ ｏｒ ａ ｃａｒｅｅｒ…",
+    ):
+        with pytest.raises(Conflict, match="already has this prompt"):
+            await prompts.add(1, twin)
+    added = await prompts.add(1, "A job, or a career?")
+    assert added.prompt.text == "A job, or a career?"
