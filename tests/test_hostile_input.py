@@ -359,3 +359,62 @@ async def test_prompts_that_read_the_same_are_duplicates(team_world: World, twin
     _, text = await slash(world, world.manager, "prompt add", text="Is it a career?")
     assert "Added prompt" in text
     await command(world, world.manager, "prompt add", "already has this prompt", text=twin)
+
+
+# --- 6. digits of other scripts -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["٣٠m", "３０ｍ", "३० minutes", "𝟑𝟎m"])
+async def test_a_duration_in_other_digits_means_what_it_says(team_world: World, typed: str) -> None:
+    world = team_world
+    ix = await world.dd.slash(
+        world.members[0],
+        "poll create",
+        channel=world.channel,
+        question="Q?",
+        options={"options": "a|b"},
+        duration=typed,
+    )
+    assert "is posted" in await reads(ix)
+    row = await world.bot.db.fetchone("SELECT closes_at - created_at FROM polls")
+    assert row is not None and row[0] == 30 * 60
+
+
+@pytest.mark.parametrize("typed", ["٠٩:٣٠", "０９：３０", "०९:३०", "9:٣٠"])
+async def test_a_time_in_other_digits_is_stored_in_ascii(team_world: World, typed: str) -> None:
+    world = team_world
+    _, text = await slash(world, world.manager, "prompt schedule", weekday="monday", time=typed)
+    assert "Mondays at 09:30" in text
+    stored = await world.bot.db.fetchval("SELECT schedule_time FROM teams")
+    assert stored == "09:30"
+
+
+@pytest.mark.parametrize("typed", ["٩:٣٠ am", "9：3", "9:3O", "²⁵:00"])
+async def test_a_time_that_is_still_not_a_time_is_refused(team_world: World, typed: str) -> None:
+    await command(
+        team_world,
+        team_world.manager,
+        "prompt schedule",
+        "Write it as HH:MM",
+        weekday="monday",
+        time=typed,
+    )
+
+
+async def test_references_in_other_digits_find_the_same_thing(team_world: World) -> None:
+    world = team_world
+    ix = await world.dd.slash(
+        world.members[0],
+        "poll create",
+        channel=world.channel,
+        question="Q?",
+        options={"options": "a|b"},
+    )
+    await reads(ix)
+    poll_id = await world.bot.db.fetchval("SELECT id FROM polls")
+    assert poll_id == 1
+    for ref in ("١", "#１", "१"):
+        ix = await world.dd.slash(world.members[0], "poll results", channel=world.channel, poll=ref)
+        assert "Q?" in await reads(ix)
+    _, text = await slash(world, world.manager, "prompt remove", prompt="#٣")
+    assert "Retired prompt **#3**" in text

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.db import Database
+from bot.durations import parse_duration
 from bot.errors import Conflict, InvalidInput
-from bot.poll_model import parse_options, validate_question
+from bot.poll_model import parse_options, parse_poll_ref, validate_question
 from bot.prompts import Prompts, prompt_key, validate_answer, validate_prompt
 from bot.reflections import clean_body, validate_about, validate_reason
+from bot.schedule import parse_time
 from bot.teams import Teams, name_key, validate_name
 from bot.text import (
     MAX_ID,
@@ -118,6 +120,43 @@ def test_digits_of_any_script_become_ascii() -> None:
 )
 def test_parse_id(typed: str | int, expected: int | None) -> None:
     assert parse_id(typed) == expected
+
+
+def test_a_poll_reference_beyond_sqlite_is_unknown() -> None:
+    assert parse_poll_ref("#１２") == 12
+    with pytest.raises(Exception, match="is not a poll I know"):
+        parse_poll_ref("99999999999999999999")
+
+
+# --- durations and times ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [("٣٠m", 30), ("３０ｍ", 30), ("३० minutes", 30), ("1d١٢h", 36 * 60), ("２ｈ", 120)],
+)
+def test_durations_in_other_digits(typed: str, minutes: int) -> None:
+    assert parse_duration(typed) == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"), [("٣٠", "needs a unit"), ("３０ｘ", "not a duration"), ("\u200b", "Give")]
+)
+def test_durations_still_refused(typed: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_duration(typed)
+
+
+@pytest.mark.parametrize("typed", ["٠٩:٣٠", "０９：３０", "०९:३०", "9:٣٠", " 09:30\u200b"])
+def test_times_in_other_digits_are_ascii(typed: str) -> None:
+    assert parse_time(typed) == "09:30"
+    assert parse_time(typed).isascii()
+
+
+@pytest.mark.parametrize("typed", ["٢٥:٠٠", "9:3O", "٩:٣٠ am", "09:30\n10:00"])
+def test_times_still_refused(typed: str) -> None:
+    with pytest.raises(InvalidInput, match="HH:MM"):
+        parse_time(typed)
 
 
 # --- every place a member types text refuses text that shows nothing ---------------------------
