@@ -22,11 +22,12 @@ import cogs
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
-from bot.errors import UserError
+from bot.errors import NotFound, UserError
 from bot.reflections import Reflections
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.teams import Teams
+from bot.text import is_number, parse_id
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,18 @@ DM_MESSAGE = "Breakroom works inside a server: use this command in one of your t
 MANAGER_MESSAGE = (
     "Only managers (members with the Manage Server permission) can do this. "
     "Ask your office manager or team lead."
+)
+CHANNEL_OPTION_MESSAGE = (
+    "Pick a text channel itself for that option, not a thread, forum or voice channel: a "
+    "team's posts go in its channel, and their threads are made there. Nothing was changed."
+)
+OPTION_MESSAGE = (
+    "Breakroom can't use what was given for that option; pick one of the suggestions Discord "
+    "shows. Nothing was changed."
+)
+UNKNOWN_FORM = (
+    "This form points to something Breakroom doesn't have (it may have been deleted), so "
+    "nothing was saved. Use the command again for a fresh one."
 )
 
 
@@ -114,6 +127,11 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         message = str(error)
     elif isinstance(error, app_commands.NoPrivateMessage):
         message = DM_MESSAGE
+    elif isinstance(error, app_commands.TransformerError):
+        # A value Discord's client would not offer (a thread for a text-channel option, a
+        # channel the bot can't see): discord.py can't turn it into the option's type.
+        channel = error.type is discord.AppCommandOptionType.channel
+        message = CHANNEL_OPTION_MESSAGE if channel else OPTION_MESSAGE
     elif isinstance(error, NotManager | app_commands.MissingPermissions):
         message = MANAGER_MESSAGE
     elif isinstance(error, app_commands.CommandOnCooldown):
@@ -281,6 +299,12 @@ class Breakroom(commands.Bot):
         for regex, handler in self._modal_handlers.values():
             if match := regex.fullmatch(custom_id):
                 try:
+                    # Forms, like commands and buttons, work inside a server, and carry ids
+                    # that a row can have (a number beyond 2**63 - 1 is no id of ours).
+                    if interaction.guild_id is None:
+                        raise app_commands.NoPrivateMessage(DM_MESSAGE)
+                    if any(is_number(g) and parse_id(g) is None for g in match.groups() if g):
+                        raise NotFound(UNKNOWN_FORM)
                     await handler(interaction, match, modal_values(interaction.data))
                 except Exception as error:
                     await report_error(interaction, error)

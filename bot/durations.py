@@ -1,4 +1,7 @@
-"""Durations as members type them: `30m`, `2h`, `3d`, `1w`, `1d12h` (spaces allowed: `1d 12h`)."""
+"""Durations as members type them: `30m`, `2h`, `3d`, `1w`, `1d12h` (spaces allowed: `1d 12h`).
+
+Digits of any script are read as the member meant (`٣٠m` is `30m`: `bot.text.plain_number_text`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import re
 from datetime import timedelta
 
 from bot.errors import InvalidInput
+from bot.text import plain_number_text
 
 _UNITS = {
     "w": timedelta(weeks=1),
@@ -30,7 +34,7 @@ _WORDS = {
     "minute": "m",
     "minutes": "m",
 }
-_PART = re.compile(r"(\d{1,6})\s*([a-z]+)")
+_PART = re.compile(r"([0-9]{1,6})\s*([a-z]+)", re.ASCII)
 EXAMPLES = "30m, 2h, 3d, 1w or 1d12h"
 
 
@@ -41,7 +45,7 @@ def parse_duration(
     maximum: timedelta = timedelta(weeks=4),
 ) -> timedelta:
     """The duration `text` describes, within [minimum, maximum]; else a clear `InvalidInput`."""
-    cleaned = text.strip().lower()
+    cleaned = plain_number_text(text).lower()
     shown = text.strip()[:40]
     if not cleaned:
         raise InvalidInput(f"Give a duration such as {EXAMPLES}.")
@@ -60,7 +64,7 @@ def parse_duration(
     else:
         if seen and not cleaned[position:].strip(" ,"):
             return _in_range(total, shown, minimum, maximum)
-    if cleaned.isdigit():
+    if cleaned.isascii() and cleaned.isdigit():
         raise InvalidInput(
             f"“{shown}” needs a unit: m for minutes, h for hours, d for days, w for weeks "
             f"(for example {EXAMPLES})."

@@ -13,6 +13,7 @@ from typing import Literal
 from bot.db import Row
 from bot.errors import InvalidInput, NotFound
 from bot.teams import clean_text
+from bot.text import comparison_key, parse_id, shows_nothing
 
 MAX_QUESTION_LENGTH = 300
 MAX_OPTION_LENGTH = 55
@@ -216,7 +217,7 @@ class OptionChange:
 
 def validate_question(question: str) -> str:
     cleaned = clean_text(question)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput("A poll needs a question: type what you want to ask the team.")
     if len(cleaned) > MAX_QUESTION_LENGTH:
         raise InvalidInput(
@@ -228,15 +229,16 @@ def validate_question(question: str) -> str:
 
 def parse_options(text: str) -> list[str]:
     """`a | b | c` -> ["a", "b", "c"]; a clear error for empty, too few or many, long or
-    duplicate options."""
+    duplicate options. An option that shows nothing (only spaces or invisible characters) is
+    empty; two options that read the same (`bot.text.comparison_key`) are duplicates."""
     parts = [clean_text(part) for part in text.split("|")]
     for number, part in enumerate(parts, start=1):
-        if not part and len(parts) > 1:
+        if shows_nothing(part) and len(parts) > 1:
             raise InvalidInput(
                 f"Option {number} is empty: remove the extra `|` or type an option between them "
                 f"(for example `Job | Career | Both`)."
             )
-    options = [part for part in parts if part]
+    options = [part for part in parts if not shows_nothing(part)]
     if len(options) < MIN_OPTIONS:
         raise InvalidInput(
             f"A poll needs at least {MIN_OPTIONS} options, separated by `|` "
@@ -254,7 +256,7 @@ def parse_options(text: str) -> list[str]:
                 f"Option {number} (“{option[:30]}…”) has {len(option)} characters; an option "
                 f"can have at most {MAX_OPTION_LENGTH}. Shorten it and try again."
             )
-        key = option.casefold()
+        key = comparison_key(option)
         if key in seen:
             raise InvalidInput(
                 f"“{option}” appears twice (options {seen[key]} and {number}); "
@@ -265,10 +267,10 @@ def parse_options(text: str) -> list[str]:
 
 
 def parse_poll_ref(text: str | int) -> int:
-    """A poll id as typed or picked from autocomplete: `12` or `#12`."""
-    cleaned = str(text).strip().lstrip("#").strip()
-    if cleaned.isdigit() and 0 < int(cleaned) < 2**63:
-        return int(cleaned)
+    """A poll id as typed or picked from autocomplete: `12` or `#12` (see `bot.text.parse_id`)."""
+    poll_id = parse_id(text)
+    if poll_id is not None:
+        return poll_id
     raise NotFound(
         f"“{str(text).strip()[:40]}” is not a poll I know: pick one from the list as you type, "
         f"or use its number (`/poll list` shows them)."

@@ -23,6 +23,7 @@ from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.schedule import GRACE, due_slot, next_slots
 from bot.teams import Team, clean_text
+from bot.text import comparison_key, shows_nothing
 
 STARTER_FILE = Path(__file__).resolve().parent.parent / "data" / "prompts" / "starter.txt"
 MAX_PROMPT_LENGTH = 300
@@ -74,8 +75,9 @@ def _no_post(post_id: int | None) -> str:
 
 
 def prompt_key(text: str) -> str:
-    """What makes two prompts the same: their text ignoring case and all spacing."""
-    return "".join(clean_text(text).casefold().split())
+    """What makes two prompts the same: their text as it reads (`bot.text.comparison_key`),
+    ignoring all spacing."""
+    return "".join(comparison_key(text).split())
 
 
 def clean_answer(text: str) -> str:
@@ -91,7 +93,7 @@ def clean_answer(text: str) -> str:
 
 def validate_prompt(text: str) -> str:
     cleaned = clean_text(text)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput(
             "A prompt needs some text: write the question you want the team to discuss."
         )
@@ -105,7 +107,7 @@ def validate_prompt(text: str) -> str:
 
 def validate_answer(text: str) -> str:
     cleaned = clean_answer(text)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput("Your answer is empty: write a few words, then send it again.")
     if len(cleaned) > MAX_ANSWER_LENGTH:
         raise InvalidInput(
@@ -350,10 +352,11 @@ class Prompts:
         cleaned = validate_prompt(text)
         await self.ensure_bank(guild_id)
         async with self.db.transaction() as tx:
-            existing = await tx.fetchone(
-                "SELECT * FROM prompts WHERE guild_id = ? AND text_key = ?",
-                (guild_id, prompt_key(cleaned)),
-            )
+            # Keys computed again from each text: a row stored under an older key rule matches.
+            rows = await tx.fetchall("SELECT * FROM prompts WHERE guild_id = ?", (guild_id,))
+            key = prompt_key(cleaned)
+            same = [r for r in rows if key in (prompt_key(r["text"]), r["text_key"])]
+            existing = min(same, key=lambda r: r["retired_at"] is not None, default=None)
             if existing is not None and existing["retired_at"] is None:
                 raise Conflict(
                     f"The bank already has this prompt (#{existing['id']}): "

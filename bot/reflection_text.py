@@ -17,6 +17,7 @@ from bot.db import Row
 from bot.errors import InvalidInput
 from bot.schedule import slot_on
 from bot.teams import Team, clean_text
+from bot.text import shows_nothing
 
 # No 0/O, 1/I/L, U: a code read aloud or copied by hand comes out right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -45,8 +46,6 @@ KEY_REPLACED_NOTE = (
 TEAM_GONE = "That team no longer exists; `/team list` shows the teams."
 
 _CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
-# Invisible characters that would make an "empty" reflection look written.
-_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +181,7 @@ def clean_body(text: str) -> str:
     ).replace("\t", " ")
     lines = [line.rstrip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if all(unicodedata.category(ch) in _INVISIBLE for ch in text):
+    if shows_nothing(text):
         return ""
     return text
 
@@ -201,7 +200,7 @@ def validate_body(text: str) -> str:
 
 def validate_about(text: str | None) -> str | None:
     about = clean_text(text or "")
-    if all(unicodedata.category(ch) in _INVISIBLE for ch in about):
+    if shows_nothing(about):
         return None
     if len(about) > MAX_ABOUT:
         raise InvalidInput(
@@ -212,7 +211,7 @@ def validate_about(text: str | None) -> str | None:
 
 def validate_reason(text: str) -> str:
     reason = clean_text(text)
-    if all(unicodedata.category(ch) in _INVISIBLE for ch in reason):
+    if shows_nothing(reason):
         raise InvalidInput("Say in a few words what is wrong with this reflection.")
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"Keep the reason under {MAX_REASON} characters.")

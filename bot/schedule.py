@@ -17,18 +17,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
+from bot.text import plain_number_text
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 #: A slot missed while the bot was down is still posted when it comes back within this time.
 GRACE = timedelta(hours=12)
 DEFAULT_TIME = "09:00"
 
-_TIME = re.compile(r"^(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)$")
+_TIME = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])", re.ASCII)
 
 
 def parse_time(text: str) -> str:
-    """`HH:MM` (24-hour; a one-digit hour is accepted) as a normalised `HH:MM`, or a clear error."""
-    match = _TIME.match(text.strip())
+    """`HH:MM` (24-hour; a one-digit hour is accepted) as a normalised `HH:MM`, or a clear error.
+
+    Digits of any script (`٠٩:٣٠`, `０９：３０`) are read as ASCII; the result is always ASCII."""
+    match = _TIME.fullmatch(plain_number_text(text))
     if match is None:
         raise InvalidInput(
             f"“{text.strip()[:20]}” is not a time I can read. Write it as HH:MM on a 24-hour "

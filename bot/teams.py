@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.schedule import parse_time
+from bot.text import comparison_key, parse_id, shows_nothing
 
 MAX_NAME_LENGTH = 50
 _UNSET = object()
@@ -65,7 +66,24 @@ def clean_text(text: str) -> str:
 
 
 def name_key(name: str) -> str:
-    return clean_text(name).casefold()
+    """Team names are unique in a server as they read: see `bot.text.comparison_key`."""
+    return comparison_key(name)
+
+
+async def _same_name(tx: Transaction, guild_id: int, key: str, team_id: int = 0) -> str | None:
+    """The name of another team of the server with this name key, if any. The key is computed
+    again from each stored name (a row stored before keys ignored invisible and fullwidth
+    characters has an older one); the stored key, which the UNIQUE constraint checks, counts
+    too."""
+    rows = await tx.fetchall(
+        "SELECT id, name, name_key FROM teams WHERE guild_id = ? AND id != ?", (guild_id, team_id)
+    )
+    same = [row["name"] for row in rows if key in (name_key(row["name"]), row["name_key"])]
+    return same[0] if same else None
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"This server already has a team called “{name}”; pick another name.")
 
 
 @cache
@@ -112,7 +130,7 @@ def search_timezones(text: str, limit: int = 25) -> list[str]:
 
 def validate_name(name: str) -> str:
     cleaned = clean_text(name)
-    if not cleaned:
+    if shows_nothing(cleaned):
         raise InvalidInput("A team needs a name: type a few words, such as “Front desk”.")
     if len(cleaned) > MAX_NAME_LENGTH:
         raise InvalidInput(
@@ -147,14 +165,8 @@ class Teams:
         timezone = validate_timezone(timezone)
         now = int(self.clock.now().timestamp())
         async with self.db.transaction() as tx:
-            taken = await tx.fetchval(
-                "SELECT 1 FROM teams WHERE guild_id = ? AND name_key = ?",
-                (guild_id, name_key(name)),
-            )
-            if taken:
-                raise Conflict(
-                    f"This server already has a team called “{name}”; pick another name."
-                )
+            if (existing := await _same_name(tx, guild_id, name_key(name))) is not None:
+                raise _taken(existing)
             await tx.execute(
                 "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL",
@@ -193,16 +205,11 @@ class Teams:
             current = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
             if current is None:
                 raise NotFound("That team no longer exists; `/team list` shows the teams.")
-            if "name_key" in changes:
-                taken = await tx.fetchval(
-                    "SELECT 1 FROM teams WHERE guild_id = ? AND name_key = ? AND id != ?",
-                    (current["guild_id"], changes["name_key"], team_id),
-                )
-                if taken:
-                    raise Conflict(
-                        f"This server already has a team called “{changes['name']}”; "
-                        f"pick another name."
-                    )
+            key = changes.get("name_key")
+            if isinstance(key, str) and (
+                existing := await _same_name(tx, current["guild_id"], key, team_id)
+            ):
+                raise _taken(existing)
             if changes:
                 assignments = ", ".join(f"{column} = ?" for column in changes)
                 await tx.execute(
@@ -261,9 +268,9 @@ class Teams:
             for candidate in teams:
                 if name_key(candidate.name) == wanted:
                     return candidate
-            if wanted.isdigit():
+            if (team_id := parse_id(team)) is not None:
                 for candidate in teams:
-                    if candidate.id == int(wanted):
+                    if candidate.id == team_id:
                         return candidate
             raise NotFound(
                 f"There is no team called “{clean_text(team)[:50]}” in this server; "

@@ -295,7 +295,7 @@ class VoteHandler(Protocol):
 class PollButton(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:poll:(?P<poll>\d+):(?P<option>\d+)",
+    template=r"breakroom:poll:(?P<poll>[0-9]+):(?P<option>[0-9]+)",
 ):
     """One option of one poll; the ids live in the custom_id, so it works after a restart."""
 

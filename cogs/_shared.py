@@ -10,14 +10,22 @@ from typing import Any, Concatenate, TypeVar
 import discord
 from discord import app_commands
 
-from bot.client import Breakroom, NotManager, is_manager, report_error
+from bot.client import DM_MESSAGE, Breakroom, NotManager, is_manager, report_error
+from bot.errors import NotFound
 from bot.teams import Team
+from bot.text import MAX_ID, is_number
 
 Interaction = discord.Interaction[Breakroom]
 T = TypeVar("T")
+Item = TypeVar("Item", bound="FromCustomId")
 
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
+#: What a button answers when its custom_id names an id no row can have (≥ 2**63).
+UNKNOWN_BUTTON = (
+    "This button points to something Breakroom doesn't have (it may have been deleted), so "
+    "nothing was changed. Use the command again for a fresh one."
+)
 
 
 def manager_only() -> Callable[[T], T]:
@@ -75,12 +83,18 @@ def guarded(
     """Route errors of a button or modal callback through the bot's one error handler.
 
     discord.py only logs errors raised in a DynamicItem's callback, which would leave the member
-    with "This interaction failed"; this gives them a clear answer instead.
+    with "This interaction failed"; this gives them a clear answer instead. Like the commands,
+    buttons work inside a server only (a click from a DM gets the plain refusal), and a button
+    whose custom_id names an id no row can have answers "not found" (`FromCustomId`).
     """
 
     @functools.wraps(callback)
     async def wrapper(self: T, interaction: Interaction, *args: Any, **kwargs: Any) -> None:
         try:
+            if interaction.guild_id is None:
+                raise app_commands.NoPrivateMessage(DM_MESSAGE)
+            if getattr(self, "unknown_id", False):
+                raise NotFound(UNKNOWN_BUTTON)
             await callback(self, interaction, *args, **kwargs)
         except Exception as error:
             await report_error(interaction, error)
@@ -105,17 +119,25 @@ class FromCustomId:
     """Mixin for a `DynamicItem` whose state lives in its custom_id: the template's groups, in
     order, are the constructor's positional arguments (all-digit values become ints).
 
-    `class AnswerButton(FromCustomId, DynamicItem[Button[View]], template=r"…:(?P<post>\\d+)")`
-    with `__init__(self, post_id: int)` is rebuilt from a click after any restart.
+    `class AnswerButton(FromCustomId, DynamicItem[Button[View]], template=r"…:(?P<post>[0-9]+)")`
+    with `__init__(self, post_id: int)` is rebuilt from a click after any restart. Templates say
+    `[0-9]`, not `\\d` (which matches digits of every script). A number too big for an id
+    (≥ 2**63, which SQLite can't hold) sets `unknown_id`: `guarded` answers "not found" before
+    the callback runs.
     """
+
+    #: the custom_id carries a number that can't be the id of anything stored
+    unknown_id: bool = False
 
     @classmethod
     async def from_custom_id(
-        cls: type[T],
+        cls: type[Item],
         interaction: discord.Interaction[Any],
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> T:
-        args = [int(value) if value.isdigit() else value for value in match.groups()]
-        return cls(*args)
+    ) -> Item:
+        args = [int(value) if is_number(value) else value for value in match.groups()]
+        rebuilt = cls(*args)
+        rebuilt.unknown_id = any(isinstance(arg, int) and arg > MAX_ID for arg in args)
+        return rebuilt

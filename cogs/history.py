@@ -20,7 +20,14 @@ from bot.client import Breakroom
 from bot.errors import NotFound
 from bot.history import DEFAULT_WEEKS, MAX_WEEKS, History, PollEntry, PromptEntry, Timeline
 from bot.teams import Team
-from cogs._shared import FromCustomId, Interaction, guarded, resolve_team, team_autocomplete
+from cogs._shared import (
+    UNKNOWN_BUTTON,
+    FromCustomId,
+    Interaction,
+    guarded,
+    resolve_team,
+    team_autocomplete,
+)
 
 COLOUR = discord.Colour.from_rgb(88, 134, 118)
 #: characters of entries per page (Discord allows 4096 in a description, 6000 per embed)
@@ -224,7 +231,9 @@ def page_embed(timeline: Timeline, pages: list[str], page: int) -> discord.Embed
 class HistoryPage(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:history:(?P<team>\d+):(?P<weeks>\d+):(?P<until>\d+):(?P<page>\d+)",
+    template=(
+        r"breakroom:history:(?P<team>[0-9]+):(?P<weeks>[0-9]+):(?P<until>[0-9]+):(?P<page>[0-9]+)"
+    ),
 ):
     """Previous / Next: shows page `page` of the timeline taken at `until`."""
 
@@ -253,6 +262,8 @@ class HistoryPage(
         team = await bot.teams.get(self.team_id)
         if team.guild_id != interaction.guild_id:
             raise NotFound("That team no longer exists; `/team list` shows the teams.")
+        if self.until > bot.clock.now().timestamp():  # a timeline is taken at or before now
+            raise NotFound(UNKNOWN_BUTTON)
         until = datetime.fromtimestamp(self.until, UTC)
         timeline = await History(bot.db, bot.clock, bot.key).timeline(team, self.weeks, until)
         pages = page_texts(timeline)

@@ -105,7 +105,7 @@ def result_text(done: Forgotten) -> str:
 class ForgetButton(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:forget-me:(?P<action>yes|no):(?P<user>\d+)",
+    template=r"breakroom:forget-me:(?P<action>yes|no):(?P<user>[0-9]+)",
 ):
     """Confirm or cancel `/forget-me`; only the member who asked may press it."""
 

@@ -37,6 +37,7 @@ from bot.prompts import (
 )
 from bot.schedule import DEFAULT_TIME, GRACE, WEEKDAYS, describe, next_slots, parse_weekday
 from bot.teams import Team
+from bot.text import parse_id as read_id
 from cogs._shared import (
     MAX_CHOICES,
     FromCustomId,
@@ -64,13 +65,14 @@ ANSWER_LOOKBACK = 100
 
 
 def parse_id(value: str, what: str) -> int:
-    """An id from an autocomplete value (`12`, or `#12` typed by hand)."""
-    text = value.strip().lstrip("#")
-    if not text.isdigit():
+    """An id from an autocomplete value (`12`, or `#12` typed by hand: `bot.text.parse_id`)."""
+    found = read_id(value)
+    if found is None:
         raise NotFound(
+            f"“{value.strip()[:40]}” is not a {what} I know. "
             f"Pick a {what} from the list that appears as you type (it fills in its id)."
         )
-    return int(text)
+    return found
 
 
 def local_time(moment: datetime, team: Team) -> str:
@@ -185,7 +187,7 @@ def answer_receipt(saved: SavedAnswer, published: Published) -> str:
 class AnswerButton(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:answer:(?P<post>\d+)",
+    template=r"breakroom:answer:(?P<post>[0-9]+)",
 ):
     """Opens the answer modal for one post; the post id is in the custom_id."""
 
@@ -211,7 +213,7 @@ def answer_view(post_id: int) -> discord.ui.View:
     return view
 
 
-ANSWER_FORM = r"breakroom:answer-form:(?P<post>\d+)"
+ANSWER_FORM = r"breakroom:answer-form:(?P<post>[0-9]+)"
 
 
 def answer_modal(form: AnswerForm) -> discord.ui.Modal:

@@ -48,8 +48,8 @@ from cogs._shared import (
 
 log = logging.getLogger(__name__)
 
-WRITE_MODAL = r"breakroom:reflection:write:(?P<team>\d+)"
-REPORT_MODAL = r"breakroom:reflection:reason:(?P<id>\d+)"
+WRITE_MODAL = r"breakroom:reflection:write:(?P<team>[0-9]+)"
+REPORT_MODAL = r"breakroom:reflection:reason:(?P<id>[0-9]+)"
 COMMAND_NAMES = frozenset({"reflect", "reflections"})
 
 
@@ -90,7 +90,7 @@ def cog_of(interaction: Interaction) -> ReflectionsCog:
 class ReportButton(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:reflection:report:(?P<id>\d+)",
+    template=r"breakroom:reflection:report:(?P<id>[0-9]+)",
 ):
     """The Report button under each posted reflection; its id is all the custom_id carries."""
 

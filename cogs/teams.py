@@ -115,7 +115,7 @@ def team_role(role: discord.Role | None) -> int | None:
 class ConfirmDelete(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"breakroom:team-delete:(?P<team>\d+):(?P<created>\d+)",
+    template=r"breakroom:team-delete:(?P<team>[0-9]+):(?P<created>[0-9]+)",
 ):
     """Deletes the team. Carries the team's creation time too: SQLite may give a new team the id
     of a deleted one, and an old confirm button must not delete the newcomer."""

@@ -30,6 +30,12 @@ Things worth knowing (see tests/test_double.py for a worked example):
   ``timeout``) goes in ``options={...}``. Unknown commands/options, missing required options,
   values outside choices or ranges, and commands hidden by ``default_member_permissions`` raise
   ``CommandError`` (Discord's client would not send them).
+* ``slash(..., strict=False)`` sends values Discord's client would not offer (a thread for an
+  option limited to text channels, values outside declared lengths, ranges or choices), as a
+  modified client could.
+* ``bot_message(channel, embeds=..., components=...)`` puts a message by the bot that this run
+  did not send: buttons whose custom_id the bot would not make now, or, in ``dm_channel(user)``,
+  a copy of a post clicked from a DM (``click`` then sends no guild_id and ``user``).
 * Discord's rules are enforced and answered as Discord does (400/50035 with an ``errors`` body,
   404/10003, 10008, 10015, 10062, 403/50013, 400/40060, ...); every REST call is in ``dd.calls``
   and routes the double does not know are answered 404 and listed in ``dd.unknown_routes``.

@@ -80,7 +80,12 @@ def build_command_data(
     channel: Channel,
     invoker_id: int,
     focused: str | None = None,
+    *,
+    strict: bool = True,
 ) -> dict[str, Any]:
+    """The ``data`` of a command interaction. ``strict=False`` lets through option values that
+    Discord's client would not offer (outside the lengths, ranges, choices or channel types the
+    command declares), as a modified client could send them."""
     specs = {o["name"]: o for o in leaf_options(command, path)}
     label = " ".join([command["name"], *(p["name"] for p in path)])
     unknown = [k for k in values if k not in specs]
@@ -109,7 +114,9 @@ def build_command_data(
             )
         else:
             options.append(
-                convert_option(dd, label, spec, value, guild, channel, invoker_id, resolved)
+                convert_option(
+                    dd, label, spec, value, guild, channel, invoker_id, resolved, strict=strict
+                )
             )
     for part in reversed(path):
         options = [{"type": part["type"], "name": part["name"], "options": options}]
@@ -135,6 +142,8 @@ def convert_option(
     channel: Channel,
     invoker_id: int,
     resolved: dict[str, dict[str, Any]],
+    *,
+    strict: bool = True,
 ) -> dict[str, Any]:
     otype = spec["type"]
     name = spec["name"]
@@ -146,7 +155,8 @@ def convert_option(
         if not isinstance(value, str):
             raise CommandError(f"{where}: expected a str, got {value!r}")
         lo, hi = spec.get("min_length"), spec.get("max_length")
-        if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
+        size = len(value)
+        if strict and ((lo is not None and size < lo) or (hi is not None and size > hi)):
             raise CommandError(f"{where}: length {len(value)} outside [{lo}, {hi}]")
         out_value = value
     elif otype in (4, 10):
@@ -156,7 +166,7 @@ def convert_option(
             raise CommandError(f"{where}: expected an integer, got {value!r}")
         out_value = int(value) if otype == 4 else value
         lo, hi = spec.get("min_value"), spec.get("max_value")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        if strict and ((lo is not None and value < lo) or (hi is not None and value > hi)):
             raise CommandError(f"{where}: {value} outside [{lo}, {hi}]")
     elif otype == 5:
         if not isinstance(value, bool):
@@ -181,7 +191,7 @@ def convert_option(
         if not isinstance(value, Channel):
             raise CommandError(f"{where}: expected a Channel, got {value!r}")
         allowed = spec.get("channel_types")
-        if allowed and value.type not in allowed:
+        if strict and allowed and value.type not in allowed:
             raise CommandError(f"{where}: channel type {value.type} not in {allowed}")
         data = payloads.channel_payload(dd, value)
         data["permissions"] = str(dd.permissions_for(invoker_id, value))
@@ -194,7 +204,7 @@ def convert_option(
     else:
         raise CommandError(f"{where}: unsupported option type")
     choices = spec.get("choices")
-    if choices and out_value not in [c.get("value") for c in choices]:
+    if strict and choices and out_value not in [c.get("value") for c in choices]:
         raise CommandError(
             f"{where}: {out_value!r} is not one of the choices {[c.get('value') for c in choices]}"
         )

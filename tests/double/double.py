@@ -115,13 +115,17 @@ class DiscordDouble(DiscordState):
         channel: Channel | None = None,
         options: dict[str, Any] | None = None,
         timeout: float = 10.0,
+        strict: bool = True,
         **values: Any,
     ) -> InteractionRecord:
         """Send a slash command, e.g. ``slash(m, "poll create", question="Q?")``.
 
         ``channel`` is where the command is used (default: the guild's first text channel); option
         values go in ``**values``, or in ``options={...}`` for option names that clash with the
-        parameters (``channel``, ``options``, ``timeout``).
+        parameters (``channel``, ``options``, ``timeout``, ``strict``). ``strict=False`` sends
+        values Discord's client would not offer (a thread for an option limited to text
+        channels, a value outside the declared lengths, ranges or choices), as a modified client
+        could.
 
         Returns once INTERACTION_CREATE is written (it does not wait for the answer)."""
         guild = self._guild_of(member)
@@ -129,7 +133,14 @@ class DiscordDouble(DiscordState):
         command, path = builders.find_command(self, guild.id, name)
         self._check_can_use(member, channel, command)
         data = builders.build_command_data(
-            self, command, path, {**values, **(options or {})}, guild, channel, member.id
+            self,
+            command,
+            path,
+            {**values, **(options or {})},
+            guild,
+            channel,
+            member.id,
+            strict=strict,
         )
         label = " ".join([command["name"], *(p["name"] for p in path)])
         ix = builders.new_interaction(self, 2, member, guild, channel, data, label)
@@ -200,7 +211,10 @@ class DiscordDouble(DiscordState):
     async def click(
         self, member: Member, message: Message | int, custom_id: str, /, *, timeout: float = 10.0
     ) -> InteractionRecord:
-        """Click the button ``custom_id`` on ``message`` (component interaction, type 3)."""
+        """Click the button ``custom_id`` on ``message`` (component interaction, type 3).
+
+        On a message in a DM channel (``bot_message(dm_channel(user), ...)``) the click comes
+        from a DM: no guild_id, and ``user`` instead of ``member``, as Discord sends it."""
         return await self._component(member, message, custom_id, None, timeout)
 
     async def select(

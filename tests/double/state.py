@@ -298,6 +298,21 @@ class DiscordState:
         """A user posts a message (MESSAGE_CREATE is dispatched if the bot has the intent)."""
         return self._create_message(channel, {"content": content, **extra}, {}, author_id=member.id)
 
+    def bot_message(
+        self,
+        channel: Channel,
+        *,
+        content: str = "",
+        embeds: list[dict[str, Any]] | None = None,
+        components: list[dict[str, Any]] | None = None,
+    ) -> Message:
+        """A message by the bot that this run of it did not send: what an earlier version left
+        in a channel, or a copy of one of its posts in its DM with a user (``dm_channel(user)``).
+        For clicking buttons whose custom_id the bot would not make now, or clicking from a DM.
+        MESSAGE_CREATE is dispatched as for any message (the bot gets it with message intents)."""
+        data = {"content": content, "embeds": embeds or [], "components": components or []}
+        return self._create_message(channel, data, {}, author_id=self.bot_user_id)
+
     # ============================================================================ reading
     def messages(self, channel: Channel | int, *, include_ephemeral: bool = False) -> list[Message]:
         """Messages currently in a channel or thread, oldest first (deleted ones removed).
