@@ -13,11 +13,12 @@ The release rules, which no one can steer:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.db import Transaction
-from bot.reflection_store import ReflectionStore
+from bot.reflection_store import ReflectionStore, set_next_share
 from bot.reflection_text import (
     RETRY_DELAY,
     Erasure,
@@ -46,33 +47,62 @@ def releasable(pending: Sequence[tuple[int, bytes]]) -> set[int]:
     return chosen
 
 
+@dataclass(frozen=True, slots=True)
+class SharingTime:
+    id: int
+    zone: ZoneInfo
+    hhmm: str
+    due: datetime
+
+
 class ReflectionBatches(ReflectionStore):
     # -- releasing ------------------------------------------------------------------------------
 
     async def release_due(self, now: datetime) -> list[int]:
         """At each team's sharing time: release what the rules allow (state `queued`, one shared
-        batch time, author boxes erased) and work out the next sharing time. Returns the teams
-        that released a batch."""
+        batch time, author boxes erased) and note the next sharing time. Returns the teams that
+        released a batch. Nothing is written for a team before its sharing time comes."""
         released: list[int] = []
         async with self.db.transaction() as tx:
-            teams = await tx.fetchall(
-                "SELECT t.id, t.timezone, t.reflection_share_time, s.next_share_at"
-                " FROM teams t LEFT JOIN reflection_teams s ON s.team_id = t.id"
-                " WHERE s.next_share_at IS NULL OR s.next_share_at <= ?",
-                (to_ts(now),),
-            )
-            for team in teams:
-                if team["next_share_at"] is not None and await self._release(tx, team["id"], now):
-                    released.append(team["id"])
-                upcoming = next_share_at(
-                    now, team["reflection_share_time"], ZoneInfo(team["timezone"])
-                )
-                await tx.execute(
-                    "INSERT INTO reflection_teams (team_id, next_share_at) VALUES (?, ?)"
-                    " ON CONFLICT (team_id) DO UPDATE SET next_share_at = excluded.next_share_at",
-                    (team["id"], to_ts(upcoming)),
-                )
+            for team in await self._sharing_times(tx, now):
+                if team.due > now:
+                    continue
+                if await self._release(tx, team.id, now):
+                    released.append(team.id)
+                await set_next_share(tx, team.id, next_share_at(now, team.hhmm, team.zone))
         return released
+
+    async def next_sharing(self, now: datetime) -> datetime | None:
+        """The earliest sharing time still to come (or due now) across the teams."""
+        async with self.db.reading() as tx:
+            return await self._next_sharing(tx, now)
+
+    async def _next_sharing(self, tx: Transaction, now: datetime) -> datetime | None:
+        noted = await tx.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
+        due = [team.due for team in await self._sharing_times(tx, now)]
+        if noted is not None:
+            due.append(datetime.fromtimestamp(noted, UTC))
+        return min(due, default=None)
+
+    async def _sharing_times(self, tx: Transaction, now: datetime) -> list[SharingTime]:
+        """Each team whose sharing time is due, or not yet noted: a new team's first sharing
+        time is the first after it was created."""
+        rows = await tx.fetchall(
+            "SELECT t.id, t.timezone, t.reflection_share_time, t.created_at, s.next_share_at"
+            " FROM teams t LEFT JOIN reflection_teams s ON s.team_id = t.id"
+            " WHERE s.next_share_at IS NULL OR s.next_share_at <= ?",
+            (to_ts(now),),
+        )
+        found = []
+        for row in rows:
+            zone, hhmm = ZoneInfo(row["timezone"]), row["reflection_share_time"]
+            if row["next_share_at"] is None:
+                created = datetime.fromtimestamp(row["created_at"], UTC)
+                due = next_share_at(created, hhmm, zone)
+            else:
+                due = datetime.fromtimestamp(row["next_share_at"], UTC)
+            found.append(SharingTime(row["id"], zone, hhmm, due))
+        return found
 
     async def _release(self, tx: Transaction, team_id: int, now: datetime) -> bool:
         rows = await tx.fetchall(
@@ -201,19 +231,19 @@ class ReflectionBatches(ReflectionStore):
         """The next sharing time, retry of a failed post or removal."""
         async with self.db.reading() as tx:
             row = await tx.fetchone(
-                "SELECT (SELECT MIN(next_share_at) FROM reflection_teams),"
-                " (SELECT MIN(s.retry_at) FROM reflection_teams s WHERE EXISTS"
+                "SELECT (SELECT MIN(s.retry_at) FROM reflection_teams s WHERE EXISTS"
                 "  (SELECT 1 FROM reflections r WHERE r.team_id = s.team_id"
                 "   AND r.state = 'queued')),"
                 " (SELECT MIN(due_at) FROM reflection_erasures),"
-                " EXISTS (SELECT 1 FROM teams t LEFT JOIN reflection_teams s"
-                "  ON s.team_id = t.id WHERE s.next_share_at IS NULL),"
                 " EXISTS (SELECT 1 FROM reflections r LEFT JOIN reflection_teams s"
                 "  ON s.team_id = r.team_id WHERE r.state = 'queued' AND s.retry_at IS NULL)"
             )
+            sharing = await self._next_sharing(tx, now)
         assert row is not None
-        times = [t for t in (row[0], row[1], row[2]) if t is not None]
-        if row[3] or row[4]:
-            # A new team, or a batch left queued by an interrupted pass: soon, never a busy loop.
-            times.append(to_ts(now + timedelta(seconds=5)))
-        return datetime.fromtimestamp(min(times), UTC) if times else None
+        moments = [datetime.fromtimestamp(t, UTC) for t in row[:2] if t is not None]
+        if sharing is not None:
+            moments.append(sharing)
+        if row[2]:
+            # A batch left queued by an interrupted pass: soon, but never a busy loop.
+            moments.append(now + timedelta(seconds=5))
+        return min(moments, default=None)

@@ -5,10 +5,11 @@ what history and export may show (counts and shared text, never an author).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.db import Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.reflection_store import ReflectionStore
+from bot.reflection_store import ReflectionStore, set_next_share
 from bot.reflection_text import (
     MAX_THRESHOLD,
     MIN_THRESHOLD,
@@ -20,6 +21,7 @@ from bot.reflection_text import (
     PostedMessage,
     Reflection,
     excerpt,
+    next_share_at,
     parse_ref,
     to_ts,
     validate_reason,
@@ -205,11 +207,11 @@ class ReflectionModeration(ReflectionStore):
             ):
                 raise NotFound(TEAM_GONE)
             if share is not None:
-                # The next sharing time is worked out again at the next pass.
-                await tx.execute(
-                    "UPDATE reflection_teams SET next_share_at = NULL WHERE team_id = ?",
-                    (team_id,),
-                )
+                # The next one at the new time, counted from now: changing the time never
+                # releases a batch at once (that would point at whoever wrote last).
+                timezone = await tx.fetchval("SELECT timezone FROM teams WHERE id = ?", (team_id,))
+                upcoming = next_share_at(self.clock.now(), share, ZoneInfo(timezone))
+                await set_next_share(tx, team_id, upcoming)
 
     async def search_posted(self, guild_id: int, text: str, limit: int = 25) -> list[Reflection]:
         """Posted reflections of the server for the hide autocomplete: reported ones first."""

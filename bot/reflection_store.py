@@ -5,10 +5,11 @@ sealed boxes, and the rewrite that keeps the pages' order meaningless (see bot/r
 from __future__ import annotations
 
 import random
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
-from bot.reflection_text import key_id
+from bot.reflection_text import key_id, to_ts
 from bot.sealed import Sealer
 from bot.secret import keyed_hash, same_hash
 
@@ -63,3 +64,12 @@ class ReflectionStore:
             f" VALUES ({', '.join('?' * len(columns))})",
             [tuple(row) for row in rows],
         )
+
+
+async def set_next_share(tx: Transaction, team_id: int, at: datetime) -> None:
+    """Note when the team's reflections are next looked at for release."""
+    await tx.execute(
+        "INSERT INTO reflection_teams (team_id, next_share_at) VALUES (?, ?)"
+        " ON CONFLICT (team_id) DO UPDATE SET next_share_at = excluded.next_share_at",
+        (team_id, to_ts(at)),
+    )

@@ -7,7 +7,7 @@ import struct
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +114,10 @@ class World:
 
     async def next_sharing_time(self) -> datetime:
         """When reflections are next shared (the earliest team's sharing time)."""
-        await self.run_scheduler()  # a pass works out each team's next sharing time
-        at = await self.bot.db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
-        return datetime.fromtimestamp(at, UTC)
+        found: Any = self.bot.get_cog("Reflections")
+        at: datetime | None = await found.batches.next_sharing(self.clock.now())
+        assert at is not None, "no team"
+        return at
 
     async def share_reflections(self) -> None:
         """The sharing time comes (17:00 team time by default) and the scheduler's pass runs
@@ -131,9 +132,9 @@ async def share_and_post(
     """What the reflections job does at the next sharing time, minus Discord: release the
     complete batches, then claim → "send" (message ids from `first` on) → record."""
     batches = ReflectionBatches(db, clock, key)
-    await batches.release_due(clock.now())  # learns each team's next sharing time
-    at = await db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
-    clock.set(datetime.fromtimestamp(at, UTC))
+    at = await batches.next_sharing(clock.now())
+    assert at is not None, "no team"
+    clock.set(at)
     await batches.release_due(clock.now())
     posted = []
     for number, queued in enumerate(await batches.queued(team_id), start=first):

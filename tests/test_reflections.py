@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -190,8 +189,7 @@ async def test_the_live_scheduler_shares_at_the_sharing_time_not_after_the_third
         world.clock.advance(minutes=1)
         await world.bot.scheduler.wait_for_pass(after=passes)
     assert posts(world) == []
-    at = await world.bot.db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
-    world.clock.set(datetime.fromtimestamp(at, UTC))
+    world.clock.set(await world.next_sharing_time())
     await world.dd.wait_until(lambda: len(posts(world)) == 3, timeout=10)
 
 

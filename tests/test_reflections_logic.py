@@ -13,7 +13,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.reflection_batches import ReflectionBatches
+from bot.reflection_batches import ReflectionBatches, releasable
 from bot.reflection_text import (
     DAILY_LIMIT,
     KEY_REPLACED_NOTE,
@@ -67,9 +67,9 @@ def batches(db: Database, clock: ManualClock, logic: Reflections) -> ReflectionB
 
 async def share(batches: ReflectionBatches, clock: ManualClock) -> list[int]:
     """The next sharing time comes, and the scheduler's pass runs at it."""
-    await batches.release_due(clock.now())  # learns each team's next sharing time
-    at = await batches.db.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
-    clock.set(datetime.fromtimestamp(at, UTC))
+    at = await batches.next_sharing(clock.now())
+    assert at is not None, "no team"
+    clock.set(at)
     return await batches.release_due(clock.now())
 
 
@@ -193,6 +193,47 @@ async def test_nothing_is_released_until_three_different_authors(
     assert await share(batches, clock) == [team.id]
     states = await db.fetchall("SELECT state, posted_at, author_box FROM reflections")
     assert {tuple(r) for r in states} == {("queued", int(clock.now().timestamp()), None)}
+
+
+async def test_passes_before_the_sharing_time_write_nothing_and_moving_it_releases_nothing(
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
+) -> None:
+    for who in (ALICE, BOB, CAROL):
+        await logic.write(team, who, f"from {who}")
+    assert await batches.release_due(clock.now()) == []  # 08:00
+    assert await db.fetchall("SELECT * FROM reflection_teams") == []
+    clock.set(clock.now().replace(hour=12))
+    # A manager moving the time to one already past today doesn't release the batch now (it
+    # would point at whoever wrote last): the next 09:30 is tomorrow's.
+    await logic.configure(team.id, share_time="9:30")
+    assert await batches.release_due(clock.now()) == []
+    tomorrow = clock.now().replace(hour=9, minute=30) + timedelta(days=1)
+    assert await batches.next_sharing(clock.now()) == tomorrow
+    assert await share(batches, clock) == [team.id] and clock.now() == tomorrow
+
+
+async def test_the_sharing_time_is_the_teams_local_time(db: Database, clock: ManualClock) -> None:
+    team = await Teams(db, clock).create(GUILD, "Berlin desk", CHANNEL, timezone="Europe/Berlin")
+    batches = ReflectionBatches(db, clock, KEY)
+    # 17:00 in Berlin in January is 16:00 UTC.
+    assert await batches.next_sharing(clock.now()) == clock.now().replace(hour=16)
+    assert team.reflection_share_time == "17:00"
+
+
+@pytest.mark.parametrize(
+    ("pending", "released"),
+    [
+        ([(3, b"a"), (3, b"b")], set()),
+        ([(3, b"a"), (3, b"b"), (3, b"a")], set()),
+        ([(3, b"a"), (3, b"b"), (3, b"c")], {0, 1, 2}),
+        ([(4, b"a"), (3, b"b"), (3, b"c"), (3, b"d")], {0, 1, 2, 3}),
+        ([(4, b"a"), (3, b"b"), (3, b"c")], set()),  # without a's, two authors remain
+        ([(5, b"a"), (3, b"b"), (3, b"c"), (3, b"d")], {1, 2, 3}),
+        ([(3, b""), (3, b""), (3, b"x")], set()),  # unknown authors count as one
+    ],
+)
+def test_the_release_rule(pending: list[tuple[int, bytes]], released: set[int]) -> None:
+    assert releasable(pending) == released
 
 
 async def test_a_deleted_pending_reflection_stops_counting_its_author(

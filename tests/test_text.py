@@ -12,7 +12,7 @@ from bot.durations import parse_duration
 from bot.errors import Conflict, InvalidInput
 from bot.poll_model import parse_options, parse_poll_ref, validate_question
 from bot.prompts import Prompts, prompt_key, validate_answer, validate_prompt
-from bot.reflections import clean_body, validate_about, validate_reason
+from bot.reflection_text import clean_body, validate_about, validate_reason
 from bot.schedule import parse_time
 from bot.teams import Teams, name_key, validate_name
 from bot.text import (
