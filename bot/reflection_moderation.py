@@ -98,10 +98,11 @@ class ReflectionModeration(ReflectionStore):
             raise NotFound("That reflection is no longer shown, so there is nothing to report.")
         return row
 
-    async def check_reportable(self, guild_id: int, user_id: int, reflection_id: int) -> None:
-        """Before opening the report form: the reflection is shown and not yet reported by you."""
+    async def check_reportable(self, guild_id: int, user_id: int, reflection_id: int) -> int:
+        """Before opening the report form: the reflection is shown and not yet reported by you.
+        Returns its team's id."""
         async with self.db.reading() as tx:
-            await self._reportable(tx, guild_id, reflection_id)
+            row = await self._reportable(tx, guild_id, reflection_id)
             if await tx.fetchval(
                 "SELECT 1 FROM reflection_reports WHERE reflection_id = ? AND reporter = ?",
                 (reflection_id, self.reporter(guild_id, user_id, reflection_id)),
@@ -109,6 +110,7 @@ class ReflectionModeration(ReflectionStore):
                 raise Conflict(
                     "You already reported this reflection; managers can see your reason."
                 )
+        return int(row["team_id"])
 
     async def report(self, guild_id: int, user_id: int, reflection_id: int, reason: str) -> None:
         reason = validate_reason(reason)

@@ -6,6 +6,7 @@ Feature logic only: plain async Python over the database, nothing from discord.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -40,6 +41,11 @@ class Team:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def admits(self, role_ids: Collection[int], is_manager: bool) -> bool:
+        """Whether a member takes part in the team (writes and reports its reflections): with a
+        team role, those holding it and managers; without one, everyone in the server."""
+        return self.role_id is None or is_manager or self.role_id in role_ids
 
     @classmethod
     def from_row(cls, row: Row) -> Team:

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.client import DM_MESSAGE, Breakroom, NotManager, is_manager, report_error
-from bot.errors import NotFound
+from bot.errors import NotAllowed, NotFound
 from bot.teams import Team
 from bot.text import MAX_ID, is_number
 
@@ -141,3 +141,13 @@ class FromCustomId:
         rebuilt = cls(*args)
         rebuilt.unknown_id = any(isinstance(arg, int) and arg > MAX_ID for arg in args)
         return rebuilt
+
+
+def require_team_member(interaction: Interaction, team: Team) -> None:
+    """When the team has a role, only members holding it (and managers) take part."""
+    roles = {role.id for role in getattr(interaction.user, "roles", ())}
+    if not team.admits(roles, is_manager(interaction)):
+        raise NotAllowed(
+            f"Reflections in {team.name} are for its members, who hold the <@&{team.role_id}> "
+            f"role; ask a manager if you should have it."
+        )

@@ -42,6 +42,7 @@ from cogs._shared import (
     guarded,
     manager_only,
     no_pings,
+    require_team_member,
     resolve_team,
     team_autocomplete,
 )
@@ -107,9 +108,7 @@ class ReportButton(
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         assert interaction.guild_id is not None
-        await cog_of(interaction).logic.check_reportable(
-            interaction.guild_id, interaction.user.id, self.reflection_id
-        )
+        await cog_of(interaction).check_may_report(interaction, self.reflection_id)
         await interaction.response.send_modal(report_modal(self.reflection_id))
 
 
@@ -186,6 +185,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     async def reflect(self, interaction: Interaction, team: str | None = None) -> None:
         """Write an anonymous reflection for your team"""
         found = await resolve_team(interaction, team)
+        require_team_member(interaction, found)
         await interaction.response.send_modal(write_modal(found))
 
     async def submit_reflection(
@@ -194,6 +194,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         team = await self.bot.teams.get(int(match["team"]))
         if team.guild_id != interaction.guild_id:
             raise NotFound("That team is not in this server; use /reflect here again.")
+        require_team_member(interaction, team)  # checked again: a role can go meanwhile
         receipt = await self.logic.write(
             team, interaction.user.id, values.get("body", ""), values.get("about")
         )
@@ -207,11 +208,20 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         assert interaction.guild_id is not None
         reason = values.get("reason", "")
         reflection_id = int(match["id"])
+        await self.check_may_report(interaction, reflection_id)
         await self.logic.report(interaction.guild_id, interaction.user.id, reflection_id, reason)
         await interaction.response.send_message(
             "Thank you: your report is recorded. Managers see the reason, never who sent it.",
             ephemeral=True,
         )
+
+    async def check_may_report(self, interaction: Interaction, reflection_id: int) -> None:
+        """Shown, not yet reported by this member, and this member is one of its team."""
+        assert interaction.guild_id is not None
+        team_id = await self.logic.check_reportable(
+            interaction.guild_id, interaction.user.id, reflection_id
+        )
+        require_team_member(interaction, await self.bot.teams.get(team_id))
 
     # -- /reflections -------------------------------------------------------------------------
 

@@ -378,3 +378,32 @@ async def test_two_reflections_of_one_member_are_never_linked_in_the_files(
     }
     await world.restart()
     await check("after a restart")
+
+
+# --- team members only -------------------------------------------------------------------------
+
+
+async def test_with_a_team_role_only_its_members_write_and_report(world: World) -> None:
+    """The distinct authors of a batch are colleagues: someone outside the team can't add
+    probes to a batch, nor report in it."""
+    team = await setup_team(world)
+    role = world.dd.add_role(world.guild, "front-desk")
+    desk = [world.dd.add_member(world.guild, f"desk{n}", roles=[role]) for n in range(3)]
+    await world.dd.settle()
+    await world.bot.teams.edit(team.id, role_id=role.id)
+    outsider = world.members[0]
+    before = await world.bot.db.fetchall("SELECT * FROM reflections")
+    ix = await world.dd.slash(outsider, "reflect", channel=world.channel)
+    refusal = (await ix.response(timeout=5))["data"]["content"]
+    assert ix.ephemeral and f"<@&{role.id}>" in refusal
+    assert await world.bot.db.fetchall("SELECT * FROM reflections") == before
+    for member in desk:
+        await write(world, member, f"from {member.name}")
+    await world.share_reflections()
+    [first, *_] = posts(world)
+    click = await world.dd.click(outsider, first, first.buttons()[0]["custom_id"])
+    answer_ = await click.response(timeout=5)
+    assert click.ephemeral and f"<@&{role.id}>" in answer_["data"]["content"]
+    assert await world.bot.db.fetchval("SELECT count(*) FROM reflection_reports") == 0
+    # A manager counts as a member of every team.
+    assert "saved" in (await submit(world, world.manager, "a manager writes"))["data"]["content"]
