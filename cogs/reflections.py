@@ -25,7 +25,7 @@ from discord.ext import commands
 from bot.client import Breakroom, is_manager
 from bot.errors import NotFound
 from bot.reflection_batches import ReflectionBatches
-from bot.reflection_text import Erasure, PostedMessage, Reflection
+from bot.reflection_text import Erasure, PostedMessage, Reflection, validate_reason
 from bot.reflections import Reflections
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
@@ -206,7 +206,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         self, interaction: Interaction, match: re.Match[str], values: dict[str, str]
     ) -> None:
         assert interaction.guild_id is not None
-        reason = values.get("reason", "")
+        reason = validate_reason(values.get("reason", ""))  # an empty reason is told first
         reflection_id = int(match["id"])
         await self.check_may_report(interaction, reflection_id)
         await self.logic.report(interaction.guild_id, interaction.user.id, reflection_id, reason)

@@ -117,7 +117,7 @@ class World:
         found: Any = self.bot.get_cog("Reflections")
         at: datetime | None = await found.batches.next_sharing(self.clock.now())
         assert at is not None, "no team"
-        return at
+        return max(at, self.clock.now())  # one already due is shared at the next pass
 
     async def share_reflections(self) -> None:
         """The sharing time comes (17:00 team time by default) and the scheduler's pass runs
@@ -134,7 +134,7 @@ async def share_and_post(
     batches = ReflectionBatches(db, clock, key)
     at = await batches.next_sharing(clock.now())
     assert at is not None, "no team"
-    clock.set(at)
+    clock.set(max(at, clock.now()))  # one already due is shared at the next pass
     await batches.release_due(clock.now())
     posted = []
     for number, queued in enumerate(await batches.queued(team_id), start=first):

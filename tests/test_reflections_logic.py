@@ -69,7 +69,7 @@ async def share(batches: ReflectionBatches, clock: ManualClock) -> list[int]:
     """The next sharing time comes, and the scheduler's pass runs at it."""
     at = await batches.next_sharing(clock.now())
     assert at is not None, "no team"
-    clock.set(at)
+    clock.set(max(at, clock.now()))  # one already due is shared at the next pass
     return await batches.release_due(clock.now())
 
 
