@@ -158,6 +158,7 @@ class Database:
         # held an old snapshot): retried after every following transaction until it succeeds.
         self._scrub_pending = False
         self.scrubs = 0
+        self._snapshots = 0  # open `snapshot()` connections
 
     @classmethod
     async def open(cls, path: Path | str, migrations_dir: Path = MIGRATIONS_DIR) -> Database:
@@ -350,18 +351,39 @@ class Database:
         """
         conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
         conn.row_factory = sqlite3.Row
+        self._snapshots += 1
         try:
             await conn.execute("BEGIN")
             yield Transaction(conn)
             await conn.execute("COMMIT")
         finally:
             await conn.close()
+            self._snapshots -= 1
+            if self._scrub_pending and not self._snapshots:
+                # A sensitive write came while this snapshot held the WAL: truncate it now,
+                # not at some later write.
+                await self.checkpoint()
 
     def _scrub(self, conn: sqlite3.Connection) -> bool:
         """On the database thread, right after a commit: copy the WAL into the database and
         truncate it to nothing, so the files hold only the current version of every page (with
-        `secure_delete`, deleted rows are zeros there). True when the WAL is empty now."""
-        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        `secure_delete`, deleted rows are zeros there). True when the WAL is empty now.
+
+        While one of our snapshots is open (an export) the truncation would wait for it, so it
+        is left to the snapshot's end. A failure is logged, never raised: the write committed."""
+        if self._snapshots:
+            self._scrub_pending = True
+            return False
+        try:
+            # Never wait for another process's reader: busy now means "again after the next
+            # transaction", not a member kept waiting.
+            conn.execute("PRAGMA busy_timeout=0")
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            log.warning("could not truncate the WAL after a sensitive write (%s); retrying", exc)
+            busy = 1
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         self._scrub_pending = bool(busy)
         self.scrubs += 1
         return not busy

@@ -82,6 +82,7 @@ class Lifetime:
             )
             if not still_gone:
                 return None
+            tx.mark_sensitive()  # what is deleted must not stay readable in the WAL
             teams = await tx.execute("DELETE FROM teams WHERE guild_id = ?", (guild_id,))
             prompts = await tx.execute("DELETE FROM prompts WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM prompt_banks WHERE guild_id = ?", (guild_id,))

@@ -931,6 +931,7 @@ class Prompts:
                 " WHERE t.guild_id = ? AND a.user_id = ?",
                 (guild_id, user_id),
             )
+            tx.mark_sensitive()  # forgotten text must not stay readable in the WAL
             await tx.executemany(
                 "DELETE FROM prompt_answers WHERE id = ?", [(row["id"],) for row in rows]
             )

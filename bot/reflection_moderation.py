@@ -81,6 +81,7 @@ class ReflectionModeration(ReflectionStore):
         """Close the reports on a posted reflection without hiding it."""
         async with self.db.transaction() as tx:
             row = await self._posted_by_ref(tx, guild_id, code)
+            tx.mark_sensitive()
             closed = await tx.execute(
                 "DELETE FROM reflection_reports WHERE reflection_id = ?", (row["id"],)
             )

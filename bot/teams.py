@@ -232,6 +232,7 @@ class Teams:
     async def delete(self, team_id: int) -> None:
         """Delete the team and, through ON DELETE CASCADE, everything it owns."""
         async with self.db.transaction() as tx:
+            tx.mark_sensitive()  # its reflections and votes must not stay readable in the WAL
             if not await tx.execute("DELETE FROM teams WHERE id = ?", (team_id,)):
                 raise NotFound("That team no longer exists; `/team list` shows the teams.")
 

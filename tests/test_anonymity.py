@@ -407,3 +407,12 @@ async def test_with_a_team_role_only_its_members_write_and_report(world: World) 
     assert await world.bot.db.fetchval("SELECT count(*) FROM reflection_reports") == 0
     # A manager counts as a member of every team.
     assert "saved" in (await submit(world, world.manager, "a manager writes"))["data"]["content"]
+
+
+async def test_a_deleted_team_leaves_none_of_its_reflections_in_the_files(world: World) -> None:
+    team = await setup_team(world)
+    for member in world.members:
+        await write(world, member, f"deleted with the team, by {member.name}")
+    await world.bot.teams.delete(team.id)
+    for name, content in files(world).items():
+        assert b"deleted with the team" not in content, name
