@@ -27,7 +27,13 @@ class ReflectionStore:
         self.key = key
         self.key_id = key_id(key)
         self.rng = rng or random.SystemRandom()
-        self.sealer = Sealer(key, "reflections")
+        self._sealer: Sealer | None = None
+
+    @property
+    def sealer(self) -> Sealer:
+        if self._sealer is None:  # built on first use (see bot/sealed.py)
+            self._sealer = Sealer(self.key, "reflections")
+        return self._sealer
 
     def author_hash(self, guild_id: int, user_id: int, nonce: bytes) -> bytes:
         return keyed_hash(self.key, guild_id, user_id, f"reflection:{nonce.hex()}")

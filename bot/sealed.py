@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_SIZE = 12
 TAG_SIZE = 16
@@ -32,7 +33,11 @@ class Sealer:
         if not key:
             raise ValueError("sealing needs the bot's key")
         derived = hmac.new(key, f"breakroom:seal:{purpose}".encode(), hashlib.sha256).digest()
-        self._aead = AESGCM(derived)
+        # Imported here, on first use: cryptography costs ~8 MiB that a bot with no anonymous
+        # poll or reflection yet has no need of.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead: AESGCM = AESGCM(derived)
 
     def seal(self, value: bytes, context: bytes = b"") -> bytes:
         """`value` sealed with a fresh nonce; `context` (e.g. the row's key) is bound to it, so a
@@ -42,6 +47,8 @@ class Sealer:
 
     def open(self, box: bytes, context: bytes = b"") -> bytes | None:
         """The sealed value, or None when the box was sealed under another key (or damaged)."""
+        from cryptography.exceptions import InvalidTag
+
         if len(box) < NONCE_SIZE + TAG_SIZE:
             return None
         try:
@@ -49,6 +56,3 @@ class Sealer:
         except InvalidTag:
             return None
 
-
-def sealed_size(value_size: int) -> int:
-    return NONCE_SIZE + value_size + TAG_SIZE
