@@ -55,4 +55,3 @@ class Sealer:
             return self._aead.decrypt(box[:NONCE_SIZE], box[NONCE_SIZE:], context)
         except InvalidTag:
             return None
-
