@@ -137,3 +137,11 @@ def report_modal(reflection_id: int) -> discord.ui.Modal:
         )
     )
     return persistent(modal)
+
+
+def describe_http_error(error: discord.HTTPException) -> str:
+    if isinstance(error, discord.Forbidden):
+        return "Breakroom may not send messages in the team channel"
+    if isinstance(error, discord.NotFound):
+        return "the team channel no longer exists"
+    return f"Discord answered {error.status}"

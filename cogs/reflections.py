@@ -29,6 +29,7 @@ from bot.reflection_text import Erasure, PostedMessage, Reflection, validate_rea
 from bot.reflections import Reflections
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
+    describe_http_error,
     overview_embed,
     receipt_text,
     reflection_embed,
@@ -387,14 +388,6 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             log.warning("could not delete a reflection's message in channel %d", message.channel_id)
             return False
         return True
-
-
-def describe_http_error(error: discord.HTTPException) -> str:
-    if isinstance(error, discord.Forbidden):
-        return "Breakroom may not send messages in the team channel"
-    if isinstance(error, discord.NotFound):
-        return "the team channel no longer exists"
-    return f"Discord answered {error.status}"
 
 
 async def setup(bot: Breakroom) -> None:
