@@ -13,7 +13,8 @@ import discord
 
 from bot.client import Breakroom, apply_endpoint_settings
 from bot.config import Settings, SettingsError
-from bot.db import Database, DatabaseError
+from bot.db import Database
+from bot.migrations import DatabaseError
 from bot.secret import KeyFileError, load_or_create_key, old_key_file, same_path, where_the_key_is
 
 log = logging.getLogger("bot")

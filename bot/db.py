@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-log = logging.getLogger(__name__)
+from bot.migrations import MIGRATIONS_DIR, DatabaseError, Migration, load_migrations
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "data" / "migrations"
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
@@ -32,49 +29,6 @@ T = TypeVar("T")
 LOCK_WAIT = 1.5  # seconds a task waits for the other tasks' transactions
 BUSY_TIMEOUT = 1.0  # seconds SQLite waits for another process's lock
 Row = sqlite3.Row
-
-
-class DatabaseError(Exception):
-    """The database cannot be used; the message says why, for the host."""
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    path: Path
-
-    def statements(self) -> list[str]:
-        return split_statements(self.path.read_text(encoding="utf-8"))
-
-
-def split_statements(script: str) -> list[str]:
-    """Split an SQL script into complete statements (executescript would commit on its own)."""
-    statements: list[str] = []
-    current = ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            if current.strip():
-                statements.append(current.strip())
-            current = ""
-    if current.strip() and not all(
-        part.strip().startswith("--") for part in current.strip().splitlines()
-    ):
-        raise DatabaseError(f"an SQL statement is not terminated: {current.strip()[:60]!r}")
-    return statements
-
-
-def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    migrations: list[Migration] = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if match is None:
-            raise DatabaseError(f"migration file {path.name!r} is not named NNNN_name.sql")
-        migrations.append(Migration(int(match.group(1)), path))
-    versions = [m.version for m in migrations]
-    if len(set(versions)) != len(versions):
-        raise DatabaseError(f"two migrations share a number in {directory}")
-    return migrations
 
 
 class Transaction:
@@ -157,7 +111,6 @@ class Database:
         # A checkpoint after a sensitive write that could not truncate the WAL (a long reader
         # held an old snapshot): retried after every following transaction until it succeeds.
         self._scrub_pending = False
-        self.scrubs = 0
         self._snapshots = 0  # open `snapshot()` connections
 
     @classmethod
@@ -274,7 +227,9 @@ class Database:
                 await self._rollback_if_open()
                 raise
             if tx.sensitive or self._scrub_pending:
-                await self._conn._execute(self._scrub, self._conn._conn)  # type: ignore[no-untyped-call]
+                # Shielded: the write is committed; a cancel now must not look like a failure.
+                scrub = self._conn._execute(self._scrub, self._conn._conn)  # type: ignore[no-untyped-call]
+                await asyncio.shield(scrub)
 
     async def _rollback_if_open(self) -> None:
         # Always queue the ROLLBACK: a cancelled BEGIN may still be waiting in aiosqlite's thread
@@ -385,7 +340,6 @@ class Database:
         finally:
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         self._scrub_pending = bool(busy)
-        self.scrubs += 1
         return not busy
 
     async def checkpoint(self) -> bool:

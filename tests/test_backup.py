@@ -16,7 +16,7 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from bot.db import load_migrations
+from bot.migrations import load_migrations
 from bot.secret import load_or_create_key
 from tests.double import DiscordDouble, Member, Message
 from tests.faults_process import (

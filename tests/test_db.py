@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database, DatabaseError, load_migrations
+from bot.db import Database
+from bot.migrations import DatabaseError, load_migrations
 
 
 class Refused(Exception):
