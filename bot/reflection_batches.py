@@ -28,7 +28,7 @@ from bot.reflection_text import (
     to_ts,
 )
 
-#: Pending reflections whose author can't be read (written before this release, or under a key
+#: Pending reflections whose author can't be read (written before migration 0008, or under a key
 #: since replaced) count together as one author: never more authors than there really are.
 UNKNOWN_AUTHOR = b""
 
