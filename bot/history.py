@@ -218,7 +218,7 @@ class History:
             if poll.rerun_of is None:
                 entries.append(PollEntry(poll, visible))
                 continue
-            runs = await self.polls.poll_runs(poll.id)
+            runs = await self.polls.runs.poll_runs(poll.id)
             previous = runs[-2] if len(runs) >= 2 else None
             changes: tuple[OptionChange, ...] = ()
             if previous is not None and previous.results_public and visible:

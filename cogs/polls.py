@@ -159,7 +159,7 @@ class PollsCog(commands.Cog, name="Polls"):
             if earlier is not None:
                 state, message_id = "posted", earlier.id
             else:
-                comparison = await self.polls.comparison(poll.id)
+                comparison = await self.polls.runs.comparison(poll.id)
                 posting = True
                 message = await channel.send(embed=result_embed(poll, comparison))
                 state, message_id = "posted", message.id
@@ -330,7 +330,7 @@ class PollsCog(commands.Cog, name="Polls"):
         )
         comparison = None
         if found.poll.closed:
-            comparison = await self.polls.comparison(found.poll.id)
+            comparison = await self.polls.runs.comparison(found.poll.id)
         chart = await self.runs_chart(found, is_manager(interaction), interaction)
         embed = results_embed(found, comparison)
         if chart is None:
@@ -348,7 +348,7 @@ class PollsCog(commands.Cog, name="Polls"):
             return None
         runs = [
             run
-            for run in await self.polls.poll_runs(found.poll.id)
+            for run in await self.polls.runs.poll_runs(found.poll.id)
             if run.visible_to(interaction.user.id, manager)
         ]
         if len(runs) < 2:
@@ -398,7 +398,7 @@ class PollsCog(commands.Cog, name="Polls"):
     @app_commands.autocomplete(poll=poll_autocomplete)
     async def rerun(self, interaction: Interaction, poll: str) -> None:
         assert interaction.guild_id is not None
-        again = await self.polls.rerun(
+        again = await self.polls.runs.rerun(
             parse_poll_ref(poll), interaction.guild_id, interaction.user.id
         )
         team = await self.bot.teams.get(again.team_id)

@@ -22,7 +22,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
-from tests.support import share_and_post
+from tests.support import click, share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -73,7 +73,7 @@ async def test_no_hash_nonce_marker_or_anonymous_voter_ever_leaves(env: Env) -> 
     await polls.set_message(secret.id, 555, 9002)
     reflections = Reflections(env.db, env.clock, KEY)
     for user in USERS[:3]:
-        await polls.vote(secret.id, secret.options[0].id, GUILD, user)
+        await click(polls, secret.id, secret.options[0].id, GUILD, user)
         await reflections.write(env.team, user, f"shared thought {user % 100}")
     await share_and_post(env.db, env.clock, KEY, env.team.id, 555)
     await reflections.write(env.team, USERS[4], "still pending")  # not shared yet

@@ -18,7 +18,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
-from tests.support import share_and_post
+from tests.support import click, share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -55,10 +55,10 @@ class Env:
                 self.team, USERS[0], "Job or career?", "Job|Career|Both", **flags
             )
         else:
-            poll = await self.polls.rerun(rerun_of, GUILD, USERS[0])
+            poll = await self.polls.runs.rerun(rerun_of, GUILD, USERS[0])
         await self.polls.set_message(poll.id, self.team.channel_id, self.next_message())
         for user, option in zip(USERS, votes, strict=False):
-            await self.polls.vote(poll.id, poll.options[option].id, GUILD, user)
+            await click(self.polls, poll.id, poll.options[option].id, GUILD, user)
         if close:
             await self.polls.close(poll.id, GUILD, USERS[0], True)
         return await self.polls.get(poll.id)

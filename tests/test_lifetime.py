@@ -17,7 +17,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Teams
-from tests.support import World
+from tests.support import World, click
 from tests.test_history import database_state
 from tests.test_history_helpers import answer, command, create_team, prompt_posts
 
@@ -51,8 +51,8 @@ async def fill(db: Database, clock: ManualClock, guild_id: int) -> None:
     reflections = Reflections(db, clock, KEY)
     for user in USERS:
         await prompts.answers.save_answer(guild_id, claimed.id, user, "m", "an answer")
-        await polls.vote(named.id, named.options[0].id, guild_id, user)
-        await polls.vote(anonymous.id, anonymous.options[1].id, guild_id, user)
+        await click(polls, named.id, named.options[0].id, guild_id, user)
+        await click(polls, anonymous.id, anonymous.options[1].id, guild_id, user)
         await reflections.write(team, user, "a thought")
 
 
