@@ -101,8 +101,9 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def cog_load(self) -> None:
         # Built here, not in __init__: the key is loaded in setup_hook, before extensions load.
-        self.votes = VoteQueue(polls_of(self.bot))
-        moved = await self.votes.polls.seal_legacy_votes()
+        polls = polls_of(self.bot)
+        self.votes = VoteQueue(polls.vote_many)
+        moved = await polls.seal_legacy_votes()
         if moved:
             log.info("sealed the anonymous votes of %d voters from an earlier version", moved)
         # Names this run's claims on result posts: a claim under another name was left by a run

@@ -369,7 +369,7 @@ async def test_a_batch_of_clicks_is_applied_in_order(env: Env) -> None:
 
 async def test_the_queue_writes_simultaneous_clicks_in_few_transactions(env: Env) -> None:
     poll = await env.create()
-    queue = VoteQueue(env.polls)
+    queue = VoteQueue(env.polls.vote_many)
     picks = {20_000 + n: poll.options[n % 3].id for n in range(300)}
     results = await asyncio.gather(
         *(queue.vote(poll.id, option, GUILD, user) for user, option in picks.items())
@@ -384,7 +384,7 @@ async def test_the_queue_writes_simultaneous_clicks_in_few_transactions(env: Env
 async def test_the_queue_refuses_only_the_refused_clicks(env: Env) -> None:
     open_poll, closed = await env.create(), await env.create()
     await env.polls.close(closed.id, GUILD, CREATOR, False, RUN)
-    queue = VoteQueue(env.polls)
+    queue = VoteQueue(env.polls.vote_many)
     results = await asyncio.gather(
         queue.vote(open_poll.id, open_poll.options[0].id, GUILD, 1),
         queue.vote(closed.id, closed.options[0].id, GUILD, 2),
