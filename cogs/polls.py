@@ -133,9 +133,9 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def run_due(self, now: datetime) -> datetime | None:
         """Close polls whose deadline passed (also while the bot was down) and announce them."""
-        for poll in await self.polls.claim_due(now, self.run_id):
+        for poll in await self.polls.closing.claim_due(now, self.run_id):
             await self.announce(poll)
-        return await self.polls.next_due(self.run_id)
+        return await self.polls.closing.next_due(self.run_id)
 
     async def announce(self, poll: Poll) -> None:
         """Show the final state on the poll message and post the result message, once.
@@ -166,7 +166,7 @@ class PollsCog(commands.Cog, name="Polls"):
                 state, message_id = "posted", message.id
         except asyncio.CancelledError:
             if not posting:
-                await self.polls.finish_announcement(
+                await self.polls.closing.finish_announcement(
                     poll.id, self.run_id, "pending", retry_now=True
                 )
             raise
@@ -177,7 +177,7 @@ class PollsCog(commands.Cog, name="Polls"):
             log.warning("poll %s: its results can't be posted (%s)", poll.id, error)
         except Exception:
             log.exception("poll %s: announcing its results failed", poll.id)
-        await self.polls.finish_announcement(poll.id, self.run_id, state, message_id)
+        await self.polls.closing.finish_announcement(poll.id, self.run_id, state, message_id)
         async with self._announced_changed:
             self._announced[poll.id] = state
             self._announced_changed.notify_all()
@@ -298,7 +298,7 @@ class PollsCog(commands.Cog, name="Polls"):
     @app_commands.autocomplete(poll=poll_autocomplete)
     async def close(self, interaction: Interaction, poll: str) -> None:
         assert interaction.guild_id is not None
-        closed = await self.polls.close(
+        closed = await self.polls.closing.close(
             parse_poll_ref(poll),
             interaction.guild_id,
             interaction.user.id,

@@ -60,7 +60,7 @@ class Env:
         for user, option in zip(USERS, votes, strict=False):
             await click(self.polls, poll.id, poll.options[option].id, GUILD, user)
         if close:
-            await self.polls.close(poll.id, GUILD, USERS[0], True)
+            await self.polls.closing.close(poll.id, GUILD, USERS[0], True)
         return await self.polls.get(poll.id)
 
     async def share_reflections(self, authors: int) -> None:
@@ -172,7 +172,7 @@ async def test_hidden_results_of_an_open_poll_are_not_in_the_timeline(env: Env) 
     assert still_open.changes == ()  # nothing of the hidden run's counts
     assert timeline.series == ()  # one public run only: no chart
     # Once it closes, everything shows.
-    await env.polls.close(second.id, GUILD, USERS[0], True)
+    await env.polls.closing.close(second.id, GUILD, USERS[0], True)
     timeline = await env.history.timeline(env.team)
     assert all_polls(timeline)[1].changes
     assert len(timeline.series[0].runs) == 2
