@@ -1,7 +1,7 @@
 """`/poll`: team polls with a button per option, live counts, deadlines and re-runs.
 
-Discord glue only: the rules and the SQL live in `bot/polls.py`; rendering, the buttons and the
-live-message refresher in `cogs/_polls_ui.py`.
+Discord glue only: the rules and the SQL live in `bot/polls.py` and its `bot/poll_*.py` parts;
+rendering, the buttons and the live-message refresher in `cogs/_polls_ui.py`.
 """
 
 from __future__ import annotations
