@@ -10,6 +10,7 @@ import re
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,7 +19,6 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-import cogs
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
@@ -59,11 +59,15 @@ UNKNOWN_FORM = (
 )
 
 
+#: The Discord glue, beside the core: its cogs are loaded by name, never imported from here.
+COGS_FOLDER = Path(__file__).resolve().parent.parent / "cogs"
+
+
 def cog_extensions() -> list[str]:
-    """Every module under `cogs/` except private helpers (names starting with `_`)."""
+    """Every module in the `cogs/` folder except private helpers (names starting with `_`)."""
     return sorted(
         f"cogs.{module.name}"
-        for module in pkgutil.iter_modules(cogs.__path__)
+        for module in pkgutil.iter_modules([str(COGS_FOLDER)])
         if not module.name.startswith("_")
     )
 

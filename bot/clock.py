@@ -67,3 +67,13 @@ class ManualClock:
             finally:
                 moved.cancel()
                 woken.cancel()
+
+
+def to_ts(moment: datetime) -> int:
+    """A moment as the database keeps it: whole seconds since the epoch."""
+    return int(moment.timestamp())
+
+
+def from_ts(seconds: int | None) -> datetime | None:
+    """A moment the database kept (`to_ts`), in UTC; None stays None."""
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)

@@ -103,6 +103,41 @@ class SyncTransaction:
         return row
 
 
+async def _pragma(conn: aiosqlite.Connection, sql: str) -> Any:
+    async with conn.execute(sql) as cursor:
+        row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+
+async def _configure(conn: aiosqlite.Connection, path: Path) -> None:
+    """The PRAGMAs Breakroom relies on, and a write test, on a fresh connection to `path`."""
+    try:
+        # WAL: readers don't block the writer. synchronous=NORMAL in WAL mode keeps every
+        # committed transaction through a process crash (kill -9); only a power cut or OS crash
+        # can lose the last commits. foreign_keys makes ON DELETE CASCADE do its job.
+        journal = await _pragma(conn, "PRAGMA journal_mode=WAL")
+        if str(journal).lower() != "wal":
+            raise DatabaseError(f"could not switch {path} to WAL mode (got {journal!r})")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        # Time budget: a member must be answered within Discord's 3 s, so a write waits at
+        # most LOCK_WAIT for the other tasks' writes and BUSY_TIMEOUT for another process's
+        # lock, then fails with "database is locked" and the member is told plainly.
+        await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
+        # Deleted rows (a deleted reflection, a forgotten answer) are overwritten with zeros,
+        # not left in free pages; the WAL is trimmed after checkpoints.
+        await conn.execute("PRAGMA secure_delete=ON")
+        await conn.execute("PRAGMA journal_size_limit=1048576")
+        # A write test: fails early on a read-only file or folder.
+        await conn.execute("BEGIN IMMEDIATE")
+        await conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise DatabaseError(
+            f"DATABASE_PATH {str(path)!r} cannot be written ({exc}); "
+            f"point it at a file in a folder this user can write."
+        ) from exc
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -128,47 +163,15 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, path)
         try:
-            await db._configure()
+            await _configure(conn, path)
             await db.migrate(load_migrations(migrations_dir))
         except BaseException:
             await conn.close()
             raise
         return db
 
-    async def _configure(self) -> None:
-        try:
-            # WAL: readers don't block the writer. synchronous=NORMAL in WAL mode keeps every
-            # committed transaction through a process crash (kill -9); only a power cut or OS crash
-            # can lose the last commits. foreign_keys makes ON DELETE CASCADE do its job.
-            journal = await self._pragma("PRAGMA journal_mode=WAL")
-            if str(journal).lower() != "wal":
-                raise DatabaseError(f"could not switch {self.path} to WAL mode (got {journal!r})")
-            await self._conn.execute("PRAGMA synchronous=NORMAL")
-            await self._conn.execute("PRAGMA foreign_keys=ON")
-            # Time budget: a member must be answered within Discord's 3 s, so a write waits at
-            # most LOCK_WAIT for the other tasks' writes and BUSY_TIMEOUT for another process's
-            # lock, then fails with "database is locked" and the member is told plainly.
-            await self._conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
-            # Deleted rows (a deleted reflection, a forgotten answer) are overwritten with zeros,
-            # not left in free pages; the WAL is trimmed after checkpoints.
-            await self._conn.execute("PRAGMA secure_delete=ON")
-            await self._conn.execute("PRAGMA journal_size_limit=1048576")
-            # A write test: fails early on a read-only file or folder.
-            await self._conn.execute("BEGIN IMMEDIATE")
-            await self._conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
-            raise DatabaseError(
-                f"DATABASE_PATH {str(self.path)!r} cannot be written ({exc}); "
-                f"point it at a file in a folder this user can write."
-            ) from exc
-
-    async def _pragma(self, sql: str) -> Any:
-        async with self._conn.execute(sql) as cursor:
-            row = await cursor.fetchone()
-            return None if row is None else row[0]
-
     async def user_version(self) -> int:
-        return int(await self._pragma("PRAGMA user_version"))
+        return int(await _pragma(self._conn, "PRAGMA user_version"))
 
     async def migrate(self, migrations: list[Migration]) -> int:
         """Apply the migrations newer than `PRAGMA user_version`, each in its own transaction."""

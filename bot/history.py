@@ -18,7 +18,8 @@ from bot.db import Database
 from bot.errors import InvalidInput
 from bot.poll_model import OptionChange, Poll, PollRun, compare_runs
 from bot.polls import Polls
-from bot.prompts import Post, Prompts
+from bot.prompt_posts import Post
+from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team
 
@@ -182,14 +183,16 @@ class History:
     ) -> list[PromptEntry]:
         posts = [
             post
-            for post in await self.prompts.recent_posts(team.id, "", limit=MAX_POSTS)
+            for post in await self.prompts.posts.recent_posts(team.id, "", limit=MAX_POSTS)
             if post.posted_at is not None and since <= post.posted_at <= until
         ]
         counts: dict[int, int] = {}
 
         async def answers(post_id: int) -> int:
             if post_id not in counts:
-                counts[post_id] = (await self.prompts.answers(team.guild_id, post_id)).count
+                counts[post_id] = (
+                    await self.prompts.answers.for_post(team.guild_id, post_id)
+                ).count
             return counts[post_id]
 
         entries = []
@@ -215,7 +218,7 @@ class History:
             if poll.rerun_of is None:
                 entries.append(PollEntry(poll, visible))
                 continue
-            runs = await self.polls.poll_runs(poll.id)
+            runs = await self.polls.runs.poll_runs(poll.id)
             previous = runs[-2] if len(runs) >= 2 else None
             changes: tuple[OptionChange, ...] = ()
             if previous is not None and previous.results_public and visible:

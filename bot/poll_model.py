@@ -1,6 +1,6 @@
 """Polls, part 1: what a poll is (frozen dataclasses) and the rules for what members type.
 
-No SQL and nothing from discord: `bot/polls.py` stores and reads polls with these.
+No SQL and nothing from discord: `bot/poll_store.py` stores and reads polls with these.
 """
 
 from __future__ import annotations

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.db import Database, Row, SyncTransaction
 from bot.errors import Conflict, NotFound, UserError
@@ -29,9 +28,6 @@ from bot.poll_model import (
     poll_from_row,
     voter_key,
 )
-
-if TYPE_CHECKING:
-    from bot.polls import Polls
 
 
 def _counted(
@@ -288,6 +284,11 @@ def _write_anonymous(
     return stepped
 
 
+#: Writes a batch of clicks, in order, as one transaction: each click's Vote or UserError
+#: (`Polls.vote_many`, which calls `cast_votes`).
+WriteVotes = Callable[[Sequence[VoteRequest]], Awaitable[list[Vote | UserError]]]
+
+
 class Unavailable(UserError):
     """The bot is stopping: the member should try again shortly."""
 
@@ -297,8 +298,8 @@ class VoteQueue:
 
     When hundreds of members click at once, each click waiting for its own transaction would
     queue them one by one behind the database lock; here a single writer task takes everything
-    waiting, writes it with `Polls.vote_many` (one transaction, a few statements), and answers
-    each click. A lone click waits only `gather_delay`, then is written as a batch of one.
+    waiting, writes it with `write` (one transaction, a few statements: `Polls.vote_many`), and
+    answers each click. A lone click waits only `gather_delay`, then is written as a batch of one.
     """
 
     max_batch = 250
@@ -306,8 +307,8 @@ class VoteQueue:
     #: on a 3 s budget, and under steady load each transaction carries several clicks
     gather_delay = 0.004
 
-    def __init__(self, polls: Polls) -> None:
-        self.polls = polls
+    def __init__(self, write: WriteVotes) -> None:
+        self.write = write
         self.batches = 0
         self._waiting: list[tuple[VoteRequest, asyncio.Future[Vote]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -331,7 +332,7 @@ class VoteQueue:
             batch = self._waiting[: self.max_batch]
             del self._waiting[: self.max_batch]
             try:
-                results = await self.polls.vote_many([request for request, _ in batch])
+                results = await self.write([request for request, _ in batch])
             except asyncio.CancelledError:
                 for _, future in batch:
                     future.cancel()

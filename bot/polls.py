@@ -1,51 +1,43 @@
-"""Polls, part 2: creating, voting, closing, re-running and reading results, over the database.
+"""Polls, part 2: creating, voting and reading results, over the database.
 
 Feature logic only: plain async Python, nothing from discord. Every rule that reads and then
 writes (is the poll open? what has this member selected?) runs inside one transaction. Votes in
 anonymous polls are stored under a keyed hash of the member for that one poll, never under their
 id (see PRODUCT.md, "Anonymity model"). What a poll is, and the input rules, are in
-`bot/poll_model.py`.
+`bot/poll_model.py`; reading and storing the rows in `bot/poll_store.py`; the vote writer in
+`bot/poll_votes.py`; closing and announcing in `bot/poll_closing.py` (`Polls.closing`); re-runs
+in `bot/poll_runs.py` (`Polls.runs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Literal
 
 from bot.clock import Clock
-from bot.db import Database, Row, Transaction
+from bot.db import Database
 from bot.durations import parse_duration
-from bot.errors import Conflict, NotAllowed, NotFound, UserError
+from bot.errors import NotAllowed, UserError
 from bot.poll_ballots import Ballots
+from bot.poll_closing import PollClosing
 from bot.poll_model import (
     DEFAULT_DURATION,
     RECENT_CLOSED,
-    RETRY_LIMIT,
-    UNKNOWN_POLL,
     OptionChange,
     Poll,
     PollChoice,
     PollRun,
     Results,
-    RunOption,
     Vote,
     VoteRequest,
-    compare_runs,
-    counts_stepped,
-    from_ts,
-    option_from_row,
     parse_options,
     placeholders,
-    poll_from_row,
-    to_ts,
     validate_question,
 )
+from bot.poll_runs import PollRuns
+from bot.poll_store import get_poll, insert_poll, load_polls
 from bot.poll_votes import cast_votes
 from bot.secret import keyed_hash
 from bot.teams import Team, clean_text
-
-_POLL_SELECT = "SELECT p.*, t.name AS team_name FROM polls p JOIN teams t ON t.id = p.team_id"
 
 
 class Polls:
@@ -54,48 +46,25 @@ class Polls:
         self.clock = clock
         self.key = key
         self.ballots = Ballots(key)
+        #: closing polls, and announcing each close once
+        self.closing = PollClosing(db, clock)
+        #: asking a poll again, and its earlier runs
+        self.runs = PollRuns(db, clock)
 
     # -- reading -------------------------------------------------------------------------------
-
-    async def _load(self, tx: Transaction, where: str, params: Sequence[object]) -> list[Poll]:
-        rows = await tx.fetchall(f"{_POLL_SELECT} WHERE {where}", params)
-        if not rows:
-            return []
-        ids = [row["id"] for row in rows]
-        marks = ",".join("?" * len(ids))
-        options = await tx.fetchall(
-            f"SELECT * FROM poll_options WHERE poll_id IN ({marks}) ORDER BY poll_id, position",
-            ids,
-        )
-        by_poll: dict[int, list[Row]] = {}
-        for option in options:
-            by_poll.setdefault(option["poll_id"], []).append(option)
-        return [
-            poll_from_row(
-                row,
-                [option_from_row(o, counts_stepped(row)) for o in by_poll.get(row["id"], [])],
-            )
-            for row in rows
-        ]
-
-    async def _get(self, tx: Transaction, poll_id: int, guild_id: int | None) -> Poll:
-        polls = await self._load(tx, "p.id = ?", (poll_id,))
-        if not polls or (guild_id is not None and polls[0].guild_id != guild_id):
-            raise NotFound(UNKNOWN_POLL.format(ref=f"#{poll_id}"))
-        return polls[0]
 
     async def get(self, poll_id: int, guild_id: int | None = None) -> Poll:
         """The poll; with `guild_id`, only if it belongs to that server."""
         async with self.db.reading() as tx:
-            return await self._get(tx, poll_id, guild_id)
+            return await get_poll(tx, poll_id, guild_id)
 
     async def for_team(self, team_id: int, closed_limit: int = RECENT_CLOSED) -> list[Poll]:
         """The team's open polls (soonest deadline first), then its last closed ones."""
         async with self.db.reading() as tx:
-            open_polls = await self._load(
+            open_polls = await load_polls(
                 tx, "p.team_id = ? AND p.closed_at IS NULL ORDER BY p.closes_at, p.id", (team_id,)
             )
-            closed = await self._load(
+            closed = await load_polls(
                 tx,
                 "p.team_id = ? AND p.closed_at IS NOT NULL ORDER BY p.closed_at DESC, p.id DESC "
                 "LIMIT ?",
@@ -136,7 +105,7 @@ class Polls:
         self, poll_id: int, guild_id: int, viewer_id: int, viewer_is_manager: bool, voters: bool
     ) -> Results:
         async with self.db.reading() as tx:
-            poll = await self._get(tx, poll_id, guild_id)
+            poll = await get_poll(tx, poll_id, guild_id)
             if voters and poll.anonymous:
                 raise NotAllowed(
                     "This poll is anonymous: nobody, managers included, can see who voted. "
@@ -179,8 +148,9 @@ class Polls:
         labels = parse_options(options)
         length = DEFAULT_DURATION if duration is None else parse_duration(duration)
         async with self.db.transaction() as tx:
-            return await self._insert(
+            return await insert_poll(
                 tx,
+                self.clock.now(),
                 team.id,
                 team.guild_id,
                 creator_id,
@@ -193,46 +163,6 @@ class Polls:
                 rerun_of=None,
             )
 
-    async def _insert(
-        self,
-        tx: Transaction,
-        team_id: int,
-        guild_id: int,
-        creator_id: int,
-        question: str,
-        labels: Sequence[str],
-        *,
-        multiple: bool,
-        anonymous: bool,
-        hide_results: bool,
-        duration: timedelta,
-        rerun_of: int | None,
-    ) -> Poll:
-        now = self.clock.now()
-        poll_id = await tx.insert(
-            "INSERT INTO polls (team_id, guild_id, creator_id, question, multiple, anonymous,"
-            " hide_results, created_at, closes_at, rerun_of)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                team_id,
-                guild_id,
-                creator_id,
-                question,
-                int(multiple),
-                int(anonymous),
-                int(hide_results),
-                to_ts(now),
-                to_ts(now + duration),
-                rerun_of,
-            ),
-        )
-        assert poll_id is not None
-        await tx.executemany(
-            "INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
-            [(poll_id, position, label) for position, label in enumerate(labels, start=1)],
-        )
-        return await self._get(tx, poll_id, None)
-
     async def set_message(self, poll_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
             "UPDATE polls SET channel_id = ?, message_id = ? WHERE id = ?",
@@ -243,36 +173,6 @@ class Polls:
         """Forget a poll whose message could not be posted (nobody has seen it)."""
         await self.db.execute("DELETE FROM polls WHERE id = ? AND message_id IS NULL", (poll_id,))
 
-    async def rerun(self, poll_id: int, guild_id: int, creator_id: int) -> Poll:
-        """The same question, options and flags again, for the same time, as the next run.
-
-        A series stays one line: re-running a poll that was already re-run continues from its
-        latest run, so every run is compared with the one just before it.
-        """
-        async with self.db.transaction() as tx:
-            original = await self._get(tx, poll_id, guild_id)
-            latest = poll_id
-            for _ in range(10_000):
-                child = await tx.fetchval(
-                    "SELECT id FROM polls WHERE rerun_of = ? ORDER BY id DESC LIMIT 1", (latest,)
-                )
-                if child is None:
-                    break
-                latest = int(child)
-            return await self._insert(
-                tx,
-                original.team_id,
-                original.guild_id,
-                creator_id,
-                original.question,
-                [option.label for option in original.options],
-                multiple=original.multiple,
-                anonymous=original.anonymous,
-                hide_results=original.hide_results,
-                duration=original.duration,
-                rerun_of=latest,
-            )
-
     # -- voting --------------------------------------------------------------------------------
 
     def voter_hash(self, guild_id: int, user_id: int, poll_id: int) -> bytes:
@@ -280,171 +180,9 @@ class Polls:
             raise RuntimeError("the key for keyed hashes is not loaded")
         return keyed_hash(self.key, guild_id, user_id, f"poll:{poll_id}")
 
-    async def vote(self, poll_id: int, option_id: int, guild_id: int, user_id: int) -> Vote:
-        """One click on an option button (see `vote_many`); raises the UserError if refused."""
-        result = (await self.vote_many([VoteRequest(poll_id, option_id, guild_id, user_id)]))[0]
-        if isinstance(result, UserError):
-            raise result
-        return result
-
     async def vote_many(self, requests: Sequence[VoteRequest]) -> list[Vote | UserError]:
         """Clicks, in the order they came, as ONE transaction (see `bot.poll_votes`)."""
         return await cast_votes(self.db, self.clock.now(), self.voter_hash, self.ballots, requests)
-
-    # -- closing -------------------------------------------------------------------------------
-
-    async def close(
-        self,
-        poll_id: int,
-        guild_id: int,
-        actor_id: int,
-        actor_is_manager: bool,
-        claimer: str = "",
-    ) -> Poll:
-        """Close now (`/poll close`). The caller (the bot run `claimer`) then owns announcing
-        it; without one, the bot's next scheduler pass takes the announcement over."""
-        now = to_ts(self.clock.now())
-        async with self.db.transaction() as tx:
-            poll = await self._get(tx, poll_id, guild_id)
-            if not poll.can_manage(actor_id, actor_is_manager):
-                raise NotAllowed(
-                    "Only the member who created this poll or a manager can close it. "
-                    "It closes by itself at its deadline."
-                )
-            if poll.closed:
-                raise Conflict("This poll is already closed; `/poll results` shows its results.")
-            await tx.execute(
-                "UPDATE polls SET closed_at = ?, result_state = 'posting', result_claimed_by = ?,"
-                " result_attempts = result_attempts + 1 WHERE id = ?",
-                (min(now, to_ts(poll.closes_at)), claimer, poll_id),
-            )
-            await _drop_ballots(tx, [poll_id])
-            return await self._get(tx, poll_id, None)
-
-    async def claim_due(self, now: datetime, claimer: str) -> list[Poll]:
-        """Close every poll whose deadline has passed (also while the bot was down) and claim
-        the announcements to post now: those just closed, failed ones whose retry time came, and
-        claims left by another run of the bot (it stopped before finishing them).
-
-        Claiming sets 'posting' with the claimer in the same transaction, so two passes never
-        announce the same close; `result_attempts` > 1 tells the announcer to look first for a
-        post that may have gone out.
-        """
-        at = to_ts(now)
-        async with self.db.transaction() as tx:
-            closed = await tx.fetchall(
-                "UPDATE polls SET closed_at = closes_at, result_state = 'posting',"
-                " result_claimed_by = ?, result_attempts = result_attempts + 1"
-                " WHERE closed_at IS NULL AND closes_at <= ? RETURNING id",
-                (claimer, at),
-            )
-            retried = await tx.fetchall(
-                "UPDATE polls SET result_state = 'posting', result_claimed_by = ?,"
-                " result_attempts = result_attempts + 1"
-                " WHERE (result_state = 'pending' AND result_retry_at <= ?)"
-                " OR (result_state = 'posting' AND result_claimed_by IS NOT ?) RETURNING id",
-                (claimer, at, claimer),
-            )
-            await _drop_ballots(tx, [row[0] for row in closed])
-            ids = sorted({row[0] for row in closed + retried})
-            if not ids:
-                return []
-            return await self._load(tx, f"p.id IN ({placeholders(ids)}) ORDER BY p.id", ids)
-
-    async def finish_announcement(
-        self,
-        poll_id: int,
-        claimer: str,
-        state: Literal["posted", "failed", "pending"],
-        message_id: int | None = None,
-        *,
-        retry_now: bool = False,
-    ) -> None:
-        """Record how announcing a claimed close went. 'pending' retries later, waiting longer
-        after each failure (30 s, 1 min, 2 min … at most 15 min), or at the next pass when
-        `retry_now` (the run stopped before trying)."""
-        async with self.db.transaction() as tx:
-            attempts = await tx.fetchval(
-                "SELECT result_attempts FROM polls"
-                " WHERE id = ? AND result_state = 'posting' AND result_claimed_by = ?",
-                (poll_id, claimer),
-            )
-            if attempts is None:  # not (or no longer) this run's claim
-                return
-            delay = 0 if retry_now else min(30 * 2 ** max(0, int(attempts) - 1), RETRY_LIMIT)
-            await tx.execute(
-                "UPDATE polls SET result_state = ?, result_claimed_by = NULL,"
-                " result_message_id = coalesce(?, result_message_id), result_retry_at = ?"
-                " WHERE id = ?",
-                (
-                    state,
-                    message_id,
-                    to_ts(self.clock.now()) + delay if state == "pending" else None,
-                    poll_id,
-                ),
-            )
-
-    async def next_due(self, claimer: str) -> datetime | None:
-        """When the polls job next has something to do: a deadline, a retry, or now for a claim
-        left by another run."""
-        row = await self.db.fetchone(
-            "SELECT (SELECT min(closes_at) FROM polls WHERE closed_at IS NULL),"
-            " (SELECT min(result_retry_at) FROM polls WHERE result_state = 'pending'),"
-            " EXISTS (SELECT 1 FROM polls WHERE result_state = 'posting'"
-            "         AND result_claimed_by IS NOT ?)",
-            (claimer,),
-        )
-        assert row is not None
-        if row[2]:
-            return self.clock.now()
-        times = [t for t in (row[0], row[1]) if t is not None]
-        return from_ts(min(times)) if times else None
-
-    # -- re-runs -------------------------------------------------------------------------------
-
-    async def poll_runs(self, poll_id: int) -> list[PollRun]:
-        """The runs of this poll's question up to and including it, oldest first."""
-        async with self.db.reading() as tx:
-            chain = await tx.fetchall(
-                "WITH RECURSIVE chain (id, depth) AS ("
-                " SELECT ?, 0"
-                " UNION ALL SELECT p.rerun_of, c.depth + 1 FROM polls p JOIN chain c ON p.id = c.id"
-                " WHERE p.rerun_of IS NOT NULL AND c.depth < 1000"
-                ") SELECT id FROM chain ORDER BY depth DESC",
-                (poll_id,),
-            )
-            ids = [row[0] for row in chain]
-            marks = ",".join("?" * len(ids))
-            polls = {p.id: p for p in await self._load(tx, f"p.id IN ({marks})", ids)}
-        runs: list[PollRun] = []
-        for run_id in ids:
-            poll = polls.get(run_id)
-            if poll is None:
-                continue
-            voters = poll.voters
-            runs.append(
-                PollRun(
-                    poll_id=poll.id,
-                    created_at=poll.created_at,
-                    closed_at=poll.closed_at,
-                    voters=voters,
-                    hide_results=poll.hide_results,
-                    creator_id=poll.creator_id,
-                    options=tuple(
-                        RunOption(o.label, o.votes, o.votes / voters if voters else 0.0)
-                        for o in poll.options
-                    ),
-                )
-            )
-        return runs
-
-    async def comparison(self, poll_id: int) -> tuple[PollRun, list[OptionChange]] | None:
-        """The previous run and the change per option, if this poll is a re-run whose
-        previous results may be shown."""
-        runs = await self.poll_runs(poll_id)
-        if len(runs) < 2 or runs[-1].poll_id != poll_id or not runs[-2].results_public:
-            return None
-        return runs[-2], compare_runs(runs[-2], runs[-1])
 
     async def seal_legacy_votes(self) -> int:
         """Anonymous votes stored by an earlier Breakroom as one row per option (open polls
@@ -461,7 +199,7 @@ class Polls:
             for row in rows:
                 picked.setdefault((row[0], bytes(row[1])), set()).add(row[2])
             ids = sorted({poll_id for poll_id, _ in picked})
-            polls = {p.id: p for p in await self._load(tx, f"p.id IN ({placeholders(ids)})", ids)}
+            polls = {p.id: p for p in await load_polls(tx, f"p.id IN ({placeholders(ids)})", ids)}
             await tx.executemany(
                 "INSERT OR IGNORE INTO poll_ballots (poll_id, voter_hash, ballot) VALUES (?, ?, ?)",
                 [
@@ -472,6 +210,13 @@ class Polls:
             )
             await tx.execute("DELETE FROM poll_anonymous_votes")
         return len(picked)
+
+    # -- re-runs (`self.runs`) -----------------------------------------------------------------
+
+    async def comparison(self, poll_id: int) -> tuple[PollRun, list[OptionChange]] | None:
+        """`PollRuns.comparison`: kept here only while cogs/_polls_ui.py (`edit_now`) calls it on
+        Polls; everything else calls `self.runs`."""
+        return await self.runs.comparison(poll_id)
 
     # -- privacy -------------------------------------------------------------------------------
 
@@ -487,14 +232,3 @@ class Polls:
                 (user_id, guild_id),
             )
         return sorted({row[0] for row in rows})
-
-
-async def _drop_ballots(tx: Transaction, poll_ids: Sequence[int]) -> None:
-    """A closing anonymous poll keeps its counts and forgets its voters: with the ballots gone,
-    nothing in the files says who voted, even with the key."""
-    if not poll_ids:
-        return
-    if await tx.execute(
-        f"DELETE FROM poll_ballots WHERE poll_id IN ({placeholders(poll_ids)})", poll_ids
-    ):
-        tx.mark_sensitive()

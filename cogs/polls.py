@@ -1,7 +1,7 @@
 """`/poll`: team polls with a button per option, live counts, deadlines and re-runs.
 
-Discord glue only: the rules and the SQL live in `bot/polls.py`; rendering, the buttons and the
-live-message refresher in `cogs/_polls_ui.py`.
+Discord glue only: the rules and the SQL live in `bot/polls.py` and its `bot/poll_*.py` parts;
+rendering, the buttons and the live-message refresher in `cogs/_polls_ui.py`.
 """
 
 from __future__ import annotations
@@ -101,8 +101,9 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def cog_load(self) -> None:
         # Built here, not in __init__: the key is loaded in setup_hook, before extensions load.
-        self.votes = VoteQueue(polls_of(self.bot))
-        moved = await self.votes.polls.seal_legacy_votes()
+        polls = polls_of(self.bot)
+        self.votes = VoteQueue(polls.vote_many)
+        moved = await polls.seal_legacy_votes()
         if moved:
             log.info("sealed the anonymous votes of %d voters from an earlier version", moved)
         # Names this run's claims on result posts: a claim under another name was left by a run
@@ -132,9 +133,9 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def run_due(self, now: datetime) -> datetime | None:
         """Close polls whose deadline passed (also while the bot was down) and announce them."""
-        for poll in await self.polls.claim_due(now, self.run_id):
+        for poll in await self.polls.closing.claim_due(now, self.run_id):
             await self.announce(poll)
-        return await self.polls.next_due(self.run_id)
+        return await self.polls.closing.next_due(self.run_id)
 
     async def announce(self, poll: Poll) -> None:
         """Show the final state on the poll message and post the result message, once.
@@ -159,13 +160,13 @@ class PollsCog(commands.Cog, name="Polls"):
             if earlier is not None:
                 state, message_id = "posted", earlier.id
             else:
-                comparison = await self.polls.comparison(poll.id)
+                comparison = await self.polls.runs.comparison(poll.id)
                 posting = True
                 message = await channel.send(embed=result_embed(poll, comparison))
                 state, message_id = "posted", message.id
         except asyncio.CancelledError:
             if not posting:
-                await self.polls.finish_announcement(
+                await self.polls.closing.finish_announcement(
                     poll.id, self.run_id, "pending", retry_now=True
                 )
             raise
@@ -176,7 +177,7 @@ class PollsCog(commands.Cog, name="Polls"):
             log.warning("poll %s: its results can't be posted (%s)", poll.id, error)
         except Exception:
             log.exception("poll %s: announcing its results failed", poll.id)
-        await self.polls.finish_announcement(poll.id, self.run_id, state, message_id)
+        await self.polls.closing.finish_announcement(poll.id, self.run_id, state, message_id)
         async with self._announced_changed:
             self._announced[poll.id] = state
             self._announced_changed.notify_all()
@@ -297,7 +298,7 @@ class PollsCog(commands.Cog, name="Polls"):
     @app_commands.autocomplete(poll=poll_autocomplete)
     async def close(self, interaction: Interaction, poll: str) -> None:
         assert interaction.guild_id is not None
-        closed = await self.polls.close(
+        closed = await self.polls.closing.close(
             parse_poll_ref(poll),
             interaction.guild_id,
             interaction.user.id,
@@ -330,7 +331,7 @@ class PollsCog(commands.Cog, name="Polls"):
         )
         comparison = None
         if found.poll.closed:
-            comparison = await self.polls.comparison(found.poll.id)
+            comparison = await self.polls.runs.comparison(found.poll.id)
         chart = await self.runs_chart(found, is_manager(interaction), interaction)
         embed = results_embed(found, comparison)
         if chart is None:
@@ -348,7 +349,7 @@ class PollsCog(commands.Cog, name="Polls"):
             return None
         runs = [
             run
-            for run in await self.polls.poll_runs(found.poll.id)
+            for run in await self.polls.runs.poll_runs(found.poll.id)
             if run.visible_to(interaction.user.id, manager)
         ]
         if len(runs) < 2:
@@ -398,7 +399,7 @@ class PollsCog(commands.Cog, name="Polls"):
     @app_commands.autocomplete(poll=poll_autocomplete)
     async def rerun(self, interaction: Interaction, poll: str) -> None:
         assert interaction.guild_id is not None
-        again = await self.polls.rerun(
+        again = await self.polls.runs.rerun(
             parse_poll_ref(poll), interaction.guild_id, interaction.user.id
         )
         team = await self.bot.teams.get(again.team_id)

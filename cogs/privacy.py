@@ -21,7 +21,7 @@ from bot.client import Breakroom
 from bot.errors import NotAllowed
 from bot.lifetime import Lifetime
 from bot.polls import Polls
-from bot.prompts import Prompts
+from bot.prompt_answers import PromptAnswers
 from cogs._shared import FromCustomId, Interaction, guarded
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class PrivacyCog(commands.Cog, name="Privacy"):
         bot = self.bot
         footprint = await self.lifetime.footprint(guild_id, user_id)
 
-        answer_messages = await Prompts(bot.db, bot.clock).forget_member(guild_id, user_id)
+        answer_messages = await PromptAnswers(bot.db, bot.clock).forget_member(guild_id, user_id)
         polls_cog: Any = bot.get_cog("Polls")
         if polls_cog is not None and hasattr(polls_cog, "forget_member"):
             # The polls cog also refreshes the poll messages whose counts changed.

@@ -24,17 +24,17 @@ from discord.ext import commands
 
 from bot.client import Breakroom
 from bot.errors import NotAllowed, NotFound, UserError
-from bot.prompts import (
+from bot.prompt_answers import (
     MAX_ANSWER_LENGTH,
     Answer,
     AnswerDelivery,
     AnswerFailure,
     AnswerForm,
-    Post,
-    Prompts,
     SavedAnswer,
-    Work,
 )
+from bot.prompt_posts import Post
+from bot.prompt_weekly import Work
+from bot.prompts import Prompts
 from bot.schedule import DEFAULT_TIME, GRACE, WEEKDAYS, describe, next_slots, parse_weekday
 from bot.teams import Team
 from bot.text import parse_id as read_id
@@ -245,7 +245,7 @@ def answer_modal(form: AnswerForm) -> discord.ui.Modal:
 async def open_answer_modal(interaction: Interaction, post_id: int) -> None:
     assert interaction.guild_id is not None
     cog = prompts_cog(interaction.client)
-    form = await cog.prompts.answer_form(interaction.guild_id, post_id, interaction.user.id)
+    form = await cog.prompts.answers.answer_form(interaction.guild_id, post_id, interaction.user.id)
     await interaction.response.send_modal(answer_modal(form))
 
 
@@ -317,7 +317,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         assert interaction.guild_id is not None
         post_id = int(match["post"])
         async with self.answer_lock(post_id, interaction.user.id):
-            saved = await self.prompts.save_answer(
+            saved = await self.prompts.answers.save_answer(
                 interaction.guild_id,
                 post_id,
                 interaction.user.id,
@@ -360,7 +360,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             view=answer_view(post.id),
             allowed_mentions=mentions,
         )
-        post = await self.prompts.mark_posted(post.id, message.id, channel.id)
+        post = await self.prompts.posts.mark_posted(post.id, message.id, channel.id)
         await self.ensure_thread(post)
         return message
 
@@ -391,7 +391,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             if exc.code != THREAD_ALREADY_CREATED:
                 raise
             thread_id = post.message_id  # a thread made from a message shares its id
-        await self.prompts.set_thread(post.id, thread_id)
+        await self.prompts.posts.set_thread(post.id, thread_id)
         return thread_id
 
     async def deliver_answer(self, delivery: AnswerDelivery) -> Published:
@@ -403,7 +403,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         except (UserError, discord.RateLimited, *TRANSIENT) as exc:
             failure = "gone" if isinstance(exc, UserError) else answer_failure(exc)
             error, _ = send_failure(exc, delivery.post.channel_id)
-            retry_at = await self.prompts.answer_failed(delivery, error, failure)
+            retry_at = await self.prompts.deliveries.answer_failed(delivery, error, failure)
             log.warning(
                 "answer %s: its thread message failed (%s); %s",
                 delivery.answer.id,
@@ -415,7 +415,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             status = exc.status if isinstance(exc, discord.HTTPException) else 0
             text = exc.text if isinstance(exc, discord.HTTPException) else ""
             return Published(failure, detail=f"{status}: {text or 'no reason given'}")
-        if not await self.prompts.answer_posted(delivery, message.id):
+        if not await self.prompts.deliveries.answer_posted(delivery, message.id):
             # The answer was deleted (/forget-me) while this attempt ran: so goes its message.
             with contextlib.suppress(discord.HTTPException):
                 await message.delete()
@@ -454,7 +454,9 @@ class PromptsCog(commands.Cog, name="Prompts"):
         me = self.bot.user
         if me is None:
             return None
-        taken = await self.prompts.answer_message_ids(delivery.post.id, delivery.answer.id)
+        taken = await self.prompts.deliveries.answer_message_ids(
+            delivery.post.id, delivery.answer.id
+        )
         try:
             async for message in thread.history(limit=ANSWER_LOOKBACK):
                 if message.author.id != me.id or message.id in taken or not message.embeds:
@@ -470,13 +472,13 @@ class PromptsCog(commands.Cog, name="Prompts"):
     async def retry_answers(self, now: datetime) -> None:
         """The answers whose thread message is due again (an earlier attempt failed, or its run
         stopped): one attempt each; one failing doesn't stop the others."""
-        for answer in await self.prompts.due_answers(now):
+        for answer in await self.prompts.deliveries.due_answers(now):
             lock = self.answer_lock(answer.post_id, answer.user_id)
             if lock.locked():
                 continue  # the member's own attempt is still running: it records its outcome
             try:
                 async with lock:
-                    delivery = await self.prompts.claim_answer(answer.id, now)
+                    delivery = await self.prompts.deliveries.claim_answer(answer.id, now)
                     if delivery is not None:
                         await self.deliver_answer(delivery)
             except Exception:
@@ -487,7 +489,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
     async def run_due(self, now: datetime) -> datetime | None:
         """The scheduler job: post every due slot, then retry the answers whose thread message
         failed; one team's (or answer's) failure doesn't stop the others."""
-        for work in await self.prompts.due_work(now, self.run_id):
+        for work in await self.prompts.weekly.due_work(now, self.run_id):
             try:
                 await self.carry_out(work, now)
             except Exception:
@@ -502,19 +504,19 @@ class PromptsCog(commands.Cog, name="Prompts"):
             # the answer to the send was lost): look before sending again.
             found = await self.find_sent(post)
             if found is not None:
-                posted = await self.prompts.mark_posted(post.id, found.id, found.channel.id)
+                posted = await self.prompts.posts.mark_posted(post.id, found.id, found.channel.id)
                 await self.ensure_thread(posted)
                 return
         too_late = post.slot_at is None or now - post.slot_at >= GRACE
         if work.kind == "recover" and too_late:
             error = "A post was interrupted by a restart and was not sent again (too late for it)."
-            await self.prompts.mark_failed(post.id, error, transient=False)
+            await self.prompts.posts.mark_failed(post.id, error, transient=False)
             return
         try:
             await self.send_post(post)
         except (UserError, *TRANSIENT) as exc:
             error, transient = send_failure(exc, post.channel_id)
-            state = await self.prompts.mark_failed(post.id, error, transient=transient)
+            state = await self.prompts.posts.mark_failed(post.id, error, transient=transient)
             log.warning("prompt post %s for team %s: %s (%s)", post.id, post.team_id, error, state)
 
     async def find_sent(self, post: Post) -> discord.Message | None:
@@ -540,7 +542,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        found = await self.prompts.search(interaction.guild_id, current)
+        found = await self.prompts.bank.search(interaction.guild_id, current)
         return [
             app_commands.Choice(name=choice_name(f"#{p.id} · {p.text}"), value=str(p.id))
             for p in found
@@ -553,7 +555,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             team = await resolve_team(interaction, getattr(interaction.namespace, "team", None))
         except UserError:
             return []
-        posts = await self.prompts.recent_posts(team.id, current)
+        posts = await self.prompts.posts.recent_posts(team.id, current)
         choices = []
         for post in posts[:MAX_CHOICES]:
             assert post.posted_at is not None
@@ -571,7 +573,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
     async def add(self, interaction: Interaction, text: str) -> None:
         """Add a prompt to the server's bank"""
         assert interaction.guild_id is not None
-        added = await self.prompts.add(interaction.guild_id, text)
+        added = await self.prompts.bank.add(interaction.guild_id, text)
         verb = "Brought back" if added.restored else "Added"
         await interaction.response.send_message(
             f"{verb} prompt **#{added.prompt.id}**: {added.prompt.text}\n"
@@ -586,7 +588,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
     ) -> None:
         """The prompt bank, with ids and how often each was asked"""
         assert interaction.guild_id is not None
-        bank = await self.prompts.list_page(interaction.guild_id, page)
+        bank = await self.prompts.bank.list_page(interaction.guild_id, page)
         lines = [f"`#{p.id}` · asked {p.times_asked}× · {p.text}" for p in bank.prompts]
         embed = discord.Embed(
             title=f"Prompt bank — page {bank.page} of {bank.pages}",
@@ -603,7 +605,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
     async def remove(self, interaction: Interaction, prompt: str) -> None:
         """Retire a prompt from the rotation (its history stays)"""
         assert interaction.guild_id is not None
-        retired = await self.prompts.retire(interaction.guild_id, parse_id(prompt, "prompt"))
+        retired = await self.prompts.bank.retire(interaction.guild_id, parse_id(prompt, "prompt"))
         await interaction.response.send_message(
             f"Retired prompt **#{retired.id}**: {retired.text}\nIt won't be posted again; its "
             f"past posts and answers stay. Adding the same text again brings it back.",
@@ -630,14 +632,14 @@ class PromptsCog(commands.Cog, name="Prompts"):
         found = await resolve_team(interaction, team)
         prompt_id = None if prompt is None else parse_id(prompt, "prompt")
         channel = self.team_channel(found)
-        claimed = await self.prompts.claim_manual(
+        claimed = await self.prompts.posts.claim_manual(
             found.id, prompt_id, ping_role=ping_role, run_id=self.run_id
         )
         try:
             message = await self.send_post(claimed)
         except (UserError, discord.HTTPException) as exc:
             error, _ = send_failure(exc, found.channel_id)
-            await self.prompts.mark_failed(claimed.id, error, transient=False)
+            await self.prompts.posts.mark_failed(claimed.id, error, transient=False)
             raise NotAllowed(error) from exc
         repeat = ""
         if claimed.repeat_of_posted_at is not None:
@@ -714,7 +716,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
     async def answer(self, interaction: Interaction, team: str | None = None) -> None:
         """Answer the team's latest prompt (same as its Answer button)"""
         found = await resolve_team(interaction, team)
-        latest = await self.prompts.latest_post(found)
+        latest = await self.prompts.posts.latest_post(found)
         await open_answer_modal(interaction, latest.id)
 
     @prompt.command(name="answers")
@@ -736,8 +738,10 @@ class PromptsCog(commands.Cog, name="Prompts"):
         if post is not None:
             post_id = parse_id(post, "post")
         else:
-            post_id = (await self.prompts.latest_post(await resolve_team(interaction, team))).id
-        listed = await self.prompts.answers(interaction.guild_id, post_id)
+            post_id = (
+                await self.prompts.posts.latest_post(await resolve_team(interaction, team))
+            ).id
+        listed = await self.prompts.answers.for_post(interaction.guild_id, post_id)
         entries = [
             f"**{discord.utils.escape_markdown(a.display_name)}** — {a.text}"
             for a in listed.answers

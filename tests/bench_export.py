@@ -113,13 +113,13 @@ async def seed_answers(
     posts: list[int] = []
     for number in range(-(-answers // MEMBERS_PER_POST)):
         world.clock.set(start + timedelta(days=number))
-        claimed = await prompts.claim_manual(team.id, None, run_id="bench")
-        await prompts.mark_posted(claimed.id, 900_000 + number)
+        claimed = await prompts.posts.claim_manual(team.id, None, run_id="bench")
+        await prompts.posts.mark_posted(claimed.id, 900_000 + number)
         posts.append(claimed.id)
     for n in range(answers):
         post = posts[n // MEMBERS_PER_POST]
         user = 10**17 + n % MEMBERS_PER_POST
-        await prompts.save_answer(
+        await prompts.answers.save_answer(
             team.guild_id, post, user, f"clerk {n % MEMBERS_PER_POST}", answer_text(rng, length)
         )
 

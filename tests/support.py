@@ -18,6 +18,9 @@ from bot.client import Breakroom
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
+from bot.errors import UserError
+from bot.poll_model import Vote, VoteRequest
+from bot.polls import Polls
 from bot.reflection_batches import ReflectionBatches
 from bot.reflection_text import Reflection
 from tests.double import Channel, DiscordDouble, Guild, Member
@@ -142,6 +145,15 @@ async def share_and_post(
         assert await batches.record_posted(queued.id, channel_id, number)
         posted.append(queued)
     return posted
+
+
+async def click(polls: Polls, poll_id: int, option_id: int, guild_id: int, user_id: int) -> Vote:
+    """One click on a poll's option button, written as a batch of its own (what `VoteQueue`
+    does with a lone click, minus the queue); raises the UserError if it is refused."""
+    [result] = await polls.vote_many([VoteRequest(poll_id, option_id, guild_id, user_id)])
+    if isinstance(result, UserError):
+        raise result
+    return result
 
 
 def id_patterns(user_id: int) -> list[bytes]:

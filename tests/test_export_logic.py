@@ -22,7 +22,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
-from tests.support import share_and_post
+from tests.support import click, share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -45,8 +45,8 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     team = await Teams(db, clock).create(GUILD, "Réception & Courrier", 555)
     prompts = Prompts(db, clock, starter=("First prompt?", "Second prompt?"))
-    claimed = await prompts.claim_manual(team.id, None, run_id="test")
-    await prompts.mark_posted(claimed.id, 9001)
+    claimed = await prompts.posts.claim_manual(team.id, None, run_id="test")
+    await prompts.posts.mark_posted(claimed.id, 9001)
     yield Env(db, clock, team, prompts, claimed.id)
     await db.close()
 
@@ -73,7 +73,7 @@ async def test_no_hash_nonce_marker_or_anonymous_voter_ever_leaves(env: Env) -> 
     await polls.set_message(secret.id, 555, 9002)
     reflections = Reflections(env.db, env.clock, KEY)
     for user in USERS[:3]:
-        await polls.vote(secret.id, secret.options[0].id, GUILD, user)
+        await click(polls, secret.id, secret.options[0].id, GUILD, user)
         await reflections.write(env.team, user, f"shared thought {user % 100}")
     await share_and_post(env.db, env.clock, KEY, env.team.id, 555)
     await reflections.write(env.team, USERS[4], "still pending")  # not shared yet
@@ -127,11 +127,11 @@ async def test_hidden_reflections_go_out_as_empty_tombstones(env: Env) -> None:
 
 
 async def test_the_export_reads_a_snapshot_while_the_bot_keeps_writing(env: Env) -> None:
-    await env.prompts.save_answer(GUILD, env.post, USERS[0], "a", "before")
+    await env.prompts.answers.save_answer(GUILD, env.post, USERS[0], "a", "before")
     async with env.db.snapshot() as tx:
         first = await read_tables(tx, env.team.id)
         # The bot's own connection still writes while the export's read is open...
-        await env.prompts.save_answer(GUILD, env.post, USERS[1], "b", "during")
+        await env.prompts.answers.save_answer(GUILD, env.post, USERS[1], "b", "during")
         again = await read_tables(tx, env.team.id)
     # ... and the export keeps seeing one consistent state: the one it began with.
     assert [row[4] for row in first["answers"]] == ["before"]
@@ -146,7 +146,7 @@ async def test_the_export_reads_a_snapshot_while_the_bot_keeps_writing(env: Env)
 async def test_csv_guards_formulas_and_json_keeps_the_exact_text(env: Env) -> None:
     texts = ["=1+1", "+SUM(A1)", "-just a dash", "@cmd", 'plain, with "quotes"\nand lines']
     for user, text in zip(USERS, texts, strict=False):
-        await env.prompts.save_answer(GUILD, env.post, user, "m", text)
+        await env.prompts.answers.save_answer(GUILD, env.post, user, "m", text)
     zipped = await export_team(env.db, env.team.id, "csv", NOW)
     assert zipped.filename == f"breakroom-reception-courrier-{env.team.id}-2026-03-02.zip"
     with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
@@ -161,7 +161,7 @@ async def test_csv_guards_formulas_and_json_keeps_the_exact_text(env: Env) -> No
 
 
 async def test_the_same_data_gives_the_same_file(env: Env) -> None:
-    await env.prompts.save_answer(GUILD, env.post, USERS[0], "a", "hello")
+    await env.prompts.answers.save_answer(GUILD, env.post, USERS[0], "a", "hello")
     for fmt in ("csv", "json"):
         first = await export_team(env.db, env.team.id, fmt, NOW)
         second = await export_team(env.db, env.team.id, fmt, NOW)

@@ -103,9 +103,9 @@ async def test_long_timelines_page_with_buttons_that_survive_a_restart(world: Wo
     for n in range(30):
         world.clock.set(start + timedelta(weeks=n))
         text = f"Prompt number {n:02d}: " + "what makes a day at work a career day? " * 7
-        added = await prompts.add(world.guild.id, text)
-        claimed = await prompts.claim_manual(team.id, added.prompt.id, run_id="test")
-        await prompts.mark_posted(claimed.id, 10_000 + n)
+        added = await prompts.bank.add(world.guild.id, text)
+        claimed = await prompts.posts.claim_manual(team.id, added.prompt.id, run_id="test")
+        await prompts.posts.mark_posted(claimed.id, 10_000 + n)
     shown = await history(world, weeks=52)
 
     def page() -> tuple[str, str]:

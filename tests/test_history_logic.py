@@ -18,7 +18,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
-from tests.support import share_and_post
+from tests.support import click, share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -41,10 +41,10 @@ class Env:
         return self.messages
 
     async def post(self, prompt_id: int | None = None, answers: int = 0) -> int:
-        claimed = await self.prompts.claim_manual(self.team.id, prompt_id, run_id="test")
-        await self.prompts.mark_posted(claimed.id, self.next_message())
+        claimed = await self.prompts.posts.claim_manual(self.team.id, prompt_id, run_id="test")
+        await self.prompts.posts.mark_posted(claimed.id, self.next_message())
         for user in USERS[:answers]:
-            await self.prompts.save_answer(GUILD, claimed.id, user, f"u{user}", "an answer")
+            await self.prompts.answers.save_answer(GUILD, claimed.id, user, f"u{user}", "an answer")
         return claimed.id
 
     async def poll(
@@ -55,12 +55,12 @@ class Env:
                 self.team, USERS[0], "Job or career?", "Job|Career|Both", **flags
             )
         else:
-            poll = await self.polls.rerun(rerun_of, GUILD, USERS[0])
+            poll = await self.polls.runs.rerun(rerun_of, GUILD, USERS[0])
         await self.polls.set_message(poll.id, self.team.channel_id, self.next_message())
         for user, option in zip(USERS, votes, strict=False):
-            await self.polls.vote(poll.id, poll.options[option].id, GUILD, user)
+            await click(self.polls, poll.id, poll.options[option].id, GUILD, user)
         if close:
-            await self.polls.close(poll.id, GUILD, USERS[0], True)
+            await self.polls.closing.close(poll.id, GUILD, USERS[0], True)
         return await self.polls.get(poll.id)
 
     async def share_reflections(self, authors: int) -> None:
@@ -82,7 +82,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))  # a Monday
     team = await Teams(db, clock).create(GUILD, "Front desk", 555, timezone="Europe/London")
     prompts = Prompts(db, clock, starter=("First prompt?", "Second prompt?", "Third prompt?"))
-    await prompts.ensure_bank(GUILD)
+    await prompts.bank.ensure_bank(GUILD)
     yield Env(
         db,
         clock,
@@ -132,7 +132,7 @@ async def test_a_repeat_carries_the_answers_of_the_last_time_even_outside_the_wi
     env: Env,
 ) -> None:
     first = await env.post(answers=3)
-    prompt_id = (await env.prompts.get_post(GUILD, first)).prompt_id
+    prompt_id = (await env.prompts.posts.get_post(GUILD, first)).prompt_id
     env.clock.advance(weeks=1)
     await env.post(answers=1)  # another prompt in between
     env.clock.advance(weeks=8)
@@ -172,7 +172,7 @@ async def test_hidden_results_of_an_open_poll_are_not_in_the_timeline(env: Env) 
     assert still_open.changes == ()  # nothing of the hidden run's counts
     assert timeline.series == ()  # one public run only: no chart
     # Once it closes, everything shows.
-    await env.polls.close(second.id, GUILD, USERS[0], True)
+    await env.polls.closing.close(second.id, GUILD, USERS[0], True)
     timeline = await env.history.timeline(env.team)
     assert all_polls(timeline)[1].changes
     assert len(timeline.series[0].runs) == 2
@@ -196,8 +196,8 @@ async def test_weeks_out_of_range_are_refused(env: Env) -> None:
 
 async def test_another_teams_entries_never_appear(env: Env) -> None:
     other = await Teams(env.db, env.clock).create(GUILD, "Mail room", 556)
-    claimed = await env.prompts.claim_manual(other.id, None, run_id="test")
-    await env.prompts.mark_posted(claimed.id, 1)
+    claimed = await env.prompts.posts.claim_manual(other.id, None, run_id="test")
+    await env.prompts.posts.mark_posted(claimed.id, 1)
     other_poll = await env.polls.create(other, USERS[0], "Other?", "a|b")
     await env.polls.set_message(other_poll.id, 556, 2)
     await env.post(answers=1)

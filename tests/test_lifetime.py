@@ -17,7 +17,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Teams
-from tests.support import World
+from tests.support import World, click
 from tests.test_history import database_state
 from tests.test_history_helpers import answer, command, create_team, prompt_posts
 
@@ -43,16 +43,16 @@ async def fill(db: Database, clock: ManualClock, guild_id: int) -> None:
     """A team with everything: a prompt post and answers, a poll with votes, reflections."""
     team = await Teams(db, clock).create(guild_id, "Front desk", guild_id + 1)
     prompts = Prompts(db, clock, starter=("A prompt?", "Another?"))
-    claimed = await prompts.claim_manual(team.id, None, run_id="test")
-    await prompts.mark_posted(claimed.id, guild_id + 2)
+    claimed = await prompts.posts.claim_manual(team.id, None, run_id="test")
+    await prompts.posts.mark_posted(claimed.id, guild_id + 2)
     polls = Polls(db, clock, KEY)
     named = await polls.create(team, USERS[0], "Job or career?", "Job|Career")
     anonymous = await polls.create(team, USERS[0], "Secret?", "Yes|No", anonymous=True)
     reflections = Reflections(db, clock, KEY)
     for user in USERS:
-        await prompts.save_answer(guild_id, claimed.id, user, "m", "an answer")
-        await polls.vote(named.id, named.options[0].id, guild_id, user)
-        await polls.vote(anonymous.id, anonymous.options[1].id, guild_id, user)
+        await prompts.answers.save_answer(guild_id, claimed.id, user, "m", "an answer")
+        await click(polls, named.id, named.options[0].id, guild_id, user)
+        await click(polls, anonymous.id, anonymous.options[1].id, guild_id, user)
         await reflections.write(team, user, "a thought")
 
 

@@ -19,6 +19,7 @@ from bot.poll_model import Poll, Vote, VoteRequest, compare_runs, parse_options,
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
 from bot.teams import Team, Teams
+from tests.support import click
 
 GUILD = 111_222_333_444_555_666
 OTHER_GUILD = 999_888_777_666_555_444
@@ -181,17 +182,17 @@ async def test_single_choice_set_move_remove(env: Env) -> None:
     job, career = option_id(poll, "Job"), option_id(poll, "Career")
     alice, bob, carol = 1001, 1002, 1003
 
-    vote = await env.polls.vote(poll.id, job, GUILD, alice)
+    vote = await click(env.polls, poll.id, job, GUILD, alice)
     assert vote.action == "voted" and [o.label for o in vote.selected] == ["Job"]
-    await env.polls.vote(poll.id, career, GUILD, bob)
-    await env.polls.vote(poll.id, career, GUILD, carol)
+    await click(env.polls, poll.id, career, GUILD, bob)
+    await click(env.polls, poll.id, career, GUILD, carol)
 
-    vote = await env.polls.vote(poll.id, career, GUILD, alice)  # moves
+    vote = await click(env.polls, poll.id, career, GUILD, alice)  # moves
     assert vote.action == "moved" and [o.label for o in vote.selected] == ["Career"]
     assert counts(vote.poll) == {"Job": 0, "Career": 3, "Both": 0}
     assert vote.poll.voters == 3
 
-    vote = await env.polls.vote(poll.id, career, GUILD, bob)  # removes
+    vote = await click(env.polls, poll.id, career, GUILD, bob)  # removes
     assert vote.action == "removed" and vote.selected == ()
     assert counts(vote.poll) == {"Job": 0, "Career": 2, "Both": 0}
     assert vote.poll.voters == 2
@@ -205,13 +206,13 @@ async def test_single_choice_set_move_remove(env: Env) -> None:
 async def test_multiple_choice_toggles(env: Env) -> None:
     poll = await env.create(multiple=True)
     job, career, both = (option_id(poll, label) for label in ("Job", "Career", "Both"))
-    assert (await env.polls.vote(poll.id, job, GUILD, 1)).action == "voted"
-    vote = await env.polls.vote(poll.id, both, GUILD, 1)
+    assert (await click(env.polls, poll.id, job, GUILD, 1)).action == "voted"
+    vote = await click(env.polls, poll.id, both, GUILD, 1)
     assert vote.action == "added" and [o.label for o in vote.selected] == ["Job", "Both"]
-    vote = await env.polls.vote(poll.id, job, GUILD, 1)
+    vote = await click(env.polls, poll.id, job, GUILD, 1)
     assert vote.action == "removed" and [o.label for o in vote.selected] == ["Both"]
-    await env.polls.vote(poll.id, career, GUILD, 2)
-    vote = await env.polls.vote(poll.id, both, GUILD, 2)
+    await click(env.polls, poll.id, career, GUILD, 2)
+    vote = await click(env.polls, poll.id, both, GUILD, 2)
     assert counts(vote.poll) == {"Job": 0, "Career": 1, "Both": 2}
     assert vote.poll.voters == 2
     assert vote.poll.share(vote.poll.options[2]) == 100  # both voters picked "Both"
@@ -220,22 +221,22 @@ async def test_multiple_choice_toggles(env: Env) -> None:
 
 async def test_vote_after_the_deadline_is_refused_even_before_the_scheduler_ran(env: Env) -> None:
     poll = await env.create(duration="30m")
-    await env.polls.vote(poll.id, option_id(poll, "Job"), GUILD, 1)
+    await click(env.polls, poll.id, option_id(poll, "Job"), GUILD, 1)
     env.clock.advance(minutes=30)
     before = await env.snapshot()
     with pytest.raises(Conflict, match="This poll is closed"):
-        await env.polls.vote(poll.id, option_id(poll, "Job"), GUILD, 1)
+        await click(env.polls, poll.id, option_id(poll, "Job"), GUILD, 1)
     with pytest.raises(Conflict, match="This poll is closed"):
-        await env.polls.vote(poll.id, option_id(poll, "Career"), GUILD, 2)
+        await click(env.polls, poll.id, option_id(poll, "Career"), GUILD, 2)
     assert await env.snapshot() == before
 
 
 async def test_vote_on_a_closed_poll_is_refused(env: Env) -> None:
     poll = await env.create()
-    await env.polls.close(poll.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(poll.id, GUILD, CREATOR, False, RUN)
     before = await env.snapshot()
     with pytest.raises(Conflict, match="closed, so votes are no longer counted"):
-        await env.polls.vote(poll.id, option_id(poll, "Job"), GUILD, 1)
+        await click(env.polls, poll.id, option_id(poll, "Job"), GUILD, 1)
     assert await env.snapshot() == before
 
 
@@ -244,11 +245,11 @@ async def test_vote_on_an_unknown_poll_or_option_is_refused(env: Env) -> None:
     other = await env.create("x|y")
     before = await env.snapshot()
     with pytest.raises(NotFound):
-        await env.polls.vote(9999, option_id(poll, "Job"), GUILD, 1)
+        await click(env.polls, 9999, option_id(poll, "Job"), GUILD, 1)
     with pytest.raises(NotFound):  # an option of another poll
-        await env.polls.vote(poll.id, option_id(other, "x"), GUILD, 1)
+        await click(env.polls, poll.id, option_id(other, "x"), GUILD, 1)
     with pytest.raises(NotFound):  # a button of another server's poll
-        await env.polls.vote(poll.id, option_id(poll, "Job"), OTHER_GUILD, 1)
+        await click(env.polls, poll.id, option_id(poll, "Job"), OTHER_GUILD, 1)
     assert await env.snapshot() == before
 
 
@@ -256,8 +257,8 @@ async def test_anonymous_votes_store_no_user_id(env: Env) -> None:
     poll = await env.create(anonymous=True)
     voters = [700_000_000_000_000_000 + n for n in range(5)]
     for n, voter in enumerate(voters):
-        await env.polls.vote(poll.id, poll.options[n % 3].id, GUILD, voter)
-    moved = await env.polls.vote(poll.id, poll.options[2].id, GUILD, voters[0])
+        await click(env.polls, poll.id, poll.options[n % 3].id, GUILD, voter)
+    moved = await click(env.polls, poll.id, poll.options[2].id, GUILD, voters[0])
     assert moved.action == "moved"
     # Shown: the step reached at the fifth voter; stored: exact.
     assert counts(moved.poll) == {"Job": 2, "Career": 2, "Both": 1}
@@ -289,7 +290,7 @@ async def test_300_concurrent_voters_give_exact_totals(env: Env) -> None:
     rng = random.Random(4)
     picks = {10_000 + n: rng.choice(poll.options).id for n in range(300)}
     results = await asyncio.gather(
-        *(env.polls.vote(poll.id, option, GUILD, user) for user, option in picks.items())
+        *(click(env.polls, poll.id, option, GUILD, user) for user, option in picks.items())
     )
     assert all(r.action == "voted" for r in results)
     final = await env.polls.get(poll.id)
@@ -304,9 +305,9 @@ async def test_one_member_clicking_fast_is_stored_once(env: Env) -> None:
     multi = await env.create(multiple=True)
     # 21 clicks on the same option: set, remove, set, ... -> ends selected; never two rows.
     await asyncio.gather(
-        *(env.polls.vote(single.id, single.options[0].id, GUILD, 5) for _ in range(21))
+        *(click(env.polls, single.id, single.options[0].id, GUILD, 5) for _ in range(21))
     )
-    await asyncio.gather(*(env.polls.vote(multi.id, o.id, GUILD, 5) for o in multi.options * 3))
+    await asyncio.gather(*(click(env.polls, multi.id, o.id, GUILD, 5) for o in multi.options * 3))
     rows = await env.db.fetchall("SELECT poll_id, option_id FROM poll_votes ORDER BY 1, 2")
     assert [tuple(r) for r in rows] == [(single.id, single.options[0].id)] + [
         (multi.id, o.id) for o in multi.options
@@ -319,7 +320,7 @@ async def test_random_clicks_keep_counters_exact(env: Env) -> None:
     rng = random.Random(7)
     for _ in range(400):
         poll = rng.choice(polls)
-        await env.polls.vote(poll.id, rng.choice(poll.options).id, GUILD, rng.randrange(12))
+        await click(env.polls, poll.id, rng.choice(poll.options).id, GUILD, rng.randrange(12))
     await env.check_counters()
     await env.polls.forget_member(GUILD, 3)
     await env.check_counters()
@@ -328,7 +329,7 @@ async def test_random_clicks_keep_counters_exact(env: Env) -> None:
 async def test_a_batch_of_clicks_is_applied_in_order(env: Env) -> None:
     single, multi = await env.create(), await env.create(multiple=True)
     anonymous, closed = await env.create(anonymous=True), await env.create()
-    await env.polls.close(closed.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(closed.id, GUILD, CREATOR, False, RUN)
     job, career = option_id(single, "Job"), option_id(single, "Career")
     requests = [
         VoteRequest(single.id, job, GUILD, 1),
@@ -368,7 +369,7 @@ async def test_a_batch_of_clicks_is_applied_in_order(env: Env) -> None:
 
 async def test_the_queue_writes_simultaneous_clicks_in_few_transactions(env: Env) -> None:
     poll = await env.create()
-    queue = VoteQueue(env.polls)
+    queue = VoteQueue(env.polls.vote_many)
     picks = {20_000 + n: poll.options[n % 3].id for n in range(300)}
     results = await asyncio.gather(
         *(queue.vote(poll.id, option, GUILD, user) for user, option in picks.items())
@@ -382,8 +383,8 @@ async def test_the_queue_writes_simultaneous_clicks_in_few_transactions(env: Env
 
 async def test_the_queue_refuses_only_the_refused_clicks(env: Env) -> None:
     open_poll, closed = await env.create(), await env.create()
-    await env.polls.close(closed.id, GUILD, CREATOR, False, RUN)
-    queue = VoteQueue(env.polls)
+    await env.polls.closing.close(closed.id, GUILD, CREATOR, False, RUN)
+    queue = VoteQueue(env.polls.vote_many)
     results = await asyncio.gather(
         queue.vote(open_poll.id, open_poll.options[0].id, GUILD, 1),
         queue.vote(closed.id, closed.options[0].id, GUILD, 2),
@@ -403,71 +404,79 @@ async def test_creator_and_managers_close_others_cannot(env: Env) -> None:
     first, second = await env.create(), await env.create()
     before = await env.snapshot()
     with pytest.raises(NotAllowed, match="Only the member who created this poll or a manager"):
-        await env.polls.close(first.id, GUILD, 1234, False, RUN)
+        await env.polls.closing.close(first.id, GUILD, 1234, False, RUN)
     assert await env.snapshot() == before
     env.clock.advance(minutes=5)
-    closed = await env.polls.close(first.id, GUILD, CREATOR, False, RUN)
+    closed = await env.polls.closing.close(first.id, GUILD, CREATOR, False, RUN)
     assert closed.closed_at == env.clock.now() and closed.result_state == "posting"
-    assert (await env.polls.close(second.id, GUILD, MANAGER, True, RUN)).closed
+    assert (await env.polls.closing.close(second.id, GUILD, MANAGER, True, RUN)).closed
     before = await env.snapshot()
     with pytest.raises(Conflict, match="already closed"):
-        await env.polls.close(first.id, GUILD, CREATOR, False, RUN)
+        await env.polls.closing.close(first.id, GUILD, CREATOR, False, RUN)
     with pytest.raises(NotFound, match="no poll #999"):
-        await env.polls.close(999, GUILD, CREATOR, True, RUN)
+        await env.polls.closing.close(999, GUILD, CREATOR, True, RUN)
     with pytest.raises(NotFound):
-        await env.polls.close(second.id, OTHER_GUILD, CREATOR, True, RUN)
+        await env.polls.closing.close(second.id, OTHER_GUILD, CREATOR, True, RUN)
     assert await env.snapshot() == before
 
 
 async def test_deadlines_close_once_and_failed_announcements_are_retried_later(env: Env) -> None:
     soon = await env.create(duration="30m")
     later = await env.create(duration="2h")
-    assert await env.polls.next_due(RUN) == soon.closes_at
-    assert await env.polls.claim_due(env.clock.now(), RUN) == []
+    assert await env.polls.closing.next_due(RUN) == soon.closes_at
+    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []
 
     env.clock.advance(hours=1)  # e.g. while the bot was down
-    claimed = await env.polls.claim_due(env.clock.now(), RUN)
+    claimed = await env.polls.closing.claim_due(env.clock.now(), RUN)
     assert [p.id for p in claimed] == [soon.id]
     assert claimed[0].closed_at == soon.closes_at and claimed[0].result_state == "posting"
     assert claimed[0].result_attempts == 1
-    assert await env.polls.claim_due(env.clock.now(), RUN) == []  # claimed: never twice
-    assert await env.polls.next_due(RUN) == later.closes_at
+    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []  # claimed: never twice
+    assert await env.polls.closing.next_due(RUN) == later.closes_at
 
-    await env.polls.finish_announcement(soon.id, RUN, "pending")  # the post failed for now
-    assert await env.polls.next_due(RUN) == env.clock.now() + timedelta(seconds=30)
-    assert await env.polls.claim_due(env.clock.now(), RUN) == []  # not at once: no hot loop
+    await env.polls.closing.finish_announcement(soon.id, RUN, "pending")  # the post failed for now
+    assert await env.polls.closing.next_due(RUN) == env.clock.now() + timedelta(seconds=30)
+    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []  # not at once: no hot loop
     env.clock.advance(seconds=30)
-    [retry] = await env.polls.claim_due(env.clock.now(), RUN)
+    [retry] = await env.polls.closing.claim_due(env.clock.now(), RUN)
     assert retry.id == soon.id and retry.result_attempts == 2
-    await env.polls.finish_announcement(soon.id, RUN, "pending")  # failed again: waits longer
-    assert await env.polls.next_due(RUN) == env.clock.now() + timedelta(minutes=1)
+    await env.polls.closing.finish_announcement(
+        soon.id, RUN, "pending"
+    )  # failed again: waits longer
+    assert await env.polls.closing.next_due(RUN) == env.clock.now() + timedelta(minutes=1)
     env.clock.advance(minutes=1)
-    assert [p.id for p in await env.polls.claim_due(env.clock.now(), RUN)] == [soon.id]
-    await env.polls.finish_announcement(soon.id, RUN, "posted", 777)
-    await env.polls.finish_announcement(soon.id, RUN, "pending")  # too late: already final
+    assert [p.id for p in await env.polls.closing.claim_due(env.clock.now(), RUN)] == [soon.id]
+    await env.polls.closing.finish_announcement(soon.id, RUN, "posted", 777)
+    await env.polls.closing.finish_announcement(soon.id, RUN, "pending")  # too late: already final
     done = await env.polls.get(soon.id)
     assert (done.result_state, done.result_message_id) == ("posted", 777)
-    assert await env.polls.claim_due(env.clock.now(), RUN) == []
+    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []
 
 
 async def test_a_claim_left_by_a_stopped_run_is_taken_over(env: Env) -> None:
     poll = await env.create()
-    await env.polls.close(poll.id, GUILD, CREATOR, False, "old-run")  # then the process died
-    assert await env.polls.claim_due(env.clock.now(), "old-run") == []  # still its own claim
-    assert await env.polls.next_due("new-run") == env.clock.now()
-    [taken] = await env.polls.claim_due(env.clock.now(), "new-run")
+    await env.polls.closing.close(
+        poll.id, GUILD, CREATOR, False, "old-run"
+    )  # then the process died
+    assert (
+        await env.polls.closing.claim_due(env.clock.now(), "old-run") == []
+    )  # still its own claim
+    assert await env.polls.closing.next_due("new-run") == env.clock.now()
+    [taken] = await env.polls.closing.claim_due(env.clock.now(), "new-run")
     assert taken.id == poll.id and taken.result_attempts == 2  # look before posting again
-    await env.polls.finish_announcement(poll.id, "old-run", "failed")  # not its claim any more
+    await env.polls.closing.finish_announcement(
+        poll.id, "old-run", "failed"
+    )  # not its claim any more
     assert (await env.polls.get(poll.id)).result_state == "posting"
-    await env.polls.finish_announcement(poll.id, "new-run", "posted", 5)
+    await env.polls.closing.finish_announcement(poll.id, "new-run", "posted", 5)
     assert (await env.polls.get(poll.id)).result_state == "posted"
 
 
 async def test_an_announcement_cut_short_is_retried_at_the_next_pass(env: Env) -> None:
     poll = await env.create()
-    await env.polls.close(poll.id, GUILD, CREATOR, False, RUN)
-    await env.polls.finish_announcement(poll.id, RUN, "pending", retry_now=True)
-    assert [p.id for p in await env.polls.claim_due(env.clock.now(), RUN)] == [poll.id]
+    await env.polls.closing.close(poll.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.finish_announcement(poll.id, RUN, "pending", retry_now=True)
+    assert [p.id for p in await env.polls.closing.claim_due(env.clock.now(), RUN)] == [poll.id]
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -475,20 +484,20 @@ async def test_an_announcement_cut_short_is_retried_at_the_next_pass(env: Env) -
 
 async def test_hidden_results_are_visible_to_creator_and_managers_until_close(env: Env) -> None:
     poll = await env.create(hide_results=True)
-    await env.polls.vote(poll.id, poll.options[0].id, GUILD, 1)
+    await click(env.polls, poll.id, poll.options[0].id, GUILD, 1)
     assert not (await env.polls.results(poll.id, GUILD, 1, False, False)).counts_visible
     assert (await env.polls.results(poll.id, GUILD, CREATOR, False, False)).counts_visible
     assert (await env.polls.results(poll.id, GUILD, MANAGER, True, False)).counts_visible
-    await env.polls.close(poll.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(poll.id, GUILD, CREATOR, False, RUN)
     assert (await env.polls.results(poll.id, GUILD, 1, False, False)).counts_visible
 
 
 async def test_voters_only_for_named_polls_and_only_to_creator_or_managers(env: Env) -> None:
     named = await env.create()
     anonymous = await env.create(anonymous=True)
-    await env.polls.vote(named.id, named.options[1].id, GUILD, 11)
-    await env.polls.vote(named.id, named.options[1].id, GUILD, 12)
-    await env.polls.vote(anonymous.id, anonymous.options[1].id, GUILD, 11)
+    await click(env.polls, named.id, named.options[1].id, GUILD, 11)
+    await click(env.polls, named.id, named.options[1].id, GUILD, 12)
+    await click(env.polls, anonymous.id, anonymous.options[1].id, GUILD, 11)
     results = await env.polls.results(named.id, GUILD, MANAGER, True, True)
     assert results.voters == {named.options[1].id: (11, 12)}
     assert (await env.polls.results(named.id, GUILD, 11, False, False)).voters is None
@@ -502,7 +511,7 @@ async def test_list_and_search_show_open_polls_first(env: Env) -> None:
     first = await env.polls.create(env.team, CREATOR, "Lunch spot?", "a|b")
     second = await env.polls.create(env.team, CREATOR, "Career or job?", "a|b")
     third = await env.polls.create(env.team, CREATOR, "Career next year?", "a|b")
-    await env.polls.close(second.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(second.id, GUILD, CREATOR, False, RUN)
     listed = await env.polls.for_team(env.team.id)
     assert [p.id for p in listed] == [first.id, third.id, second.id]
     found = await env.polls.search(GUILD, "career")
@@ -518,40 +527,40 @@ async def test_list_and_search_show_open_polls_first(env: Env) -> None:
 async def test_rerun_copies_question_options_flags_and_duration(env: Env) -> None:
     original = await env.create(multiple=True, anonymous=True, hide_results=True, duration="3d")
     env.clock.advance(days=10)
-    again = await env.polls.rerun(original.id, GUILD, MANAGER)
+    again = await env.polls.runs.rerun(original.id, GUILD, MANAGER)
     assert again.rerun_of == original.id and again.creator_id == MANAGER
     assert again.question == original.question
     assert [o.label for o in again.options] == [o.label for o in original.options]
     assert (again.multiple, again.anonymous, again.hide_results) == (True, True, True)
     assert again.created_at == env.clock.now() and again.duration == timedelta(days=3)
     # Re-running the original again continues the series from its latest run.
-    third = await env.polls.rerun(original.id, GUILD, MANAGER)
+    third = await env.polls.runs.rerun(original.id, GUILD, MANAGER)
     assert third.rerun_of == again.id
     with pytest.raises(NotFound):
-        await env.polls.rerun(original.id, OTHER_GUILD, MANAGER)
+        await env.polls.runs.rerun(original.id, OTHER_GUILD, MANAGER)
 
 
 async def test_poll_runs_and_the_comparison_in_points(env: Env) -> None:
     first = await env.create("Job|Career")
     for user in range(10):  # Career 40%
-        await env.polls.vote(first.id, first.options[1 if user < 4 else 0].id, GUILD, user)
-    await env.polls.close(first.id, GUILD, CREATOR, False, RUN)
+        await click(env.polls, first.id, first.options[1 if user < 4 else 0].id, GUILD, user)
+    await env.polls.closing.close(first.id, GUILD, CREATOR, False, RUN)
     env.clock.advance(weeks=4)
-    second = await env.polls.rerun(first.id, GUILD, CREATOR)
+    second = await env.polls.runs.rerun(first.id, GUILD, CREATOR)
     for user in range(20):  # Career 55%
-        await env.polls.vote(second.id, second.options[1 if user < 11 else 0].id, GUILD, user)
-    await env.polls.close(second.id, GUILD, CREATOR, False, RUN)
+        await click(env.polls, second.id, second.options[1 if user < 11 else 0].id, GUILD, user)
+    await env.polls.closing.close(second.id, GUILD, CREATOR, False, RUN)
 
-    runs = await env.polls.poll_runs(second.id)
+    runs = await env.polls.runs.poll_runs(second.id)
     assert [r.poll_id for r in runs] == [first.id, second.id]
     assert [(o.label, o.votes, o.share) for o in runs[0].options] == [
         ("Job", 6, 0.6),
         ("Career", 4, 0.4),
     ]
     assert runs[1].voters == 20 and runs[1].date == env.clock.now()
-    assert [r.poll_id for r in await env.polls.poll_runs(first.id)] == [first.id]
+    assert [r.poll_id for r in await env.polls.runs.poll_runs(first.id)] == [first.id]
 
-    comparison = await env.polls.comparison(second.id)
+    comparison = await env.polls.runs.comparison(second.id)
     assert comparison is not None
     previous, changes = comparison
     assert previous.poll_id == first.id
@@ -560,13 +569,13 @@ async def test_poll_runs_and_the_comparison_in_points(env: Env) -> None:
         ("Career", 40, 55, 15),
     ]
     assert compare_runs(runs[0], runs[0])[0].points == 0
-    assert await env.polls.comparison(first.id) is None
+    assert await env.polls.runs.comparison(first.id) is None
 
 
 async def test_no_comparison_with_a_hidden_run_that_is_still_open(env: Env) -> None:
     first = await env.create(hide_results=True)
-    second = await env.polls.rerun(first.id, GUILD, CREATOR)
-    assert await env.polls.comparison(second.id) is None
+    second = await env.polls.runs.rerun(first.id, GUILD, CREATOR)
+    assert await env.polls.runs.comparison(second.id) is None
 
 
 # -- privacy and teams -------------------------------------------------------------------------
@@ -577,8 +586,8 @@ async def test_forget_member_deletes_named_votes_in_that_server_only(env: Env) -
     named, anonymous = await env.create(), await env.create(anonymous=True)
     elsewhere = await env.polls.create(other_team, CREATOR, "Q", "a|b")
     for poll in (named, anonymous, elsewhere):
-        await env.polls.vote(poll.id, poll.options[0].id, poll.guild_id, 42)
-        await env.polls.vote(poll.id, poll.options[0].id, poll.guild_id, 43)
+        await click(env.polls, poll.id, poll.options[0].id, poll.guild_id, 42)
+        await click(env.polls, poll.id, poll.options[0].id, poll.guild_id, 43)
     assert await env.polls.forget_member(GUILD, 42) == [named.id]
     assert counts(await env.polls.get(named.id))["Job"] == 1
     assert (await env.exact(anonymous.id))["Job"] == 2  # can't be found, by design
@@ -589,8 +598,8 @@ async def test_forget_member_deletes_named_votes_in_that_server_only(env: Env) -
 
 async def test_deleting_the_team_deletes_its_polls(env: Env) -> None:
     poll = await env.create()
-    await env.polls.vote(poll.id, poll.options[0].id, GUILD, 1)
-    await env.polls.rerun(poll.id, GUILD, CREATOR)
+    await click(env.polls, poll.id, poll.options[0].id, GUILD, 1)
+    await env.polls.runs.rerun(poll.id, GUILD, CREATOR)
     await Teams(env.db, env.clock).delete(env.team.id)
     for table, _ in await env.snapshot():
         assert await env.db.fetchval(f"SELECT count(*) FROM {table}") == 0

@@ -11,16 +11,12 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.prompts import (
-    GRACE,
-    MAX_ANSWER_LENGTH,
-    NO_PROMPTS,
-    STALE_AFTER,
-    Post,
-    Prompts,
-    prompt_key,
-    starter_prompts,
-)
+from bot.prompt_answers import MAX_ANSWER_LENGTH
+from bot.prompt_bank import NO_PROMPTS, prompt_key, starter_prompts
+from bot.prompt_posts import Post
+from bot.prompt_weekly import STALE_AFTER
+from bot.prompts import Prompts
+from bot.schedule import GRACE
 from bot.teams import Team, Teams
 from tests.test_teams import DESK, GUILD, OTHER_GUILD, RECORDS, dump
 
@@ -51,8 +47,8 @@ async def desk(teams: Teams) -> Team:
 
 
 async def posted(prompts: Prompts, team: Team, prompt_id: int | None = None) -> Post:
-    post = await prompts.claim_manual(team.id, prompt_id, run_id="test")
-    return await prompts.mark_posted(post.id, 70_000 + post.id)
+    post = await prompts.posts.claim_manual(team.id, prompt_id, run_id="test")
+    return await prompts.posts.mark_posted(post.id, 70_000 + post.id)
 
 
 # -- the bank -------------------------------------------------------------------------------
@@ -67,26 +63,26 @@ def test_starter_bank_has_at_least_15_distinct_prompts_within_limits() -> None:
 
 
 async def test_each_server_gets_the_starter_bank_once(prompts: Prompts, db: Database) -> None:
-    await prompts.ensure_bank(GUILD)
-    await prompts.ensure_bank(GUILD)
-    page = await prompts.list_page(GUILD)
+    await prompts.bank.ensure_bank(GUILD)
+    await prompts.bank.ensure_bank(GUILD)
+    page = await prompts.bank.list_page(GUILD)
     assert page.active == len(starter_prompts())
     first = page.prompts[0]
-    await prompts.retire(GUILD, first.id)
-    await prompts.ensure_bank(GUILD)
-    assert (await prompts.list_page(GUILD)).active == len(starter_prompts()) - 1
+    await prompts.bank.retire(GUILD, first.id)
+    await prompts.bank.ensure_bank(GUILD)
+    assert (await prompts.bank.list_page(GUILD)).active == len(starter_prompts()) - 1
     # another server has its own bank
-    assert (await prompts.list_page(OTHER_GUILD)).active == len(starter_prompts())
+    assert (await prompts.bank.list_page(OTHER_GUILD)).active == len(starter_prompts())
 
 
 async def test_add_and_list_with_pages(prompts: Prompts) -> None:
-    added = await prompts.add(GUILD, "  What did   you learn this week? ")
+    added = await prompts.bank.add(GUILD, "  What did   you learn this week? ")
     assert added.prompt.text == "What did you learn this week?"
     assert not added.restored
-    page = await prompts.list_page(GUILD, page=1, per_page=10)
+    page = await prompts.bank.list_page(GUILD, page=1, per_page=10)
     total = len(starter_prompts()) + 1
     assert (page.active, page.pages) == (total, -(-total // 10))
-    last = await prompts.list_page(GUILD, page=99, per_page=10)
+    last = await prompts.bank.list_page(GUILD, page=99, per_page=10)
     assert last.page == page.pages
     assert last.prompts[-1].id == added.prompt.id
 
@@ -94,66 +90,68 @@ async def test_add_and_list_with_pages(prompts: Prompts) -> None:
 async def test_duplicate_prompt_ignoring_case_and_spacing_is_refused(
     prompts: Prompts, db: Database
 ) -> None:
-    await prompts.add(GUILD, "Who notices the work you do?")
+    await prompts.bank.add(GUILD, "Who notices the work you do?")
     before = await dump(db)
     with pytest.raises(Conflict, match="already has this prompt"):
-        await prompts.add(GUILD, "who  NOTICES the work  you do ?")
+        await prompts.bank.add(GUILD, "who  NOTICES the work  you do ?")
     with pytest.raises(Conflict):
-        await prompts.add(GUILD, "what is the difference between a job and a career?")
+        await prompts.bank.add(GUILD, "what is the difference between a job and a career?")
     assert await dump(db) == before
 
 
 async def test_prompt_text_over_300_or_empty_is_refused_and_changes_nothing(
     prompts: Prompts, db: Database
 ) -> None:
-    await prompts.ensure_bank(GUILD)
+    await prompts.bank.ensure_bank(GUILD)
     before = await dump(db)
     with pytest.raises(InvalidInput, match="at most 300 characters; this one has 301"):
-        await prompts.add(GUILD, "x" * 301)
+        await prompts.bank.add(GUILD, "x" * 301)
     with pytest.raises(InvalidInput, match="needs some text"):
-        await prompts.add(GUILD, "   \n ")
+        await prompts.bank.add(GUILD, "   \n ")
     assert await dump(db) == before
-    assert len((await prompts.add(GUILD, "y" * 300)).prompt.text) == 300
+    assert len((await prompts.bank.add(GUILD, "y" * 300)).prompt.text) == 300
 
 
 async def test_retire_unknown_or_other_servers_prompt_is_refused(
     prompts: Prompts, db: Database
 ) -> None:
-    await prompts.ensure_bank(GUILD)
-    await prompts.ensure_bank(OTHER_GUILD)
-    theirs = (await prompts.list_page(OTHER_GUILD)).prompts[0]
+    await prompts.bank.ensure_bank(GUILD)
+    await prompts.bank.ensure_bank(OTHER_GUILD)
+    theirs = (await prompts.bank.list_page(OTHER_GUILD)).prompts[0]
     before = await dump(db)
     with pytest.raises(NotFound, match="no prompt #9999"):
-        await prompts.retire(GUILD, 9999)
+        await prompts.bank.retire(GUILD, 9999)
     with pytest.raises(NotFound):
-        await prompts.retire(GUILD, theirs.id)
+        await prompts.bank.retire(GUILD, theirs.id)
     assert await dump(db) == before
 
 
 async def test_retired_prompt_stays_in_history_and_comes_back_when_added_again(
     prompts: Prompts, desk: Team
 ) -> None:
-    added = await prompts.add(GUILD, "Who notices the work you do?")
+    added = await prompts.bank.add(GUILD, "Who notices the work you do?")
     post = await posted(prompts, desk, added.prompt.id)
-    retired = await prompts.retire(GUILD, added.prompt.id)
+    retired = await prompts.bank.retire(GUILD, added.prompt.id)
     assert not retired.active
     assert retired.times_asked == 1
     with pytest.raises(Conflict, match="already retired"):
-        await prompts.retire(GUILD, added.prompt.id)
-    assert (await prompts.get_post(GUILD, post.id)).prompt_text == "Who notices the work you do?"
-    assert added.prompt.id not in [p.id for p in await prompts.search(GUILD, "notices")]
+        await prompts.bank.retire(GUILD, added.prompt.id)
+    assert (
+        await prompts.posts.get_post(GUILD, post.id)
+    ).prompt_text == "Who notices the work you do?"
+    assert added.prompt.id not in [p.id for p in await prompts.bank.search(GUILD, "notices")]
     with pytest.raises(InvalidInput, match="retired"):
-        await prompts.claim_manual(desk.id, added.prompt.id, run_id="test")
-    again = await prompts.add(GUILD, "who notices the work you do?")
+        await prompts.posts.claim_manual(desk.id, added.prompt.id, run_id="test")
+    again = await prompts.bank.add(GUILD, "who notices the work you do?")
     assert again.restored
     assert again.prompt.id == added.prompt.id
 
 
 async def test_search_by_text_or_id(prompts: Prompts) -> None:
-    found = await prompts.search(GUILD, "résumé")
+    found = await prompts.bank.search(GUILD, "résumé")
     assert found
     assert all("résumé" in p.text for p in found)
-    assert (await prompts.search(GUILD, str(found[0].id)))[0].id == found[0].id
+    assert (await prompts.bank.search(GUILD, str(found[0].id)))[0].id == found[0].id
 
 
 # -- rotation -------------------------------------------------------------------------------
@@ -176,8 +174,8 @@ async def test_rotation_asks_every_prompt_once_before_a_repeat(
     # another team's rotation is its own
     assert (await posted(prompts, records)).repeat_of is None
     # a new prompt, never asked, comes next; a retired one is skipped
-    new = await prompts.add(GUILD, "Fifth?")
-    await prompts.retire(GUILD, posts[1].prompt_id)
+    new = await prompts.bank.add(GUILD, "Fifth?")
+    await prompts.bank.retire(GUILD, posts[1].prompt_id)
     following = [await posted(prompts, desk) for _ in range(3)]
     assert [p.prompt_text for p in following] == [
         "Fifth?",
@@ -188,12 +186,12 @@ async def test_rotation_asks_every_prompt_once_before_a_repeat(
 
 
 async def test_failed_posts_do_not_count_in_rotation(prompts: Prompts, desk: Team) -> None:
-    failed = await prompts.claim_manual(desk.id, None, run_id="test")
-    assert await prompts.mark_failed(failed.id, "refused", transient=False) == "failed"
-    again = await prompts.claim_manual(desk.id, None, run_id="test")
+    failed = await prompts.posts.claim_manual(desk.id, None, run_id="test")
+    assert await prompts.posts.mark_failed(failed.id, "refused", transient=False) == "failed"
+    again = await prompts.posts.claim_manual(desk.id, None, run_id="test")
     assert again.prompt_id == failed.prompt_id
     with pytest.raises(NotFound, match="no prompt post"):
-        await prompts.get_post(GUILD, failed.id)
+        await prompts.posts.get_post(GUILD, failed.id)
 
 
 async def test_posting_with_an_empty_bank_is_a_clear_error(
@@ -201,13 +199,13 @@ async def test_posting_with_an_empty_bank_is_a_clear_error(
 ) -> None:
     prompts = Prompts(db, clock, starter=("Only?",))
     desk = await teams.create(GUILD, "Front desk", DESK)
-    only = (await prompts.list_page(GUILD)).prompts[0]
-    await prompts.retire(GUILD, only.id)
+    only = (await prompts.bank.list_page(GUILD)).prompts[0]
+    await prompts.bank.retire(GUILD, only.id)
     before = await dump(db)
     with pytest.raises(NotFound, match="no active prompts"):
-        await prompts.claim_manual(desk.id, None, run_id="test")
+        await prompts.posts.claim_manual(desk.id, None, run_id="test")
     with pytest.raises(NotFound, match="no prompt #424242"):
-        await prompts.claim_manual(desk.id, 424242, run_id="test")
+        await prompts.posts.claim_manual(desk.id, 424242, run_id="test")
     assert await dump(db) == before
 
 
@@ -218,11 +216,13 @@ async def test_answering_again_replaces_the_one_stored_answer(
     prompts: Prompts, desk: Team, db: Database, clock: ManualClock
 ) -> None:
     post = await posted(prompts, desk)
-    first = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "A job is a car.")
+    first = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "A job is a car.")
     assert not first.replaced
-    await prompts.set_answer_message(first.answer.id, 5555)
+    await prompts.answers.set_answer_message(first.answer.id, 5555)
     clock.advance(minutes=5)
-    second = await prompts.save_answer(GUILD, post.id, ALICE, "Alice B", "  A job is a\n\n\n bus. ")
+    second = await prompts.answers.save_answer(
+        GUILD, post.id, ALICE, "Alice B", "  A job is a\n\n\n bus. "
+    )
     assert second.replaced
     assert second.answer.id == first.answer.id
     assert second.answer.text == "A job is a\n\n bus."
@@ -230,8 +230,8 @@ async def test_answering_again_replaces_the_one_stored_answer(
     assert second.answer.display_name == "Alice B"
     assert second.answer.answered_at == first.answer.answered_at
     assert second.answer.edited_at == clock.now().replace(microsecond=0)
-    await prompts.save_answer(GUILD, post.id, BOB, "bob", "A career is a house.")
-    listed = await prompts.answers(GUILD, post.id)
+    await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "A career is a house.")
+    listed = await prompts.answers.for_post(GUILD, post.id)
     assert listed.count == 2
     assert [a.display_name for a in listed.answers] == ["Alice B", "bob"]
     assert await db.fetchval("SELECT COUNT(*) FROM prompt_answers") == 2
@@ -241,12 +241,14 @@ async def test_empty_or_too_long_answer_is_refused_and_changes_nothing(
     prompts: Prompts, desk: Team, db: Database
 ) -> None:
     post = await posted(prompts, desk)
-    await prompts.save_answer(GUILD, post.id, ALICE, "alice", "Kept.")
+    await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Kept.")
     before = await dump(db)
     with pytest.raises(InvalidInput, match="empty"):
-        await prompts.save_answer(GUILD, post.id, ALICE, "alice", " \n ")
+        await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", " \n ")
     with pytest.raises(InvalidInput, match="at most 1000 characters; yours has 1001"):
-        await prompts.save_answer(GUILD, post.id, ALICE, "alice", "x" * (MAX_ANSWER_LENGTH + 1))
+        await prompts.answers.save_answer(
+            GUILD, post.id, ALICE, "alice", "x" * (MAX_ANSWER_LENGTH + 1)
+        )
     assert await dump(db) == before
 
 
@@ -258,11 +260,11 @@ async def test_answer_to_unknown_or_other_servers_post_is_refused(
     before = await dump(db)
     for post_id in (their_post.id, 999_999):
         with pytest.raises(NotFound):
-            await prompts.save_answer(GUILD, post_id, ALICE, "alice", "Hi")
+            await prompts.answers.save_answer(GUILD, post_id, ALICE, "alice", "Hi")
         with pytest.raises(NotFound):
-            await prompts.answer_form(GUILD, post_id, ALICE)
+            await prompts.answers.answer_form(GUILD, post_id, ALICE)
         with pytest.raises(NotFound):
-            await prompts.answers(GUILD, post_id)
+            await prompts.answers.for_post(GUILD, post_id)
     assert await dump(db) == before
 
 
@@ -272,37 +274,37 @@ async def test_a_repeat_remembers_the_members_previous_answer(
     prompts = Prompts(db, clock, starter=("Job or career?", "Car or home?"))
     desk = await teams.create(GUILD, "Front desk", DESK)
     first = await posted(prompts, desk)
-    await prompts.save_answer(GUILD, first.id, ALICE, "alice", "A job, for now.")
-    form = await prompts.answer_form(GUILD, first.id, ALICE)
+    await prompts.answers.save_answer(GUILD, first.id, ALICE, "alice", "A job, for now.")
+    form = await prompts.answers.answer_form(GUILD, first.id, ALICE)
     assert form.current is not None and form.current.text == "A job, for now."
     assert form.previous is None
     await posted(prompts, desk)
     repeat = await posted(prompts, desk)
     assert repeat.repeat_of == first.id
-    form = await prompts.answer_form(GUILD, repeat.id, ALICE)
+    form = await prompts.answers.answer_form(GUILD, repeat.id, ALICE)
     assert form.current is None
     assert form.previous is not None and form.previous.text == "A job, for now."
     # bob never answered it: nothing to remind him of
-    assert (await prompts.answer_form(GUILD, repeat.id, BOB)).previous is None
+    assert (await prompts.answers.answer_form(GUILD, repeat.id, BOB)).previous is None
 
 
 async def test_forget_member_deletes_their_answers_in_that_server_only(
     prompts: Prompts, teams: Teams, desk: Team, db: Database
 ) -> None:
     post = await posted(prompts, desk)
-    await prompts.set_thread(post.id, 8080)
-    mine = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "Mine.")
-    await prompts.set_answer_message(mine.answer.id, 5151)
-    await prompts.save_answer(GUILD, post.id, BOB, "bob", "Bob's.")
+    await prompts.posts.set_thread(post.id, 8080)
+    mine = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Mine.")
+    await prompts.answers.set_answer_message(mine.answer.id, 5151)
+    await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "Bob's.")
     elsewhere = await teams.create(OTHER_GUILD, "Mailroom", 900)
     other_post = await posted(prompts, elsewhere)
-    await prompts.save_answer(OTHER_GUILD, other_post.id, ALICE, "alice", "Elsewhere.")
+    await prompts.answers.save_answer(OTHER_GUILD, other_post.id, ALICE, "alice", "Elsewhere.")
 
-    refs = await prompts.forget_member(GUILD, ALICE)
+    refs = await prompts.answers.forget_member(GUILD, ALICE)
     assert [(r.thread_id, r.message_id) for r in refs] == [(8080, 5151)]
     rows = await db.fetchall("SELECT post_id, user_id FROM prompt_answers ORDER BY id")
     assert [tuple(r) for r in rows] == [(post.id, BOB), (other_post.id, ALICE)]
-    assert await prompts.forget_member(GUILD, ALICE) == []
+    assert await prompts.answers.forget_member(GUILD, ALICE) == []
 
 
 # -- the weekly schedule --------------------------------------------------------------------
@@ -317,22 +319,22 @@ async def test_a_slot_is_claimed_once_even_by_racing_passes(
     prompts: Prompts, teams: Teams, desk: Team, clock: ManualClock, db: Database
 ) -> None:
     await scheduled(teams, desk, clock)
-    assert await prompts.due_work(SLOT - timedelta(seconds=1), "run-a") == []
+    assert await prompts.weekly.due_work(SLOT - timedelta(seconds=1), "run-a") == []
     assert await prompts.next_due(clock.now(), "run-a") == SLOT
     clock.set(SLOT)
     results = await asyncio.gather(
-        prompts.due_work(SLOT, "run-a"),
-        prompts.due_work(SLOT, "run-b"),
-        prompts.due_work(SLOT, "run-a"),
+        prompts.weekly.due_work(SLOT, "run-a"),
+        prompts.weekly.due_work(SLOT, "run-b"),
+        prompts.weekly.due_work(SLOT, "run-a"),
     )
     claimed = [w for ws in results for w in ws]
     assert len(claimed) == 1
     assert claimed[0].kind == "new"
     assert claimed[0].post.slot_at == SLOT
     # a restart (a new run) after the post went out claims nothing either
-    await prompts.mark_posted(claimed[0].post.id, 1234)
+    await prompts.posts.mark_posted(claimed[0].post.id, 1234)
     clock.advance(minutes=10)
-    assert await prompts.due_work(clock.now(), "run-c") == []
+    assert await prompts.weekly.due_work(clock.now(), "run-c") == []
     assert await db.fetchval("SELECT COUNT(*) FROM prompt_posts") == 1
     assert await prompts.next_due(clock.now(), "run-c") == SLOT + timedelta(days=7)
 
@@ -344,8 +346,8 @@ async def test_the_unique_constraint_refuses_a_second_claim_of_a_slot(
         "INSERT INTO prompt_posts (team_id, prompt_id, slot_at, state, claimed_by, claimed_at,"
         " channel_id) VALUES (?, ?, ?, 'sending', 'x', 0, ?)"
     )
-    await prompts.ensure_bank(GUILD)
-    prompt_id = (await prompts.list_page(GUILD)).prompts[0].id
+    await prompts.bank.ensure_bank(GUILD)
+    prompt_id = (await prompts.bank.list_page(GUILD)).prompts[0].id
     await db.execute(row, (desk.id, prompt_id, int(SLOT.timestamp()), DESK))
     with pytest.raises(sqlite3.IntegrityError):
         await db.execute(row, (desk.id, prompt_id, int(SLOT.timestamp()), DESK))
@@ -357,12 +359,12 @@ async def test_a_missed_slot_under_12_hours_late_is_posted_older_is_skipped(
     await scheduled(teams, desk, clock)
     late = SLOT + GRACE - timedelta(minutes=1)
     clock.set(late)
-    work = await prompts.due_work(late, "run")
+    work = await prompts.weekly.due_work(late, "run")
     assert [w.post.slot_at for w in work] == [SLOT]
 
     next_week = SLOT + timedelta(days=7)
     clock.set(next_week + GRACE)
-    assert await prompts.due_work(clock.now(), "run") == []
+    assert await prompts.weekly.due_work(clock.now(), "run") == []
     assert await prompts.next_due(clock.now(), "run") == next_week + timedelta(days=7)
 
 
@@ -371,7 +373,7 @@ async def test_setting_a_schedule_after_its_time_starts_next_week(
 ) -> None:
     clock.set(SLOT + timedelta(minutes=5))
     await teams.set_schedule(desk.id, MONDAY, "09:30")
-    assert await prompts.due_work(clock.now(), "run") == []
+    assert await prompts.weekly.due_work(clock.now(), "run") == []
     assert await prompts.next_due(clock.now(), "run") == SLOT + timedelta(days=7)
 
 
@@ -380,21 +382,25 @@ async def test_a_transient_failure_is_retried_once_then_reported(
 ) -> None:
     await scheduled(teams, desk, clock)
     clock.set(SLOT)
-    [work] = await prompts.due_work(SLOT, "run")
-    state = await prompts.mark_failed(work.post.id, "Discord had a problem (503).", transient=True)
+    [work] = await prompts.weekly.due_work(SLOT, "run")
+    state = await prompts.posts.mark_failed(
+        work.post.id, "Discord had a problem (503).", transient=True
+    )
     assert state == "retry"
     assert (await teams.get(desk.id)).last_post_error is None
-    assert await prompts.due_work(clock.now(), "run") == []
+    assert await prompts.weekly.due_work(clock.now(), "run") == []
     assert await prompts.next_due(clock.now(), "run") == SLOT + timedelta(minutes=1)
     clock.advance(minutes=1)
-    [retry] = await prompts.due_work(clock.now(), "run")
+    [retry] = await prompts.weekly.due_work(clock.now(), "run")
     assert (retry.kind, retry.post.id, retry.post.attempts) == ("retry", work.post.id, 2)
     assert retry.post.prompt_id == work.post.prompt_id
-    state = await prompts.mark_failed(retry.post.id, "Discord had a problem (503).", transient=True)
+    state = await prompts.posts.mark_failed(
+        retry.post.id, "Discord had a problem (503).", transient=True
+    )
     assert state == "failed"
     assert (await teams.get(desk.id)).last_post_error == "Discord had a problem (503)."
     clock.advance(minutes=5)
-    assert await prompts.due_work(clock.now(), "run") == []
+    assert await prompts.weekly.due_work(clock.now(), "run") == []
 
 
 async def test_a_refused_post_is_reported_and_other_teams_still_post(
@@ -404,18 +410,20 @@ async def test_a_refused_post_is_reported_and_other_teams_still_post(
     await scheduled(teams, desk, clock)
     await scheduled(teams, records, clock)
     clock.set(SLOT)
-    work = await prompts.due_work(SLOT, "run")
+    work = await prompts.weekly.due_work(SLOT, "run")
     assert sorted(w.post.team_id for w in work) == [desk.id, records.id]
     by_team = {w.post.team_id: w.post for w in work}
-    assert await prompts.mark_failed(by_team[desk.id].id, "No permission.", transient=True) in (
-        "retry",
-    )
-    await prompts.mark_failed(by_team[desk.id].id, "No permission.", transient=False)
-    await prompts.mark_posted(by_team[records.id].id, 99)
+    assert await prompts.posts.mark_failed(
+        by_team[desk.id].id, "No permission.", transient=True
+    ) in ("retry",)
+    await prompts.posts.mark_failed(by_team[desk.id].id, "No permission.", transient=False)
+    await prompts.posts.mark_posted(by_team[records.id].id, 99)
     assert (await teams.get(desk.id)).last_post_error == "No permission."
     assert (await teams.get(records.id)).last_post_error is None
     # a later good post clears the team's error
-    await prompts.mark_posted((await prompts.claim_manual(desk.id, None, run_id="r")).id, 100)
+    await prompts.posts.mark_posted(
+        (await prompts.posts.claim_manual(desk.id, None, run_id="r")).id, 100
+    )
     assert (await teams.get(desk.id)).last_post_error is None
 
 
@@ -425,14 +433,14 @@ async def test_an_empty_bank_is_reported_and_the_slot_waits_within_grace(
     prompts = Prompts(db, clock, starter=("Only?",))
     desk = await teams.create(GUILD, "Front desk", DESK, timezone="Europe/London")
     await scheduled(teams, desk, clock)
-    only = (await prompts.list_page(GUILD)).prompts[0]
-    await prompts.retire(GUILD, only.id)
+    only = (await prompts.bank.list_page(GUILD)).prompts[0]
+    await prompts.bank.retire(GUILD, only.id)
     clock.set(SLOT)
-    assert await prompts.due_work(SLOT, "run") == []
+    assert await prompts.weekly.due_work(SLOT, "run") == []
     assert (await teams.get(desk.id)).last_post_error == NO_PROMPTS
-    await prompts.add(GUILD, "Only?")
+    await prompts.bank.add(GUILD, "Only?")
     clock.advance(hours=1)
-    [work] = await prompts.due_work(clock.now(), "run")
+    [work] = await prompts.weekly.due_work(clock.now(), "run")
     assert work.post.slot_at == SLOT
 
 
@@ -441,15 +449,16 @@ async def test_a_post_left_half_sent_by_a_stopped_run_is_recovered_once(
 ) -> None:
     await scheduled(teams, desk, clock)
     clock.set(SLOT)
-    [work] = await prompts.due_work(SLOT, "old-run")
+    [work] = await prompts.weekly.due_work(SLOT, "old-run")
     # the old run stops before it learns whether Discord has the message
-    assert await prompts.due_work(clock.now(), "new-run") == []
+    assert await prompts.weekly.due_work(clock.now(), "new-run") == []
     assert await prompts.next_due(clock.now(), "new-run") == SLOT + STALE_AFTER
     # its own run never takes it back from itself
     clock.advance(STALE_AFTER)
-    assert await prompts.due_work(clock.now(), "old-run") == []
+    assert await prompts.weekly.due_work(clock.now(), "old-run") == []
     racing = await asyncio.gather(
-        prompts.due_work(clock.now(), "new-run"), prompts.due_work(clock.now(), "third-run")
+        prompts.weekly.due_work(clock.now(), "new-run"),
+        prompts.weekly.due_work(clock.now(), "third-run"),
     )
     recovered = [w for ws in racing for w in ws]
     assert [(w.kind, w.post.id) for w in recovered] == [("recover", work.post.id)]

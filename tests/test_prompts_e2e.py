@@ -209,7 +209,7 @@ async def while_stopped(world: World, sql: str | None = None) -> int | None:
         if sql is not None:
             await db.execute(sql)
             return None
-        [work] = await Prompts(db, world.clock).due_work(world.clock.now(), "stopped-run")
+        [work] = await Prompts(db, world.clock).weekly.due_work(world.clock.now(), "stopped-run")
         return work.post.id
     finally:
         await db.close()
@@ -333,9 +333,9 @@ async def test_a_deleted_channel_is_reported_and_the_loop_goes_on(world: World) 
 async def keep_only(world: World, count: int) -> list[int]:
     """Retire all but the first `count` starter prompts (test set-up); their ids."""
     prompts = Prompts(world.bot.db, world.clock)
-    bank = await prompts.list_page(world.guild.id, per_page=100)
+    bank = await prompts.bank.list_page(world.guild.id, per_page=100)
     for prompt in bank.prompts[count:]:
-        await prompts.retire(world.guild.id, prompt.id)
+        await prompts.bank.retire(world.guild.id, prompt.id)
     return [p.id for p in bank.prompts[:count]]
 
 

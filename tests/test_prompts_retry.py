@@ -13,15 +13,15 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import InvalidInput
-from bot.prompts import (
+from bot.prompt_answers import (
     ANSWER_GIVE_UP,
     ANSWER_LEASE,
     ANSWER_RETRY_FIRST,
     ANSWER_RETRY_FORBIDDEN,
     ANSWER_RETRY_LIMIT,
-    Post,
-    Prompts,
 )
+from bot.prompt_posts import Post
+from bot.prompts import Prompts
 from bot.teams import Teams
 from tests.double import Channel, Message
 from tests.support import World
@@ -47,8 +47,8 @@ def prompts(db: Database, clock: ManualClock) -> Prompts:
 @pytest.fixture
 async def post(db: Database, clock: ManualClock, prompts: Prompts) -> Post:
     team = await Teams(db, clock).create(GUILD, "Front desk", DESK)
-    claimed = await prompts.claim_manual(team.id, None, run_id="test")
-    return await prompts.mark_posted(claimed.id, 70_000)
+    claimed = await prompts.posts.claim_manual(team.id, None, run_id="test")
+    return await prompts.posts.mark_posted(claimed.id, 70_000)
 
 
 async def pending(db: Database) -> list[tuple[Any, ...]]:
@@ -65,48 +65,53 @@ def ts(moment: datetime) -> int:
 async def test_a_saved_answer_is_due_until_its_message_is_recorded(
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
-    saved = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "A job is a car.")
+    saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "A job is a car.")
     start = clock.now()
     # Claimed by the member's own attempt: the job leaves it alone while that attempt may run.
     assert not saved.delivery.look
-    assert await prompts.due_answers(start) == []
+    assert await prompts.deliveries.due_answers(start) == []
     assert await prompts.next_due(start, "run") == start + ANSWER_LEASE
     # The run stopped before recording anything: after the lease the job takes it over, looking
     # for a message that attempt may have sent.
     later = start + ANSWER_LEASE
-    [due] = await prompts.due_answers(later)
-    taken = await prompts.claim_answer(due.id, later)
+    [due] = await prompts.deliveries.due_answers(later)
+    taken = await prompts.deliveries.claim_answer(due.id, later)
     assert taken is not None and taken.look and taken.nonce == saved.delivery.nonce
-    assert await prompts.claim_answer(due.id, later) is None  # of two passes, one gets it
-    assert await prompts.answer_posted(taken, 9001)
+    assert (
+        await prompts.deliveries.claim_answer(due.id, later) is None
+    )  # of two passes, one gets it
+    assert await prompts.deliveries.answer_posted(taken, 9001)
     assert await pending(db) == []
     assert await db.fetchval("SELECT message_id FROM prompt_answers") == 9001
     assert await prompts.next_due(later, "run") is None
     # The member's own (now stale) attempt can't record anything any more.
-    assert await prompts.answer_failed(saved.delivery, "late", "transient") is None
+    assert await prompts.deliveries.answer_failed(saved.delivery, "late", "transient") is None
     assert await pending(db) == []
 
 
 async def test_transient_failures_wait_longer_each_time_and_give_up_after_a_day(
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
-    saved = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "Hello")
+    saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Hello")
     start = clock.now()
-    retry_at = await prompts.answer_failed(
+    retry_at = await prompts.deliveries.answer_failed(
         saved.delivery, "Discord had a problem (503)", "transient"
     )
     assert retry_at == start + ANSWER_RETRY_FIRST
     assert await pending(db) == [(saved.answer.id, ts(retry_at), 1, "Discord had a problem (503)")]
     assert await prompts.next_due(start, "run") == retry_at
-    assert await prompts.claim_answer(saved.answer.id, retry_at - timedelta(seconds=1)) is None
+    assert (
+        await prompts.deliveries.claim_answer(saved.answer.id, retry_at - timedelta(seconds=1))
+        is None
+    )
 
     pauses = []
     while retry_at is not None:
         clock.set(retry_at)
-        delivery = await prompts.claim_answer(saved.answer.id, retry_at)
+        delivery = await prompts.deliveries.claim_answer(saved.answer.id, retry_at)
         if delivery is None:
             break
-        retry_at = await prompts.answer_failed(delivery, "still down", "transient")
+        retry_at = await prompts.deliveries.answer_failed(delivery, "still down", "transient")
         if retry_at is not None:
             pauses.append(retry_at - clock.now())
     assert pauses[:5] == [timedelta(minutes=m) for m in (2, 4, 8, 16, 30)]
@@ -119,39 +124,43 @@ async def test_transient_failures_wait_longer_each_time_and_give_up_after_a_day(
 async def test_a_refusal_is_retried_hourly_and_a_deleted_thread_not_at_all(
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
-    mine = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "Mine")
-    retry_at = await prompts.answer_failed(mine.delivery, "lacks a permission", "forbidden")
+    mine = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Mine")
+    retry_at = await prompts.deliveries.answer_failed(
+        mine.delivery, "lacks a permission", "forbidden"
+    )
     assert retry_at == clock.now() + ANSWER_RETRY_FORBIDDEN
-    bobs = await prompts.save_answer(GUILD, post.id, BOB, "bob", "Bob's")
-    assert await prompts.answer_failed(bobs.delivery, "gone", "gone") is None
+    bobs = await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "Bob's")
+    assert await prompts.deliveries.answer_failed(bobs.delivery, "gone", "gone") is None
     assert [row[0] for row in await pending(db)] == [mine.answer.id]
 
 
 async def test_saving_again_during_an_attempt_leaves_the_answer_due_for_an_edit(
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
-    first = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "First")
+    first = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "First")
     clock.advance(seconds=5)
-    second = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "Second")
+    second = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Second")
     assert second.delivery.look  # the first attempt may have reached Discord
     assert second.delivery.nonce == first.delivery.nonce  # a resend returns that message
     # The first attempt's message arrives: recorded, and still due so the new text replaces it.
-    assert await prompts.answer_posted(first.delivery, 9001)
+    assert await prompts.deliveries.answer_posted(first.delivery, 9001)
     assert len(await pending(db)) == 1
     assert await db.fetchval("SELECT message_id FROM prompt_answers") == 9001
-    assert await prompts.answer_posted(second.delivery, 9001)
+    assert await prompts.deliveries.answer_posted(second.delivery, 9001)
     assert await pending(db) == []
 
 
 async def test_an_answer_forgotten_during_an_attempt_is_reported_and_a_bad_save_changes_nothing(
     prompts: Prompts, post: Post, db: Database
 ) -> None:
-    saved = await prompts.save_answer(GUILD, post.id, ALICE, "alice", "Forget me")
-    await prompts.forget_member(GUILD, ALICE)
+    saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Forget me")
+    await prompts.answers.forget_member(GUILD, ALICE)
     assert await pending(db) == []  # deleted with the answer
-    assert not await prompts.answer_posted(saved.delivery, 9001)  # the cog deletes the message
+    assert not await prompts.deliveries.answer_posted(
+        saved.delivery, 9001
+    )  # the cog deletes the message
     with pytest.raises(InvalidInput):
-        await prompts.save_answer(GUILD, post.id, BOB, "bob", "   ")
+        await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "   ")
     assert await pending(db) == []
 
 

@@ -204,12 +204,12 @@ async def test_deleting_a_team_deletes_its_posts_and_answers(
     prompts = Prompts(db, clock, starter=("One?", "Two?"))
     desk = await teams.create(GUILD, "Front desk", DESK)
     records = await teams.create(GUILD, "Records", RECORDS)
-    await prompts.ensure_bank(GUILD)
+    await prompts.bank.ensure_bank(GUILD)
     for team in (desk, records):
         await teams.set_schedule(team.id, 0, "09:00")
-        post = await prompts.claim_manual(team.id, None, run_id="run")
-        await prompts.mark_posted(post.id, 9000 + team.id)
-        await prompts.save_answer(GUILD, post.id, 42, "alice", "Mine.")
+        post = await prompts.posts.claim_manual(team.id, None, run_id="run")
+        await prompts.posts.mark_posted(post.id, 9000 + team.id)
+        await prompts.answers.save_answer(GUILD, post.id, 42, "alice", "Mine.")
     await teams.delete(desk.id)
     assert [t.name for t in await teams.for_guild(GUILD)] == ["Records"]
     assert await db.fetchval("SELECT COUNT(*) FROM prompt_posts") == 1

@@ -11,7 +11,9 @@ from bot.db import Database
 from bot.durations import parse_duration
 from bot.errors import Conflict, InvalidInput
 from bot.poll_model import parse_options, parse_poll_ref, validate_question
-from bot.prompts import Prompts, prompt_key, validate_answer, validate_prompt
+from bot.prompt_answers import validate_answer
+from bot.prompt_bank import prompt_key, validate_prompt
+from bot.prompts import Prompts
 from bot.reflection_text import clean_body, validate_about, validate_reason
 from bot.schedule import parse_time
 from bot.teams import Teams, name_key, validate_name
@@ -231,7 +233,7 @@ async def test_a_prompt_stored_under_the_older_key_is_still_a_duplicate(
     db: Database, clock: ManualClock
 ) -> None:
     prompts = Prompts(db, clock, starter=())
-    await prompts.ensure_bank(1)
+    await prompts.bank.ensure_bank(1)
     await db.execute(
         "INSERT INTO prompts (guild_id, text, text_key, created_at)"
         " VALUES (1, 'A job or a career…', 'ajoboracareer…', 0)"
@@ -242,6 +244,6 @@ async def test_a_prompt_stored_under_the_older_key_is_still_a_duplicate(
         "Ａ ｊｏｂ ｏｒ ａ ｃａｒｅｅｒ…",
     ):
         with pytest.raises(Conflict, match="already has this prompt"):
-            await prompts.add(1, twin)
-    added = await prompts.add(1, "A job, or a career?")
+            await prompts.bank.add(1, twin)
+    added = await prompts.bank.add(1, "A job, or a career?")
     assert added.prompt.text == "A job, or a career?"

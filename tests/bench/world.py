@@ -15,7 +15,7 @@ from bot.polls import Polls
 from bot.secret import load_or_create_key
 from bot.teams import Teams
 from tests.double import Channel, DiscordDouble, Guild, Member
-from tests.support import TEST_SECRET
+from tests.support import TEST_SECRET, click
 
 #: the voted poll's options; its buttons are clicked by label
 OPTIONS = ("Job", "Career", "Both")
@@ -114,7 +114,7 @@ async def seed_database(world: BenchWorld, size: WorldSize) -> None:
             for n in range(min(per_poll, size.seeded_votes - votes)):
                 option = rng.choice(poll.options)
                 # Voters other than the benchmark's members: ids the double never uses.
-                await polls.vote(poll.id, option.id, poll.guild_id, 9 * 10**17 + n)
+                await click(polls, poll.id, option.id, poll.guild_id, 9 * 10**17 + n)
                 votes += 1
         world.seeded_polls = len(created)
         world.seeded_votes = votes
