@@ -28,6 +28,7 @@ from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.teams import Teams
 from bot.text import is_number, parse_id
+from bot.unreachable import CONNECTION_ERRORS, DiscordUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,43 @@ class Breakroom(commands.Bot):
     @property
     def teams(self) -> Teams:
         return Teams(self.db, self.clock)
+
+    async def login(self, token: str) -> None:
+        try:
+            await super().login(token)
+        except aiohttp.ClientConnectionError as error:  # refused, no such host, timed out
+            configured = self.settings.api_base is not None
+            base = discord.http.Route.BASE
+            raise DiscordUnreachable(
+                "REST API", base, "DISCORD_API_BASE", configured, error
+            ) from error
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Until the gateway has answered once, not reaching it is final (`DiscordUnreachable`).
+
+        After that discord.py reconnects as it always does. Before it, discord.py 2.7 would log a
+        traceback and then fail on its own missing websocket (`self.ws.sequence` of None).
+        """
+        http = self.http
+        ws_connect = http.ws_connect
+
+        async def first_connect(url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+            try:
+                socket = await ws_connect(url, compress=compress)
+            except CONNECTION_ERRORS as error:
+                configured = self.settings.gateway_url is not None
+                shown = str(yarl.URL(url).with_query(None))  # as set, without discord.py's query
+                raise DiscordUnreachable(
+                    "gateway", shown, "DISCORD_GATEWAY_URL", configured, error
+                ) from error
+            vars(http).pop("ws_connect", None)  # reached once: discord.py's own from now on
+            return socket
+
+        http.ws_connect = first_connect  # type: ignore[method-assign]
+        try:
+            await super().connect(reconnect=reconnect)
+        finally:
+            vars(http).pop("ws_connect", None)
 
     async def setup_hook(self) -> None:
         if self._db is None:
