@@ -17,7 +17,7 @@ from typing import Literal
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.utils import escape_markdown
+from discord.utils import escape_markdown, format_dt
 
 from bot import errors
 from bot.client import Breakroom, is_manager
@@ -40,7 +40,6 @@ from cogs._polls_ui import (
     result_embed,
     results_embed,
     shorten,
-    ts,
     vote_message,
     winner_text,
 )
@@ -288,7 +287,7 @@ class PollsCog(commands.Cog, name="Polls"):
         message = await self.post(poll, found, interaction)
         await interaction.followup.send(
             f"Your poll #{poll.id} is posted in <#{found.channel_id}>: {message.jump_url}\n"
-            f"It closes {ts(poll.closes_at, 'R')}.",
+            f"It closes {format_dt(poll.closes_at, 'R')}.",
             ephemeral=True,
         )
 
@@ -377,7 +376,7 @@ class PollsCog(commands.Cog, name="Polls"):
             link = f" · [message]({url})" if (url := jump_url(poll)) else ""
             lines.append(
                 f"**#{poll.id}** {escape_markdown(shorten(poll.question, 90))} — "
-                f"{plural(poll.voters, 'voter')}, closes {ts(poll.closes_at, 'R')}{link}"
+                f"{plural(poll.voters, 'voter')}, closes {format_dt(poll.closes_at, 'R')}{link}"
             )
         if len(open_polls) > LIST_OPEN_LIMIT:
             lines.append(f"…and {len(open_polls) - LIST_OPEN_LIMIT} more open polls.")
@@ -405,8 +404,8 @@ class PollsCog(commands.Cog, name="Polls"):
         message = await self.post(again, team, interaction)
         await interaction.followup.send(
             f"Poll #{again.id} asks the question of poll #{again.rerun_of} again, in "
-            f"<#{team.channel_id}>: {message.jump_url}\nWhen it closes {ts(again.closes_at, 'R')}, "
-            f"its results are shown beside the previous run's.",
+            f"<#{team.channel_id}>: {message.jump_url}\nWhen it closes "
+            f"{format_dt(again.closes_at, 'R')}, its results are shown beside the previous run's.",
             ephemeral=True,
         )
 
