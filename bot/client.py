@@ -322,7 +322,7 @@ class Breakroom(commands.Bot):
         Forms are answered from their custom_id rather than from the modal object discord.py
         keeps in memory, so a form that was open across a restart still works, and two members
         filling in the same form never share one object. (Send such modals with
-        `cogs._shared.persistent`, so discord.py does not also keep them.)
+        `cogs._shared.routed_by_custom_id`, so discord.py does not also keep them.)
         """
         self._modal_handlers[template] = (re.compile(template), handler)
 
