@@ -217,7 +217,6 @@ class Breakroom(commands.Bot):
         self.scheduler = Scheduler(self.clock)
         self._db: Database | None = database
         self.key = key or b""
-        self.synced = False
         self._modal_handlers: dict[str, tuple[re.Pattern[str], ModalHandler]] = {}
 
     @property
@@ -295,7 +294,7 @@ class Breakroom(commands.Bot):
         guild_id = self.settings.dev_guild_id
         return None if guild_id is None else discord.Object(id=guild_id)
 
-    async def sync_commands_if_changed(self) -> bool:
+    async def sync_commands_if_changed(self) -> None:
         """Sync the tree only when it changed since the last sync (syncing is rate limited)."""
         guild = self.dev_guild
         scope = "global" if guild is None else f"guild:{guild.id}"
@@ -305,7 +304,7 @@ class Breakroom(commands.Bot):
         digest = self.tree_hash()
         if await self.db.fetchval("SELECT value FROM bot_state WHERE key = ?", (key,)) == digest:
             log.info("command tree unchanged since the last sync; not syncing")
-            return False
+            return
         synced = await self.tree.sync(guild=guild)
         await self.db.execute(
             "INSERT INTO bot_state (key, value) VALUES (?, ?) "
@@ -313,8 +312,6 @@ class Breakroom(commands.Bot):
             (key, digest),
         )
         log.info("synced %d commands (%s)", len(synced), scope)
-        self.synced = True
-        return True
 
     def add_modal_handler(self, template: str, handler: ModalHandler) -> None:
         """Answer modal submissions whose custom_id matches `template` with `handler`.
