@@ -373,7 +373,6 @@ class PollMessages:
 
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
-        self.edits = 0
         self._closed = False
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -431,7 +430,6 @@ class PollMessages:
             await channel.get_partial_message(poll.message_id).edit(
                 embed=poll_embed(poll, comparison), view=poll_view(poll)
             )
-            self.edits += 1
             return True
 
     async def close(self, flush_timeout: float = 5.0) -> None:
