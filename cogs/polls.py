@@ -94,9 +94,6 @@ class PollsCog(commands.Cog, name="Polls"):
         self.messages = PollMessages(bot)
         # announcements started by `/poll close`, awaited (or cancelled) when the cog unloads
         self._announcing: set[asyncio.Task[None]] = set()
-        # poll id -> how its last announcement ended, for whoever waits on it (tests, shutdown)
-        self._announced: dict[int, str] = {}
-        self._announced_changed = asyncio.Condition()
 
     async def cog_load(self) -> None:
         # Built here, not in __init__: the key is loaded in setup_hook, before extensions load.
@@ -176,9 +173,6 @@ class PollsCog(commands.Cog, name="Polls"):
         except Exception:
             log.exception("poll %s: announcing its results failed", poll.id)
         await self.polls.finish_announcement(poll.id, self.run_id, state, message_id)
-        async with self._announced_changed:
-            self._announced[poll.id] = state
-            self._announced_changed.notify_all()
 
     async def find_result_message(
         self, poll: Poll, channel: discord.PartialMessageable
@@ -191,16 +185,6 @@ class PollsCog(commands.Cog, name="Polls"):
             if message.author.id == self.bot.user.id and is_result_message(message, poll.id):
                 return message
         return None
-
-    async def wait_announced(self, poll_id: int, timeout: float = 10.0) -> str:
-        """Wait until an announcement of the poll has ended; returns how ('posted', ...)."""
-
-        async def ended() -> str:
-            async with self._announced_changed:
-                await self._announced_changed.wait_for(lambda: poll_id in self._announced)
-                return self._announced[poll_id]
-
-        return await asyncio.wait_for(ended(), timeout)
 
     # -- voting --------------------------------------------------------------------------------
 
