@@ -189,10 +189,14 @@ async def test_backup_never_holds_moves_or_overwrites_the_key_file(
 
 
 def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`make ARGS` in the repository, with the test's own settings only."""
+    """`make ARGS` in the repository as a newcomer runs it (not as a sub-make of `make test`),
+    with the test's own settings only."""
     assert MAKE is not None
     own = ("DISCORD_", "DATABASE_", "BREAKROOM_")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(own)} | (env or {})
+    outer_make = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(own) and k not in outer_make
+    } | (env or {})
     return subprocess.run(
         [MAKE, *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=120
     )
