@@ -67,6 +67,11 @@ def fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
+def closing(poll: Poll) -> str:
+    """When an open poll closes: "in 2 days (5 January 2026 08:00)", in each member's timezone."""
+    return f"{format_dt(poll.closes_at, 'R')} ({format_dt(poll.closes_at, 'f')})"
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -149,10 +154,7 @@ def poll_embed(poll: Poll, comparison: Comparison | None = None) -> discord.Embe
             "remove it."
         )
         embed.add_field(name="How to vote", value=how, inline=False)
-        embed.add_field(
-            name="Closes",
-            value=f"{format_dt(poll.closes_at, 'R')} ({format_dt(poll.closes_at, 'f')})",
-        )
+        embed.add_field(name="Closes", value=closing(poll))
         embed.add_field(name="Votes so far", value=f"{plural(poll.voters, 'member')} voted")
         if poll.hide_results:
             embed.add_field(name="Results", value="Hidden until the poll closes.")
@@ -236,10 +238,7 @@ def results_embed(results: Results, comparison: Comparison | None) -> discord.Em
             embed.add_field(name="Result", value=winner_text(poll), inline=False)
         embed.add_field(name="Closed", value=format_dt(poll.closed_at, "f"))
     else:
-        embed.add_field(
-            name="Closes",
-            value=f"{format_dt(poll.closes_at, 'R')} ({format_dt(poll.closes_at, 'f')})",
-        )
+        embed.add_field(name="Closes", value=closing(poll))
     embed.add_field(name="Turnout", value=f"{plural(poll.voters, 'member')} voted")
     if url := jump_url(poll):
         embed.add_field(name="Message", value=f"[See the poll]({url})")
