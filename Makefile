@@ -1,4 +1,5 @@
-# Two commands for a newcomer: `make run` and `make test`. Both build .venv from pyproject.toml.
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv from pyproject.toml,
+# as does `make backup TO=path` (an online copy of the database).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,6 +7,12 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
 .PHONY: run test lint bench backup clean
+
+ifneq ($(filter backup,$(MAKECMDGOALS)),)
+ifeq ($(strip $(TO)),)
+$(error make backup needs TO, the file to write the copy to (for example make backup TO=../breakroom-backup.db))
+endif
+endif
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +36,9 @@ lint: $(STAMP_TEST)
 
 test: lint
 	$(PY) -m pytest
+
+backup: $(STAMP_RUN)
+	$(PY) -m bot backup "$(TO)"
 
 bench: $(STAMP_TEST)
 	$(PY) -m tests.bench

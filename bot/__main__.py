@@ -16,6 +16,7 @@ from bot.config import Settings, SettingsError
 from bot.db import Database
 from bot.migrations import DatabaseError
 from bot.secret import KeyFileError, load_or_create_key, old_key_file, same_path, where_the_key_is
+from bot.unreachable import DiscordUnreachable
 
 log = logging.getLogger("bot")
 
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             print(where_the_key_is(settings.secret, settings.key_file, settings.database_path))
         else:
             asyncio.run(run_bot(settings))
-    except (DatabaseError, KeyFileError) as exc:
+    except (DatabaseError, KeyFileError, DiscordUnreachable) as exc:
         print(exc, file=sys.stderr)
         return EXIT_SETTINGS
     except discord.LoginFailure:

@@ -28,6 +28,7 @@ from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.teams import Teams
 from bot.text import is_number, parse_id
+from bot.unreachable import CONNECTION_ERRORS, DiscordUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,6 @@ class Breakroom(commands.Bot):
         self.scheduler = Scheduler(self.clock)
         self._db: Database | None = database
         self.key = key or b""
-        self.synced = False
         self._modal_handlers: dict[str, tuple[re.Pattern[str], ModalHandler]] = {}
 
     @property
@@ -232,6 +232,43 @@ class Breakroom(commands.Bot):
     @property
     def teams(self) -> Teams:
         return Teams(self.db, self.clock)
+
+    async def login(self, token: str) -> None:
+        try:
+            await super().login(token)
+        except aiohttp.ClientConnectionError as error:  # refused, no such host, timed out
+            configured = self.settings.api_base is not None
+            base = discord.http.Route.BASE
+            raise DiscordUnreachable(
+                "REST API", base, "DISCORD_API_BASE", configured, error
+            ) from error
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Until the gateway has answered once, not reaching it is final (`DiscordUnreachable`).
+
+        After that discord.py reconnects as it always does. Before it, discord.py 2.7 would log a
+        traceback and then fail on its own missing websocket (`self.ws.sequence` of None).
+        """
+        http = self.http
+        ws_connect = http.ws_connect
+
+        async def first_connect(url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+            try:
+                socket = await ws_connect(url, compress=compress)
+            except CONNECTION_ERRORS as error:
+                configured = self.settings.gateway_url is not None
+                shown = str(yarl.URL(url).with_query(None))  # as set, without discord.py's query
+                raise DiscordUnreachable(
+                    "gateway", shown, "DISCORD_GATEWAY_URL", configured, error
+                ) from error
+            vars(http).pop("ws_connect", None)  # reached once: discord.py's own from now on
+            return socket
+
+        http.ws_connect = first_connect  # type: ignore[method-assign]
+        try:
+            await super().connect(reconnect=reconnect)
+        finally:
+            vars(http).pop("ws_connect", None)
 
     async def setup_hook(self) -> None:
         if self._db is None:
@@ -261,7 +298,7 @@ class Breakroom(commands.Bot):
         guild_id = self.settings.dev_guild_id
         return None if guild_id is None else discord.Object(id=guild_id)
 
-    async def sync_commands_if_changed(self) -> bool:
+    async def sync_commands_if_changed(self) -> None:
         """Sync the tree only when it changed since the last sync (syncing is rate limited)."""
         guild = self.dev_guild
         scope = "global" if guild is None else f"guild:{guild.id}"
@@ -271,7 +308,7 @@ class Breakroom(commands.Bot):
         digest = self.tree_hash()
         if await self.db.fetchval("SELECT value FROM bot_state WHERE key = ?", (key,)) == digest:
             log.info("command tree unchanged since the last sync; not syncing")
-            return False
+            return
         synced = await self.tree.sync(guild=guild)
         await self.db.execute(
             "INSERT INTO bot_state (key, value) VALUES (?, ?) "
@@ -279,8 +316,6 @@ class Breakroom(commands.Bot):
             (key, digest),
         )
         log.info("synced %d commands (%s)", len(synced), scope)
-        self.synced = True
-        return True
 
     def add_modal_handler(self, template: str, handler: ModalHandler) -> None:
         """Answer modal submissions whose custom_id matches `template` with `handler`.
@@ -288,7 +323,7 @@ class Breakroom(commands.Bot):
         Forms are answered from their custom_id rather than from the modal object discord.py
         keeps in memory, so a form that was open across a restart still works, and two members
         filling in the same form never share one object. (Send such modals with
-        `cogs._shared.persistent`, so discord.py does not also keep them.)
+        `cogs._shared.routed_by_custom_id`, so discord.py does not also keep them.)
         """
         self._modal_handlers[template] = (re.compile(template), handler)
 

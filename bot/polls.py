@@ -22,10 +22,8 @@ from bot.poll_closing import PollClosing
 from bot.poll_model import (
     DEFAULT_DURATION,
     RECENT_CLOSED,
-    OptionChange,
     Poll,
     PollChoice,
-    PollRun,
     Results,
     Vote,
     VoteRequest,
@@ -210,13 +208,6 @@ class Polls:
             )
             await tx.execute("DELETE FROM poll_anonymous_votes")
         return len(picked)
-
-    # -- re-runs (`self.runs`) -----------------------------------------------------------------
-
-    async def comparison(self, poll_id: int) -> tuple[PollRun, list[OptionChange]] | None:
-        """`PollRuns.comparison`: kept here only while cogs/_polls_ui.py (`edit_now`) calls it on
-        Polls; everything else calls `self.runs`."""
-        return await self.runs.comparison(poll_id)
 
     # -- privacy -------------------------------------------------------------------------------
 

@@ -30,8 +30,6 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._pass_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._passes = 0
-        self._pass_done = asyncio.Condition()
 
     def register(self, name: str, job: Job) -> None:
         self._jobs[name] = job
@@ -43,10 +41,6 @@ class Scheduler:
     def wake(self) -> None:
         """Something new was scheduled: run a pass now rather than at the next planned time."""
         self._wake.set()
-
-    @property
-    def passes(self) -> int:
-        return self._passes
 
     async def run_pass(self) -> datetime | None:
         """Run every job once; a failing job is logged and the others still run."""
@@ -61,21 +55,7 @@ class Scheduler:
                     due = now + timedelta(seconds=30)
                 if due is not None and (next_due is None or due < next_due):
                     next_due = due
-            self._passes += 1
-        async with self._pass_done:
-            self._pass_done.notify_all()
         return next_due
-
-    async def wait_for_pass(self, after: int | None = None, timeout: float = 10) -> int:
-        """Wait until a pass numbered above `after` (default: the current count) has finished."""
-        target = self._passes if after is None else after
-
-        async def passed() -> int:
-            async with self._pass_done:
-                await self._pass_done.wait_for(lambda: self._passes > target)
-            return self._passes
-
-        return await asyncio.wait_for(passed(), timeout)
 
     async def _loop(self, ready: Callable[[], Awaitable[object]]) -> None:
         await ready()

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import aiohttp
 import discord
-from discord.utils import escape_markdown
+from discord.utils import escape_markdown, format_dt
 
 from bot import errors
 from bot.client import Breakroom
@@ -68,9 +67,9 @@ def fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
-def ts(moment: datetime, style: str = "f") -> str:
-    """A Discord timestamp: every member sees it in their own timezone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
+def closing(poll: Poll) -> str:
+    """When an open poll closes: "in 2 days (5 January 2026 08:00)", in each member's timezone."""
+    return f"{format_dt(poll.closes_at, 'R')} ({format_dt(poll.closes_at, 'f')})"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -140,12 +139,12 @@ def poll_embed(poll: Poll, comparison: Comparison | None = None) -> discord.Embe
         assert poll.closed_at is not None
         embed.add_field(name="Result", value=winner_text(poll), inline=False)
         embed.add_field(name="Turnout", value=f"{plural(poll.voters, 'member')} voted")
-        embed.add_field(name="Closed", value=ts(poll.closed_at))
+        embed.add_field(name="Closed", value=format_dt(poll.closed_at, "f"))
         if comparison:
             previous = comparison[0]
             embed.add_field(
                 name="Last time",
-                value=f"{ts(previous.date, 'D')}: {plural(previous.voters, 'member')} voted",
+                value=f"{format_dt(previous.date, 'D')}: {plural(previous.voters, 'member')} voted",
             )
     else:
         how = (
@@ -155,7 +154,7 @@ def poll_embed(poll: Poll, comparison: Comparison | None = None) -> discord.Embe
             "remove it."
         )
         embed.add_field(name="How to vote", value=how, inline=False)
-        embed.add_field(name="Closes", value=f"{ts(poll.closes_at, 'R')} ({ts(poll.closes_at)})")
+        embed.add_field(name="Closes", value=closing(poll))
         embed.add_field(name="Votes so far", value=f"{plural(poll.voters, 'member')} voted")
         if poll.hide_results:
             embed.add_field(name="Results", value="Hidden until the poll closes.")
@@ -181,7 +180,7 @@ def result_embed(poll: Poll, comparison: Comparison | None) -> discord.Embed:
         previous, changes = comparison
         lines += [
             "",
-            f"**Compared with the previous run** ({ts(previous.date, 'D')}, "
+            f"**Compared with the previous run** ({format_dt(previous.date, 'D')}, "
             f"{plural(previous.voters, 'member')} voted):",
         ]
         lines += [
@@ -226,7 +225,10 @@ def results_embed(results: Results, comparison: Comparison | None) -> discord.Em
             "or a manager.",
         ]
     elif not results.counts_visible:
-        lines += ["", f"🔒 The results are hidden until the poll closes {ts(poll.closes_at, 'R')}."]
+        lines += [
+            "",
+            f"🔒 The results are hidden until the poll closes {format_dt(poll.closes_at, 'R')}.",
+        ]
     embed = discord.Embed(
         title=f"📊 Poll #{poll.id}", description="\n".join(lines), colour=COLOUR_OPEN
     )
@@ -234,9 +236,9 @@ def results_embed(results: Results, comparison: Comparison | None) -> discord.Em
         assert poll.closed_at is not None
         if results.counts_visible:
             embed.add_field(name="Result", value=winner_text(poll), inline=False)
-        embed.add_field(name="Closed", value=ts(poll.closed_at))
+        embed.add_field(name="Closed", value=format_dt(poll.closed_at, "f"))
     else:
-        embed.add_field(name="Closes", value=f"{ts(poll.closes_at, 'R')} ({ts(poll.closes_at)})")
+        embed.add_field(name="Closes", value=closing(poll))
     embed.add_field(name="Turnout", value=f"{plural(poll.voters, 'member')} voted")
     if url := jump_url(poll):
         embed.add_field(name="Message", value=f"[See the poll]({url})")
@@ -370,7 +372,6 @@ class PollMessages:
 
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
-        self.edits = 0
         self._closed = False
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -417,18 +418,18 @@ class PollMessages:
         """Edit the message to the poll's current state; False when there is none to edit."""
         async with self._locks.setdefault(poll_id, asyncio.Lock()):
             self._dirty.discard(poll_id)
+            polls = polls_of(self.bot)
             try:
-                poll = await polls_of(self.bot).get(poll_id)
+                poll = await polls.get(poll_id)
             except errors.NotFound:
                 return False
             if poll.channel_id is None or poll.message_id is None:
                 return False
-            comparison = await polls_of(self.bot).comparison(poll_id) if poll.closed else None
+            comparison = await polls.runs.comparison(poll_id) if poll.closed else None
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
             await channel.get_partial_message(poll.message_id).edit(
                 embed=poll_embed(poll, comparison), view=poll_view(poll)
             )
-            self.edits += 1
             return True
 
     async def close(self, flush_timeout: float = 5.0) -> None:

@@ -17,7 +17,7 @@ from bot.reflection_text import (
     excerpt,
 )
 from bot.teams import Team
-from cogs._shared import persistent
+from cogs._shared import routed_by_custom_id
 
 COLOUR = discord.Colour.from_rgb(120, 110, 160)
 CUSTOM_ID_PREFIX = "breakroom:reflection:"
@@ -120,7 +120,7 @@ def write_modal(team: Team) -> discord.ui.Modal:
             max_length=MAX_ABOUT,
         )
     )
-    return persistent(modal)
+    return routed_by_custom_id(modal)
 
 
 def report_modal(reflection_id: int) -> discord.ui.Modal:
@@ -136,7 +136,7 @@ def report_modal(reflection_id: int) -> discord.ui.Modal:
             placeholder="Managers see this reason, never who sent it.",
         )
     )
-    return persistent(modal)
+    return routed_by_custom_id(modal)
 
 
 def describe_http_error(error: discord.HTTPException) -> str:

@@ -106,10 +106,13 @@ def no_pings() -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
 
 
-def persistent(modal: discord.ui.Modal) -> discord.ui.Modal:
-    """A modal answered by a handler registered with `bot.add_modal_handler` (by custom_id).
+def routed_by_custom_id(modal: discord.ui.Modal) -> discord.ui.Modal:
+    """Send `modal` for the bot's modal router to answer (`bot.add_modal_handler`), by custom_id.
 
-    A stopped modal is not kept in discord.py's memory, so only the registered handler answers.
+    This stops the modal, so that discord.py does not keep it: `send_modal` stores only modals
+    that are not finished. A kept modal would be answered by its own object, which is lost at a
+    restart and which two members filling in the same form would share; the router answers any
+    submission whose custom_id matches a handler's template, from the custom_id and the values.
     """
     modal.stop()
     return modal

@@ -17,7 +17,7 @@ from typing import Literal
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.utils import escape_markdown
+from discord.utils import escape_markdown, format_dt
 
 from bot import errors
 from bot.client import Breakroom, is_manager
@@ -40,7 +40,6 @@ from cogs._polls_ui import (
     result_embed,
     results_embed,
     shorten,
-    ts,
     vote_message,
     winner_text,
 )
@@ -95,9 +94,6 @@ class PollsCog(commands.Cog, name="Polls"):
         self.messages = PollMessages(bot)
         # announcements started by `/poll close`, awaited (or cancelled) when the cog unloads
         self._announcing: set[asyncio.Task[None]] = set()
-        # poll id -> how its last announcement ended, for whoever waits on it (tests, shutdown)
-        self._announced: dict[int, str] = {}
-        self._announced_changed = asyncio.Condition()
 
     async def cog_load(self) -> None:
         # Built here, not in __init__: the key is loaded in setup_hook, before extensions load.
@@ -178,9 +174,6 @@ class PollsCog(commands.Cog, name="Polls"):
         except Exception:
             log.exception("poll %s: announcing its results failed", poll.id)
         await self.polls.closing.finish_announcement(poll.id, self.run_id, state, message_id)
-        async with self._announced_changed:
-            self._announced[poll.id] = state
-            self._announced_changed.notify_all()
 
     async def find_result_message(
         self, poll: Poll, channel: discord.PartialMessageable
@@ -193,16 +186,6 @@ class PollsCog(commands.Cog, name="Polls"):
             if message.author.id == self.bot.user.id and is_result_message(message, poll.id):
                 return message
         return None
-
-    async def wait_announced(self, poll_id: int, timeout: float = 10.0) -> str:
-        """Wait until an announcement of the poll has ended; returns how ('posted', ...)."""
-
-        async def ended() -> str:
-            async with self._announced_changed:
-                await self._announced_changed.wait_for(lambda: poll_id in self._announced)
-                return self._announced[poll_id]
-
-        return await asyncio.wait_for(ended(), timeout)
 
     # -- voting --------------------------------------------------------------------------------
 
@@ -289,7 +272,7 @@ class PollsCog(commands.Cog, name="Polls"):
         message = await self.post(poll, found, interaction)
         await interaction.followup.send(
             f"Your poll #{poll.id} is posted in <#{found.channel_id}>: {message.jump_url}\n"
-            f"It closes {ts(poll.closes_at, 'R')}.",
+            f"It closes {format_dt(poll.closes_at, 'R')}.",
             ephemeral=True,
         )
 
@@ -378,7 +361,7 @@ class PollsCog(commands.Cog, name="Polls"):
             link = f" · [message]({url})" if (url := jump_url(poll)) else ""
             lines.append(
                 f"**#{poll.id}** {escape_markdown(shorten(poll.question, 90))} — "
-                f"{plural(poll.voters, 'voter')}, closes {ts(poll.closes_at, 'R')}{link}"
+                f"{plural(poll.voters, 'voter')}, closes {format_dt(poll.closes_at, 'R')}{link}"
             )
         if len(open_polls) > LIST_OPEN_LIMIT:
             lines.append(f"…and {len(open_polls) - LIST_OPEN_LIMIT} more open polls.")
@@ -406,8 +389,8 @@ class PollsCog(commands.Cog, name="Polls"):
         message = await self.post(again, team, interaction)
         await interaction.followup.send(
             f"Poll #{again.id} asks the question of poll #{again.rerun_of} again, in "
-            f"<#{team.channel_id}>: {message.jump_url}\nWhen it closes {ts(again.closes_at, 'R')}, "
-            f"its results are shown beside the previous run's.",
+            f"<#{team.channel_id}>: {message.jump_url}\nWhen it closes "
+            f"{format_dt(again.closes_at, 'R')}, its results are shown beside the previous run's.",
             ephemeral=True,
         )
 

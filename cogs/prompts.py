@@ -45,8 +45,8 @@ from cogs._shared import (
     choice_name,
     guarded,
     manager_only,
-    persistent,
     resolve_team,
+    routed_by_custom_id,
     team_autocomplete,
 )
 from cogs.teams import EMBED_COLOUR, postable_channel
@@ -239,7 +239,7 @@ def answer_modal(form: AnswerForm) -> discord.ui.Modal:
             component=answer,
         )
     )
-    return persistent(modal)
+    return routed_by_custom_id(modal)
 
 
 async def open_answer_modal(interaction: Interaction, post_id: int) -> None:

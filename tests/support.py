@@ -40,6 +40,31 @@ async def endpoints(dd: DiscordDouble) -> AsyncIterator[None]:
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
+class PassProbe:
+    """A scheduler job that only notes the time of each pass. Jobs run in the order they were
+    registered, so registered after the others it runs last: once it has seen a pass, the whole
+    pass is done."""
+
+    def __init__(self) -> None:
+        self.seen: list[datetime] = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, now: datetime) -> datetime | None:
+        async with self._changed:
+            self.seen.append(now)
+            self._changed.notify_all()
+        return None  # nothing of its own due: the scheduler's times are the other jobs'
+
+    async def wait_for(self, passes: int, timeout: float = 10) -> None:
+        """Wait until the probe has seen `passes` passes in all."""
+
+        async def enough() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.seen) >= passes)
+
+        await asyncio.wait_for(enough(), timeout)
+
+
 class RunningBot:
     """A Breakroom bot connected to the double inside the test's event loop."""
 

@@ -11,10 +11,15 @@ refuses to write over the key file or beside it.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from bot.migrations import load_migrations
 from bot.secret import load_or_create_key
@@ -28,6 +33,11 @@ from tests.faults_process import (
     run_command,
     said,
 )
+from tests.process import REPO
+from tests.support import TEST_SECRET
+
+MAKE = shutil.which("make")
+needs_make = pytest.mark.skipif(MAKE is None, reason="make is not installed")
 
 #: More voters than the stream gets through while the backup runs: votes are in flight throughout.
 VOTERS = 600
@@ -176,3 +186,42 @@ async def test_backup_never_holds_moves_or_overwrites_the_key_file(
         assert f"{key_file.parent}" in output
         assert key_file.read_text() == key.hex() + "\n"
         assert sorted(p.name for p in key_file.parent.iterdir()) == ["key"]
+
+
+def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`make ARGS` in the repository as a newcomer runs it (not as a sub-make of `make test`),
+    with the test's own settings only."""
+    assert MAKE is not None
+    own = ("DISCORD_", "DATABASE_", "BREAKROOM_")
+    outer_make = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(own) and k not in outer_make
+    } | (env or {})
+    return subprocess.run(
+        [MAKE, *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=120
+    )
+
+
+@needs_make
+def test_make_backup_writes_the_copy(tmp_path: Path) -> None:
+    db_path = tmp_path / "data" / "breakroom.db"
+    copy = tmp_path / "backups" / "copy.db"
+    copy.parent.mkdir()
+    env = {"DATABASE_PATH": str(db_path), "BREAKROOM_SECRET": TEST_SECRET}
+    # The rule under test, not pip: this interpreter, and no reinstall of the venv (-o).
+    done = make(
+        "-s", "-o", ".venv/.installed-run", "backup", f"TO={copy}", f"PY={sys.executable}", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"Backed up {db_path} to {copy}." in done.stdout
+    check_copy(copy)
+
+
+@needs_make
+def test_make_backup_without_to_is_one_sentence_and_builds_nothing() -> None:
+    done = make("-n", "backup")  # -n: a check in the recipe would list the commands instead
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert "make backup needs TO, the file to write the copy to" in line
+    assert "make backup TO=../breakroom-backup.db" in line

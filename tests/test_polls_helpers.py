@@ -9,6 +9,7 @@ from typing import Any
 from bot.polls import Polls
 from bot.teams import Team
 from tests.double import InteractionRecord, Member, Message
+from tests.faults_support import eventually
 from tests.support import World
 
 POLL_TABLES = ("polls", "poll_options", "poll_votes", "poll_ballots")
@@ -144,6 +145,13 @@ def poll_cog(world: World) -> Any:
 
 
 async def wait_announced(world: World, poll_id: int, timeout: float = 5.0) -> None:
-    """Wait until the bot has stored that the poll's result message went out (the post shows in
-    the double a moment before)."""
-    assert await poll_cog(world).wait_announced(poll_id, timeout) == "posted"
+    """Wait until the bot has stored how the announcement of a closed poll ended, and check that
+    its result message went out (the post shows in the double a moment before it is stored)."""
+
+    async def ended() -> str | None:
+        sql = "SELECT result_state FROM polls WHERE id = ?"
+        state = await world.bot.db.fetchval(sql, (poll_id,))
+        return None if state == "posting" else str(state)
+
+    state = await eventually(ended, timeout, what=f"the announcement of poll {poll_id} to end")
+    assert state == "posted"

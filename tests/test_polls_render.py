@@ -85,3 +85,22 @@ def test_results_with_every_voter_listed_fit() -> None:
     embed = results_embed(Results(poll, True, voters), None)
     assert_within_limits(embed)
     assert "more" in str(embed.fields[-1].value)
+
+
+def test_times_are_discord_timestamps_every_member_reads_in_their_own_timezone() -> None:
+    closes = int((START + timedelta(weeks=4)).timestamp())
+    opened = biggest_poll(False)
+    fields = {f.name: f.value for f in poll_embed(opened).fields}
+    assert fields["Closes"] == f"<t:{closes}:R> (<t:{closes}:f>)"
+    hidden = Results(opened, False, None)
+    assert f"hidden until the poll closes <t:{closes}:R>." in (
+        results_embed(hidden, None).description or ""
+    )
+    closed = biggest_poll(True)
+    run = run_of(closed)
+    fields = {f.name: f.value for f in poll_embed(closed, (run, [])).fields}
+    assert fields["Closed"] == f"<t:{closes}:f>"
+    last_time = int(run.date.timestamp())
+    assert fields["Last time"].startswith(f"<t:{last_time}:D>: ")
+    result = result_embed(closed, (run, []))
+    assert f"(<t:{last_time}:D>, " in (result.description or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import stat
 from collections.abc import AsyncIterator
@@ -27,6 +28,15 @@ async def run_to_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
 async def double() -> AsyncIterator[DiscordDouble]:
     async with DiscordDouble() as dd:
         yield dd
+
+
+#: What Breakroom's log lines start with (`setup_logging`); anything else it printed itself.
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")
+
+
+def printed(output: str) -> list[str]:
+    """The lines that are not log lines: what the process said to the host."""
+    return [line for line in output.splitlines() if line and not LOG_LINE.match(line)]
 
 
 def bot_env(dd: DiscordDouble, db_path: Path) -> dict[str, str]:
@@ -159,3 +169,47 @@ async def test_key_file_that_is_a_folder_exits_2(tmp_path: Path) -> None:
     assert code == 2
     assert "BREAKROOM_KEY_FILE must be the path of the key file" in output
     assert "Traceback" not in output
+
+
+async def test_a_refused_token_is_one_sentence_and_exit_2(
+    tmp_path: Path, double: DiscordDouble
+) -> None:
+    env = bot_env(double, tmp_path / "breakroom.db") | {"DISCORD_TOKEN": "not-the-token"}
+    code, output = await run_to_exit(env, tmp_path)
+    assert code == 2, output
+    assert printed(output) == [
+        "DISCORD_TOKEN was refused by Discord: copy the token again from the developer portal "
+        "(Bot → Reset Token) into .env."
+    ]
+    assert [c.status for c in double.calls] == [401]
+
+
+async def test_no_route_to_the_rest_api_is_one_sentence_naming_discord_api_base(
+    tmp_path: Path, double: DiscordDouble, closed_port: int
+) -> None:
+    api_base = f"http://127.0.0.1:{closed_port}/api/v10"
+    env = bot_env(double, tmp_path / "breakroom.db") | {"DISCORD_API_BASE": api_base}
+    code, output = await run_to_exit(env, tmp_path)
+    assert code == 2, output
+    assert printed(output) == [
+        f"Breakroom cannot reach Discord at {api_base} (the REST API address in "
+        f"DISCORD_API_BASE): connection refused; check that address, or leave DISCORD_API_BASE "
+        f"empty to use Discord's own."
+    ]
+    assert double.calls == []
+
+
+async def test_no_route_to_the_gateway_is_one_sentence_naming_discord_gateway_url(
+    tmp_path: Path, double: DiscordDouble, closed_port: int
+) -> None:
+    gateway = f"ws://127.0.0.1:{closed_port}/"
+    env = bot_env(double, tmp_path / "breakroom.db") | {"DISCORD_GATEWAY_URL": gateway}
+    code, output = await run_to_exit(env, tmp_path)
+    assert code == 2, output
+    assert printed(output) == [
+        f"Breakroom cannot reach Discord at {gateway} (the gateway address in "
+        f"DISCORD_GATEWAY_URL): connection refused; check that address, or leave "
+        f"DISCORD_GATEWAY_URL empty to use Discord's own."
+    ]
+    assert "Traceback" not in output and "reconnect" not in output
+    assert not double.gateway.live_session()

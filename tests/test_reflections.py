@@ -13,7 +13,7 @@ from bot.reflection_text import KEY_REPLACED_NOTE, NEUTRAL_NOT_FOUND
 from bot.teams import Team
 from cogs.reflections import ReflectionsCog
 from tests.double import CommandError, Member, Message
-from tests.support import World, database_files, id_patterns, start_bot
+from tests.support import PassProbe, World, database_files, id_patterns, start_bot
 
 RECEIPT = re.compile(r"R-[2-9A-Z]{5}")
 TABLES = (
@@ -184,10 +184,13 @@ async def test_the_live_scheduler_shares_at_the_sharing_time_not_after_the_third
     await setup_team(world, live_scheduler=True)
     for member in world.members:
         await write(world, member, f"live {member.name[::-1]}")
+    probe = PassProbe()
+    world.bot.scheduler.register("probe", probe)  # after the reflections job: it runs last
+    await probe.wait_for(1)  # the pass registering wakes
     for _ in range(3):  # the loop wakes every minute: no post until the sharing time
-        passes = world.bot.scheduler.passes
+        passes = len(probe.seen)
         world.clock.advance(minutes=1)
-        await world.bot.scheduler.wait_for_pass(after=passes)
+        await probe.wait_for(passes + 1)
     assert posts(world) == []
     world.clock.set(await world.next_sharing_time())
     await world.dd.wait_until(lambda: len(posts(world)) == 3, timeout=10)

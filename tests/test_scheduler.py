@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import ManualClock
 from bot.scheduler import Scheduler
+from tests.support import PassProbe
 
 
 async def ready() -> None:
@@ -24,18 +25,18 @@ async def test_loop_wakes_when_the_clock_reaches_the_next_due_time() -> None:
         return None if ran_at else due_at
 
     scheduler = Scheduler(clock)
+    probe = PassProbe()
     scheduler.register("job", job)
+    scheduler.register("probe", probe)
     scheduler.start(ready)
     try:
-        await scheduler.wait_for_pass(after=0)
+        await probe.wait_for(1)
         assert ran_at == []
-        passes = scheduler.passes
         clock.advance(minutes=9)
-        await scheduler.wait_for_pass(after=passes)
+        await probe.wait_for(2)
         assert ran_at == []
-        passes = scheduler.passes
         clock.advance(minutes=1)
-        await scheduler.wait_for_pass(after=passes)
+        await probe.wait_for(3)
         assert ran_at == [due_at]
     finally:
         await scheduler.stop()
@@ -43,24 +44,18 @@ async def test_loop_wakes_when_the_clock_reaches_the_next_due_time() -> None:
 
 async def test_loop_wakes_at_least_once_a_minute() -> None:
     clock = ManualClock()
-    seen: list[datetime] = []
-
-    async def job(now: datetime) -> datetime | None:
-        seen.append(now)
-        return None  # nothing known to be due: the loop still wakes within a minute
-
+    probe = PassProbe()  # nothing known to be due: the loop still wakes within a minute
     scheduler = Scheduler(clock)
-    scheduler.register("job", job)
+    scheduler.register("job", probe)
     scheduler.start(ready)
     try:
-        await scheduler.wait_for_pass(after=0)
-        passes = scheduler.passes
+        await probe.wait_for(1)
         clock.advance(seconds=59)
         await asyncio.sleep(0.05)
-        assert scheduler.passes == passes  # not yet a minute
+        assert len(probe.seen) == 1  # not yet a minute
         clock.advance(seconds=1)
-        await scheduler.wait_for_pass(after=passes)
-        assert seen[-1] == clock.now()
+        await probe.wait_for(2)
+        assert probe.seen[-1] == clock.now()
     finally:
         await scheduler.stop()
 
@@ -68,21 +63,14 @@ async def test_loop_wakes_at_least_once_a_minute() -> None:
 async def test_wake_runs_a_pass_now() -> None:
     clock = ManualClock()
     scheduler = Scheduler(clock)
-    calls = 0
-
-    async def job(now: datetime) -> datetime | None:
-        nonlocal calls
-        calls += 1
-        return None
-
-    scheduler.register("job", job)
+    probe = PassProbe()
+    scheduler.register("job", probe)
     scheduler.start(ready)
     try:
-        await scheduler.wait_for_pass(after=0)
-        before = calls
+        await probe.wait_for(1)
         scheduler.wake()
-        await scheduler.wait_for_pass(after=scheduler.passes)
-        assert calls == before + 1
+        await probe.wait_for(2)
+        assert probe.seen == [clock.now()] * 2  # the clock did not move: woken, not timed
     finally:
         await scheduler.stop()
 
@@ -112,9 +100,11 @@ async def test_concurrent_passes_do_not_overlap() -> None:
     scheduler = Scheduler(clock)
     running = 0
     overlap = False
+    calls = 0
 
     async def job(now: datetime) -> datetime | None:
-        nonlocal running, overlap
+        nonlocal running, overlap, calls
+        calls += 1
         running += 1
         overlap = overlap or running > 1
         await asyncio.sleep(0)
@@ -124,4 +114,4 @@ async def test_concurrent_passes_do_not_overlap() -> None:
     scheduler.register("job", job)
     await asyncio.gather(*(scheduler.run_pass() for _ in range(5)))
     assert not overlap
-    assert scheduler.passes == 5
+    assert calls == 5
