@@ -1,29 +1,22 @@
-"""The polls UI that outlives extension reloads: rendering, the option buttons and the live
-message refresher.
+"""What polls look like in Discord: the poll message, the result post, `/poll results`, the vote
+confirmation, and the option buttons. Rendering only; the cog (cogs/polls.py) does the work, and
+cogs/_poll_messages.py keeps the posted messages up to date.
 
 It is a private module (not an extension), imported once per process: discord.py loads each
-extension as a fresh module, and the buttons' DynamicItem class and `PollMessages.interval` must
-be one object for every bot in the process (tests shorten the interval on this class).
+extension as a fresh module, and the buttons' DynamicItem class must be one object for every bot
+in the process.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-import aiohttp
 import discord
 from discord.utils import escape_markdown, format_dt
 
 from bot import errors
-from bot.client import Breakroom
 from bot.poll_model import OptionChange, Poll, PollRun, Results, Vote
-from bot.polls import Polls
 from cogs._shared import FromCustomId, Interaction, guarded
-
-log = logging.getLogger(__name__)
 
 COLOUR_OPEN = discord.Colour.from_rgb(88, 134, 118)
 COLOUR_CLOSED = discord.Colour.from_rgb(120, 120, 130)
@@ -34,16 +27,7 @@ EMBED_LIMIT = 6000
 RESULT_FOOTER = "results"
 EMBED_BUDGET = 5800  # Discord allows 6000 characters per embed; keep a margin
 
-# Errors after which posting again later may work (Discord hiccups, the network, rate limits).
-TRANSIENT = (discord.DiscordServerError, discord.RateLimited, aiohttp.ClientError, TimeoutError)
-
 Comparison = tuple[PollRun, list[OptionChange]]
-
-
-def polls_of(bot: Breakroom) -> Polls:
-    """The poll logic on the bot's database, clock and key (the key is read when used: it is
-    loaded in `setup_hook`)."""
-    return Polls(bot.db, bot.clock, bot.key)
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -350,97 +334,3 @@ def poll_view(poll: Poll) -> discord.ui.View:
             )
         )
     return view
-
-
-# -- the live message --------------------------------------------------------------------------
-
-
-class PollMessages:
-    """Keeps each poll message in step with the database without hitting Discord's rate limits.
-
-    A burst of votes marks the poll dirty; one task per poll edits the message at once, then at
-    most once per `interval` while votes keep coming, and always once more after the last vote.
-    Every edit renders what the database holds at that moment, and all edits of one poll go
-    through one lock, so the message can never go back to an older state.
-    """
-
-    #: seconds between two edits of one poll message (Discord allows ~5 edits / 5 s / channel)
-    interval: ClassVar[float] = 2.5
-    #: a failed edit (Discord or the network failing for now) is tried again this many times,
-    #: waiting longer each time, so the message catches up although nobody votes again
-    max_retries: ClassVar[int] = 8
-
-    def __init__(self, bot: Breakroom) -> None:
-        self.bot = bot
-        self._closed = False
-        self._dirty: set[int] = set()
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
-
-    def request(self, poll_id: int) -> None:
-        """The poll changed: show it soon."""
-        if self._closed:  # stopping: `close` flushes what changed before
-            return
-        self._dirty.add(poll_id)
-        task = self._tasks.get(poll_id)
-        if task is None or task.done():
-            self._tasks[poll_id] = asyncio.create_task(
-                self._run(poll_id), name=f"breakroom-poll-refresh-{poll_id}"
-            )
-
-    async def _run(self, poll_id: int) -> None:
-        failures = 0
-        try:
-            while poll_id in self._dirty:
-                pause = self.interval
-                try:
-                    await self.edit_now(poll_id)
-                    failures = 0
-                except TRANSIENT as error:
-                    failures += 1
-                    if failures <= self.max_retries:
-                        self._dirty.add(poll_id)
-                        pause = min(self.interval * 2 ** (failures - 1), 60.0)
-                    log.warning("could not refresh the message of poll %s: %s", poll_id, error)
-                except discord.HTTPException as error:  # deleted, forbidden: no point retrying
-                    log.warning("could not refresh the message of poll %s: %s", poll_id, error)
-                except Exception:
-                    log.exception("refreshing the message of poll %s failed", poll_id)
-                await asyncio.sleep(pause)
-        finally:
-            if self._tasks.get(poll_id) is asyncio.current_task():
-                del self._tasks[poll_id]
-            lock = self._locks.get(poll_id)
-            if lock is not None and not lock.locked():
-                del self._locks[poll_id]
-
-    async def edit_now(self, poll_id: int) -> bool:
-        """Edit the message to the poll's current state; False when there is none to edit."""
-        async with self._locks.setdefault(poll_id, asyncio.Lock()):
-            self._dirty.discard(poll_id)
-            polls = polls_of(self.bot)
-            try:
-                poll = await polls.get(poll_id)
-            except errors.NotFound:
-                return False
-            if poll.channel_id is None or poll.message_id is None:
-                return False
-            comparison = await polls.runs.comparison(poll_id) if poll.closed else None
-            channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
-            await channel.get_partial_message(poll.message_id).edit(
-                embed=poll_embed(poll, comparison), view=poll_view(poll)
-            )
-            return True
-
-    async def close(self, flush_timeout: float = 5.0) -> None:
-        """Stop the refresh tasks; the last changes still reach their messages."""
-        self._closed = True
-        pending = set(self._dirty)
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if pending:
-            flush = asyncio.gather(*(self.edit_now(p) for p in pending), return_exceptions=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(flush, flush_timeout)

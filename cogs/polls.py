@@ -1,7 +1,8 @@
 """`/poll`: team polls with a button per option, live counts, deadlines and re-runs.
 
 Discord glue only: the rules and the SQL live in `bot/polls.py` and its `bot/poll_*.py` parts;
-rendering, the buttons and the live-message refresher in `cogs/_polls_ui.py`.
+rendering and the buttons in `cogs/_polls_ui.py`; the live poll message and the result post in
+`cogs/_poll_messages.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import io
 import logging
 import secrets
 from datetime import datetime
-from typing import Literal
 
 import discord
 from discord import app_commands
@@ -25,19 +25,15 @@ from bot.poll_model import Poll, Results, parse_poll_ref
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
 from bot.teams import Team
+from cogs._poll_messages import PollMessages, announce, polls_of
 from cogs._polls_ui import (
     COLOUR_OPEN,
-    TRANSIENT,
     PollButton,
-    PollMessages,
     fit,
-    is_result_message,
     jump_url,
     plural,
     poll_embed,
     poll_view,
-    polls_of,
-    result_embed,
     results_embed,
     shorten,
     vote_message,
@@ -45,12 +41,11 @@ from cogs._polls_ui import (
 )
 from cogs._shared import Interaction, choice_name, resolve_team, team_autocomplete
 
-__all__ = ["PollButton", "PollMessages", "PollsCog", "setup"]
+__all__ = ["PollButton", "PollsCog", "setup"]
 
 log = logging.getLogger(__name__)
 
 LIST_OPEN_LIMIT = 15
-RESULT_LOOKBACK = 50  # recent channel messages searched for a result post of an earlier attempt
 
 # -- autocomplete ------------------------------------------------------------------------------
 
@@ -130,62 +125,8 @@ class PollsCog(commands.Cog, name="Polls"):
     async def run_due(self, now: datetime) -> datetime | None:
         """Close polls whose deadline passed (also while the bot was down) and announce them."""
         for poll in await self.polls.closing.claim_due(now, self.run_id):
-            await self.announce(poll)
+            await announce(self.bot, self.messages, poll, self.run_id)
         return await self.polls.closing.next_due(self.run_id)
-
-    async def announce(self, poll: Poll) -> None:
-        """Show the final state on the poll message and post the result message, once.
-
-        This run claimed the announcement ('posting') in the transaction that closed the poll
-        (or took it over), so nobody else posts it. A transient failure sets it back to
-        'pending', retried by a later pass after a pause; when an earlier attempt may have
-        posted it (a 5xx answer, a killed run), the channel is searched for that post first.
-        """
-        posting = False
-        state: Literal["posted", "failed", "pending"] = "failed"
-        message_id: int | None = None
-        try:
-            try:
-                await self.messages.edit_now(poll.id)
-            except (discord.NotFound, discord.Forbidden) as error:
-                log.warning("poll %s: its message can't be edited (%s)", poll.id, error)
-            poll = await self.polls.get(poll.id)
-            team = await self.bot.teams.get(poll.team_id)
-            channel = self.bot.get_partial_messageable(team.channel_id, guild_id=team.guild_id)
-            earlier = await self.find_result_message(poll, channel)
-            if earlier is not None:
-                state, message_id = "posted", earlier.id
-            else:
-                comparison = await self.polls.runs.comparison(poll.id)
-                posting = True
-                message = await channel.send(embed=result_embed(poll, comparison))
-                state, message_id = "posted", message.id
-        except asyncio.CancelledError:
-            if not posting:
-                await self.polls.closing.finish_announcement(
-                    poll.id, self.run_id, "pending", retry_now=True
-                )
-            raise
-        except TRANSIENT as error:
-            log.warning("poll %s: announcing failed for now (%s); retrying later", poll.id, error)
-            state = "pending"
-        except (discord.HTTPException, errors.UserError) as error:
-            log.warning("poll %s: its results can't be posted (%s)", poll.id, error)
-        except Exception:
-            log.exception("poll %s: announcing its results failed", poll.id)
-        await self.polls.closing.finish_announcement(poll.id, self.run_id, state, message_id)
-
-    async def find_result_message(
-        self, poll: Poll, channel: discord.PartialMessageable
-    ) -> discord.Message | None:
-        """The result message of an earlier attempt, if it went out after all (only looked for
-        when there was an earlier attempt)."""
-        if poll.result_attempts <= 1 or self.bot.user is None:
-            return None
-        async for message in channel.history(limit=RESULT_LOOKBACK):
-            if message.author.id == self.bot.user.id and is_result_message(message, poll.id):
-                return message
-        return None
 
     # -- voting --------------------------------------------------------------------------------
 
@@ -293,7 +234,10 @@ class PollsCog(commands.Cog, name="Polls"):
             f"Poll #{closed.id} is closed; its results are being posted in <#{team.channel_id}>.",
             ephemeral=True,
         )
-        task = asyncio.create_task(self.announce(closed), name=f"breakroom-poll-close-{closed.id}")
+        task = asyncio.create_task(
+            announce(self.bot, self.messages, closed, self.run_id),
+            name=f"breakroom-poll-close-{closed.id}",
+        )
         self._announcing.add(task)
         task.add_done_callback(self._announcing.discard)
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.poll_model import ANONYMOUS_STEP
 from bot.secret import keyed_hash
-from cogs.polls import PollMessages
+from cogs._poll_messages import PollMessages
 from tests.double import CommandError, Member
 from tests.support import World, database_files
 from tests.test_polls_helpers import (

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cogs.polls import PollMessages
+from cogs._poll_messages import PollMessages
 from tests.double import Member, Message
 from tests.support import World
 from tests.test_history import database_state

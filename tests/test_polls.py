@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from cogs.polls import PollMessages
+from cogs._poll_messages import PollMessages
 from tests.support import World, database_files, files_containing, id_patterns
 from tests.test_polls_helpers import (
     click,
