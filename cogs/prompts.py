@@ -3,65 +3,48 @@
 Posting a prompt: a message in the team channel with an **Answer** button (a DynamicItem carrying
 the post id, so it works after a restart) and a public thread made from it. An answer is kept in
 the database first, then posted (or edited) in the thread under the member's display name.
+
+The cog holds the commands and the scheduler job; rendering, the button and the form live in
+`cogs/_prompts_ui.py`, sending posts and answers to Discord in `cogs/_prompt_delivery.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import secrets
-import weakref
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom
 from bot.errors import NotAllowed, NotFound, UserError
-from bot.prompt_answers import (
-    MAX_ANSWER_LENGTH,
-    Answer,
-    AnswerDelivery,
-    AnswerFailure,
-    AnswerForm,
-    SavedAnswer,
-)
-from bot.prompt_posts import Post
-from bot.prompt_weekly import Work
 from bot.prompts import Prompts
-from bot.schedule import DEFAULT_TIME, GRACE, WEEKDAYS, describe, next_slots, parse_weekday
-from bot.teams import Team
+from bot.schedule import DEFAULT_TIME, WEEKDAYS, describe, next_slots, parse_weekday
 from bot.text import parse_id as read_id
+from cogs._prompt_delivery import PromptDelivery, send_failure
+from cogs._prompts_ui import (
+    ANSWER_FORM,
+    PAGE_BUDGET,
+    AnswerButton,
+    answer_receipt,
+    local_time,
+    open_answer_modal,
+    paginate,
+)
 from cogs._shared import (
     MAX_CHOICES,
-    FromCustomId,
     Interaction,
     choice_name,
-    guarded,
     manager_only,
     resolve_team,
-    routed_by_custom_id,
     team_autocomplete,
 )
 from cogs.teams import EMBED_COLOUR, postable_channel
 
 log = logging.getLogger(__name__)
-
-THREAD_ARCHIVE_MINUTES: Literal[10080] = (
-    10080  # a week: the thread stays open until the next prompt
-)
-THREAD_NAME_LIMIT = 100
-PAGE_BUDGET = 3500  # characters of answers per page of /prompt answers (embed limit 4096)
-THREAD_ALREADY_CREATED = 160004  # Discord's code: a thread was already made from this message
-#: Messages of the thread searched for an answer an earlier attempt posted without recording it
-#: (one request; such an attempt was minutes ago).
-ANSWER_LOOKBACK = 100
 
 
 def parse_id(value: str, what: str) -> int:
@@ -73,214 +56,6 @@ def parse_id(value: str, what: str) -> int:
             f"Pick a {what} from the list that appears as you type (it fills in its id)."
         )
     return found
-
-
-def local_time(moment: datetime, team: Team) -> str:
-    return moment.astimezone(team.zone).strftime("%a %d %b %Y, %H:%M %Z")
-
-
-def thread_name(post: Post) -> str:
-    return choice_name(post.prompt_text)[: THREAD_NAME_LIMIT - 1]
-
-
-def post_embed(post: Post, team: Team) -> discord.Embed:
-    embed = discord.Embed(
-        title="Discussion prompt", description=post.prompt_text, colour=EMBED_COLOUR
-    )
-    if post.repeat_of_posted_at is not None:
-        embed.add_field(
-            name="Asked before",
-            value=f"The team discussed this on "
-            f"{discord.utils.format_dt(post.repeat_of_posted_at, 'D')}. Has your answer changed?",
-            inline=False,
-        )
-    embed.set_footer(
-        text=f"{team.name} · prompt #{post.prompt_id} · press Answer, or talk it over in the thread"
-    )
-    return embed
-
-
-def answer_embed(answer: Answer) -> discord.Embed:
-    embed = discord.Embed(description=answer.text, colour=EMBED_COLOUR)
-    embed.set_author(name=answer.display_name)
-    if answer.edited_at is not None:
-        embed.set_footer(text="edited")
-    return embed
-
-
-def shows(message: discord.Message, embed: discord.Embed) -> bool:
-    """Does the message show this answer (name, text, "edited")?"""
-    if not message.embeds:
-        return False
-    have = message.embeds[0]
-    return (have.author.name, have.description, have.footer.text) == (
-        embed.author.name,
-        embed.description,
-        embed.footer.text,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Published:
-    """How an attempt at an answer's thread message went: 'posted' or 'edited' (`url`: the
-    message), or why not (an `AnswerFailure`; `detail`: Discord's reason)."""
-
-    outcome: Literal["posted", "edited"] | AnswerFailure
-    url: str = ""
-    detail: str = ""
-
-
-def answer_failure(exc: BaseException) -> AnswerFailure:
-    """What a failed thread post means for the answer: retried soon, retried for managers to fix
-    a permission, or not worth retrying."""
-    if isinstance(exc, discord.Forbidden):
-        return "forbidden"
-    if isinstance(exc, discord.NotFound):
-        return "gone"
-    if isinstance(exc, discord.HTTPException) and exc.status < 500 and exc.status != 429:
-        return "refused"
-    return "transient"  # 5xx, 429 beyond discord.py's retries, RateLimited, network, timeout
-
-
-def answer_receipt(saved: SavedAnswer, published: Published) -> str:
-    """The member's follow-up: the answer is saved, and the truth about the thread."""
-    done = (
-        "Updated your answer: the new text is saved"
-        if saved.replaced
-        else "Thanks — your answer is saved"
-    )
-    listed = "Until then it shows in `/prompt answers`."
-    match published.outcome:
-        case "posted":
-            return f"{done}. It is posted in the thread: {published.url}"
-        case "edited":
-            return f"{done}. Your post in the thread is updated: {published.url}"
-        case "transient":
-            later = (
-                "the thread still shows your earlier answer; Breakroom will update it"
-                if saved.answer.message_id is not None
-                else "it isn't in the thread yet; Breakroom will post it there"
-            )
-            return (
-                f"{done}. Discord is having trouble right now, so {later} shortly, by itself: "
-                f"nothing more to do on your side."
-            )
-        case "forbidden":
-            return (
-                f"{done}, but Discord doesn't let Breakroom post in the prompt's thread: a "
-                f"permission is missing in <#{saved.post.channel_id}>. A manager needs to fix "
-                f"Breakroom's permissions there (Send Messages in Threads, Create Public Threads); "
-                f"Breakroom tries again every hour for a day. {listed}"
-            )
-        case "gone":
-            return (
-                f"{done}, but the prompt's post or its thread was deleted, so it can't be posted "
-                f"there. It shows in `/prompt answers`."
-            )
-        case _:
-            return (
-                f"{done}, but Discord refused to post it in the thread ({published.detail}). "
-                f"It shows in `/prompt answers`."
-            )
-
-
-class AnswerButton(
-    FromCustomId,
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:answer:(?P<post>[0-9]+)",
-):
-    """Opens the answer modal for one post; the post id is in the custom_id."""
-
-    def __init__(self, post_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Answer",
-                emoji="✍️",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"breakroom:answer:{post_id}",
-            )
-        )
-        self.post_id = post_id
-
-    @guarded
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await open_answer_modal(interaction, self.post_id)
-
-
-def answer_view(post_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(AnswerButton(post_id))
-    return view
-
-
-ANSWER_FORM = r"breakroom:answer-form:(?P<post>[0-9]+)"
-
-
-def answer_modal(form: AnswerForm) -> discord.ui.Modal:
-    """The answer form, answered by `PromptsCog.submit_answer` from its custom_id, so a form left
-    open across a restart still saves."""
-    modal = discord.ui.Modal(title="Your answer", custom_id=f"breakroom:answer-form:{form.post.id}")
-    intro = f"**{form.post.prompt_text}**"
-    if form.previous is not None and form.current is None:
-        when = discord.utils.format_dt(form.previous.answered_at, "D")
-        intro += f"\n\nLast time this was asked ({when}) you wrote:\n>>> {form.previous.text}"
-    modal.add_item(discord.ui.TextDisplay(intro))
-    answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        custom_id="answer",
-        style=discord.TextStyle.paragraph,
-        max_length=MAX_ANSWER_LENGTH,
-        default=form.current.text if form.current else None,
-    )
-    label = "Change your answer" if form.current else "Your answer"
-    modal.add_item(
-        discord.ui.Label(
-            text=label,
-            description="Up to 1000 characters; posted in the thread under your name.",
-            component=answer,
-        )
-    )
-    return routed_by_custom_id(modal)
-
-
-async def open_answer_modal(interaction: Interaction, post_id: int) -> None:
-    assert interaction.guild_id is not None
-    cog = prompts_cog(interaction.client)
-    form = await cog.prompts.answers.answer_form(interaction.guild_id, post_id, interaction.user.id)
-    await interaction.response.send_modal(answer_modal(form))
-
-
-def prompts_cog(bot: Breakroom) -> PromptsCog:
-    cog = bot.get_cog(PromptsCog.__cog_name__)
-    if not isinstance(cog, PromptsCog):
-        raise NotFound("Prompts are unavailable for a moment; try again in a minute.")
-    return cog
-
-
-def send_failure(exc: BaseException, channel_id: int) -> tuple[str, bool]:
-    """What to tell managers about a failed post, and whether trying again later may help."""
-    if isinstance(exc, UserError):
-        return str(exc), False
-    if isinstance(exc, discord.Forbidden):
-        return (
-            f"Discord refused the post in <#{channel_id}>: Breakroom lacks a permission there "
-            f"({exc.text or 'Missing Permissions'}). Fix the channel's permissions, or choose "
-            f"another channel with `/team edit`.",
-            False,
-        )
-    if isinstance(exc, discord.NotFound):
-        return (
-            f"The team's channel <#{channel_id}> no longer exists. Choose another one with "
-            f"`/team edit`.",
-            False,
-        )
-    if isinstance(exc, discord.DiscordServerError):
-        return f"Discord had a problem ({exc.status}) and the post could not be sent.", True
-    if isinstance(exc, discord.HTTPException):
-        return f"Discord refused the post ({exc.status}: {exc.text or 'no reason given'}).", False
-    return f"The post could not reach Discord ({type(exc).__name__}).", True
-
-
-TRANSIENT = (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError)
 
 
 class PromptsCog(commands.Cog, name="Prompts"):
@@ -296,9 +71,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         self.prompts = Prompts(bot.db, bot.clock)
         #: this run of the bot: tells its own half-sent posts from those of a stopped run
         self.run_id = secrets.token_hex(8)
-        self._answer_locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self.delivery = PromptDelivery(bot, self.prompts)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AnswerButton)
@@ -316,7 +89,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         post_id = int(match["post"])
-        async with self.answer_lock(post_id, interaction.user.id):
+        async with self.delivery.answer_lock(post_id, interaction.user.id):
             saved = await self.prompts.answers.save_answer(
                 interaction.guild_id,
                 post_id,
@@ -324,165 +97,8 @@ class PromptsCog(commands.Cog, name="Prompts"):
                 interaction.user.display_name,
                 values.get("answer", ""),
             )
-            published = await self.deliver_answer(saved.delivery)
+            published = await self.delivery.deliver_answer(saved.delivery)
         await interaction.followup.send(answer_receipt(saved, published), ephemeral=True)
-
-    def answer_lock(self, post_id: int, user_id: int) -> asyncio.Lock:
-        """One attempt at a time per member and post (their submits, the job's retries), so a
-        double submit or a retry racing a submit can't post twice."""
-        lock = self._answer_locks.get((post_id, user_id))
-        if lock is None:
-            lock = self._answer_locks[(post_id, user_id)] = asyncio.Lock()
-        return lock
-
-    # -- posting ------------------------------------------------------------------------------
-
-    def team_channel(self, team: Team) -> discord.TextChannel:
-        guild = self.bot.get_guild(team.guild_id)
-        if guild is None:
-            raise NotFound("Breakroom is no longer in this team's server.")
-        return postable_channel(guild, team.channel_id)
-
-    async def send_post(self, post: Post) -> discord.Message:
-        """Send the claimed post, record it, and open its thread."""
-        team = await self.bot.teams.get(post.team_id)
-        channel = self.team_channel(team)
-        content: str | None = None
-        mentions = discord.AllowedMentions.none()
-        if post.ping_role and team.role_id:
-            content = f"<@&{team.role_id}>"
-            mentions = discord.AllowedMentions(
-                everyone=False, users=False, roles=[discord.Object(team.role_id)]
-            )
-        message = await channel.send(
-            content,
-            embed=post_embed(post, team),
-            view=answer_view(post.id),
-            allowed_mentions=mentions,
-        )
-        post = await self.prompts.posts.mark_posted(post.id, message.id, channel.id)
-        await self.ensure_thread(post)
-        return message
-
-    async def ensure_thread(self, post: Post) -> int | None:
-        """The post's discussion thread, made from its message if it isn't there yet (None when
-        it can't be: the first answer tries again)."""
-        try:
-            return await self.open_thread(post)
-        except (UserError, discord.HTTPException) as exc:
-            log.warning("could not open the thread of prompt post %s: %s", post.id, exc)
-            return None
-
-    async def open_thread(self, post: Post) -> int:
-        """The post's discussion thread, made from its message if need be; raises if it can't."""
-        if post.thread_id is not None:
-            return post.thread_id
-        if post.message_id is None:
-            raise NotFound("This prompt was never posted, so it has no thread.")
-        channel = self.bot.get_partial_messageable(
-            post.channel_id, guild_id=post.guild_id, type=discord.ChannelType.text
-        )
-        try:
-            thread = await channel.get_partial_message(post.message_id).create_thread(
-                name=thread_name(post), auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-            thread_id = thread.id
-        except discord.HTTPException as exc:
-            if exc.code != THREAD_ALREADY_CREATED:
-                raise
-            thread_id = post.message_id  # a thread made from a message shares its id
-        await self.prompts.posts.set_thread(post.id, thread_id)
-        return thread_id
-
-    async def deliver_answer(self, delivery: AnswerDelivery) -> Published:
-        """One attempt at the answer's message in the thread, and its outcome recorded. A failure
-        leaves the answer due again (later after each failure) for the prompts job, unless
-        retrying can't help; call with the member's `answer_lock` held."""
-        try:
-            message, edited = await self.put_answer(delivery)
-        except (UserError, discord.RateLimited, *TRANSIENT) as exc:
-            failure = "gone" if isinstance(exc, UserError) else answer_failure(exc)
-            error, _ = send_failure(exc, delivery.post.channel_id)
-            retry_at = await self.prompts.deliveries.answer_failed(delivery, error, failure)
-            log.warning(
-                "answer %s: its thread message failed (%s); %s",
-                delivery.answer.id,
-                exc,
-                "given up" if retry_at is None else f"trying again at {retry_at:%H:%M:%S}",
-            )
-            if retry_at is not None:
-                self.bot.scheduler.wake()  # the job's next pass is due sooner
-            status = exc.status if isinstance(exc, discord.HTTPException) else 0
-            text = exc.text if isinstance(exc, discord.HTTPException) else ""
-            return Published(failure, detail=f"{status}: {text or 'no reason given'}")
-        if not await self.prompts.deliveries.answer_posted(delivery, message.id):
-            # The answer was deleted (/forget-me) while this attempt ran: so goes its message.
-            with contextlib.suppress(discord.HTTPException):
-                await message.delete()
-            return Published("gone")
-        return Published("edited" if edited else "posted", url=message.jump_url)
-
-    async def put_answer(self, delivery: AnswerDelivery) -> tuple[discord.Message, bool]:
-        """Edit the member's message in the thread, or post it (once: an earlier attempt that
-        reached Discord unrecorded is looked for first, and the nonce makes Discord answer a
-        resend with the first message). Returns the message and whether it was an edit."""
-        post, answer = delivery.post, delivery.answer
-        thread_id = await self.open_thread(post)
-        thread = self.bot.get_partial_messageable(
-            thread_id, guild_id=post.guild_id, type=discord.ChannelType.public_thread
-        )
-        embed = answer_embed(answer)
-        if answer.message_id is not None:
-            try:
-                edited = await thread.get_partial_message(answer.message_id).edit(embed=embed)
-                return edited, True
-            except discord.NotFound:
-                pass  # someone deleted it: post it again
-        message = await self.find_answer(thread, delivery) if delivery.look else None
-        if message is None:
-            message = await thread.send(embed=embed, nonce=delivery.nonce)
-        if not shows(message, embed):  # an earlier attempt's message, with older text
-            message = await message.edit(embed=embed)
-        return message, False
-
-    async def find_answer(
-        self, thread: discord.PartialMessageable, delivery: AnswerDelivery
-    ) -> discord.Message | None:
-        """The answer's message, if an earlier attempt posted it without recording it (the run
-        stopped, or Discord's reply was lost): Breakroom's message in the thread carrying the
-        nonce or the member's name, and not recorded for another answer."""
-        me = self.bot.user
-        if me is None:
-            return None
-        taken = await self.prompts.deliveries.answer_message_ids(
-            delivery.post.id, delivery.answer.id
-        )
-        try:
-            async for message in thread.history(limit=ANSWER_LOOKBACK):
-                if message.author.id != me.id or message.id in taken or not message.embeds:
-                    continue
-                if message.nonce is not None and str(message.nonce) == delivery.nonce:
-                    return message
-                if message.embeds[0].author.name == delivery.answer.display_name:
-                    return message
-        except discord.Forbidden as exc:  # can't read the thread: the nonce still guards a resend
-            log.warning("could not look for answer %s in its thread: %s", delivery.answer.id, exc)
-        return None
-
-    async def retry_answers(self, now: datetime) -> None:
-        """The answers whose thread message is due again (an earlier attempt failed, or its run
-        stopped): one attempt each; one failing doesn't stop the others."""
-        for answer in await self.prompts.deliveries.due_answers(now):
-            lock = self.answer_lock(answer.post_id, answer.user_id)
-            if lock.locked():
-                continue  # the member's own attempt is still running: it records its outcome
-            try:
-                async with lock:
-                    delivery = await self.prompts.deliveries.claim_answer(answer.id, now)
-                    if delivery is not None:
-                        await self.deliver_answer(delivery)
-            except Exception:
-                log.exception("answer %s: retrying its thread message failed", answer.id)
 
     # -- the weekly schedule ------------------------------------------------------------------
 
@@ -491,49 +107,11 @@ class PromptsCog(commands.Cog, name="Prompts"):
         failed; one team's (or answer's) failure doesn't stop the others."""
         for work in await self.prompts.weekly.due_work(now, self.run_id):
             try:
-                await self.carry_out(work, now)
+                await self.delivery.carry_out(work, now)
             except Exception:
                 log.exception("prompt post %s (team %s) failed", work.post.id, work.post.team_id)
-        await self.retry_answers(now)
+        await self.delivery.retry_answers(now)
         return await self.prompts.next_due(self.bot.clock.now(), self.run_id)
-
-    async def carry_out(self, work: Work, now: datetime) -> None:
-        post = work.post
-        if work.kind in ("recover", "retry"):
-            # The earlier attempt may have reached Discord after all (a run stopped mid-post, or
-            # the answer to the send was lost): look before sending again.
-            found = await self.find_sent(post)
-            if found is not None:
-                posted = await self.prompts.posts.mark_posted(post.id, found.id, found.channel.id)
-                await self.ensure_thread(posted)
-                return
-        too_late = post.slot_at is None or now - post.slot_at >= GRACE
-        if work.kind == "recover" and too_late:
-            error = "A post was interrupted by a restart and was not sent again (too late for it)."
-            await self.prompts.posts.mark_failed(post.id, error, transient=False)
-            return
-        try:
-            await self.send_post(post)
-        except (UserError, *TRANSIENT) as exc:
-            error, transient = send_failure(exc, post.channel_id)
-            state = await self.prompts.posts.mark_failed(post.id, error, transient=transient)
-            log.warning("prompt post %s for team %s: %s (%s)", post.id, post.team_id, error, state)
-
-    async def find_sent(self, post: Post) -> discord.Message | None:
-        """Did a stopped run send this post before recording it? Look for its button."""
-        custom_id = f"breakroom:answer:{post.id}"
-        try:
-            channel = self.team_channel(await self.bot.teams.get(post.team_id))
-            async for message in channel.history(limit=50):
-                if self.bot.user is None or message.author.id != self.bot.user.id:
-                    continue
-                for row in message.components:
-                    for child in getattr(row, "children", []):
-                        if getattr(child, "custom_id", None) == custom_id:
-                            return message
-        except (UserError, discord.HTTPException) as exc:
-            log.warning("could not check whether post %s went out: %s", post.id, exc)
-        return None
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -631,12 +209,12 @@ class PromptsCog(commands.Cog, name="Prompts"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await resolve_team(interaction, team)
         prompt_id = None if prompt is None else parse_id(prompt, "prompt")
-        channel = self.team_channel(found)
+        channel = self.delivery.team_channel(found)
         claimed = await self.prompts.posts.claim_manual(
             found.id, prompt_id, ping_role=ping_role, run_id=self.run_id
         )
         try:
-            message = await self.send_post(claimed)
+            message = await self.delivery.send_post(claimed)
         except (UserError, discord.HTTPException) as exc:
             error, _ = send_failure(exc, found.channel_id)
             await self.prompts.posts.mark_failed(claimed.id, error, transient=False)
@@ -717,7 +295,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         """Answer the team's latest prompt (same as its Answer button)"""
         found = await resolve_team(interaction, team)
         latest = await self.prompts.posts.latest_post(found)
-        await open_answer_modal(interaction, latest.id)
+        await open_answer_modal(interaction, self.prompts, latest.id)
 
     @prompt.command(name="answers")
     @app_commands.describe(
@@ -763,19 +341,6 @@ class PromptsCog(commands.Cog, name="Prompts"):
             footer += f" · page {page} of {len(pages)} (use the page option for more)"
         embed.set_footer(text=footer)
         await interaction.response.send_message(embed=embed, ephemeral=True)
-
-
-def paginate(entries: list[str], budget: int) -> list[list[str]]:
-    """Entries grouped into pages of at most `budget` characters (always at least one page)."""
-    pages: list[list[str]] = [[]]
-    size = 0
-    for entry in entries:
-        if pages[-1] and size + len(entry) + 2 > budget:
-            pages.append([])
-            size = 0
-        pages[-1].append(entry)
-        size += len(entry) + 2
-    return pages
 
 
 async def setup(bot: Breakroom) -> None:

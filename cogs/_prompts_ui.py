@@ -1,0 +1,201 @@
+"""What prompts look like in Discord: the posted prompt, an answer in its thread, the member's
+receipt, the Answer button and the answer form. Rendering and forms only; the cog
+(cogs/prompts.py) runs the commands and the scheduler job, and cogs/_prompt_delivery.py sends
+posts, opens their threads and puts answers into them.
+
+A private module (not an extension), imported once per process: discord.py loads each extension
+as a fresh module, and the button's DynamicItem class must be one object for every bot in the
+process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import discord
+
+from bot.errors import NotFound
+from bot.prompt_answers import MAX_ANSWER_LENGTH, Answer, AnswerFailure, AnswerForm, SavedAnswer
+from bot.prompt_posts import Post
+from bot.prompts import Prompts
+from bot.teams import Team
+from cogs._shared import FromCustomId, Interaction, choice_name, guarded, routed_by_custom_id
+from cogs.teams import EMBED_COLOUR
+
+THREAD_NAME_LIMIT = 100
+PAGE_BUDGET = 3500  # characters of answers per page of /prompt answers (embed limit 4096)
+
+
+def local_time(moment: datetime, team: Team) -> str:
+    return moment.astimezone(team.zone).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def thread_name(post: Post) -> str:
+    return choice_name(post.prompt_text)[: THREAD_NAME_LIMIT - 1]
+
+
+def post_embed(post: Post, team: Team) -> discord.Embed:
+    embed = discord.Embed(
+        title="Discussion prompt", description=post.prompt_text, colour=EMBED_COLOUR
+    )
+    if post.repeat_of_posted_at is not None:
+        embed.add_field(
+            name="Asked before",
+            value=f"The team discussed this on "
+            f"{discord.utils.format_dt(post.repeat_of_posted_at, 'D')}. Has your answer changed?",
+            inline=False,
+        )
+    embed.set_footer(
+        text=f"{team.name} · prompt #{post.prompt_id} · press Answer, or talk it over in the thread"
+    )
+    return embed
+
+
+def answer_embed(answer: Answer) -> discord.Embed:
+    embed = discord.Embed(description=answer.text, colour=EMBED_COLOUR)
+    embed.set_author(name=answer.display_name)
+    if answer.edited_at is not None:
+        embed.set_footer(text="edited")
+    return embed
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """How an attempt at an answer's thread message went: 'posted' or 'edited' (`url`: the
+    message), or why not (an `AnswerFailure`; `detail`: Discord's reason)."""
+
+    outcome: Literal["posted", "edited"] | AnswerFailure
+    url: str = ""
+    detail: str = ""
+
+
+def answer_receipt(saved: SavedAnswer, published: Published) -> str:
+    """The member's follow-up: the answer is saved, and the truth about the thread."""
+    done = (
+        "Updated your answer: the new text is saved"
+        if saved.replaced
+        else "Thanks — your answer is saved"
+    )
+    listed = "Until then it shows in `/prompt answers`."
+    match published.outcome:
+        case "posted":
+            return f"{done}. It is posted in the thread: {published.url}"
+        case "edited":
+            return f"{done}. Your post in the thread is updated: {published.url}"
+        case "transient":
+            later = (
+                "the thread still shows your earlier answer; Breakroom will update it"
+                if saved.answer.message_id is not None
+                else "it isn't in the thread yet; Breakroom will post it there"
+            )
+            return (
+                f"{done}. Discord is having trouble right now, so {later} shortly, by itself: "
+                f"nothing more to do on your side."
+            )
+        case "forbidden":
+            return (
+                f"{done}, but Discord doesn't let Breakroom post in the prompt's thread: a "
+                f"permission is missing in <#{saved.post.channel_id}>. A manager needs to fix "
+                f"Breakroom's permissions there (Send Messages in Threads, Create Public Threads); "
+                f"Breakroom tries again every hour for a day. {listed}"
+            )
+        case "gone":
+            return (
+                f"{done}, but the prompt's post or its thread was deleted, so it can't be posted "
+                f"there. It shows in `/prompt answers`."
+            )
+        case _:
+            return (
+                f"{done}, but Discord refused to post it in the thread ({published.detail}). "
+                f"It shows in `/prompt answers`."
+            )
+
+
+@runtime_checkable
+class HasPrompts(Protocol):
+    """What the Answer button needs from the prompts cog (found by name: the cog is reloadable)."""
+
+    prompts: Prompts
+
+
+class AnswerButton(
+    FromCustomId,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"breakroom:answer:(?P<post>[0-9]+)",
+):
+    """Opens the answer modal for one post; the post id is in the custom_id."""
+
+    def __init__(self, post_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Answer",
+                emoji="✍️",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"breakroom:answer:{post_id}",
+            )
+        )
+        self.post_id = post_id
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        # Found by name, not class: the cog's extension may have been reloaded since.
+        cog: Any = interaction.client.get_cog("Prompts")
+        if not isinstance(cog, HasPrompts):
+            raise NotFound("Prompts are unavailable for a moment; try again in a minute.")
+        await open_answer_modal(interaction, cog.prompts, self.post_id)
+
+
+def answer_view(post_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AnswerButton(post_id))
+    return view
+
+
+ANSWER_FORM = r"breakroom:answer-form:(?P<post>[0-9]+)"
+
+
+def answer_modal(form: AnswerForm) -> discord.ui.Modal:
+    """The answer form, answered by `PromptsCog.submit_answer` from its custom_id, so a form left
+    open across a restart still saves."""
+    modal = discord.ui.Modal(title="Your answer", custom_id=f"breakroom:answer-form:{form.post.id}")
+    intro = f"**{form.post.prompt_text}**"
+    if form.previous is not None and form.current is None:
+        when = discord.utils.format_dt(form.previous.answered_at, "D")
+        intro += f"\n\nLast time this was asked ({when}) you wrote:\n>>> {form.previous.text}"
+    modal.add_item(discord.ui.TextDisplay(intro))
+    answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        custom_id="answer",
+        style=discord.TextStyle.paragraph,
+        max_length=MAX_ANSWER_LENGTH,
+        default=form.current.text if form.current else None,
+    )
+    label = "Change your answer" if form.current else "Your answer"
+    modal.add_item(
+        discord.ui.Label(
+            text=label,
+            description="Up to 1000 characters; posted in the thread under your name.",
+            component=answer,
+        )
+    )
+    return routed_by_custom_id(modal)
+
+
+async def open_answer_modal(interaction: Interaction, prompts: Prompts, post_id: int) -> None:
+    assert interaction.guild_id is not None
+    form = await prompts.answers.answer_form(interaction.guild_id, post_id, interaction.user.id)
+    await interaction.response.send_modal(answer_modal(form))
+
+
+def paginate(entries: list[str], budget: int) -> list[list[str]]:
+    """Entries grouped into pages of at most `budget` characters (always at least one page)."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for entry in entries:
+        if pages[-1] and size + len(entry) + 2 > budget:
+            pages.append([])
+            size = 0
+        pages[-1].append(entry)
+        size += len(entry) + 2
+    return pages
