@@ -98,8 +98,6 @@ def test_the_core_never_imports_the_glue() -> None:
 
 MAX_MODULE_LINES = 400
 MAX_CLASS_LINES = 250
-#: Cog modules over the size limit today: each is to be split (issue 11), then taken off this list.
-OVERSIZE_COGS: set[str] = set()
 
 
 def module_lines(path: Path) -> int:
@@ -108,18 +106,12 @@ def module_lines(path: Path) -> int:
 
 @pytest.mark.parametrize(
     "path",
-    sorted((ROOT / "bot").glob("*.py"))
-    + [p for p in sorted((ROOT / "cogs").glob("*.py")) if p.name not in OVERSIZE_COGS],
+    sorted((ROOT / "bot").glob("*.py")) + sorted((ROOT / "cogs").glob("*.py")),
     ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_no_module_is_over_400_lines(path: Path) -> None:
     lines = module_lines(path)
     assert lines <= MAX_MODULE_LINES, f"{path.name} has {lines} lines"
-
-
-def test_the_oversize_allow_list_names_only_oversize_cogs() -> None:
-    fitting = [n for n in OVERSIZE_COGS if module_lines(ROOT / "cogs" / n) <= MAX_MODULE_LINES]
-    assert fitting == [], f"take {fitting} off OVERSIZE_COGS: they fit now"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "bot").glob("*.py")), ids=lambda p: p.name)
