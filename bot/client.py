@@ -23,9 +23,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import NotFound, UserError
-from bot.reflections import Reflections
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
+from bot.services import Services
 from bot.teams import Teams
 from bot.text import is_number, parse_id
 from bot.unreachable import CONNECTION_ERRORS, DiscordUnreachable
@@ -193,7 +193,8 @@ class BreakroomTree(app_commands.CommandTree["Breakroom"]):
 
 class Breakroom(commands.Bot):
     tree: BreakroomTree
-    reflections: Reflections
+    #: every feature object, built once in `setup_hook` (bot/services.py)
+    services: Services
 
     def __init__(
         self,
@@ -231,7 +232,7 @@ class Breakroom(commands.Bot):
 
     @property
     def teams(self) -> Teams:
-        return Teams(self.db, self.clock)
+        return self.services.teams
 
     async def login(self, token: str) -> None:
         try:
@@ -278,8 +279,7 @@ class Breakroom(commands.Bot):
             self.key = load_or_create_key(
                 settings.secret, settings.key_file, settings.database_path
             )
-        # One per bot: it keeps the daily reflection limit in memory, never in the files.
-        self.reflections = Reflections(self.db, self.clock, self.key)
+        self.services = Services(self.db, self.clock, self.key)
         for extension in cog_extensions():
             await self.load_extension(extension)
         await self.sync_commands_if_changed()

@@ -20,7 +20,7 @@ from bot.poll_model import OptionChange, Poll, PollRun, compare_runs
 from bot.polls import Polls
 from bot.prompt_posts import Post
 from bot.prompts import Prompts
-from bot.reflections import Reflections
+from bot.reflection_moderation import ReflectionModeration
 from bot.teams import Team
 
 DEFAULT_WEEKS = 8
@@ -145,12 +145,19 @@ def window(until: datetime, weeks: int, team: Team) -> tuple[datetime, list[date
 
 
 class History:
-    def __init__(self, db: Database, clock: Clock, key: bytes) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        prompts: Prompts,
+        polls: Polls,
+        reflections: ReflectionModeration,
+    ) -> None:
         self.db = db
         self.clock = clock
-        self.prompts = Prompts(db, clock)
-        self.polls = Polls(db, clock, key)
-        self.reflections = Reflections(db, clock, key)
+        self.prompts = prompts
+        self.polls = polls
+        self.reflections = reflections
 
     async def timeline(
         self, team: Team, weeks: int = DEFAULT_WEEKS, until: datetime | None = None

@@ -39,14 +39,6 @@ class Purged:
     prompts: int
 
 
-@dataclass(frozen=True, slots=True)
-class Footprint:
-    """What a member has in one server that `/forget-me` can find by their id (read-only)."""
-
-    answers: int
-    named_votes: int
-
-
 class Lifetime:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -113,22 +105,3 @@ class Lifetime:
                 [(now, guild_id) for guild_id in missing],
             )
         return missing
-
-    async def footprint(self, guild_id: int, user_id: int) -> Footprint:
-        """How many answers and named-poll votes the member has in this server.
-
-        Only for telling the member what `/forget-me` removed: the deleting itself is done by
-        each feature's `forget_member`.
-        """
-        async with self.db.reading() as tx:
-            answers = await tx.fetchval(
-                "SELECT COUNT(*) FROM prompt_answers a JOIN prompt_posts pp ON pp.id = a.post_id"
-                " JOIN teams t ON t.id = pp.team_id WHERE t.guild_id = ? AND a.user_id = ?",
-                (guild_id, user_id),
-            )
-            votes = await tx.fetchval(
-                "SELECT COUNT(*) FROM poll_votes v JOIN polls p ON p.id = v.poll_id"
-                " WHERE p.guild_id = ? AND v.user_id = ?",
-                (guild_id, user_id),
-            )
-        return Footprint(int(answers or 0), int(votes or 0))

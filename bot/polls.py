@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.durations import parse_duration
 from bot.errors import NotAllowed, UserError
+from bot.member_data import MemberDataDeleted
 from bot.poll_ballots import Ballots
 from bot.poll_closing import PollClosing
 from bot.poll_model import (
@@ -211,7 +212,7 @@ class Polls:
 
     # -- privacy -------------------------------------------------------------------------------
 
-    async def forget_member(self, guild_id: int, user_id: int) -> list[int]:
+    async def forget_member(self, guild_id: int, user_id: int) -> MemberDataDeleted:
         """Delete the member's votes in this server's named polls; returns the polls touched.
 
         Votes in anonymous polls can't be found: nothing links them to the member.
@@ -222,4 +223,5 @@ class Polls:
                 " (SELECT id FROM polls WHERE guild_id = ?) RETURNING poll_id",
                 (user_id, guild_id),
             )
-        return sorted({row[0] for row in rows})
+        touched = tuple(sorted({row[0] for row in rows}))
+        return MemberDataDeleted("votes", deleted=len(rows), polls=touched)

@@ -17,6 +17,7 @@ from typing import Literal
 from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
+from bot.member_data import MemberDataDeleted
 from bot.prompt_posts import Post, load_post, no_post
 from bot.teams import clean_text
 from bot.text import shows_nothing
@@ -135,14 +136,6 @@ class AnswerList:
         return len(self.answers)
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerMessage:
-    """An answer's message in Discord, for the cog to delete (privacy)."""
-
-    thread_id: int
-    message_id: int
-
-
 async def _answer(tx: Transaction, post_id: int, user_id: int) -> Answer | None:
     row = await tx.fetchone(
         "SELECT * FROM prompt_answers WHERE post_id = ? AND user_id = ?", (post_id, user_id)
@@ -238,8 +231,8 @@ class PromptAnswers:
             )
         return AnswerList(post, [Answer.from_row(r) for r in rows])
 
-    async def forget_member(self, guild_id: int, user_id: int) -> list[AnswerMessage]:
-        """Delete the member's answers in this server; returns their thread messages to delete."""
+    async def forget_member(self, guild_id: int, user_id: int) -> MemberDataDeleted:
+        """Delete the member's answers in this server; their thread messages are to delete."""
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT a.id, a.message_id, pp.thread_id FROM prompt_answers a"
@@ -251,11 +244,12 @@ class PromptAnswers:
             await tx.executemany(
                 "DELETE FROM prompt_answers WHERE id = ?", [(row["id"],) for row in rows]
             )
-        return [
-            AnswerMessage(row["thread_id"], row["message_id"])
+        posts = tuple(
+            (row["thread_id"], row["message_id"])
             for row in rows
             if row["thread_id"] is not None and row["message_id"] is not None
-        ]
+        )
+        return MemberDataDeleted("answers", deleted=len(rows), posts=posts)
 
 
 class AnswerDeliveries:

@@ -110,16 +110,6 @@ class Deleted:
 
 
 @dataclass(frozen=True, slots=True)
-class ForgottenReflections:
-    """What `/forget-me` did with a member's reflections."""
-
-    #: deleted now: those not shared yet, and hidden tombstones
-    deleted: int
-    #: shared ones, each to be removed (text and post) at its own random time within a day
-    scheduled: int
-
-
-@dataclass(frozen=True, slots=True)
 class Erasure:
     """A shared reflection whose removal `/forget-me` scheduled, now due."""
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.errors import InvalidInput, NotFound
+from bot.member_data import MemberDataDeleted
 from bot.reflection_moderation import ReflectionModeration
 from bot.reflection_text import (
     DAILY_LIMIT,
@@ -42,7 +43,6 @@ from bot.reflection_text import (
     RECEIPT_PREFIX,
     TEAM_GONE,
     Deleted,
-    ForgottenReflections,
     Receipt,
     Reflection,
     code_hash,
@@ -211,7 +211,7 @@ class Reflections(ReflectionModeration):
         reflection = Reflection.from_row(row)
         return Deleted(state=row["state"], message=reflection.message)
 
-    async def forget_member(self, guild_id: int, user_id: int) -> ForgottenReflections:
+    async def forget_member(self, guild_id: int, user_id: int) -> MemberDataDeleted:
         """`/forget-me` for reflections (those made under the current key): the ones not shared
         yet, and hidden tombstones, are deleted now; each shared one is queued to be removed,
         text and post, at its own random time within a day, so that the channel does not see
@@ -254,7 +254,7 @@ class Reflections(ReflectionModeration):
                 for day in _recent_days(self.clock.now())
             }
         )
-        return ForgottenReflections(deleted=len(now_gone), scheduled=len(shared))
+        return MemberDataDeleted("reflections", deleted=len(now_gone), later=len(shared))
 
     async def _queued_erasures(self, tx: Transaction, team_ids: set[int]) -> set[int]:
         """The reflection ids already queued for removal in these teams."""

@@ -31,9 +31,9 @@ TRANSIENT = (discord.DiscordServerError, discord.RateLimited, aiohttp.ClientErro
 
 
 def polls_of(bot: Breakroom) -> Polls:
-    """The poll logic on the bot's database, clock and key (the key is read when used: it is
-    loaded in `setup_hook`)."""
-    return Polls(bot.db, bot.clock, bot.key)
+    """The bot's one poll logic (bot/services.py): its vote writer keeps, in memory, who voted
+    in each open anonymous poll since its shown counts last moved."""
+    return bot.services.polls
 
 
 # -- the live message --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from discord.utils import escape_markdown
 
 from bot.client import Breakroom
 from bot.errors import NotFound
-from bot.history import DEFAULT_WEEKS, MAX_WEEKS, History, PollEntry, PromptEntry, Timeline
+from bot.history import DEFAULT_WEEKS, MAX_WEEKS, PollEntry, PromptEntry, Timeline
 from bot.teams import Team
 from cogs._shared import (
     UNKNOWN_BUTTON,
@@ -265,7 +265,7 @@ class HistoryPage(
         if self.until > bot.clock.now().timestamp():  # a timeline is taken at or before now
             raise NotFound(UNKNOWN_BUTTON)
         until = datetime.fromtimestamp(self.until, UTC)
-        timeline = await History(bot.db, bot.clock, bot.key).timeline(team, self.weeks, until)
+        timeline = await bot.services.history.timeline(team, self.weeks, until)
         pages = page_texts(timeline)
         page = min(max(self.page, 1), len(pages))
         await interaction.response.edit_message(
@@ -328,7 +328,7 @@ class HistoryCog(commands.Cog, name="History"):
         """The team's timeline: prompts, polls, reflections; repeats beside last time"""
         found = await resolve_team(interaction, team)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        timeline = await History(self.bot.db, self.bot.clock, self.bot.key).timeline(found, weeks)
+        timeline = await self.bot.services.history.timeline(found, weeks)
         pages = page_texts(timeline)
         charts = await asyncio.to_thread(render_charts, timeline)
         files = [discord.File(io.BytesIO(data), filename=name) for name, data in charts]

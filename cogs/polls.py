@@ -340,13 +340,11 @@ class PollsCog(commands.Cog, name="Polls"):
 
     # -- privacy -------------------------------------------------------------------------------
 
-    async def forget_member(self, guild_id: int, user_id: int) -> list[int]:
-        """`/forget-me`: delete the member's votes in this server's named polls and refresh those
-        polls' messages. Votes in anonymous polls can't be found, by design."""
-        touched = await self.polls.forget_member(guild_id, user_id)
-        for poll_id in touched:
+    @commands.Cog.listener()
+    async def on_poll_counts_changed(self, poll_ids: tuple[int, ...]) -> None:
+        """Another feature changed these polls' counts (`/forget-me`): show them."""
+        for poll_id in poll_ids:
             self.messages.request(poll_id)
-        return touched
 
 
 async def setup(bot: Breakroom) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -20,8 +19,7 @@ from discord.ext import commands
 from bot.client import Breakroom
 from bot.errors import NotAllowed
 from bot.lifetime import Lifetime
-from bot.polls import Polls
-from bot.prompt_answers import PromptAnswers
+from bot.member_data import MemberDataDeleted
 from cogs._shared import FromCustomId, Interaction, guarded
 
 log = logging.getLogger(__name__)
@@ -148,7 +146,7 @@ class PrivacyCog(commands.Cog, name="Privacy"):
 
     @property
     def lifetime(self) -> Lifetime:
-        return Lifetime(self.bot.db, self.bot.clock)
+        return self.bot.services.lifetime
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ForgetButton)
@@ -180,33 +178,31 @@ class PrivacyCog(commands.Cog, name="Privacy"):
         )
 
     async def forget(self, guild_id: int, user_id: int) -> Forgotten:
-        """Each feature deletes its own rows; then the member's posts go from Discord."""
+        """Each feature deletes what it holds of the member (bot/member_data.py); then the posts
+        they name go from Discord, and the polls whose counts changed are refreshed."""
         bot = self.bot
-        footprint = await self.lifetime.footprint(guild_id, user_id)
-
-        answer_messages = await PromptAnswers(bot.db, bot.clock).forget_member(guild_id, user_id)
-        polls_cog: Any = bot.get_cog("Polls")
-        if polls_cog is not None and hasattr(polls_cog, "forget_member"):
-            # The polls cog also refreshes the poll messages whose counts changed.
-            touched: list[int] = await polls_cog.forget_member(guild_id, user_id)
-        else:
-            touched = await Polls(bot.db, bot.clock, bot.key).forget_member(guild_id, user_id)
-        reflections = await bot.reflections.forget_member(guild_id, user_id)
-
-        answer_posts = failed = 0
-        for answer in answer_messages:
-            if await self._delete(answer.thread_id, answer.message_id):
-                answer_posts += 1
-            else:
-                failed += 1
-        if reflections.scheduled:
-            bot.scheduler.wake()  # the reflections job sleeps until the first removal is due
+        done: dict[str, MemberDataDeleted] = {}
+        posts: dict[str, int] = {}
+        failed = 0
+        for feature in bot.services.member_data:
+            result = await feature.forget_member(guild_id, user_id)
+            done[result.kind] = result
+            for channel_id, message_id in result.posts:
+                if await self._delete(channel_id, message_id):
+                    posts[result.kind] = posts.get(result.kind, 0) + 1
+                else:
+                    failed += 1
+            if result.polls:
+                bot.dispatch("poll_counts_changed", result.polls)
+            if result.later:
+                bot.scheduler.wake()  # its job sleeps until the first removal is due
+        none = MemberDataDeleted("answers", 0)
         return Forgotten(
-            answers=max(footprint.answers, len(answer_messages)),
-            answer_posts=answer_posts,
-            vote_polls=len(touched),
-            reflections=reflections.deleted,
-            reflections_later=reflections.scheduled,
+            answers=done.get("answers", none).deleted,
+            answer_posts=posts.get("answers", 0),
+            vote_polls=len(done.get("votes", none).polls),
+            reflections=done.get("reflections", none).deleted,
+            reflections_later=done.get("reflections", none).later,
             left_in_discord=failed,
         )
 

@@ -68,7 +68,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
 
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
-        self.prompts = Prompts(bot.db, bot.clock)
+        self.prompts: Prompts = bot.services.prompts
         #: this run of the bot: tells its own half-sent posts from those of a stopped run
         self.run_id = secrets.token_hex(8)
         self.delivery = PromptDelivery(bot, self.prompts)

@@ -138,19 +138,14 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
 
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
-        self._batches: ReflectionBatches | None = None
 
     @property
     def logic(self) -> Reflections:
-        return self.bot.reflections  # one per bot: it holds the daily limit in memory
+        return self.bot.services.reflections  # one per bot: it holds the daily limit in memory
 
     @property
     def batches(self) -> ReflectionBatches:
-        if self._batches is None:  # the bot's key is loaded in setup_hook
-            self._batches = ReflectionBatches(
-                self.bot.db, self.bot.clock, self.bot.key, rng=self.logic.rng
-            )
-        return self._batches
+        return self.bot.services.reflection_batches
 
     @property
     def rng(self) -> random.Random:

@@ -11,7 +11,6 @@ from discord.ext import commands
 
 from bot.client import Breakroom, NotManager, is_manager
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.prompt_bank import PromptBank
 from bot.schedule import describe, next_slots
 from bot.teams import Team, search_timezones
 from cogs._shared import (
@@ -206,7 +205,7 @@ class TeamsCog(commands.Cog, name="Teams"):
         team = await self.bot.teams.create(
             interaction.guild.id, name, channel.id, team_role(role), timezone
         )
-        await PromptBank(self.bot.db, self.bot.clock).ensure_bank(team.guild_id)
+        await self.bot.services.prompts.bank.ensure_bank(team.guild_id)
         note = (
             "Next: set a weekly time with `/prompt schedule`, or post a prompt now with "
             "`/prompt post`. The starter prompt bank is ready (`/prompt list`)."

@@ -298,7 +298,7 @@ async def test_the_removal_times_are_spread_and_random(world: World) -> None:
         await write(world, carol, f"carol {day}")
         await world.share_reflections()
         world.clock.advance(hours=9)  # the next day
-    await world.bot.reflections.forget_member(world.guild.id, alice.id)
+    await world.bot.services.reflections.forget_member(world.guild.id, alice.id)
     due = [r[0] for r in await world.bot.db.fetchall("SELECT due_at FROM reflection_erasures")]
     now = int(world.clock.now().timestamp())
     assert len(due) == 10 and len(set(due)) == 10

@@ -88,9 +88,9 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         clock,
         team,
         prompts,
-        Polls(db, clock, KEY),
-        Reflections(db, clock, KEY),
-        History(db, clock, KEY),
+        polls := Polls(db, clock, KEY),
+        reflections := Reflections(db, clock, KEY),
+        History(db, clock, prompts, polls, reflections),
     )
     await db.close()
 

@@ -17,6 +17,7 @@ from discord import app_commands
 from bot.client import Breakroom, cog_extensions
 from bot.config import Settings
 from bot.db import Database
+from bot.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 DISCORD_GLUE = {"client.py", "__main__.py"}
@@ -195,6 +196,7 @@ def test_cogs_write_no_sql(path: Path) -> None:
 async def loaded_bot(tmp_path: Path) -> AsyncIterator[Breakroom]:
     database = await Database.open(tmp_path / "b.db")
     bot = Breakroom(Settings(token="unused", database_path=tmp_path / "b.db"), database=database)
+    bot.services = Services(database, bot.clock, b"k" * 32)  # what setup_hook builds
     try:
         for extension in cog_extensions():
             await bot.load_extension(extension)  # raises if two commands share a name
@@ -239,3 +241,29 @@ async def test_descriptions_fit_discord(loaded_bot: Breakroom) -> None:
             for param in command.parameters:
                 assert 1 <= len(param.description) <= 100, (command.qualified_name, param.name)
                 assert param.description != "…", (command.qualified_name, param.name)
+
+
+FEATURES = (
+    "Teams",
+    "Prompts",
+    "PromptBank",
+    "PromptAnswers",
+    "Polls",
+    "Reflections",
+    "ReflectionBatches",
+    "History",
+    "Lifetime",
+)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "cogs").glob("*.py")), ids=lambda p: p.name)
+def test_cogs_use_the_bots_services_and_build_no_feature_object(path: Path) -> None:
+    """Feature objects are built once, in bot/services.py (some keep state in memory)."""
+    built = [
+        node.func.id
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in FEATURES
+    ]
+    assert built == [], f"{path.name} builds {built}: use bot.services"

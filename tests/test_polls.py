@@ -16,7 +16,6 @@ from tests.test_polls_helpers import (
     ephemeral_reply,
     field,
     make_team,
-    poll_cog,
     poll_message,
     result_messages,
     shown_counts,
@@ -447,7 +446,9 @@ async def test_forget_member_removes_named_votes_and_refreshes(world: World) -> 
     for message in (named, anon):
         await click(world, alice, message, "Job")
         await click(world, bob, message, "Job")
-    assert await poll_cog(world).forget_member(world.guild.id, alice.id) == [named_id]
+    done = await world.bot.services.polls.forget_member(world.guild.id, alice.id)
+    assert done.polls == (named_id,)
+    world.bot.dispatch("poll_counts_changed", done.polls)  # what /forget-me does after it
     await world.dd.wait_until(lambda: shown_counts(named).get("Job") == 1)
     assert (await stored_counts(world, anon_id))["Job"] == 2
 

@@ -588,11 +588,12 @@ async def test_forget_member_deletes_named_votes_in_that_server_only(env: Env) -
     for poll in (named, anonymous, elsewhere):
         await click(env.polls, poll.id, poll.options[0].id, poll.guild_id, 42)
         await click(env.polls, poll.id, poll.options[0].id, poll.guild_id, 43)
-    assert await env.polls.forget_member(GUILD, 42) == [named.id]
+    done = await env.polls.forget_member(GUILD, 42)
+    assert (done.kind, done.deleted, done.polls) == ("votes", 1, (named.id,))
     assert counts(await env.polls.get(named.id))["Job"] == 1
     assert (await env.exact(anonymous.id))["Job"] == 2  # can't be found, by design
     assert (await env.polls.get(elsewhere.id)).voters == 2
-    assert await env.polls.forget_member(GUILD, 42) == []
+    assert (await env.polls.forget_member(GUILD, 42)).deleted == 0
     await env.check_counters()
 
 

@@ -300,11 +300,12 @@ async def test_forget_member_deletes_their_answers_in_that_server_only(
     other_post = await posted(prompts, elsewhere)
     await prompts.answers.save_answer(OTHER_GUILD, other_post.id, ALICE, "alice", "Elsewhere.")
 
-    refs = await prompts.answers.forget_member(GUILD, ALICE)
-    assert [(r.thread_id, r.message_id) for r in refs] == [(8080, 5151)]
+    done = await prompts.answers.forget_member(GUILD, ALICE)
+    assert (done.kind, done.deleted, done.posts) == ("answers", 1, ((8080, 5151),))
     rows = await db.fetchall("SELECT post_id, user_id FROM prompt_answers ORDER BY id")
     assert [tuple(r) for r in rows] == [(post.id, BOB), (other_post.id, ALICE)]
-    assert await prompts.answers.forget_member(GUILD, ALICE) == []
+    again = await prompts.answers.forget_member(GUILD, ALICE)
+    assert (again.deleted, again.posts) == (0, ())
 
 
 # -- the weekly schedule --------------------------------------------------------------------

@@ -521,7 +521,7 @@ async def test_forget_member_removes_exactly_that_members_traces(
     bob_reported = shown[0].id
     await logic.report(GUILD, BOB, bob_reported, "bob reports")
     forgotten = await logic.forget_member(GUILD, ALICE)
-    assert (forgotten.deleted, forgotten.scheduled) == (1, 1)
+    assert (forgotten.kind, forgotten.deleted, forgotten.later) == ("reflections", 1, 1)
     bodies = {r[0] for r in await db.fetchall("SELECT body FROM reflections")}
     # Her shared reflection stays until its own random time; her pending one is gone now.
     assert bodies == {
