@@ -29,7 +29,7 @@ from tests.test_polls_helpers import (
     result_messages,
     shown_counts,
 )
-from tests.test_reflections import answer, body_of, posts, setup_team, submit, write
+from tests.test_reflections import RECEIPT, answer, body_of, posts, setup_team, submit, write
 
 
 @pytest.fixture(autouse=True)
@@ -132,14 +132,25 @@ async def test_no_receipt_says_how_many_others_are_waiting(world: World) -> None
     await setup_team(world)
     second_account = (await more_members(world, 1))[0]
     receipts = []
+    codes = []
     for member in (*world.members, second_account):
         response = await submit(world, member, f"words of {member.name}")
-        receipts.append(re.sub(r"R-[2-9A-Z]{5}", "R-CODE", response["data"]["content"]))
+        content = response["data"]["content"]
+        codes.append(RECEIPT.findall(content)[0])
+        receipts.append(RECEIPT.sub("R-CODE", content))
     # The first writer, the third and a fourth read exactly the same: nothing to count on.
     assert len(set(receipts)) == 1, receipts
-    # Deleting one's own probe changes nothing anyone can read either.
     overview = await answer(world, world.manager, "reflections settings")
     assert "Waiting" not in overview and "needs" not in overview
+    # Deleting one's own probe changes nothing anyone can read either.
+    reply = await answer(world, second_account, "reflections delete", code=codes[-1])
+    assert "not been posted yet" in reply
+    assert await answer(world, world.manager, "reflections settings") == overview
+    again = await submit(world, second_account, "a second probe")
+    assert (
+        again["data"]["content"].replace(RECEIPT.findall(again["data"]["content"])[0], "R-CODE")
+        in receipts
+    )
 
 
 # --- 3. a live copy of the database and its WAL ------------------------------------------------
