@@ -21,6 +21,7 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.courier import Courier
 from bot.db import Database
 from bot.errors import NotFound, UserError
 from bot.scheduler import Scheduler
@@ -195,6 +196,7 @@ class Breakroom(commands.Bot):
     tree: BreakroomTree
     #: every feature object, built once in `setup_hook` (bot/services.py)
     services: Services
+    courier: Courier
 
     def __init__(
         self,
@@ -280,8 +282,11 @@ class Breakroom(commands.Bot):
                 settings.secret, settings.key_file, settings.database_path
             )
         self.services = Services(self.db, self.clock, self.key)
+        self.courier = Courier(self, self.services.outbox, self.clock, self.scheduler.wake)
         for extension in cog_extensions():
             await self.load_extension(extension)
+        # After the cogs' jobs: what they make due in a pass goes out in the same pass.
+        self.scheduler.register("outbox", self.courier.run_due, last=True)
         await self.sync_commands_if_changed()
         self.scheduler.start(self.wait_until_ready)
 

@@ -18,6 +18,7 @@ from bot.db import Database
 from bot.durations import parse_duration
 from bot.errors import NotAllowed, UserError
 from bot.member_data import MemberDataDeleted
+from bot.outbox import Outbox
 from bot.poll_ballots import Ballots
 from bot.poll_closing import PollClosing
 from bot.poll_model import (
@@ -40,8 +41,12 @@ from bot.teams import Team, clean_text
 
 
 class Polls:
-    def __init__(self, db: Database, clock: Clock, key: bytes) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, key: bytes, *, outbox: Outbox | None = None
+    ) -> None:
         self.db = db
+        #: where its messages and result posts wait to be made (bot/outbox.py)
+        self.outbox = outbox or Outbox(db, clock)
         self.clock = clock
         self.key = key
         self.ballots = Ballots(key)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.outbox import Outbox
 from bot.prompt_answers import AnswerDeliveries, PromptAnswers
 from bot.prompt_bank import PromptBank
 from bot.prompt_posts import PromptPosts
@@ -23,7 +24,16 @@ from bot.prompt_weekly import WeeklyPosts
 class Prompts:
     """The prompts feature's parts, sharing one bank (so one starter list)."""
 
-    def __init__(self, db: Database, clock: Clock, starter: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        starter: tuple[str, ...] | None = None,
+        *,
+        outbox: Outbox | None = None,
+    ) -> None:
+        #: where posts and answers wait to be sent (bot/outbox.py)
+        self.outbox = outbox or Outbox(db, clock)
         self.bank = PromptBank(db, clock, starter)
         self.posts = PromptPosts(db, clock, self.bank)
         self.weekly = WeeklyPosts(db, clock, self.bank)

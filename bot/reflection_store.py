@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
+from bot.outbox import Outbox
 from bot.reflection_text import key_id, to_ts
 from bot.sealed import Sealer
 from bot.secret import keyed_hash, same_hash
@@ -18,7 +19,13 @@ class ReflectionStore:
     """What both halves of the feature share: the database, the key and its hashes."""
 
     def __init__(
-        self, db: Database, clock: Clock, key: bytes, rng: random.Random | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        key: bytes,
+        rng: random.Random | None = None,
+        *,
+        outbox: Outbox | None = None,
     ) -> None:
         if not key:
             raise ValueError("reflections need the bot's key")
@@ -28,6 +35,8 @@ class ReflectionStore:
         self.key_id = key_id(key)
         self.rng = rng or random.SystemRandom()
         self._sealer: Sealer | None = None
+        #: where its posts and deletions wait to be made (bot/outbox.py)
+        self.outbox = outbox or Outbox(db, clock)
 
     @property
     def sealer(self) -> Sealer:

@@ -34,6 +34,7 @@ from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.errors import InvalidInput, NotFound
 from bot.member_data import MemberDataDeleted
+from bot.outbox import Outbox
 from bot.reflection_moderation import ReflectionModeration
 from bot.reflection_text import (
     DAILY_LIMIT,
@@ -93,9 +94,15 @@ class Reflections(ReflectionModeration):
     what managers see (`ReflectionModeration`)."""
 
     def __init__(
-        self, db: Database, clock: Clock, key: bytes, rng: random.Random | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        key: bytes,
+        rng: random.Random | None = None,
+        *,
+        outbox: Outbox | None = None,
     ) -> None:
-        super().__init__(db, clock, key, rng)
+        super().__init__(db, clock, key, rng, outbox=outbox)
         self.daily = DailyLimit()
 
     def _day_marker(self, guild_id: int, user_id: int, team_id: int, day: str) -> bytes:

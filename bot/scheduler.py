@@ -27,16 +27,21 @@ class Scheduler:
         self.clock = clock
         self.max_sleep = max_sleep
         self._jobs: dict[str, Job] = {}
+        self._last: set[str] = set()
         self._wake = asyncio.Event()
         self._pass_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
-    def register(self, name: str, job: Job) -> None:
+    def register(self, name: str, job: Job, *, last: bool = False) -> None:
+        """Add a job; `last` ones run after all others in each pass."""
         self._jobs[name] = job
+        if last:
+            self._last.add(name)
         self.wake()
 
     def unregister(self, name: str) -> None:
         self._jobs.pop(name, None)
+        self._last.discard(name)
 
     def wake(self) -> None:
         """Something new was scheduled: run a pass now rather than at the next planned time."""
@@ -47,7 +52,8 @@ class Scheduler:
         async with self._pass_lock:
             now = self.clock.now()
             next_due: datetime | None = None
-            for name, job in list(self._jobs.items()):
+            jobs = sorted(self._jobs.items(), key=lambda item: item[0] in self._last)
+            for name, job in jobs:
                 try:
                     due = await job(now)
                 except Exception:

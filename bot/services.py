@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.history import History
 from bot.lifetime import Lifetime
 from bot.member_data import HoldsMemberData
+from bot.outbox import Outbox
 from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflection_batches import ReflectionBatches
@@ -20,11 +21,15 @@ from bot.teams import Teams
 
 class Services:
     def __init__(self, db: Database, clock: Clock, key: bytes) -> None:
-        self.teams = Teams(db, clock)
-        self.prompts = Prompts(db, clock)
-        self.polls = Polls(db, clock, key)
-        self.reflections = Reflections(db, clock, key)
-        self.reflection_batches = ReflectionBatches(db, clock, key, rng=self.reflections.rng)
+        #: the one outbox: every feature's posts, edits and deletions in Discord
+        self.outbox = Outbox(db, clock)
+        self.teams = Teams(db, clock, outbox=self.outbox)
+        self.prompts = Prompts(db, clock, outbox=self.outbox)
+        self.polls = Polls(db, clock, key, outbox=self.outbox)
+        self.reflections = Reflections(db, clock, key, outbox=self.outbox)
+        self.reflection_batches = ReflectionBatches(
+            db, clock, key, rng=self.reflections.rng, outbox=self.outbox
+        )
         self.history = History(db, clock, self.prompts, self.polls, self.reflections)
         self.lifetime = Lifetime(db, clock)
 

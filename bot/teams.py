@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.outbox import Outbox
 from bot.schedule import parse_time
 from bot.text import comparison_key, parse_id, shows_nothing
 
@@ -155,9 +156,11 @@ async def _schedule_changed(tx: Transaction, team_id: int, clock: Clock) -> None
 
 
 class Teams:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, outbox: Outbox | None = None) -> None:
         self.db = db
         self.clock = clock
+        #: a team's failed deliveries are shown to managers and retried when its settings change
+        self.outbox = outbox or Outbox(db, clock)
 
     async def create(
         self,

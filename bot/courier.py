@@ -1,0 +1,311 @@
+"""The one sender of the outbox (bot/outbox.py): claims a delivery, asks the kind's cog what to
+send (a `Draft`), sends or edits it — once — and records the outcome.
+
+Exactly once, for every kind alike:
+- a message goes out with the delivery's nonce, so Discord answers a resend with the first one;
+- a repeat attempt (the earlier one failed, or its run stopped) first looks through the
+  channel's recent messages for the earlier attempt's (`LOOKBACK`): the nonce, or the kind's
+  `marker`;
+- one classification of what went wrong (`classify`): 5xx, 429, the network → tried again with
+  the outbox's back-off; 403, 404, any other refusal → given up, with a reason for managers.
+
+It runs as one scheduler job ("outbox", registered after the cogs' own jobs, so what they make
+due in a pass goes out in the same pass), and inline for what a member waits for (`attempt`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import aiohttp
+import discord
+
+from bot.clock import Clock
+from bot.errors import UserError
+from bot.outbox import Delivery, Outbox, Sent
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = 50
+THREAD_ALREADY_CREATED = 160004  # Discord's code: a thread was already made from this message
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080  # a week: open until the next prompt
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """The public thread made from a message; opened first if `thread_id` is not known yet."""
+
+    channel_id: int
+    message_id: int
+    name: str
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A message to send, or `edit` (posted anew if someone deleted it)."""
+
+    channel_id: int
+    guild_id: int
+    content: str | None = None
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
+    mentions: discord.AllowedMentions = field(default_factory=discord.AllowedMentions.none)
+    edit: int | None = None
+    #: recognises an earlier attempt's message (besides the nonce) when a repeat looks
+    marker: Callable[[discord.Message], bool] | None = None
+    #: the message goes into this thread (`channel_id` is then the thread's parent)
+    in_thread: Thread | None = None
+    #: once sent, open a public thread from the message with this name
+    open_thread: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    channel_id: int
+    message_id: int
+
+
+Draft = Send | Delete
+#: What a kind's cog sends for a delivery, or None when there is nothing to send any more.
+Drafter = Callable[[Delivery], Awaitable[Draft | None]]
+
+FailureKind = Literal["transient", "forbidden", "gone", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    kind: FailureKind
+    reason: str
+    #: Discord's status and text ("0: …" for the network)
+    detail: str
+
+    @property
+    def retry(self) -> bool:
+        return self.kind == "transient"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How an attempt went: delivered (`sent`), failed (`failure`; retried at `retry_at` unless
+    given up), or not made (`busy`: not due, or another attempt holds it)."""
+
+    sent: Sent | None = None
+    edited: bool = False
+    url: str | None = None
+    failure: Failure | None = None
+    retry_at: datetime | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.sent is None and self.failure is None
+
+
+def classify(exc: BaseException, channel_id: int) -> Failure:
+    """The one reading of a failed request: whether trying again may help, and what to tell."""
+    status = exc.status if isinstance(exc, discord.HTTPException) else 0
+    text = exc.text if isinstance(exc, discord.HTTPException) else type(exc).__name__
+    detail = f"{status}: {text or 'no reason given'}"
+    if isinstance(exc, UserError):
+        return Failure("refused", str(exc), detail)
+    if isinstance(exc, discord.Forbidden):
+        return Failure(
+            "forbidden",
+            f"Discord refused it in <#{channel_id}>: Breakroom lacks a permission there "
+            f"({exc.text or 'Missing Permissions'}). Fix the channel's permissions, or choose "
+            f"another channel with `/team edit`.",
+            detail,
+        )
+    if isinstance(exc, discord.NotFound):
+        return Failure(
+            "gone",
+            f"<#{channel_id}> (or the message) no longer exists. Choose another channel with "
+            f"`/team edit`.",
+            detail,
+        )
+    if isinstance(exc, discord.DiscordServerError) or status == 429:
+        return Failure("transient", f"Discord had a problem ({status}); trying again.", detail)
+    if isinstance(exc, discord.HTTPException):
+        return Failure(
+            "refused", f"Discord refused it ({status}: {exc.text or 'no reason given'}).", detail
+        )
+    if isinstance(exc, discord.RateLimited | aiohttp.ClientError | OSError | TimeoutError):
+        return Failure("transient", f"Discord could not be reached ({text}); trying again.", detail)
+    return Failure("transient", f"An unexpected error ({text}); trying again.", detail)
+
+
+def has_custom_id(message: discord.Message, custom_id: str) -> bool:
+    """Does the message carry a component with this custom id (a button of ours)?"""
+    return any(
+        getattr(child, "custom_id", None) == custom_id
+        for row in message.components
+        for child in getattr(row, "children", [row])
+    )
+
+
+class Courier:
+    def __init__(
+        self, client: discord.Client, outbox: Outbox, clock: Clock, wake: Callable[[], None]
+    ) -> None:
+        self.client = client
+        self.outbox = outbox
+        self.clock = clock
+        self.wake = wake
+        self._drafters: dict[str, Drafter] = {}
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def handle(self, kind: str, drafter: Drafter) -> None:
+        self._drafters[kind] = drafter
+
+    def forget(self, kind: str) -> None:
+        self._drafters.pop(kind, None)
+
+    async def run_due(self, now: datetime) -> datetime | None:
+        """The scheduler job: one attempt at each due delivery; one failing stops no other."""
+        for delivery_id in await self.outbox.due(now):
+            try:
+                await self.attempt(delivery_id)
+            except Exception:
+                log.exception("delivery %s failed unexpectedly", delivery_id)
+        due = await self.outbox.next_due()
+        # Never "due in the past": what is left due is for the next pass, not a busy loop.
+        return None if due is None else max(due, self.clock.now() + timedelta(seconds=1))
+
+    async def attempt(self, delivery_id: int) -> Outcome:
+        """Claim and make one attempt now, if it is due. One attempt at a time per delivery in
+        this process: a member's second submit waits for the first attempt, then edits."""
+        lock = self._locks.get(delivery_id)
+        if lock is None:
+            lock = self._locks[delivery_id] = asyncio.Lock()
+        async with lock:
+            delivery = await self.outbox.claim(delivery_id)
+            if delivery is None:
+                return Outcome()
+            drafter = self._drafters.get(delivery.kind)
+            if drafter is None:  # its cog isn't loaded: leave it due
+                await self.outbox.released(delivery)
+                return Outcome()
+            return await self._deliver(delivery, drafter)
+
+    async def _deliver(self, delivery: Delivery, drafter: Drafter) -> Outcome:
+        channel_id = 0
+        sending = False
+        try:
+            draft = await drafter(delivery)
+            if draft is None:
+                await self.outbox.drop(delivery)
+                return Outcome()
+            channel_id = draft.channel_id
+            sending = True
+            if isinstance(draft, Delete):
+                sent, edited, url = await self._delete(draft), False, None
+            else:
+                sent, edited, url = await self._send(delivery, draft)
+        except asyncio.CancelledError:
+            if not sending:  # nothing went out: due again at once for the next run
+                await asyncio.shield(self.outbox.released(delivery))
+            raise
+        except Exception as exc:
+            failure = classify(exc, channel_id)
+            if failure.reason.startswith("An unexpected error"):
+                log.exception("delivery %s (%s) failed", delivery.id, delivery.kind)
+            retry_at = await self.outbox.failed(delivery, failure.reason, retry=failure.retry)
+            log.warning(
+                "%s %s: %s; %s",
+                delivery.kind,
+                delivery.subject or delivery.id,
+                failure.detail,
+                "given up" if retry_at is None else f"trying again at {retry_at:%H:%M:%S}",
+            )
+            if retry_at is not None:
+                self.wake()
+            return Outcome(failure=failure, retry_at=retry_at)
+        if not await self.outbox.delivered(delivery, sent) and sent.message_id is not None:
+            # Its subject was deleted while this attempt ran (/forget-me): so goes the message.
+            with contextlib.suppress(discord.HTTPException):
+                await self._delete(Delete(sent.channel_id, sent.message_id))
+            return Outcome(sent=sent)
+        return Outcome(sent=sent, edited=edited, url=url)
+
+    async def _delete(self, draft: Delete) -> Sent:
+        with contextlib.suppress(discord.NotFound):  # already gone: just as good
+            await self.client.http.delete_message(draft.channel_id, draft.message_id)
+        return Sent(None, draft.channel_id)
+
+    async def _send(self, delivery: Delivery, draft: Send) -> tuple[Sent, bool, str]:
+        thread_id = None
+        channel_id = draft.channel_id
+        kind = discord.ChannelType.text
+        if draft.in_thread is not None:
+            thread_id = channel_id = await self.open_thread(draft.in_thread, draft.guild_id)
+            kind = discord.ChannelType.public_thread
+        target = self.client.get_partial_messageable(channel_id, guild_id=draft.guild_id, type=kind)
+        fields: dict[str, Any] = {
+            "content": draft.content,
+            "embed": draft.embed,
+            "allowed_mentions": draft.mentions,
+        }
+        if draft.view is not None:
+            fields["view"] = draft.view
+        if draft.edit is not None:
+            try:
+                message = await target.get_partial_message(draft.edit).edit(**fields)
+                return Sent(message.id, channel_id, thread_id), True, message.jump_url
+            except discord.NotFound:
+                pass  # someone deleted it: post it again
+        earlier = await self._earlier(target, delivery, draft) if delivery.look else None
+        if earlier is None:
+            message = await target.send(**fields, nonce=delivery.nonce)
+        else:  # an earlier attempt's message, maybe of an older version
+            message = await earlier.edit(**fields)
+        if draft.open_thread is not None:
+            thread = Thread(channel_id, message.id, draft.open_thread)
+            try:
+                thread_id = await self.open_thread(thread, draft.guild_id)
+            except discord.HTTPException as exc:  # the message counts; the next use tries again
+                log.warning("could not open a thread from message %s: %s", message.id, exc)
+        return Sent(message.id, channel_id, thread_id), False, message.jump_url
+
+    async def open_thread(self, thread: Thread, guild_id: int) -> int:
+        """The thread's id, opening it from its message if need be."""
+        if thread.thread_id is not None:
+            return thread.thread_id
+        channel = self.client.get_partial_messageable(
+            thread.channel_id, guild_id=guild_id, type=discord.ChannelType.text
+        )
+        try:
+            opened = await channel.get_partial_message(thread.message_id).create_thread(
+                name=thread.name[:100], auto_archive_duration=THREAD_ARCHIVE_MINUTES
+            )
+            return opened.id
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_ALREADY_CREATED:
+                raise
+            return thread.message_id  # a thread made from a message shares its id
+
+    async def _earlier(
+        self, target: discord.PartialMessageable, delivery: Delivery, draft: Send
+    ) -> discord.Message | None:
+        """The message an earlier attempt sent without recording it, if it did: ours, carrying
+        the delivery's nonce or recognised by the kind's marker."""
+        me = self.client.user
+        if me is None:
+            return None
+        try:
+            async for message in target.history(limit=LOOKBACK):
+                if message.author.id != me.id:
+                    continue
+                if message.nonce is not None and str(message.nonce) == delivery.nonce:
+                    return message
+                if draft.marker is not None and draft.marker(message):
+                    return message
+        except discord.Forbidden as exc:  # can't read the channel: the nonce still guards it
+            log.warning("could not look for an earlier attempt at %s: %s", delivery.id, exc)
+        return None
