@@ -199,7 +199,8 @@ class Teams:
         role_id: int | object | None = _UNSET,
         timezone: str | None = None,
     ) -> Team:
-        """Change what is given; `role_id=None` removes the role."""
+        """Change what is given; `role_id=None` removes the role. Deliveries Discord refused
+        for the team are tried again (see bot/outbox.py)."""
         changes: dict[str, object] = {}
         if name is not None:
             changes["name"] = validate_name(name)
@@ -224,6 +225,8 @@ class Teams:
                 await tx.execute(
                     f"UPDATE teams SET {assignments} WHERE id = ?", (*changes.values(), team_id)
                 )
+                # A new channel or role may be what a given-up delivery lacked: try them again.
+                await self.outbox.retry_team(tx, team_id)
             if changes.get("timezone", current["timezone"]) != current["timezone"]:
                 # The weekly slot moved with the zone: a slot that "already passed" in the new
                 # zone must not be posted at once.

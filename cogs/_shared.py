@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.client import DM_MESSAGE, Breakroom, NotManager, is_manager, report_error
-from bot.errors import NotAllowed, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.teams import Team
 from bot.text import MAX_ID, is_number
 
@@ -22,6 +22,7 @@ Item = TypeVar("Item", bound="FromCustomId")
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
 #: What a button answers when its custom_id names an id no row can have (≥ 2**63).
+EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
 UNKNOWN_BUTTON = (
     "This button points to something Breakroom doesn't have (it may have been deleted), so "
     "nothing was changed. Use the command again for a fresh one."
@@ -154,3 +155,46 @@ def require_team_member(interaction: Interaction, team: Team) -> None:
             f"Reflections in {team.name} are for its members, who hold the <@&{team.role_id}> "
             f"role; ask a manager if you should have it."
         )
+
+
+#: What the bot needs in a team's channel: post the prompt, open its thread, answer in it.
+POST_PERMISSIONS = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+    "create_public_threads": "Create Public Threads",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "read_message_history": "Read Message History",
+}
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def postable_channel(guild: discord.Guild, channel_id: int) -> discord.TextChannel:
+    """The team channel from the guild's cache, if the bot can post there; else a clear error."""
+    channel = guild.get_channel(channel_id)
+    if channel is None:
+        raise NotFound(
+            "The team's channel no longer exists (or Breakroom can't see it). "
+            "Choose another one with `/team edit`."
+        )
+    if not isinstance(channel, discord.TextChannel):
+        raise InvalidInput(f"{channel.mention} is not a text channel; pick a text channel.")
+    me = guild.me
+    if me is None:  # pragma: no cover - the bot's own member always comes with the guild
+        raise NotAllowed("Breakroom can't check its permissions in this server yet; try again.")
+    permissions = channel.permissions_for(me)
+    missing = [label for name, label in POST_PERMISSIONS.items() if not getattr(permissions, name)]
+    if "Send Messages" in missing and "Embed Links" in missing:
+        # discord.py reports embed links as missing wherever sending is (as Discord applies
+        # it); name only what the manager has to grant.
+        missing.remove("Embed Links")
+    if missing:
+        raise NotAllowed(
+            f"Breakroom can't post in {channel.mention}: it is missing {_join(missing)} there. "
+            f"Give Breakroom's role those permissions in the channel settings, or pick another "
+            f"channel."
+        )
+    return channel

@@ -16,7 +16,8 @@ from discord.ext import commands
 from bot.client import Breakroom
 from bot.errors import InvalidInput
 from bot.export import SCHEMA_VERSION, ExportFile, export_team, parse_format
-from cogs._shared import Interaction, manager_only, resolve_team, team_autocomplete
+from cogs._options import TeamOption, team_here
+from cogs._shared import Interaction, manager_only
 
 #: exports built at once; more wait their turn (each one reads and holds a whole team in memory)
 CONCURRENT_EXPORTS = 2
@@ -74,13 +75,15 @@ class ExportCog(commands.Cog, name="Export"):
             app_commands.Choice(name="JSON (one document)", value="json"),
         ]
     )
-    @app_commands.autocomplete(team=team_autocomplete)
     async def export(
-        self, interaction: Interaction, format: app_commands.Choice[str], team: str | None = None
+        self,
+        interaction: Interaction,
+        format: app_commands.Choice[str],
+        team: TeamOption | None = None,
     ) -> None:
         """Download the team's data as a file (never reflection authors or anonymous voters)"""
         fmt = parse_format(format.value)
-        found = await resolve_team(interaction, team)
+        found = team or await team_here(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._slots:
             export = await export_team(self.bot.db, found.id, fmt, self.bot.clock.now())

@@ -20,16 +20,9 @@ from bot.client import Breakroom
 from bot.errors import NotFound
 from bot.history import DEFAULT_WEEKS, MAX_WEEKS, PollEntry, PromptEntry, Timeline
 from bot.teams import Team
-from cogs._shared import (
-    UNKNOWN_BUTTON,
-    FromCustomId,
-    Interaction,
-    guarded,
-    resolve_team,
-    team_autocomplete,
-)
+from cogs._options import TeamOption, team_here
+from cogs._shared import EMBED_COLOUR, UNKNOWN_BUTTON, FromCustomId, Interaction, guarded
 
-COLOUR = discord.Colour.from_rgb(88, 134, 118)
 #: characters of entries per page (Discord allows 4096 in a description, 6000 per embed)
 PAGE_BUDGET = 3800
 ENTRY_LIMIT = 1500
@@ -215,7 +208,9 @@ def shorten_block(block: str) -> str:
 def page_embed(timeline: Timeline, pages: list[str], page: int) -> discord.Embed:
     team = timeline.team
     embed = discord.Embed(
-        title=shorten(f"History — {team.name}", 256), description=pages[page - 1], colour=COLOUR
+        title=shorten(f"History — {team.name}", 256),
+        description=pages[page - 1],
+        colour=EMBED_COLOUR,
     )
     since = timeline.since.astimezone(team.zone)
     footer = (
@@ -318,15 +313,14 @@ class HistoryCog(commands.Cog, name="History"):
         team="The team (default: this channel's team)",
         weeks=f"How many weeks to look back, 1 to {MAX_WEEKS} (default {DEFAULT_WEEKS})",
     )
-    @app_commands.autocomplete(team=team_autocomplete)
     async def history(
         self,
         interaction: Interaction,
-        team: str | None = None,
+        team: TeamOption | None = None,
         weeks: app_commands.Range[int, 1, MAX_WEEKS] = DEFAULT_WEEKS,
     ) -> None:
         """The team's timeline: prompts, polls, reflections; repeats beside last time"""
-        found = await resolve_team(interaction, team)
+        found = team or await team_here(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         timeline = await self.bot.services.history.timeline(found, weeks)
         pages = page_texts(timeline)

@@ -10,64 +10,23 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom, NotManager, is_manager
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput, NotFound
+from bot.outbox import Trouble
 from bot.schedule import describe, next_slots
 from bot.teams import Team, search_timezones
+from cogs._options import TeamOption
 from cogs._shared import (
+    EMBED_COLOUR,
     MAX_CHOICES,
     FromCustomId,
     Interaction,
     guarded,
     manager_only,
-    resolve_team,
-    team_autocomplete,
+    postable_channel,
 )
 
-EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
 FIELD_LIMIT = 1024
 MAX_TEAM_FIELDS = 25
-
-#: What the bot needs in a team's channel: post the prompt, open its thread, answer in it.
-POST_PERMISSIONS = {
-    "view_channel": "View Channel",
-    "send_messages": "Send Messages",
-    "embed_links": "Embed Links",
-    "create_public_threads": "Create Public Threads",
-    "send_messages_in_threads": "Send Messages in Threads",
-    "read_message_history": "Read Message History",
-}
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def postable_channel(guild: discord.Guild, channel_id: int) -> discord.TextChannel:
-    """The team channel from the guild's cache, if the bot can post there; else a clear error."""
-    channel = guild.get_channel(channel_id)
-    if channel is None:
-        raise NotFound(
-            "The team's channel no longer exists (or Breakroom can't see it). "
-            "Choose another one with `/team edit`."
-        )
-    if not isinstance(channel, discord.TextChannel):
-        raise InvalidInput(f"{channel.mention} is not a text channel; pick a text channel.")
-    me = guild.me
-    if me is None:  # pragma: no cover - the bot's own member always comes with the guild
-        raise NotAllowed("Breakroom can't check its permissions in this server yet; try again.")
-    permissions = channel.permissions_for(me)
-    missing = [label for name, label in POST_PERMISSIONS.items() if not getattr(permissions, name)]
-    if "Send Messages" in missing and "Embed Links" in missing:
-        # discord.py reports embed links as missing wherever sending is (as Discord applies
-        # it); name only what the manager has to grant.
-        missing.remove("Embed Links")
-    if missing:
-        raise NotAllowed(
-            f"Breakroom can't post in {channel.mention}: it is missing {_join(missing)} there. "
-            f"Give Breakroom's role those permissions in the channel settings, or pick another "
-            f"channel."
-        )
-    return channel
 
 
 def next_post_line(team: Team, now: datetime) -> str:
@@ -81,7 +40,13 @@ def next_post_line(team: Team, now: datetime) -> str:
     )
 
 
-def team_summary(team: Team, now: datetime) -> str:
+def trouble_lines(troubles: list[Trouble], shown: str | None) -> list[str]:
+    """What Discord refused for the team (given up), once per reason."""
+    reasons = dict.fromkeys(t.error for t in troubles if t.retry_at is None and t.error != shown)
+    return [f"⚠️ Not delivered: {reason}" for reason in list(reasons)[:3]]
+
+
+def team_summary(team: Team, now: datetime, troubles: list[Trouble] | None = None) -> str:
     role = f"<@&{team.role_id}>" if team.role_id else "no role"
     lines = [
         f"Channel <#{team.channel_id}> · {role} · {team.timezone}",
@@ -89,6 +54,7 @@ def team_summary(team: Team, now: datetime) -> str:
     ]
     if team.last_post_error:
         lines.append(f"⚠️ Last scheduled post failed: {team.last_post_error}")
+    lines += trouble_lines(troubles or [], team.last_post_error)
     text = "\n".join(lines)
     return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
 
@@ -223,11 +189,11 @@ class TeamsCog(commands.Cog, name="Teams"):
         timezone="A new timezone, e.g. America/New_York",
         remove_role="True to remove the team's role",
     )
-    @app_commands.autocomplete(team=team_autocomplete, timezone=timezone_autocomplete)
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def edit(
         self,
         interaction: Interaction,
-        team: str,
+        team: TeamOption,
         name: str | None = None,
         channel: discord.TextChannel | None = None,
         role: discord.Role | None = None,
@@ -236,7 +202,6 @@ class TeamsCog(commands.Cog, name="Teams"):
     ) -> None:
         """Change a team's name, channel, role or timezone"""
         assert interaction.guild is not None
-        found = await resolve_team(interaction, team)
         if (
             name is None
             and channel is None
@@ -253,12 +218,13 @@ class TeamsCog(commands.Cog, name="Teams"):
         if role is not None or remove_role:
             changes["role_id"] = team_role(role)
         edited = await self.bot.teams.edit(
-            found.id,
+            team.id,
             name=name,
             channel_id=None if channel is None else channel.id,
             timezone=timezone,
             **changes,
         )
+        self.bot.scheduler.wake()  # what was given up for the team is tried again
         embed = team_embed("Team updated", edited, self.bot.clock.now())
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -276,7 +242,8 @@ class TeamsCog(commands.Cog, name="Teams"):
         now = self.bot.clock.now()
         embed = discord.Embed(title=f"Teams ({len(teams)})", colour=EMBED_COLOUR)
         for team in teams[:MAX_TEAM_FIELDS]:
-            embed.add_field(name=team.name, value=team_summary(team, now), inline=False)
+            troubles = await self.bot.services.outbox.troubles(team.id)
+            embed.add_field(name=team.name, value=team_summary(team, now, troubles), inline=False)
         if len(teams) > MAX_TEAM_FIELDS:
             embed.set_footer(text=f"and {len(teams) - MAX_TEAM_FIELDS} more teams")
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -284,15 +251,13 @@ class TeamsCog(commands.Cog, name="Teams"):
     @team.command(name="delete")
     @manager_only()
     @app_commands.describe(team="The team to delete, with its posts, answers and settings")
-    @app_commands.autocomplete(team=team_autocomplete)
-    async def delete(self, interaction: Interaction, team: str) -> None:
+    async def delete(self, interaction: Interaction, team: TeamOption) -> None:
         """Delete a team and its data, after a confirm button"""
-        found = await resolve_team(interaction, team)
         view = discord.ui.View(timeout=None)
-        view.add_item(ConfirmDelete(found.id, int(found.created_at.timestamp())))
+        view.add_item(ConfirmDelete(team.id, int(team.created_at.timestamp())))
         view.add_item(KeepTeam())
         await interaction.response.send_message(
-            f"Delete the team **{discord.utils.escape_markdown(found.name)}**? This deletes its "
+            f"Delete the team **{discord.utils.escape_markdown(team.name)}**? This deletes its "
             f"prompt posts, answers, polls, reflections and schedule for good. Messages already "
             f"in Discord stay.",
             view=view,

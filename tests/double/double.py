@@ -417,10 +417,12 @@ class DiscordDouble(DiscordState):
         is_global: bool = False,
         code: int = 0,
         message: str | None = None,
+        lose_reply: bool = False,
     ) -> FaultRule:
         """Answer the next ``times`` requests matching (method, regex fullmatch on the path below
         /api/v10) with ``status``. 429s carry Discord's body and headers; 5xx make discord.py retry
-        after 1 s, 3 s, ..."""
+        after 1 s, 3 s, ... With ``lose_reply`` the request takes effect first (Discord wrote the
+        message, then its answer was lost)."""
         rule = FaultRule(
             method=method.upper(),
             pattern=re.compile(path),
@@ -430,6 +432,7 @@ class DiscordDouble(DiscordState):
             is_global=is_global,
             code=code,
             message=message,
+            lose_reply=lose_reply,
         )
         self._faults.append(rule)
         return rule

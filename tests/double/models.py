@@ -368,6 +368,9 @@ class FaultRule:
     is_global: bool = False
     code: int = 0
     message: str | None = None
+    #: the request takes effect, then the answer is lost: Discord has the message, the bot sees
+    #: only the error (a 5xx after the write, a timeout)
+    lose_reply: bool = False
     hits: int = 0
 
 

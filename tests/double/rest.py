@@ -37,6 +37,7 @@ from .models import (
     CallRecord,
     Channel,
     ChannelType,
+    FaultRule,
     Intent,
     InteractionRecord,
     Message,
@@ -135,10 +136,13 @@ class RestApi:
             body, files = await self._read_body(request)
             record.json, record.files = body, [files[i] for i in sorted(files)]
             request[BODY], request[FILES] = body, files
-            response: web.StreamResponse | None = self._fault(request.method, rel)
-            if response is None:
+            rule = self._fault(request.method, rel)
+            response: web.StreamResponse | None = None
+            if rule is None or rule.lose_reply:
                 self._check_auth(request, rel)
                 response = await handler(request)
+            if rule is not None:  # the fault's answer (after the request took effect, if lost)
+                response = fault_response(rule)
         except ApiError as exc:
             response = exc.response()
         record.status = response.status
@@ -178,12 +182,12 @@ class RestApi:
         if request.headers.get("Authorization") != f"Bot {self.dd.token}":
             raise ApiError(401, 0, "401: Unauthorized")
 
-    def _fault(self, method: str, rel: str) -> web.Response | None:
+    def _fault(self, method: str, rel: str) -> FaultRule | None:
         for rule in self.dd._faults:
             if rule.remaining > 0 and rule.method in (method, "*") and rule.pattern.fullmatch(rel):
                 rule.remaining -= 1
                 rule.hits += 1
-                return fault_response(rule)
+                return rule
         return None
 
     async def unknown(self, request: web.Request) -> web.Response:
