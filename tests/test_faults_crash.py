@@ -283,9 +283,11 @@ async def check_old_buttons(office: Office, poll: Message, post: Message) -> Non
     assert "saved" in (await ix.wait_followup(timeout=5)).text
 
 
-async def test_kill_9_while_posting_a_weekly_prompt_and_a_poll_result(tmp_path: Path) -> None:
-    """Both posts are claimed and under way (Discord answers 500 and discord.py keeps retrying)
-    when the process is killed. After the restart each goes out exactly once."""
+async def test_kill_9_between_send_and_record_sends_nothing_twice(tmp_path: Path) -> None:
+    """A weekly post and a poll's result are in the outbox when Discord takes the message but its
+    answer is lost (a 500 after the write; discord.py keeps retrying), and the process is killed:
+    Discord shows a message the bot never recorded. After the restart (once the killed run's
+    lease is over) each is found in the channel or sent, and recorded: exactly one of each."""
     async with DiscordDouble() as dd:
         office = Office(dd, tmp_path)
         manager = office.manager
@@ -294,7 +296,11 @@ async def test_kill_9_while_posting_a_weekly_prompt_and_a_poll_result(tmp_path: 
             team_id = query(office.db_path, "SELECT id FROM teams")[0][0]
             due_now(office.db_path, team_id)
             fault: FaultRule = dd.fail_next(
-                "POST", rf"/channels/{office.channel.id}/messages", status=500, times=100
+                "POST",
+                rf"/channels/{office.channel.id}/messages",
+                status=500,
+                times=100,
+                lose_reply=True,
             )
             assert "is closed" in await office.command(manager, "poll close", poll=str(poll_id))
             # Wake the scheduler so it sees the weekly slot now due.
@@ -303,44 +309,37 @@ async def test_kill_9_while_posting_a_weekly_prompt_and_a_poll_result(tmp_path: 
             )
 
             def claimed() -> bool:
-                posts = query(office.db_path, "SELECT state FROM prompt_posts")
-                result = query(office.db_path, "SELECT result_state FROM polls")
-                return [r[0] for r in posts] == ["sending"] and [r[0] for r in result] == [
-                    "posting"
+                rows = query(office.db_path, "SELECT kind, state FROM deliveries ORDER BY kind")
+                return [tuple(r) for r in rows] == [
+                    ("poll_result", "sending"),
+                    ("prompt_post", "sending"),
                 ]
 
-            # One post is failing and being retried by discord.py, the other waits behind it
-            # (one request at a time per channel); both are claimed in the database.
-            await dd.wait_until(lambda: fault.hits >= 1, timeout=10, what="a failing post")
-            await eventually(lambda: asyncio.to_thread(claimed), what="both posts claimed")
+            # One message reached Discord unrecorded (its sender is retrying the lost answer);
+            # the other waits behind it (one request at a time per channel). Both are claimed.
+            await dd.wait_until(lambda: fault.hits >= 1, timeout=10, what="a lost answer")
+            await eventually(lambda: asyncio.to_thread(claimed), what="both claimed")
+            written = len(office.posts("Discussion prompt")) + len(office.results(poll_id))
+            assert written >= 1
             await office.kill(first)
             fault.remaining = 0  # Discord is fine again
 
-        states = query(office.db_path, "SELECT state FROM prompt_posts")
-        assert [r[0] for r in states] == ["sending"]
-        # A claim left by a stopped run is recovered after 2 minutes (it might still be posting):
-        # the restart comes 3 minutes later.
-        execute(office.db_path, "UPDATE prompt_posts SET claimed_at = claimed_at - 180")
+        assert query(office.db_path, "SELECT message_id FROM prompt_posts") == [(None,)]
+        # The killed run's lease (2 minutes from its claim) is over when the restart comes.
+        execute(office.db_path, "UPDATE deliveries SET due_at = due_at - 180")
 
         async with office.run() as second:
-            await dd.wait_until(
-                lambda: office.posts("Discussion prompt"), timeout=10, what="the weekly post"
-            )
-            try:
-                await dd.wait_until(
-                    lambda: office.results(poll_id), timeout=10, what="the poll's result message"
-                )
-            except AssertionError:
-                state = query(
-                    office.db_path, "SELECT result_state FROM polls WHERE id = ?", (poll_id,)
-                )
-                raise AssertionError(
-                    f"the result of poll #{poll_id} was never posted after the restart; its "
-                    f"result_state is {state[0][0]!r} (a claim left by the killed process)"
-                ) from None
-            await asyncio.sleep(0)  # let the posts' own records settle
-            assert len(office.posts("Discussion prompt")) == 1
-            assert len(office.results(poll_id)) == 1
+
+            def emptied() -> bool:
+                return not query(office.db_path, "SELECT 1 FROM deliveries")
+
+            await eventually(lambda: asyncio.to_thread(emptied), timeout=10, what="both sent")
+            [post] = office.posts("Discussion prompt")
+            [result] = office.results(poll_id)
+            recorded = query(office.db_path, "SELECT message_id, state FROM prompt_posts")
+            assert [tuple(r) for r in recorded] == [(post.id, "posted")]
+            recorded = query(office.db_path, "SELECT result_message_id, result_state FROM polls")
+            assert [tuple(r) for r in recorded] == [(result.id, "posted")]
             second.signal(signal.SIGTERM)
             assert await second.wait(timeout=20) == 0
 
