@@ -234,6 +234,16 @@ class Courier:
             return Outcome(sent=sent)
         return Outcome(sent=sent, edited=edited, url=url)
 
+    async def delete_now(self, channel_id: int, message_id: int) -> bool:
+        """A deletion nobody retries (the member is told what is left): True once it is gone,
+        also when it already was."""
+        try:
+            await self._delete(Delete(channel_id, message_id))
+        except discord.HTTPException as error:
+            log.warning("could not delete message %s (%s)", message_id, error.status)
+            return False
+        return True
+
     async def _delete(self, draft: Delete) -> Sent:
         with contextlib.suppress(discord.NotFound):  # already gone: just as good
             await self.client.http.delete_message(draft.channel_id, draft.message_id)

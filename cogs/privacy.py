@@ -188,7 +188,7 @@ class PrivacyCog(commands.Cog, name="Privacy"):
             result = await feature.forget_member(guild_id, user_id)
             done[result.kind] = result
             for channel_id, message_id in result.posts:
-                if await self._delete(channel_id, message_id):
+                if await bot.courier.delete_now(channel_id, message_id):
                     posts[result.kind] = posts.get(result.kind, 0) + 1
                 else:
                     failed += 1
@@ -205,17 +205,6 @@ class PrivacyCog(commands.Cog, name="Privacy"):
             reflections_later=done.get("reflections", none).later,
             left_in_discord=failed,
         )
-
-    async def _delete(self, channel_id: int, message_id: int) -> bool:
-        """True when the message is gone (also when it already was)."""
-        try:
-            await self.bot.http.delete_message(channel_id, message_id)
-        except discord.NotFound:
-            return True
-        except discord.HTTPException as error:
-            log.warning("could not delete a forgotten member's post (%s)", error.status)
-            return False
-        return True
 
 
 async def setup(bot: Breakroom) -> None:

@@ -16,11 +16,13 @@ from discord import app_commands
 
 from bot.client import Breakroom, cog_extensions
 from bot.config import Settings
+from bot.courier import Courier
 from bot.db import Database
 from bot.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
-DISCORD_GLUE = {"client.py", "__main__.py"}
+#: the core's Discord layer: the client, the entry point, and the outbox's one sender
+DISCORD_GLUE = {"client.py", "__main__.py", "courier.py"}
 
 # command -> the option names COMMANDS.md gives it (extra optional options are allowed)
 CONTRACT: dict[str, set[str]] = {
@@ -192,11 +194,38 @@ def test_cogs_write_no_sql(path: Path) -> None:
     assert not SQL.search(path.read_text(encoding="utf-8")), f"{path.name} contains SQL"
 
 
+#: What only the outbox's sender (bot/courier.py) does: send to a channel or thread, open a
+#: thread, delete a message, look through a channel's history, send with a nonce.
+SENDING = re.compile(
+    r"(channel|thread|messageable)\.send\(|\.create_thread\(|delete_message\(|\.history\(|nonce="
+)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "cogs").glob("*.py")), ids=lambda p: p.name)
+def test_only_the_one_sender_posts_threads_or_deletes(path: Path) -> None:
+    found = SENDING.search(path.read_text(encoding="utf-8"))
+    assert found is None, (
+        f"{path.name} sends by itself ({found and found.group(0)}): use the outbox"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted((ROOT / "bot").glob("*.py")) if p.name != "outbox.py"],
+    ids=lambda p: p.name,
+)
+def test_only_the_outbox_reads_or_writes_its_table(path: Path) -> None:
+    assert "deliveries" not in path.read_text(encoding="utf-8"), (
+        f"{path.name} uses the outbox table"
+    )
+
+
 @pytest.fixture
 async def loaded_bot(tmp_path: Path) -> AsyncIterator[Breakroom]:
     database = await Database.open(tmp_path / "b.db")
     bot = Breakroom(Settings(token="unused", database_path=tmp_path / "b.db"), database=database)
     bot.services = Services(database, bot.clock, b"k" * 32)  # what setup_hook builds
+    bot.courier = Courier(bot, bot.services.outbox, bot.clock, bot.scheduler.wake)
     try:
         for extension in cog_extensions():
             await bot.load_extension(extension)  # raises if two commands share a name
