@@ -480,6 +480,40 @@ async def test_a_crash_between_send_and_record_does_not_post_twice(world: World)
     assert await world.bot.db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
 
 
+async def test_forget_me_removals_take_a_post_gone_as_done_and_show_a_refusal(
+    world: World,
+) -> None:
+    team = await setup_team(world)
+    alice, bob, carol = world.members
+    for member, text in ((alice, "alice one"), (alice, "alice two"), (bob, "b"), (carol, "c")):
+        await write(world, member, text)
+    await world.share_reflections()
+    hers = "SELECT COUNT(*) FROM reflections WHERE body LIKE 'alice%'"
+    await world.bot.services.reflections.forget_member(world.guild.id, alice.id)
+    # The first removal finds its post already deleted by hand (404): just as good.
+    world.dd.fail_next("DELETE", r"/channels/\d+/messages/\d+", status=404, code=10008)
+    refused = False
+    for _ in range(24 * 6):
+        world.clock.advance(minutes=10)
+        await world.run_scheduler()
+        if not refused and await world.bot.db.fetchval(hers) == 1:
+            # The second: Breakroom may no longer delete messages there.
+            world.dd.fail_next("DELETE", r"/channels/\d+/messages/\d+", status=403, code=50013)
+            refused = True
+    assert refused and await world.bot.db.fetchval(hers) == 1
+    ref = await world.bot.db.fetchval("SELECT ref FROM reflections WHERE body LIKE 'alice%'")
+    [left] = [m for m in posts(world) if ref_of(m) == ref]
+    assert not left.deleted
+    shown = await answer(world, world.manager, "reflections settings")
+    assert "A reflection could not be removed: Discord refused it in" in shown
+    assert "alice" not in shown
+    async with world.bot.db.transaction() as tx:  # what editing the team does
+        await world.bot.services.outbox.retry_team(tx, team.id)
+    await world.run_scheduler()
+    assert left.deleted and await world.bot.db.fetchval(hers) == 0
+    assert "could not be removed" not in await answer(world, world.manager, "reflections settings")
+
+
 async def test_pending_reflections_survive_a_restart(world: World) -> None:
     await setup_team(world)
     await write(world, world.members[0], "before")
