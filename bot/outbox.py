@@ -144,10 +144,15 @@ class Outbox:
         deadline: datetime | None = None,
         box: bytes | None = None,
         nonce: str | None = None,
+        delivery_id: int | None = None,
     ) -> int:
         """Make a delivery due (at `due_at`, default now), in the caller's transaction. A subject
         already in the outbox is due again: at once if it was waiting or given up, right after
-        the attempt that holds it otherwise (it may have sent the old version)."""
+        the attempt that holds it otherwise (it may have sent the old version).
+
+        `delivery_id`: a random id of the caller's (default `new_id`). Deliveries due together go
+        out in the order of their ids, so a feature that draws them from its own random source
+        decides that order (reflections: a seeded one in tests)."""
         now = self.clock.now()
         due = to_ts(due_at or now)
         if subject is not None:
@@ -164,7 +169,7 @@ class Outbox:
                         (due, to_ts(deadline) if deadline else None, row["id"]),
                     )
                 return int(row["id"])
-        delivery_id = new_id()
+        delivery_id = delivery_id or new_id()
         await tx.execute(
             "INSERT INTO deliveries (id, kind, subject, box, team_id, due_at, deadline, nonce)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

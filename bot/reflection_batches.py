@@ -1,5 +1,6 @@
-"""Reflections, part 4: the scheduler's side — releasing batches at the sharing time, the queue
-of reflections being posted, and the removals `/forget-me` spread over a day.
+"""Reflections, part 4: the scheduler's side — releasing batches at the sharing time, and what
+the outbox (bot/outbox.py) is told when a released reflection is posted or a removal `/forget-me`
+spread over a day is made.
 
 The release rules, which no one can steer:
 - once a day per team, at its sharing time (team-local `reflection_share_time`), never in reaction
@@ -8,25 +9,26 @@ The release rules, which no one can steer:
   threshold in force when it was written (`min_authors`, never below 3): lowering the threshold
   later can't release one alone. Distinct authors are counted from the sealed `author_box` of
   each pending reflection, opened in memory; the boxes are erased as the batch is released.
+
+A released reflection is `queued` with a delivery in the outbox, added in the release's own
+transaction; the outbox posts it and the delivered hook makes it `posted`. Deliveries due together
+go out in the order of their ids, drawn from the feature's random source: the posting order says
+nothing of the writing order.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.db import Transaction
-from bot.reflection_store import ReflectionStore, set_next_share
-from bot.reflection_text import (
-    RETRY_DELAY,
-    Erasure,
-    PostedMessage,
-    Reflection,
-    next_share_at,
-    to_ts,
-)
+from bot.clock import Clock
+from bot.db import Database, Transaction
+from bot.outbox import Delivery, Outbox, Sent
+from bot.reflection_store import ERASE, POST, ReflectionStore, set_next_share
+from bot.reflection_text import PostedMessage, Reflection, next_share_at, to_ts
 
 #: Pending reflections whose author can't be read (written before migration 0008, or under a key
 #: since replaced) count together as one author: never more authors than there really are.
@@ -56,6 +58,19 @@ class SharingTime:
 
 
 class ReflectionBatches(ReflectionStore):
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        key: bytes,
+        rng: random.Random | None = None,
+        *,
+        outbox: Outbox | None = None,
+    ) -> None:
+        super().__init__(db, clock, key, rng, outbox=outbox)
+        self.outbox.register(POST, self._posted)
+        self.outbox.register(ERASE, self._erased)
+
     # -- releasing ------------------------------------------------------------------------------
 
     async def release_due(self, now: datetime) -> list[int]:
@@ -118,132 +133,67 @@ class ReflectionBatches(ReflectionStore):
         if not chosen:
             return False
         tx.mark_sensitive()
+        released = sorted(rows[i]["id"] for i in chosen)
         await tx.executemany(
             "UPDATE reflections SET state = 'queued', posted_at = ?, author_box = NULL"
             " WHERE id = ?",
-            [(to_ts(now), rows[i]["id"]) for i in sorted(chosen, key=lambda i: rows[i]["id"])],
+            [(to_ts(now), reflection_id) for reflection_id in released],
         )
+        for reflection_id in released:
+            await self.outbox.enqueue(
+                tx,
+                POST,
+                reflection_id,
+                team_id=team_id,
+                nonce=f"r{reflection_id}",
+                delivery_id=self.rng.randrange(1, 2**62),
+            )
         return True
 
-    # -- posting ----------------------------------------------------------------------------------
+    # -- what the outbox delivers -------------------------------------------------------------
 
-    async def teams_to_post(self, now: datetime) -> list[int]:
-        rows = await self.db.fetchall(
-            "SELECT DISTINCT r.team_id FROM reflections r"
-            " LEFT JOIN reflection_teams s ON s.team_id = r.team_id"
-            " WHERE r.state = 'queued' AND (s.retry_at IS NULL OR s.retry_at <= ?)",
-            (to_ts(now),),
+    async def to_post(self, reflection_id: int) -> Reflection | None:
+        """A reflection of a released batch as it is now; None if it left the queue (deleted by
+        its author, or its team)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM reflections WHERE id = ? AND state = 'queued'", (reflection_id,)
         )
-        return [row[0] for row in rows]
+        return None if row is None else Reflection.from_row(row)
 
-    async def queued(self, team_id: int) -> list[Reflection]:
-        """The team's reflections waiting to be posted, in random order."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM reflections WHERE team_id = ? AND state = 'queued' ORDER BY id",
-            (team_id,),
-        )
-        batch = [Reflection.from_row(row) for row in rows]
-        self.rng.shuffle(batch)
-        return batch
-
-    async def claim(self, reflection_id: int) -> Reflection | None:
-        """Before sending: the reflection as it is now, or None if it left the queue (deleted)."""
-        async with self.db.transaction() as tx:
-            tx.mark_sensitive()  # every write to a reflection leaves the WAL empty behind it
-            if not await tx.execute(
-                "UPDATE reflections SET send_attempts = send_attempts + 1"
+    async def _posted(self, tx: Transaction, delivery: Delivery, sent: Sent) -> bool:
+        """Its message is in the channel. False: deleted meanwhile, so the message goes too."""
+        tx.mark_sensitive()  # every write to a reflection leaves the WAL empty behind it
+        return bool(
+            await tx.execute(
+                "UPDATE reflections SET state = 'posted', channel_id = ?, message_id = ?"
                 " WHERE id = ? AND state = 'queued'",
-                (reflection_id,),
-            ):
-                return None
-            row = await tx.fetchone("SELECT * FROM reflections WHERE id = ?", (reflection_id,))
-        assert row is not None
-        return Reflection.from_row(row)
-
-    async def record_posted(self, reflection_id: int, channel_id: int, message_id: int) -> bool:
-        """After sending: False if it was deleted meanwhile (then the message must go too)."""
-        async with self.db.transaction() as tx:
-            tx.mark_sensitive()
-            return bool(
-                await tx.execute(
-                    "UPDATE reflections SET state = 'posted', channel_id = ?, message_id = ?"
-                    " WHERE id = ? AND state = 'queued'",
-                    (channel_id, message_id, reflection_id),
-                )
+                (sent.channel_id, sent.message_id, delivery.subject),
             )
-
-    async def record_send_failure(self, team_id: int, error: str, now: datetime) -> datetime:
-        """Keep the rest queued and try again after a pause; managers see why."""
-        retry = now + RETRY_DELAY
-        await self.db.execute(
-            "INSERT INTO reflection_teams (team_id, retry_at, last_error) VALUES (?, ?, ?)"
-            " ON CONFLICT (team_id) DO UPDATE SET retry_at = excluded.retry_at,"
-            " last_error = excluded.last_error",
-            (team_id, to_ts(retry), error[:300]),
-        )
-        return retry
-
-    async def clear_send_failure(self, team_id: int) -> None:
-        await self.db.execute(
-            "UPDATE reflection_teams SET retry_at = NULL, last_error = NULL"
-            " WHERE team_id = ? AND (retry_at IS NOT NULL OR last_error IS NOT NULL)",
-            (team_id,),
         )
 
-    # -- removals that /forget-me spread over a day ------------------------------------------
-
-    async def due_erasures(self, now: datetime) -> list[Erasure]:
-        """Removals whose time came, with the message to delete first (the row goes after, in
-        `finish_erasure`, so a crash in between only repeats the message deletion)."""
-        rows = await self.db.fetchall(
-            "SELECT id, box FROM reflection_erasures WHERE due_at <= ? ORDER BY due_at",
-            (to_ts(now),),
+    async def to_erase(self, box: bytes | None) -> PostedMessage | None:
+        """The message of a reflection whose removal `/forget-me` scheduled, to delete first;
+        the row goes when the deletion is recorded (`_erased`), so a crash in between only
+        repeats the deletion. None when there is no message: then the row (a tombstone, if a
+        manager hid it meanwhile) is deleted now, and there is nothing left to do."""
+        reflection_id = self.open_erasure(box)
+        if reflection_id is None:
+            return None
+        row = await self.db.fetchone(
+            "SELECT channel_id, message_id FROM reflections WHERE id = ?", (reflection_id,)
         )
-        erasures: list[Erasure] = []
-        for row in rows:
-            opened = self.sealer.open(bytes(row["box"]), b"erase")
-            reflection_id = int(opened) if opened is not None else 0
-            found = await self.db.fetchone(
-                "SELECT channel_id, message_id FROM reflections WHERE id = ?", (reflection_id,)
-            )
-            message = None
-            if found is not None and found["message_id"] is not None:
-                message = PostedMessage(found["channel_id"], found["message_id"])
-            erasures.append(Erasure(row["id"], reflection_id, message))
-        return erasures
+        if row is not None and row["message_id"] is not None:
+            return PostedMessage(row["channel_id"], row["message_id"])
+        if row is not None:
+            async with self.db.transaction() as tx:
+                tx.mark_sensitive()
+                await tx.execute("DELETE FROM reflections WHERE id = ?", (reflection_id,))
+        return None
 
-    async def finish_erasure(self, erasure: Erasure) -> None:
-        async with self.db.transaction() as tx:
-            tx.mark_sensitive()
-            await tx.execute("DELETE FROM reflections WHERE id = ?", (erasure.reflection_id,))
-            await tx.execute("DELETE FROM reflection_erasures WHERE id = ?", (erasure.id,))
-
-    async def postpone_erasure(self, erasure: Erasure, now: datetime) -> None:
-        """The post could not be deleted (Discord failed): try again after a pause."""
-        await self.db.execute(
-            "UPDATE reflection_erasures SET due_at = ? WHERE id = ?",
-            (to_ts(now + RETRY_DELAY), erasure.id),
-        )
-
-    # -- when to come back -----------------------------------------------------------------------
-
-    async def next_due(self, now: datetime) -> datetime | None:
-        """The next sharing time, retry of a failed post or removal."""
-        async with self.db.reading() as tx:
-            row = await tx.fetchone(
-                "SELECT (SELECT MIN(s.retry_at) FROM reflection_teams s WHERE EXISTS"
-                "  (SELECT 1 FROM reflections r WHERE r.team_id = s.team_id"
-                "   AND r.state = 'queued')),"
-                " (SELECT MIN(due_at) FROM reflection_erasures),"
-                " EXISTS (SELECT 1 FROM reflections r LEFT JOIN reflection_teams s"
-                "  ON s.team_id = r.team_id WHERE r.state = 'queued' AND s.retry_at IS NULL)"
-            )
-            sharing = await self._next_sharing(tx, now)
-        assert row is not None
-        moments = [datetime.fromtimestamp(t, UTC) for t in row[:2] if t is not None]
-        if sharing is not None:
-            moments.append(sharing)
-        if row[2]:
-            # A batch left queued by an interrupted pass: soon, but never a busy loop.
-            moments.append(now + timedelta(seconds=5))
-        return min(moments, default=None)
+    async def _erased(self, tx: Transaction, delivery: Delivery, sent: Sent) -> bool:
+        """The message is gone: so goes the reflection, text and all."""
+        tx.mark_sensitive()
+        reflection_id = self.open_erasure(delivery.box)
+        if reflection_id is not None:
+            await tx.execute("DELETE FROM reflections WHERE id = ?", (reflection_id,))
+        return True

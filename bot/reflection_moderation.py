@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.reflection_store import ReflectionStore, set_next_share
+from bot.reflection_store import ERASE, POST, ReflectionStore, set_next_share
 from bot.reflection_text import (
     MAX_THRESHOLD,
     MIN_THRESHOLD,
@@ -176,19 +176,18 @@ class ReflectionModeration(ReflectionStore):
                     (team_id,),
                 )
             }
-            error = await tx.fetchval(
-                "SELECT last_error FROM reflection_teams WHERE team_id = ?", (team_id,)
-            )
-            return Overview(
-                team_id=team_id,
-                threshold=int(settings[0]),
-                share_time=settings[1],
-                waiting_to_post=counts.get("queued", 0),
-                posted=counts.get("posted", 0),
-                hidden=counts.get("hidden", 0),
-                last_error=error,
-                open_reports=tuple(await self._open_reports(tx, team_id)),
-            )
+            reports = tuple(await self._open_reports(tx, team_id))
+        troubles = [t for t in await self.outbox.troubles(team_id) if t.kind in (POST, ERASE)]
+        return Overview(
+            team_id=team_id,
+            threshold=int(settings[0]),
+            share_time=settings[1],
+            waiting_to_post=counts.get("queued", 0),
+            posted=counts.get("posted", 0),
+            hidden=counts.get("hidden", 0),
+            trouble=troubles[0] if troubles else None,
+            open_reports=reports,
+        )
 
     async def configure(
         self, team_id: int, threshold: int | None = None, share_time: str | None = None

@@ -14,6 +14,11 @@ from bot.reflection_text import key_id, to_ts
 from bot.sealed import Sealer
 from bot.secret import keyed_hash, same_hash
 
+#: The outbox's kinds (bot/outbox.py): a reflection of a released batch to post (its subject is
+#: the reflection), and a removal `/forget-me` scheduled (its reflection only sealed, in `box`).
+POST = "reflection"
+ERASE = "reflection_erasure"
+
 
 class ReflectionStore:
     """What both halves of the feature share: the database, the key and its hashes."""
@@ -56,6 +61,14 @@ class ReflectionStore:
 
     def open_author(self, reflection_id: int, box: bytes | None) -> bytes | None:
         return None if box is None else self.sealer.open(bytes(box), b"author:%d" % reflection_id)
+
+    def seal_erasure(self, reflection_id: int) -> bytes:
+        return self.sealer.seal(b"%d" % reflection_id, b"erase")
+
+    def open_erasure(self, box: bytes | None) -> int | None:
+        """The reflection a removal is for (None if the box can't be opened: another key)."""
+        opened = None if box is None else self.sealer.open(bytes(box), b"erase")
+        return None if opened is None else int(opened)
 
     def is_authors(self, row: Row, guild_id: int, user_id: int) -> bool:
         return same_hash(row["author_hash"], self.author_hash(guild_id, user_id, row["nonce"]))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Row
 from bot.errors import InvalidInput
+from bot.outbox import Trouble
 from bot.schedule import slot_on
 from bot.teams import Team, clean_text
 from bot.text import shows_nothing
@@ -27,7 +28,6 @@ MAX_BODY = 2000
 MAX_ABOUT = 100
 MAX_REASON = 300
 DAILY_LIMIT = 5
-RETRY_DELAY = timedelta(minutes=5)
 MIN_THRESHOLD = 3
 MAX_THRESHOLD = 10
 DEFAULT_SHARE_TIME = "17:00"
@@ -82,7 +82,6 @@ class Reflection:
     about: str | None
     posted_at: datetime | None
     message: PostedMessage | None
-    send_attempts: int = 0
 
     @classmethod
     def from_row(cls, row: Row) -> Reflection:
@@ -99,22 +98,12 @@ class Reflection:
             about=row["about"],
             posted_at=None if posted is None else datetime.fromtimestamp(posted, UTC),
             message=message,
-            send_attempts=row["send_attempts"],
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Deleted:
     state: str  # what it was: pending, queued, posted or hidden
-    message: PostedMessage | None
-
-
-@dataclass(frozen=True, slots=True)
-class Erasure:
-    """A shared reflection whose removal `/forget-me` scheduled, now due."""
-
-    id: int
-    reflection_id: int
     message: PostedMessage | None
 
 
@@ -146,7 +135,9 @@ class Overview:
     waiting_to_post: int
     posted: int
     hidden: int
-    last_error: str | None
+    #: the latest failure to post (or remove) one of the team's reflections, if any (the outbox's
+    #: reason: it says nothing of who wrote what)
+    trouble: Trouble | None
     open_reports: tuple[OpenReport, ...]
 
 

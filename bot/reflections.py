@@ -36,6 +36,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.member_data import MemberDataDeleted
 from bot.outbox import Outbox
 from bot.reflection_moderation import ReflectionModeration
+from bot.reflection_store import ERASE
 from bot.reflection_text import (
     DAILY_LIMIT,
     ERASE_WITHIN,
@@ -223,7 +224,6 @@ class Reflections(ReflectionModeration):
         yet, and hidden tombstones, are deleted now; each shared one is queued to be removed,
         text and post, at its own random time within a day, so that the channel does not see
         two posts vanish together and learn they had one author. Idempotent."""
-        now = int(self.clock.now().timestamp())
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT r.* FROM reflections r JOIN teams t ON t.id = r.team_id"
@@ -241,19 +241,18 @@ class Reflections(ReflectionModeration):
                 await self.shuffle_pending(tx, team_id)
             queued = await self._queued_erasures(tx, {row["team_id"] for row in shared})
             window = int(ERASE_WITHIN.total_seconds())
-            await tx.executemany(
-                "INSERT INTO reflection_erasures (id, team_id, box, due_at) VALUES (?, ?, ?, ?)",
-                [
-                    (
-                        self.rng.randrange(1, 2**53),
-                        row["team_id"],
-                        self.sealer.seal(b"%d" % row["id"], b"erase"),
-                        now + self.rng.randrange(60, window),
-                    )
-                    for row in shared
-                    if row["id"] not in queued
-                ],
-            )
+            for row in shared:
+                if row["id"] in queued:
+                    continue
+                # Sealed, with a random id and its own random time: the queue doesn't say
+                # which removals belong together.
+                await self.outbox.enqueue(
+                    tx,
+                    ERASE,
+                    team_id=row["team_id"],
+                    due_at=self.clock.now() + timedelta(seconds=self.rng.randrange(60, window)),
+                    box=self.seal_erasure(row["id"]),
+                )
         self.daily.forget(
             {
                 self._day_marker(guild_id, user_id, row["team_id"], day)
@@ -269,10 +268,11 @@ class Reflections(ReflectionModeration):
             return set()
         marks = ",".join("?" * len(team_ids))
         rows = await tx.fetchall(
-            f"SELECT box FROM reflection_erasures WHERE team_id IN ({marks})", sorted(team_ids)
+            f"SELECT box FROM deliveries WHERE kind = ? AND team_id IN ({marks})",
+            (ERASE, *sorted(team_ids)),
         )
-        opened = (self.sealer.open(bytes(row[0]), b"erase") for row in rows)
-        return {int(value) for value in opened if value is not None}
+        opened = (self.open_erasure(row[0]) for row in rows)
+        return {value for value in opened if value is not None}
 
 
 def _recent_days(now: datetime) -> list[str]:

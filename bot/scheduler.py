@@ -1,11 +1,11 @@
-"""One scheduler for everything that is due at a time: weekly posts, poll deadlines, reflection
-batches.
+"""One scheduler for everything that is due at a time: weekly slots, poll deadlines, reflection
+sharing times, server removals, and the outbox's deliveries.
 
 Each feature registers a job: an async function given `now` that does whatever is due and returns
 when it next has something due (or None). The loop runs every job, then sleeps until the earliest
 of those times — at most `max_sleep` — or until `wake()` is called because something new was
-scheduled. Jobs keep their due times in the database, so nothing is lost across restarts, and each
-job makes its own posts idempotent (a unique constraint), so two passes never post twice.
+scheduled. Jobs keep their due times in the database, so nothing is lost across restarts. What a
+job makes due to send goes into the outbox (bot/outbox.py), whose job runs last in each pass.
 """
 
 from __future__ import annotations

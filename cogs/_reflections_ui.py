@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.reflection_store import ERASE
 from bot.reflection_text import (
     MAX_ABOUT,
     MAX_BODY,
@@ -65,11 +66,12 @@ def overview_embed(team: Team, overview: Overview) -> discord.Embed:
     ]
     if overview.waiting_to_post:
         lines.append(f"Being posted: **{overview.waiting_to_post}**.")
-    if overview.last_error:
-        lines.append(
-            f"⚠️ The last attempt to post failed ({overview.last_error}); Breakroom tries again "
-            f"every few minutes. Check that it can send messages in <#{team.channel_id}>."
-        )
+    if overview.trouble is not None:
+        what = "removed" if overview.trouble.kind == ERASE else "posted"
+        line = f"⚠️ A reflection could not be {what}: {overview.trouble.error}"
+        if overview.trouble.retry_at is None:  # given up until the team's settings change
+            line += " Breakroom tries again once the team is edited (`/team edit`)."
+        lines.append(line)
     embed = discord.Embed(
         title=f"Reflections — {team.name}"[:256], description="\n".join(lines), colour=COLOUR
     )
@@ -137,11 +139,3 @@ def report_modal(reflection_id: int) -> discord.ui.Modal:
         )
     )
     return routed_by_custom_id(modal)
-
-
-def describe_http_error(error: discord.HTTPException) -> str:
-    if isinstance(error, discord.Forbidden):
-        return "Breakroom may not send messages in the team channel"
-    if isinstance(error, discord.NotFound):
-        return "the team channel no longer exists"
-    return f"Discord answered {error.status}"

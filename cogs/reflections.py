@@ -2,7 +2,8 @@
 
 Privacy in the glue:
 - Everything said to one person is ephemeral; `/reflect` answers with a modal, so nothing public
-  shows who used it. Posting happens in the scheduler job, never in the author's interaction.
+  shows who used it. Posting happens through the outbox (bot/courier.py) after the sharing time's
+  release, never in the author's interaction.
 - No user id, name or receipt code is logged for a reflection action. discord.py logs every
   gateway event at DEBUG, members' ids and what they typed included; `WithholdReflectionPayloads`
   takes the payload out of those records for reflection interactions.
@@ -11,7 +12,6 @@ Privacy in the glue:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
@@ -23,13 +23,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom, is_manager
+from bot.courier import Delete, Send, has_custom_id
 from bot.errors import NotFound
+from bot.outbox import Delivery
 from bot.reflection_batches import ReflectionBatches
-from bot.reflection_text import Erasure, PostedMessage, Reflection, validate_reason
+from bot.reflection_store import ERASE, POST
+from bot.reflection_text import PostedMessage, validate_reason
 from bot.reflections import Reflections
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
-    describe_http_error,
     overview_embed,
     receipt_text,
     reflection_embed,
@@ -82,7 +84,7 @@ LOG_FILTER = WithholdReflectionPayloads()
 FILTERED_LOGGERS = ("discord.gateway",)
 
 
-def cog_of(interaction: Interaction) -> ReflectionsCog:
+def reflections_cog(interaction: Interaction) -> ReflectionsCog:
     cog = interaction.client.get_cog(ReflectionsCog.__cog_name__)
     if not isinstance(cog, ReflectionsCog):
         raise RuntimeError("the reflections cog is not loaded")
@@ -109,7 +111,7 @@ class ReportButton(
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         assert interaction.guild_id is not None
-        await cog_of(interaction).check_may_report(interaction, self.reflection_id)
+        await reflections_cog(interaction).check_may_report(interaction, self.reflection_id)
         await interaction.response.send_modal(report_modal(self.reflection_id))
 
 
@@ -119,7 +121,9 @@ async def posted_autocomplete(
     """Posted reflections (reported ones first) by code and text; for managers only."""
     if interaction.guild_id is None or not is_manager(interaction):
         return []
-    found = await cog_of(interaction).logic.search_posted(interaction.guild_id, current)
+    found = await interaction.client.services.reflections.search_posted(
+        interaction.guild_id, current
+    )
     return [
         app_commands.Choice(name=choice_name(f"{r.ref} — {r.body or ''}"), value=r.ref)
         for r in found
@@ -132,7 +136,7 @@ async def posted_autocomplete(
 class ReflectionsCog(commands.Cog, name="Reflections"):
     """Anonymous reflections."""
 
-    reflections = app_commands.Group(
+    group = app_commands.Group(
         name="reflections", description="Delete your reflection; hide or set up reflections"
     )
 
@@ -140,7 +144,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         self.bot = bot
 
     @property
-    def logic(self) -> Reflections:
+    def reflections(self) -> Reflections:
         return self.bot.services.reflections  # one per bot: it holds the daily limit in memory
 
     @property
@@ -151,11 +155,11 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     def rng(self) -> random.Random:
         """Receipt codes, ids, the pages' order and the posting order come from here; tests
         seed it."""
-        return self.logic.rng
+        return self.reflections.rng
 
     @rng.setter
     def rng(self, rng: random.Random) -> None:
-        self.logic.rng = self.batches.rng = rng
+        self.reflections.rng = self.batches.rng = rng
 
     async def cog_load(self) -> None:
         for name in FILTERED_LOGGERS:
@@ -164,9 +168,13 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         self.bot.add_modal_handler(WRITE_MODAL, self.submit_reflection)
         self.bot.add_modal_handler(REPORT_MODAL, self.submit_report)
         self.bot.scheduler.register("reflections", self.run_due)
+        self.bot.courier.handle(POST, self.draft_post)
+        self.bot.courier.handle(ERASE, self.draft_erasure)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister("reflections")
+        self.bot.courier.forget(POST)
+        self.bot.courier.forget(ERASE)
         self.bot.remove_dynamic_items(ReportButton)
         self.bot.remove_modal_handler(WRITE_MODAL)
         self.bot.remove_modal_handler(REPORT_MODAL)
@@ -191,7 +199,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         if team.guild_id != interaction.guild_id:
             raise NotFound("That team is not in this server; use /reflect here again.")
         require_team_member(interaction, team)  # checked again: a role can go meanwhile
-        receipt = await self.logic.write(
+        receipt = await self.reflections.write(
             team, interaction.user.id, values.get("body", ""), values.get("about")
         )
         # No wake-up of the scheduler: batches go out at the sharing time, never in reaction to
@@ -205,7 +213,9 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         reason = validate_reason(values.get("reason", ""))  # an empty reason is told first
         reflection_id = int(match["id"])
         await self.check_may_report(interaction, reflection_id)
-        await self.logic.report(interaction.guild_id, interaction.user.id, reflection_id, reason)
+        await self.reflections.report(
+            interaction.guild_id, interaction.user.id, reflection_id, reason
+        )
         await interaction.response.send_message(
             "Thank you: your report is recorded. Managers see the reason, never who sent it.",
             ephemeral=True,
@@ -214,19 +224,21 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     async def check_may_report(self, interaction: Interaction, reflection_id: int) -> None:
         """Shown, not yet reported by this member, and this member is one of its team."""
         assert interaction.guild_id is not None
-        team_id = await self.logic.check_reportable(
+        team_id = await self.reflections.check_reportable(
             interaction.guild_id, interaction.user.id, reflection_id
         )
         require_team_member(interaction, await self.bot.teams.get(team_id))
 
     # -- /reflections -------------------------------------------------------------------------
 
-    @reflections.command(name="delete")
+    @group.command(name="delete")
     @app_commands.describe(code="The receipt code you were shown when you wrote it (R-…)")
     async def delete(self, interaction: Interaction, code: app_commands.Range[str, 1, 40]) -> None:
         """Delete a reflection you wrote, with its receipt code"""
         assert interaction.guild_id is not None
-        deleted = await self.logic.delete_by_author(interaction.guild_id, interaction.user.id, code)
+        deleted = await self.reflections.delete_by_author(
+            interaction.guild_id, interaction.user.id, code
+        )
         if deleted.state == "hidden":
             answer = "Deleted: a manager had already hidden it; now nothing of it remains."
         elif deleted.message is None:
@@ -240,14 +252,14 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             )
         await interaction.response.send_message(answer, ephemeral=True)
 
-    @reflections.command(name="hide")
+    @group.command(name="hide")
     @app_commands.describe(code="The code under the posted reflection (like K7Q2M)")
     @app_commands.autocomplete(code=posted_autocomplete)
     @manager_only()
     async def hide(self, interaction: Interaction, code: app_commands.Range[str, 1, 40]) -> None:
         """Hide a posted reflection: its message goes, an empty record stays"""
         assert interaction.guild_id is not None
-        hidden = await self.logic.hide(interaction.guild_id, code)
+        hidden = await self.reflections.hide(interaction.guild_id, code)
         removed = hidden.message is None or await self.delete_message(hidden.message)
         answer = f"Reflection {hidden.ref} is hidden: its text is deleted and only an empty record "
         answer += "remains." if removed else "remains, but its message could not be removed."
@@ -255,7 +267,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             answer += f" Its {hidden.reports_closed} open report(s) are closed."
         await interaction.response.send_message(answer, ephemeral=True)
 
-    @reflections.command(name="settings")
+    @group.command(name="settings")
     @app_commands.describe(
         team="The team (default: this channel's team)",
         threshold="How many different people must write before reflections are shared (3–10)",
@@ -277,104 +289,24 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         found = await resolve_team(interaction, team)
         notes = []
         if dismiss is not None:
-            closed = await self.logic.dismiss_reports(interaction.guild_id, dismiss)
+            closed = await self.reflections.dismiss_reports(interaction.guild_id, dismiss)
             notes.append(f"Closed {closed} report(s).")
         if threshold is not None or share_time is not None:
-            await self.logic.configure(found.id, threshold, share_time)
+            await self.reflections.configure(found.id, threshold, share_time)
             found = await self.bot.teams.get(found.id)
             self.bot.scheduler.wake()  # to work out the next sharing time; it releases nothing
             if threshold is not None:
                 notes.append(f"Threshold set to {threshold}, for reflections written from now on.")
             if share_time is not None:
                 notes.append(f"Batches are shared at {found.reflection_share_time}.")
-        overview = await self.logic.overview(found.id)
+        overview = await self.reflections.overview(found.id)
         await interaction.response.send_message(
             " ".join(notes) or None, embed=overview_embed(found, overview), ephemeral=True
         )
 
-    # -- posting (the scheduler job) ----------------------------------------------------------
-
-    async def run_due(self, now: datetime) -> datetime | None:
-        logic = self.batches
-        await logic.release_due(now)
-        for erasure in await logic.due_erasures(now):
-            await self.erase(erasure, now)
-        for team_id in await logic.teams_to_post(now):
-            try:
-                await self.post_team(logic, team_id, now)
-            except Exception:
-                log.exception("posting reflections for team %d failed; retrying later", team_id)
-                await logic.record_send_failure(team_id, "an unexpected error", now)
-        return await logic.next_due(now)
-
-    async def erase(self, erasure: Erasure, now: datetime) -> None:
-        """A removal `/forget-me` scheduled: the post first, then the row."""
-        if erasure.message is not None and not await self.delete_message(erasure.message):
-            await self.batches.postpone_erasure(erasure, now)
-            return
-        await self.batches.finish_erasure(erasure)
-
-    async def post_team(self, logic: ReflectionBatches, team_id: int, now: datetime) -> None:
-        """Claim → send → record, one message at a time: a crash between send and record is
-        caught by the message nonce (Discord returns the first message) and by a look at the
-        channel's recent messages before a repeat attempt."""
-        try:
-            team = await self.bot.teams.get(team_id)
-        except NotFound:
-            return  # deleted meanwhile: its reflections went with it
-        try:
-            channel = self.bot.get_channel(team.channel_id) or await self.bot.fetch_channel(
-                team.channel_id
-            )
-        except discord.HTTPException as error:
-            await logic.record_send_failure(team_id, describe_http_error(error), now)
-            return
-        if not isinstance(channel, discord.abc.Messageable):
-            await logic.record_send_failure(team_id, "the team channel is not a text channel", now)
-            return
-        posted = 0
-        for reflection in await logic.queued(team_id):
-            claimed = await logic.claim(reflection.id)
-            if claimed is None:
-                continue  # deleted by its author meanwhile
-            try:
-                message = await self.send_once(channel, claimed)
-            except discord.HTTPException as error:
-                await logic.record_send_failure(team_id, describe_http_error(error), now)
-                log.warning("could not post a reflection for team %d; retrying later", team_id)
-                return
-            if await logic.record_posted(claimed.id, message.channel.id, message.id):
-                posted += 1
-            else:
-                with contextlib.suppress(discord.HTTPException):
-                    await message.delete()
-        await logic.clear_send_failure(team_id)
-        log.info("posted %d reflections for team %d", posted, team_id)
-
-    async def send_once(
-        self, channel: discord.abc.Messageable, reflection: Reflection
-    ) -> discord.Message:
-        custom_id = f"{CUSTOM_ID_PREFIX}report:{reflection.id}"
-        if reflection.send_attempts > 1:
-            with contextlib.suppress(discord.HTTPException):
-                async for earlier in channel.history(limit=50):
-                    if earlier.author == self.bot.user and any(
-                        getattr(child, "custom_id", None) == custom_id
-                        for row in earlier.components
-                        for child in getattr(row, "children", [])
-                    ):
-                        return earlier
-        view = discord.ui.View(timeout=None)
-        view.add_item(ReportButton(reflection.id))
-        return await channel.send(
-            embed=reflection_embed(reflection),
-            view=view,
-            allowed_mentions=no_pings(),
-            nonce=f"r{reflection.id}",
-        )
-
     async def delete_message(self, message: PostedMessage) -> bool:
-        """Delete a posted reflection's message; True if it is gone (or was already)."""
+        """Delete a posted reflection's message while the member waits (`/reflections delete`,
+        `hide`); True if it is gone (or was already)."""
         try:
             await self.bot.http.delete_message(message.channel_id, message.message_id)
         except discord.NotFound:
@@ -383,6 +315,42 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             log.warning("could not delete a reflection's message in channel %d", message.channel_id)
             return False
         return True
+
+    # -- posting (the scheduler job releases; the outbox posts and removes) ---------------------
+
+    async def run_due(self, now: datetime) -> datetime | None:
+        """At each team's sharing time, release what may go out: its deliveries, due now, go
+        out in the outbox's job that runs right after in the same pass."""
+        await self.batches.release_due(now)
+        return await self.batches.next_sharing(now)
+
+    async def draft_post(self, delivery: Delivery) -> Send | None:
+        """A released reflection, as its own message with a Report button (the button's custom
+        id tells a repeat attempt that the message is already there)."""
+        assert delivery.subject is not None
+        reflection = await self.batches.to_post(delivery.subject)
+        if reflection is None:
+            return None  # deleted by its author meanwhile
+        try:
+            team = await self.bot.teams.get(reflection.team_id)
+        except NotFound:
+            return None  # deleted meanwhile: its reflections went with it
+        view = discord.ui.View(timeout=None)
+        view.add_item(ReportButton(reflection.id))
+        custom_id = f"{CUSTOM_ID_PREFIX}report:{reflection.id}"
+        return Send(
+            team.channel_id,
+            team.guild_id,
+            embed=reflection_embed(reflection),
+            view=view,
+            mentions=no_pings(),
+            marker=lambda message: has_custom_id(message, custom_id),
+        )
+
+    async def draft_erasure(self, delivery: Delivery) -> Delete | None:
+        """A removal `/forget-me` scheduled: the post first; the row goes when it is done."""
+        message = await self.batches.to_erase(delivery.box)
+        return None if message is None else Delete(message.channel_id, message.message_id)
 
 
 async def setup(bot: Breakroom) -> None:

@@ -19,6 +19,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import UserError
+from bot.outbox import Sent
 from bot.poll_model import Vote, VoteRequest
 from bot.polls import Polls
 from bot.reflection_batches import ReflectionBatches
@@ -157,18 +158,35 @@ class World:
 async def share_and_post(
     db: Database, clock: ManualClock, key: bytes, team_id: int, channel_id: int, first: int = 900
 ) -> list[Reflection]:
-    """What the reflections job does at the next sharing time, minus Discord: release the
-    complete batches, then claim → "send" (message ids from `first` on) → record."""
+    """What the reflections job and the outbox do at the next sharing time, minus Discord:
+    release the complete batches, then post them (`post_released`)."""
     batches = ReflectionBatches(db, clock, key)
     at = await batches.next_sharing(clock.now())
     assert at is not None, "no team"
     clock.set(max(at, clock.now()))  # one already due is shared at the next pass
     await batches.release_due(clock.now())
+    return await post_released(batches, team_id, channel_id, first)
+
+
+async def post_released(
+    batches: ReflectionBatches, team_id: int, channel_id: int, first: int = 900
+) -> list[Reflection]:
+    """What the outbox's job does with the team's released reflections, minus Discord: each
+    delivery, in the outbox's order, claimed → "sent" (message ids from `first` on) →
+    recorded. Returns them in that order."""
+    rows = await batches.db.fetchall(
+        "SELECT id, subject FROM deliveries WHERE kind = 'reflection' AND team_id = ?"
+        " ORDER BY due_at, id",
+        (team_id,),
+    )
     posted = []
-    for number, queued in enumerate(await batches.queued(team_id), start=first):
-        assert await batches.claim(queued.id) is not None
-        assert await batches.record_posted(queued.id, channel_id, number)
-        posted.append(queued)
+    for number, row in enumerate(rows, start=first):
+        delivery = await batches.outbox.claim(row["id"])
+        assert delivery is not None
+        reflection = await batches.to_post(row["subject"])
+        assert reflection is not None
+        assert await batches.outbox.delivered(delivery, Sent(number, channel_id))
+        posted.append(reflection)
     return posted
 
 

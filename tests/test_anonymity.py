@@ -310,11 +310,23 @@ async def test_the_removal_times_are_spread_and_random(world: World) -> None:
         await world.share_reflections()
         world.clock.advance(hours=9)  # the next day
     await world.bot.services.reflections.forget_member(world.guild.id, alice.id)
-    due = [r[0] for r in await world.bot.db.fetchall("SELECT due_at FROM reflection_erasures")]
+    rows = await world.bot.db.fetchall(
+        "SELECT id, subject, box, due_at FROM deliveries WHERE kind = 'reflection_erasure'"
+    )
+    due = [r["due_at"] for r in rows]
     now = int(world.clock.now().timestamp())
     assert len(due) == 10 and len(set(due)) == 10
     assert all(now < at <= now + 24 * 3600 for at in due)
     assert max(due) - min(due) > 3 * 3600
+    # Sealed, under random ids: neither says which reflection goes, nor that they were queued
+    # together (ids in a row, or in the order of their times).
+    assert {r["subject"] for r in rows} == {None}
+    ids = [r["id"] for r in sorted(rows, key=lambda r: r["due_at"])]
+    assert ids != sorted(ids) and ids != sorted(ids, reverse=True)
+    assert max(ids) - min(ids) > 2**40
+    for n, row in enumerate(rows):
+        for other in rows[n + 1 :]:
+            assert not windows(row["box"], 4) & windows(other["box"], 4)
 
 
 # --- 7. live counts of an anonymous poll -------------------------------------------------------

@@ -19,8 +19,8 @@ RECEIPT = re.compile(r"R-[2-9A-Z]{5}")
 TABLES = (
     "reflections",
     "reflection_teams",
-    "reflection_erasures",
     "reflection_reports",
+    "deliveries",
 )
 
 
@@ -387,8 +387,43 @@ async def test_an_empty_reflection_is_refused(world: World, text: str) -> None:
 # --- reliability ------------------------------------------------------------------------------
 
 
-async def test_a_failed_send_is_retried_later_and_nothing_posts_twice(world: World) -> None:
+def sends(world: World) -> int:
+    """Messages the bot sent to the team channel."""
+    path = f"/channels/{world.channel.id}/messages"
+    return sum(c.method == "POST" and c.path == path for c in world.dd.calls)
+
+
+async def test_a_send_discord_fails_is_tried_again_after_a_pause_and_never_twice(
+    world: World,
+) -> None:
     await setup_team(world)
+    for member, text in zip(world.members, ("one", "two", "three"), strict=True):
+        await write(world, member, text)
+    world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=503, times=1)
+    await world.share_reflections()
+    # Each reflection is its own delivery: the others go out, the failed one waits.
+    assert len(posts(world)) == 2
+    shown = await answer(world, world.manager, "reflections settings")
+    assert "could not be posted: Discord had a problem (503); trying again." in shown
+    assert "Being posted: **1**" in shown
+    world.clock.advance(seconds=29)
+    await world.run_scheduler()  # too early: the outbox's first pause is 30 s
+    assert len(posts(world)) == 2
+    world.clock.advance(seconds=1)
+    await world.run_scheduler()
+    assert sorted(body_of(m) for m in posts(world)) == ["one", "three", "two"]
+    assert sends(world) == 4  # three messages and the failed attempt
+    world.clock.advance(hours=1)
+    await world.run_scheduler()
+    assert len(posts(world)) == 3
+    shown = await answer(world, world.manager, "reflections settings")
+    assert "could not be posted" not in shown and "Being posted" not in shown
+
+
+async def test_a_send_discord_refuses_is_given_up_and_shown_until_the_team_changes(
+    world: World,
+) -> None:
+    team = await setup_team(world)
     for member, text in zip(world.members, ("one", "two", "three"), strict=True):
         await write(world, member, text)
     world.dd.fail_next(
@@ -400,38 +435,83 @@ async def test_a_failed_send_is_retried_later_and_nothing_posts_twice(world: Wor
         message="Missing Permissions",
     )
     await world.share_reflections()
-    assert posts(world) == []
+    assert len(posts(world)) == 2
     shown = await answer(world, world.manager, "reflections settings")
-    assert "may not send messages" in shown
-    await world.run_scheduler()  # too early: waits for the retry time
-    assert posts(world) == []
-    world.clock.advance(minutes=6)
+    assert "could not be posted: Discord refused it in" in shown
+    assert "Breakroom lacks a permission there (Missing Permissions)" in shown
+    assert "tries again once the team is edited" in shown
+    world.clock.advance(days=1)
+    await world.run_scheduler()  # given up: not tried again on its own
+    assert len(posts(world)) == 2
+    async with world.bot.db.transaction() as tx:  # what editing the team does
+        await world.bot.services.outbox.retry_team(tx, team.id)
     await world.run_scheduler()
     assert sorted(body_of(m) for m in posts(world)) == ["one", "three", "two"]
-    await world.run_scheduler()
-    assert len(posts(world)) == 3
+    assert "could not be posted" not in await answer(world, world.manager, "reflections settings")
 
 
 async def test_a_crash_between_send_and_record_does_not_post_twice(world: World) -> None:
-    team = await setup_team(world)
+    await setup_team(world)
     for member, text in zip(world.members, ("a", "b", "c"), strict=True):
         await write(world, member, text)
-    logic = cog(world).batches
     world.clock.set(await world.next_sharing_time())
-    await logic.release_due(world.clock.now())
-    first = (await logic.queued(team.id))[0]
-    claimed = await logic.claim(first.id)
-    assert claimed is not None
-    channel = world.bot.get_channel(world.channel.id)
-    await cog(world).send_once(channel, claimed)  # type: ignore[arg-type]
-    # …and the process dies before recording it. After a restart the next pass records it.
+    await cog(world).batches.release_due(world.clock.now())
+    # An attempt claims the first delivery and sends its message…
+    outbox = world.bot.services.outbox
+    [first, *_] = await outbox.due(world.clock.now())
+    delivery = await outbox.claim(first)
+    assert delivery is not None
+    draft = await cog(world).draft_post(delivery)
+    assert draft is not None
+    await world.bot.courier._send(delivery, draft)
+    # …and the process dies before recording it. After a restart the others go out; the
+    # claimed one waits for its lease to end, then its attempt finds the message and records it.
     await world.restart()
     await pause_scheduler_loop(world)
     await world.run_scheduler()
+    assert len(posts(world)) == 3
+    posted = "SELECT COUNT(*) FROM reflections WHERE state = 'posted'"
+    assert await world.bot.db.fetchval(posted) == 2
+    world.clock.advance(minutes=2)
+    await world.run_scheduler()
     assert sorted(body_of(m) for m in posts(world)) == ["a", "b", "c"]
-    assert (
-        await world.bot.db.fetchval("SELECT COUNT(*) FROM reflections WHERE state = 'posted'") == 3
-    )
+    assert sends(world) == 3
+    assert await world.bot.db.fetchval(posted) == 3
+    assert await world.bot.db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+
+
+async def test_forget_me_removals_take_a_post_gone_as_done_and_show_a_refusal(
+    world: World,
+) -> None:
+    team = await setup_team(world)
+    alice, bob, carol = world.members
+    for member, text in ((alice, "alice one"), (alice, "alice two"), (bob, "b"), (carol, "c")):
+        await write(world, member, text)
+    await world.share_reflections()
+    hers = "SELECT COUNT(*) FROM reflections WHERE body LIKE 'alice%'"
+    await world.bot.services.reflections.forget_member(world.guild.id, alice.id)
+    # The first removal finds its post already deleted by hand (404): just as good.
+    world.dd.fail_next("DELETE", r"/channels/\d+/messages/\d+", status=404, code=10008)
+    refused = False
+    for _ in range(24 * 6):
+        world.clock.advance(minutes=10)
+        await world.run_scheduler()
+        if not refused and await world.bot.db.fetchval(hers) == 1:
+            # The second: Breakroom may no longer delete messages there.
+            world.dd.fail_next("DELETE", r"/channels/\d+/messages/\d+", status=403, code=50013)
+            refused = True
+    assert refused and await world.bot.db.fetchval(hers) == 1
+    ref = await world.bot.db.fetchval("SELECT ref FROM reflections WHERE body LIKE 'alice%'")
+    [left] = [m for m in posts(world) if ref_of(m) == ref]
+    assert not left.deleted
+    shown = await answer(world, world.manager, "reflections settings")
+    assert "A reflection could not be removed: Discord refused it in" in shown
+    assert "alice" not in shown
+    async with world.bot.db.transaction() as tx:  # what editing the team does
+        await world.bot.services.outbox.retry_team(tx, team.id)
+    await world.run_scheduler()
+    assert left.deleted and await world.bot.db.fetchval(hers) == 0
+    assert "could not be removed" not in await answer(world, world.manager, "reflections settings")
 
 
 async def test_pending_reflections_survive_a_restart(world: World) -> None:

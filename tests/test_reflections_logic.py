@@ -13,6 +13,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.outbox import Sent
 from bot.reflection_batches import ReflectionBatches, releasable
 from bot.reflection_text import (
     DAILY_LIMIT,
@@ -25,7 +26,7 @@ from bot.reflection_text import (
 from bot.reflections import Reflections
 from bot.secret import keyed_hash
 from bot.teams import Team, Teams
-from tests.support import database_files, id_patterns
+from tests.support import database_files, files_containing, id_patterns, post_released
 
 GUILD = 424242424242424242
 OTHER_GUILD = 515151515151515151
@@ -40,8 +41,8 @@ ALICE, BOB, CAROL, DAVE = (
 TABLES = (
     "reflections",
     "reflection_teams",
-    "reflection_erasures",
     "reflection_reports",
+    "deliveries",
 )
 
 
@@ -84,16 +85,14 @@ async def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 async def post_all(
     batches: ReflectionBatches, clock: ManualClock, team: Team, first_message: int = 900
 ) -> list[int]:
-    """What the cog's scheduler job does at the sharing time, minus Discord: release, then
-    claim → send → record."""
+    """What the scheduler's pass does at the sharing time, minus Discord: release, then the
+    outbox's claim → send → record."""
     await share(batches, clock)
-    posted = []
-    for number, reflection in enumerate(await batches.queued(team.id), start=first_message):
-        claimed = await batches.claim(reflection.id)
-        assert claimed is not None
-        assert await batches.record_posted(reflection.id, CHANNEL, number)
-        posted.append(reflection.id)
-    return posted
+    return [r.id for r in await post_released(batches, team.id, CHANNEL, first_message)]
+
+
+async def deliveries(db: Database, kind: str = "reflection") -> list[Any]:
+    return await db.fetchall("SELECT * FROM deliveries WHERE kind = ? ORDER BY id", (kind,))
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -262,7 +261,7 @@ async def test_queued_order_is_random_and_follows_the_seed(
             for who, text in ((ALICE, "a"), (BOB, "b"), (CAROL, "c"), (DAVE, "d")):
                 await logic.write(team, who, text)
             await share(batches, clock)
-            orders.append([r.body for r in await batches.queued(team.id)])
+            orders.append([r.body for r in await post_released(batches, team.id, CHANNEL)])
         finally:
             await db.close()
     assert orders[0] == orders[1]  # seeded: reproducible in tests
@@ -271,37 +270,99 @@ async def test_queued_order_is_random_and_follows_the_seed(
     assert len({tuple(o) for o in orders}) >= 3
 
 
-async def test_claim_send_record_never_posts_twice_and_never_loses_one(
+async def test_the_release_puts_each_reflection_in_the_outbox_in_its_own_transaction(
     logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
-    await logic.write(team, ALICE, "a")
-    await logic.write(team, BOB, "b")
-    await logic.write(team, CAROL, "c")
+    for who in (ALICE, BOB, CAROL):
+        await logic.write(team, who, f"from {who}")
+    assert await deliveries(db) == []  # nothing is due before the sharing time
     await share(batches, clock)
-    first, second, third = await batches.queued(team.id)
-    # Sent and recorded: a second pass can't claim it again.
-    assert await batches.claim(first.id) is not None
-    assert await batches.record_posted(first.id, CHANNEL, 1)
-    assert await batches.claim(first.id) is None
-    # A crash after the claim (or a failed send): still queued, claimed again next pass.
-    assert await batches.claim(second.id) is not None
-    retry = await batches.record_send_failure(team.id, "Missing Access", clock.now())
-    assert await batches.teams_to_post(clock.now()) == []
-    assert await batches.next_due(clock.now()) == retry
-    assert (await logic.overview(team.id)).last_error == "Missing Access"
-    clock.set(retry)
-    assert await batches.teams_to_post(clock.now()) == [team.id]
-    assert {r.id for r in await batches.queued(team.id)} == {second.id, third.id}
-    assert await batches.claim(second.id) is not None
-    assert await batches.record_posted(second.id, CHANNEL, 2)
-    # Deleted by its author while being sent: recording says so, and the cog deletes the post.
-    assert await batches.claim(third.id) is not None
-    await db.execute("DELETE FROM reflections WHERE id = ?", (third.id,))
-    assert not await batches.record_posted(third.id, CHANNEL, 3)
-    await batches.clear_send_failure(team.id)
-    assert (await logic.overview(team.id)).last_error is None
-    attempts = await db.fetchall("SELECT id, send_attempts FROM reflections ORDER BY id")
-    assert dict((r[0], r[1]) for r in attempts) == {first.id: 1, second.id: 2}
+    rows = await db.fetchall("SELECT id, state FROM reflections")
+    assert {r["state"] for r in rows} == {"queued"}
+    queued = await deliveries(db)
+    # One delivery per reflection, due now, kept trying (no deadline), with the nonce a
+    # repeated send is recognised by; random ids, not 1, 2, 3.
+    assert sorted(d["subject"] for d in queued) == sorted(r["id"] for r in rows)
+    for delivery in queued:
+        assert (delivery["team_id"], delivery["state"], delivery["deadline"]) == (
+            team.id,
+            "due",
+            None,
+        )
+        assert delivery["due_at"] == int(clock.now().timestamp())
+        assert delivery["nonce"] == f"r{delivery['subject']}"
+        assert delivery["id"] > 2**32
+    # The WAL holds no frame of the release (the batch it made and their order).
+    wal = db.path.with_name(db.path.name + "-wal")
+    assert not wal.exists() or wal.read_bytes() == b""
+
+
+async def test_a_posted_reflection_is_recorded_once_and_one_deleted_meanwhile_is_undone(
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
+) -> None:
+    receipts = {who: await logic.write(team, who, f"from {who}") for who in (ALICE, BOB, CAROL)}
+    await share(batches, clock)
+    outbox = batches.outbox
+    first, second, third = await deliveries(db)
+    # Sent and recorded: posted, and the delivery is done; it can't be claimed again.
+    claimed = await outbox.claim(first["id"])
+    assert claimed is not None and claimed.subject == first["subject"]
+    assert await outbox.delivered(claimed, Sent(901, CHANNEL))
+    row = await db.fetchone("SELECT * FROM reflections WHERE id = ?", (first["subject"],))
+    assert row is not None
+    assert (row["state"], row["channel_id"], row["message_id"]) == ("posted", CHANNEL, 901)
+    assert await outbox.claim(first["id"]) is None
+    # A failure Discord may get over: tried again after the one back-off; managers see why.
+    claimed = await outbox.claim(second["id"])
+    assert claimed is not None
+    retry_at = await outbox.failed(
+        claimed, "Discord had a problem (503); trying again.", retry=True
+    )
+    assert retry_at == clock.now() + timedelta(seconds=30)
+    trouble = (await logic.overview(team.id)).trouble
+    assert trouble is not None and trouble.retry_at == retry_at
+    assert trouble.error == "Discord had a problem (503); trying again."
+    assert await outbox.claim(second["id"]) is None  # not before its time
+    clock.set(retry_at)
+    claimed = await outbox.claim(second["id"])
+    assert claimed is not None and claimed.look  # a repeat looks for the first one's message
+    assert await outbox.delivered(claimed, Sent(902, CHANNEL))
+    assert (await logic.overview(team.id)).trouble is None
+    # Deleted by its author while being sent: the hook says so (the sender deletes the post).
+    claimed = await outbox.claim(third["id"])
+    assert claimed is not None
+    body = await db.fetchval("SELECT body FROM reflections WHERE id = ?", (claimed.subject,))
+    author = int(body.split()[1])
+    await logic.delete_by_author(GUILD, author, receipts[author].code)
+    assert not await outbox.delivered(claimed, Sent(903, CHANNEL))
+    assert await deliveries(db) == []
+    overview = await logic.overview(team.id)
+    assert (overview.posted, overview.waiting_to_post, overview.trouble) == (2, 0, None)
+
+
+async def test_a_refused_post_is_given_up_and_shown_to_managers_until_the_team_changes(
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
+) -> None:
+    for who in (ALICE, BOB, CAROL):
+        await logic.write(team, who, f"from {who}")
+    await share(batches, clock)
+    outbox = batches.outbox
+    [first, *_] = await deliveries(db)
+    claimed = await outbox.claim(first["id"])
+    assert claimed is not None
+    assert await outbox.failed(claimed, "Discord refused it: no permission.", retry=False) is None
+    overview = await logic.overview(team.id)
+    assert overview.trouble is not None and overview.trouble.retry_at is None
+    assert overview.trouble.error == "Discord refused it: no permission."
+    assert overview.waiting_to_post == 3
+    clock.advance(days=1)
+    assert first["id"] not in await outbox.due(clock.now())
+    async with db.transaction() as tx:  # what editing the team does
+        assert await outbox.retry_team(tx, team.id) == 1
+    assert first["id"] in await outbox.due(clock.now())
+    assert len(await post_released(batches, team.id, CHANNEL)) == 3
+    overview = await logic.overview(team.id)
+    assert (overview.posted, overview.trouble) == (3, None)
 
 
 # --- deleting ---------------------------------------------------------------------------------
@@ -533,17 +594,44 @@ async def test_forget_member_removes_exactly_that_members_traces(
     }
     # Running it again queues nothing twice.
     assert (await logic.forget_member(GUILD, ALICE)).deleted == 0
-    assert await db.fetchval("SELECT COUNT(*) FROM reflection_erasures") == 1
-    due_at = await db.fetchval("SELECT due_at FROM reflection_erasures")
-    assert 0 < due_at - clock.now().timestamp() <= 24 * 3600
-    assert await batches.due_erasures(clock.now()) == []
-    clock.set(datetime.fromtimestamp(due_at, UTC))
-    [erasure] = await batches.due_erasures(clock.now())
-    assert erasure.message is not None
-    await batches.finish_erasure(erasure)
+    [erasure] = await deliveries(db, "reflection_erasure")
+    # Sealed: the queue doesn't say which reflection it removes.
+    assert erasure["subject"] is None and erasure["team_id"] == team.id
+    for (reflection_id,) in await db.fetchall("SELECT id FROM reflections"):
+        assert str(reflection_id).encode() not in erasure["box"]
+        assert reflection_id.to_bytes(8, "big") not in erasure["box"]
+    assert 0 < erasure["due_at"] - clock.now().timestamp() <= 24 * 3600
+    outbox = batches.outbox
+    assert await outbox.due(clock.now()) == []
+    clock.set(datetime.fromtimestamp(erasure["due_at"], UTC))
+    claimed = await outbox.claim(erasure["id"])
+    assert claimed is not None
+    message = await batches.to_erase(claimed.box)
+    assert message is not None and message.channel_id == CHANNEL  # the post goes first…
+    assert len(await db.fetchall("SELECT 1 FROM reflections")) == 5
+    assert await outbox.delivered(claimed, Sent(None, CHANNEL))  # …then the row
     bodies = {r[0] for r in await db.fetchall("SELECT body FROM reflections")}
     assert "posted 310000000000000001" not in bodies and len(bodies) == 4
-    assert await db.fetchval("SELECT COUNT(*) FROM reflection_erasures") == 0
+    assert files_containing(database_files(db.path), b"posted 310000000000000001") == []
+    assert await deliveries(db, "reflection_erasure") == []
+
+
+async def test_a_removal_whose_post_is_already_gone_removes_the_row_at_its_time(
+    logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
+) -> None:
+    """Hidden by a manager after /forget-me (a tombstone, no message), or deleted by its author:
+    at its time there is nothing to delete in Discord, and nothing of it stays."""
+    for who in (ALICE, BOB, CAROL):
+        await logic.write(team, who, f"posted {who}")
+    await post_all(batches, clock, team)
+    await logic.forget_member(GUILD, ALICE)
+    ref = await db.fetchval("SELECT ref FROM reflections WHERE body = ?", (f"posted {ALICE}",))
+    await logic.hide(GUILD, ref)
+    [erasure] = await deliveries(db, "reflection_erasure")
+    assert await batches.to_erase(erasure["box"]) is None
+    assert await db.fetchval("SELECT count(*) FROM reflections WHERE ref = ?", (ref,)) == 0
+    assert files_containing(database_files(db.path), ref.encode()) == []
+    assert await batches.to_erase(erasure["box"]) is None  # and again: nothing left
 
 
 # --- concurrency ------------------------------------------------------------------------------
@@ -557,7 +645,7 @@ async def test_many_writers_at_once_are_all_counted_once(
     receipts = await asyncio.gather(*writers)
     assert len({r.code for r in receipts}) == 40
     assert await share(batches, clock) == [team.id]
-    assert len(await batches.queued(team.id)) == 40
+    assert len(await deliveries(db)) == 40
 
 
 def test_codes_are_read_forgivingly() -> None:

@@ -1,6 +1,7 @@
 """An office's database from before migration 0008 (per-option anonymous votes, per-batch author
 markers, a daily counter, a threshold of 1) upgraded in place: nothing counted is lost, voters are
-still recognised, and nothing of the old linkable markers is left."""
+still recognised, and nothing of the old linkable markers is left. And one from before the outbox
+(0009) with reflections being posted and removed."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.migrations import MIGRATIONS_DIR
+from bot.outbox import Sent
 from bot.poll_model import Vote, VoteRequest
 from bot.polls import Polls
+from bot.reflection_batches import ReflectionBatches
+from bot.reflection_text import PostedMessage
 from bot.reflections import Reflections
+from bot.sealed import Sealer
 from bot.teams import Teams
-from tests.support import share_and_post
+from tests.support import post_released, share_and_post
 
 GUILD = 424242424242424242
 CHANNEL = 700000000000000001
@@ -120,5 +125,83 @@ async def test_an_old_database_upgrades_without_losing_or_linking_anything(
             "old pending 0",
             "old pending 1",
         ]
+    finally:
+        await db.close()
+
+
+async def test_reflection_work_from_before_the_outbox_is_finished_by_it(tmp_path: Path) -> None:
+    """A database at schema 8 with a batch being posted (one sent, two still queued after a
+    failure managers were shown) and a removal `/forget-me` scheduled: after 0009 the outbox
+    posts the two, managers still see the failure until then, and the sealed removal opens."""
+    old_migrations = tmp_path / "old-migrations"
+    old_migrations.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name[:4]) < 9:
+            shutil.copy(path, old_migrations / path.name)
+    db_path = tmp_path / "office.db"
+    db = await Database.open(db_path, migrations_dir=old_migrations)
+    now = int(NOW.timestamp())
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO teams (id, guild_id, name, name_key, channel_id, timezone,"
+                " created_at) VALUES (1, ?, 'Front desk', 'front desk', ?, 'UTC', ?)",
+                (GUILD, CHANNEL, now - 86400),
+            )
+            for n, state in ((7, "posted"), (8, "queued"), (9, "queued")):
+                await tx.execute(
+                    "INSERT INTO reflections (id, team_id, state, body, ref, code_hash, nonce,"
+                    " author_hash, key_id, posted_at, channel_id, message_id, send_attempts)"
+                    " VALUES (?, 1, ?, ?, ?, ?, 'n', 'a', 'k', ?, ?, ?, 1)",
+                    (
+                        n,
+                        state,
+                        f"reflection {n}",
+                        f"REF{n}A",
+                        bytes([n]) * 32,
+                        now - 600,
+                        CHANNEL if state == "posted" else None,
+                        700 + n if state == "posted" else None,
+                    ),
+                )
+            await tx.execute(
+                "INSERT INTO reflection_teams (team_id, next_share_at, retry_at, last_error)"
+                " VALUES (1, ?, ?, 'Discord answered 503')",
+                (now + 3600, now - 60),
+            )
+            # Sealed as bot/reflections.py sealed it before the outbox.
+            box = Sealer(KEY, "reflections").seal(b"7", b"erase")
+            await tx.execute(
+                "INSERT INTO reflection_erasures (id, team_id, box, due_at) VALUES (?, 1, ?, ?)",
+                (123456789012345, box, now + 120),
+            )
+    finally:
+        await db.close()
+
+    db = await Database.open(db_path)
+    clock = ManualClock(NOW)
+    try:
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master")}
+        assert "reflection_erasures" not in tables
+        reflections = Reflections(db, clock, KEY)
+        batches = ReflectionBatches(db, clock, KEY, outbox=reflections.outbox)
+        overview = await reflections.overview(1)
+        assert overview.trouble is not None and overview.trouble.error == "Discord answered 503"
+        assert overview.waiting_to_post == 2
+        posted = await post_released(batches, 1, CHANNEL)
+        assert sorted(r.id for r in posted) == [8, 9]
+        overview = await reflections.overview(1)
+        assert (overview.posted, overview.trouble) == (3, None)
+        # The removal: due at its time, its box opens to the reflection, then the row goes.
+        outbox = batches.outbox
+        assert await outbox.due(clock.now()) == []
+        clock.advance(minutes=2)
+        [erasure_id] = await outbox.due(clock.now())
+        erasure = await outbox.claim(erasure_id)
+        assert erasure is not None and erasure.kind == "reflection_erasure"
+        assert await batches.to_erase(erasure.box) == PostedMessage(CHANNEL, 707)
+        assert await outbox.delivered(erasure, Sent(None, CHANNEL))
+        assert await db.fetchval("SELECT COUNT(*) FROM reflections WHERE id = 7") == 0
+        assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
     finally:
         await db.close()

@@ -93,14 +93,16 @@ ALTER TABLE polls DROP COLUMN result_claimed_by;
 ALTER TABLE polls DROP COLUMN result_retry_at;
 ALTER TABLE polls DROP COLUMN result_attempts;
 
--- Reflections of a released batch not yet posted (their nonce stays what it was).
-INSERT INTO deliveries (id, kind, subject, team_id, due_at, attempts, nonce)
+-- Reflections of a released batch not yet posted (their nonce stays what it was, and the team's
+-- last failure to post goes with them: managers see it until they are posted).
+INSERT INTO deliveries (id, kind, subject, team_id, due_at, attempts, nonce, error)
 SELECT abs(random()) % 4611686018427387903 + 1, 'reflection', r.id, r.team_id,
-       coalesce(s.retry_at, r.posted_at), r.send_attempts, 'r' || r.id
+       coalesce(s.retry_at, r.posted_at), r.send_attempts, 'r' || r.id, s.last_error
 FROM reflections r LEFT JOIN reflection_teams s ON s.team_id = r.team_id
 WHERE r.state = 'queued';
 ALTER TABLE reflections DROP COLUMN send_attempts;
 ALTER TABLE reflection_teams DROP COLUMN retry_at;
+ALTER TABLE reflection_teams DROP COLUMN last_error;
 
 -- Deletions `/forget-me` spread over a day, still sealed.
 INSERT INTO deliveries (id, kind, box, team_id, due_at, nonce)
