@@ -193,6 +193,16 @@ class Outbox:
         )
         return None if found is None else int(found)
 
+    async def sealed(self, tx: Transaction, kind: str, team_ids: set[int]) -> list[bytes]:
+        """The sealed subjects of these teams' deliveries of a kind (for its feature to open)."""
+        marks = ",".join("?" * len(team_ids))
+        rows = await tx.fetchall(
+            f"SELECT box FROM deliveries WHERE kind = ? AND box IS NOT NULL"
+            f" AND team_id IN ({marks})",
+            (kind, *sorted(team_ids)),
+        )
+        return [bytes(row["box"]) for row in rows]
+
     async def troubles(self, team_id: int) -> list[Trouble]:
         """The team's deliveries that failed, newest reason first: for managers."""
         rows = await self.db.fetchall(

@@ -266,12 +266,8 @@ class Reflections(ReflectionModeration):
         """The reflection ids already queued for removal in these teams."""
         if not team_ids:
             return set()
-        marks = ",".join("?" * len(team_ids))
-        rows = await tx.fetchall(
-            f"SELECT box FROM deliveries WHERE kind = ? AND team_id IN ({marks})",
-            (ERASE, *sorted(team_ids)),
-        )
-        opened = (self.open_erasure(row[0]) for row in rows)
+        boxes = await self.outbox.sealed(tx, ERASE, team_ids)
+        opened = (self.open_erasure(box) for box in boxes)
         return {value for value in opened if value is not None}
 
 

@@ -28,7 +28,7 @@ from bot.errors import NotFound
 from bot.outbox import Delivery
 from bot.reflection_batches import ReflectionBatches
 from bot.reflection_store import ERASE, POST
-from bot.reflection_text import PostedMessage, validate_reason
+from bot.reflection_text import validate_reason
 from bot.reflections import Reflections
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
@@ -243,7 +243,9 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             answer = "Deleted: a manager had already hidden it; now nothing of it remains."
         elif deleted.message is None:
             answer = "Deleted. It had not been posted yet, so nobody saw it."
-        elif await self.delete_message(deleted.message):
+        elif await self.bot.courier.delete_now(
+            deleted.message.channel_id, deleted.message.message_id
+        ):
             answer = "Deleted, and its post is removed from the team channel."
         else:
             answer = (
@@ -260,7 +262,9 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         """Hide a posted reflection: its message goes, an empty record stays"""
         assert interaction.guild_id is not None
         hidden = await self.reflections.hide(interaction.guild_id, code)
-        removed = hidden.message is None or await self.delete_message(hidden.message)
+        removed = hidden.message is None or await self.bot.courier.delete_now(
+            hidden.message.channel_id, hidden.message.message_id
+        )
         answer = f"Reflection {hidden.ref} is hidden: its text is deleted and only an empty record "
         answer += "remains." if removed else "remains, but its message could not be removed."
         if hidden.reports_closed:
@@ -303,18 +307,6 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         await interaction.response.send_message(
             " ".join(notes) or None, embed=overview_embed(found, overview), ephemeral=True
         )
-
-    async def delete_message(self, message: PostedMessage) -> bool:
-        """Delete a posted reflection's message while the member waits (`/reflections delete`,
-        `hide`); True if it is gone (or was already)."""
-        try:
-            await self.bot.http.delete_message(message.channel_id, message.message_id)
-        except discord.NotFound:
-            return True
-        except discord.HTTPException:
-            log.warning("could not delete a reflection's message in channel %d", message.channel_id)
-            return False
-        return True
 
     # -- posting (the scheduler job releases; the outbox posts and removes) ---------------------
 
