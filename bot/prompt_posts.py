@@ -1,31 +1,36 @@
-"""Discussion prompts, the posts: claiming a post before it is sent, recording what Discord did
-with it (`mark_posted`, `mark_failed`, `set_thread`), and reading the team's posts.
+"""Discussion prompts, the posts: queueing a post in the outbox (`queue_post`, `/prompt post`'s
+`queue_manual`), recording what Discord did with it (the outbox tells: `posted`, `given_up`), and
+reading the team's posts.
 
-Feature logic only: plain async Python over the database, nothing from discord. The cog sends
-what this module claims and reports back what Discord did.
+Feature logic only: plain async Python over the database, nothing from discord. The outbox's one
+sender (bot/courier.py) posts it and opens its thread; the prompts cog drafts what it looks like.
 
-A post is a row claimed in a transaction *before* anything is sent, so the button can carry its id
-and so two passes (or two processes) can never post the same weekly slot: the claim is an
-INSERT under UNIQUE (team_id, slot_at) (`bot/prompt_weekly.py` claims the weekly ones). See
-data/migrations/0002_prompts.sql for the states.
+A post is a row written in a transaction *before* anything is sent, so the button can carry its id
+and so two passes (or two processes) can never post the same weekly slot: it is an INSERT under
+UNIQUE (team_id, slot_at) (`bot/prompt_weekly.py` queues the weekly ones), and its delivery is
+added to the outbox in that same transaction. See data/migrations/0002_prompts.sql and 0009 for
+the states.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
+from bot.outbox import Delivery, Outbox, Sent
 from bot.prompt_bank import NO_PROMPTS, PromptBank, load_prompt, next_in_rotation
+from bot.schedule import GRACE
 from bot.teams import Team, clean_text
 
-#: Tries for a scheduled post that fails with a transient error (5xx, network): once more.
-MAX_ATTEMPTS = 2
+#: The outbox's kind for a prompt post (and its thread).
+KIND = "prompt_post"
 
-PostState = Literal["sending", "posted", "retry", "failed"]
+#: 'sending': in the outbox, not yet in Discord; 'posted': Discord has it; 'failed': given up.
+PostState = Literal["sending", "posted", "failed"]
 
 
 def no_post(post_id: int | None) -> str:
@@ -45,8 +50,6 @@ class Post:
     prompt_text: str
     slot_at: datetime | None
     state: PostState
-    attempts: int
-    claimed_at: datetime
     posted_at: datetime | None
     channel_id: int
     message_id: int | None
@@ -72,8 +75,6 @@ class Post:
             prompt_text=row["prompt_text"],
             slot_at=from_ts(row["slot_at"]),
             state=row["state"],
-            attempts=row["attempts"],
-            claimed_at=datetime.fromtimestamp(row["claimed_at"], UTC),
             posted_at=from_ts(row["posted_at"]),
             channel_id=row["channel_id"],
             message_id=row["message_id"],
@@ -101,50 +102,86 @@ async def load_post(tx: Transaction, post_id: int | None) -> Post:
     return Post.from_row(row)
 
 
-async def insert_post(
+@dataclass(frozen=True, slots=True)
+class QueuedPost:
+    post: Post
+    #: the outbox's delivery of the post, for an attempt right away
+    delivery_id: int
+
+
+async def queue_post(
     tx: Transaction,
+    outbox: Outbox,
     team: Row,
     prompt_id: int,
-    slot_at: int | None,
+    slot_at: datetime | None,
     ping_role: bool,
-    run_id: str,
-    now: int,
-) -> int | None:
-    """Claim a post for `run_id` ('sending'); None when the team's slot is already claimed."""
+    now: datetime,
+) -> QueuedPost | None:
+    """Write the post ('sending') and add its delivery to the outbox, due now and given up if not
+    in Discord by `GRACE` after its slot (after now for a post by hand). None when the team's slot
+    is already taken: nothing is added then."""
     repeat_of = await tx.fetchval(
         "SELECT MAX(id) FROM prompt_posts WHERE team_id = ? AND prompt_id = ? AND state = 'posted'",
         (team["id"], prompt_id),
     )
-    return await tx.insert(
-        "INSERT INTO prompt_posts (team_id, prompt_id, slot_at, state, claimed_by, claimed_at,"
-        " channel_id, repeat_of, ping_role) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?)"
+    post_id = await tx.insert(
+        "INSERT INTO prompt_posts (team_id, prompt_id, slot_at, state, claimed_at, channel_id,"
+        " repeat_of, ping_role) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?)"
         " ON CONFLICT (team_id, slot_at) DO NOTHING",
         (
             team["id"],
             prompt_id,
-            slot_at,
-            run_id,
-            now,
+            None if slot_at is None else to_ts(slot_at),
+            to_ts(now),
             team["channel_id"],
             repeat_of,
             int(ping_role),
         ),
     )
+    if post_id is None:
+        return None
+    deadline = (slot_at or now) + GRACE
+    delivery_id = await outbox.enqueue(tx, KIND, post_id, team_id=team["id"], deadline=deadline)
+    return QueuedPost(await load_post(tx, post_id), delivery_id)
+
+
+async def _record_posted(tx: Transaction, post_id: int, sent: Sent, now: datetime) -> bool:
+    """Discord has the post (in `sent.channel_id`: the team may have moved since it was queued),
+    and its thread if one was opened: the post counts, and the team's last post error is
+    cleared. False when the post is gone (its team was deleted meanwhile)."""
+    changed = await tx.execute(
+        "UPDATE prompt_posts SET state = 'posted', message_id = ?, channel_id = ?,"
+        " thread_id = COALESCE(?, thread_id), posted_at = ?, error = NULL WHERE id = ?",
+        (sent.message_id, sent.channel_id, sent.thread_id, to_ts(now), post_id),
+    )
+    if not changed:
+        return False
+    await tx.execute(
+        "UPDATE teams SET last_post_error = NULL"
+        " WHERE id = (SELECT team_id FROM prompt_posts WHERE id = ?)",
+        (post_id,),
+    )
+    return True
+
+
+def _for_managers(reason: str) -> str:
+    """The outbox's reason as a given-up post's error: it is no longer being tried again."""
+    return reason.replace("; trying again.", ".")
 
 
 class PromptPosts:
-    def __init__(self, db: Database, clock: Clock, bank: PromptBank) -> None:
+    def __init__(self, db: Database, clock: Clock, bank: PromptBank, outbox: Outbox) -> None:
         self.db = db
         self.clock = clock
         self.bank = bank
+        self.outbox = outbox
+        outbox.register(KIND, self.posted, self.given_up)
 
-    def _now(self) -> int:
-        return to_ts(self.clock.now())
-
-    async def claim_manual(
-        self, team_id: int, prompt_id: int | None, *, ping_role: bool = False, run_id: str
-    ) -> Post:
-        """Claim a post for `/prompt post`: the given prompt, or the next one in rotation."""
+    async def queue_manual(
+        self, team_id: int, prompt_id: int | None, *, ping_role: bool = False
+    ) -> QueuedPost:
+        """Queue a post for `/prompt post`: the given prompt, or the next one in rotation."""
         guild_id = await self.db.fetchval("SELECT guild_id FROM teams WHERE id = ?", (team_id,))
         if guild_id is not None:
             await self.bank.ensure_bank(guild_id)
@@ -164,48 +201,49 @@ class PromptPosts:
                 prompt_id = await next_in_rotation(tx, team_id, guild_id)
                 if prompt_id is None:
                     raise NotFound(NO_PROMPTS)
-            post_id = await insert_post(tx, team, prompt_id, None, ping_role, run_id, self._now())
-            return await load_post(tx, post_id)
+            queued = await queue_post(
+                tx, self.outbox, team, prompt_id, None, ping_role, self.clock.now()
+            )
+            assert queued is not None  # posts by hand have no slot to share
+            return queued
+
+    async def to_send(self, post_id: int | None) -> Post | None:
+        """The post as it is to be sent, or None when there is nothing to send any more (it was
+        posted already, or deleted with its team)."""
+        async with self.db.reading() as tx:
+            row = await tx.fetchone(f"{_POST_SELECT} WHERE pp.id = ?", (post_id,))
+        post = None if row is None else Post.from_row(row)
+        return None if post is None or post.state == "posted" else post
+
+    async def posted(self, tx: Transaction, delivery: Delivery, sent: Sent) -> bool:
+        """The outbox's hook: the post is in Discord."""
+        assert delivery.subject is not None
+        return await _record_posted(tx, delivery.subject, sent, self.clock.now())
+
+    async def given_up(self, tx: Transaction, delivery: Delivery, reason: str) -> None:
+        """The outbox's hook: the post could not be delivered. A scheduled one's reason stays
+        with the team, for managers (`/team list`, `/prompt schedule`)."""
+        error = _for_managers(reason)
+        await tx.execute(
+            "UPDATE prompt_posts SET state = 'failed', error = ? WHERE id = ?",
+            (error, delivery.subject),
+        )
+        await tx.execute(
+            "UPDATE teams SET last_post_error = ? WHERE id ="
+            " (SELECT team_id FROM prompt_posts WHERE id = ? AND slot_at IS NOT NULL)",
+            (error, delivery.subject),
+        )
 
     async def mark_posted(
         self, post_id: int, message_id: int, channel_id: int | None = None
     ) -> Post:
-        """Discord has the message (in `channel_id`, when the team moved since the claim): the
-        post counts, and the team's last post error is cleared."""
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE prompt_posts SET state = 'posted', message_id = ?, posted_at = ?,"
-                " error = NULL, channel_id = COALESCE(?, channel_id) WHERE id = ?",
-                (message_id, self._now(), channel_id, post_id),
-            )
-            post = await load_post(tx, post_id)
-            await tx.execute(
-                "UPDATE teams SET last_post_error = NULL WHERE id = ?", (post.team_id,)
-            )
-            return post
-
-    async def set_thread(self, post_id: int, thread_id: int) -> None:
-        await self.db.execute(
-            "UPDATE prompt_posts SET thread_id = ? WHERE id = ?", (thread_id, post_id)
-        )
-
-    async def mark_failed(self, post_id: int, error: str, *, transient: bool) -> PostState:
-        """Sending failed. A scheduled post with a transient error is retried once by a later
-        pass; otherwise it is given up and, when scheduled, the team keeps the error (for
-        managers)."""
+        """Record that Discord has the post, as the outbox's hook does: for posts that reach
+        Discord outside the outbox (the tests' set-up)."""
         async with self.db.transaction() as tx:
             post = await load_post(tx, post_id)
-            retry = transient and post.slot_at is not None and post.attempts < MAX_ATTEMPTS
-            state: PostState = "retry" if retry else "failed"
-            await tx.execute(
-                "UPDATE prompt_posts SET state = ?, error = ?, claimed_at = ? WHERE id = ?",
-                (state, error, self._now(), post_id),
-            )
-            if state == "failed" and post.slot_at is not None:
-                await tx.execute(
-                    "UPDATE teams SET last_post_error = ? WHERE id = ?", (error, post.team_id)
-                )
-            return state
+            sent = Sent(message_id, channel_id or post.channel_id)
+            await _record_posted(tx, post_id, sent, self.clock.now())
+            return await load_post(tx, post_id)
 
     async def get_post(self, guild_id: int, post_id: int) -> Post:
         """A posted prompt of this server (an unknown id or another server's is NotFound)."""

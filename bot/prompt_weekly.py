@@ -1,80 +1,47 @@
 """Discussion prompts, the weekly schedule: what the prompts job must post at a given moment —
-each team's current slot (once, ever), retries of transient failures, and posts another run left
-half-sent — claimed for this run.
+each team's current slot, once, ever — queued in the outbox, which sends it (retries, a run that
+stopped mid-post and giving up are the outbox's: bot/outbox.py).
 
-Feature logic only: plain async Python over the database, nothing from discord. How a claimed post
-is recorded afterwards is `bot/prompt_posts.py`'s.
+Feature logic only: plain async Python over the database, nothing from discord. How a post is
+queued and recorded is `bot/prompt_posts.py`'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Literal
+from datetime import UTC, datetime
 
 from bot.clock import Clock, to_ts
 from bot.db import Database
+from bot.outbox import Outbox
 from bot.prompt_bank import NO_PROMPTS, PromptBank, next_in_rotation
-from bot.prompt_posts import Post, insert_post, load_post
-from bot.schedule import GRACE, due_slot, next_slots
+from bot.prompt_posts import Post, queue_post
+from bot.schedule import due_slot, next_slots
 from bot.teams import Team
-
-RETRY_AFTER = timedelta(minutes=1)
-#: A post left 'sending' by another run this long ago: that run stopped mid-post.
-STALE_AFTER = timedelta(minutes=2)
-#: Recovering a post interrupted more than this many times is given up.
-MAX_RECOVERIES = 3
-
-WorkKind = Literal["new", "retry", "recover"]
-
-
-@dataclass(frozen=True, slots=True)
-class Work:
-    """A post the scheduler claimed for this run: send it ('new', 'retry') or find out whether an
-    interrupted run sent it ('recover')."""
-
-    kind: WorkKind
-    post: Post
 
 
 class WeeklyPosts:
-    def __init__(self, db: Database, clock: Clock, bank: PromptBank) -> None:
+    def __init__(self, db: Database, clock: Clock, bank: PromptBank, outbox: Outbox) -> None:
         self.db = db
         self.clock = clock
         self.bank = bank
+        self.outbox = outbox
 
-    async def due_work(self, now: datetime, run_id: str) -> list[Work]:
-        """Claim everything due at `now` for this run: each team's current slot (once, ever),
-        retries of transient failures, and posts another run left half-sent."""
+    async def queue_due(self, now: datetime) -> list[Post]:
+        """Queue each team's slot due at `now` (once, ever: of two passes or runs, one does)."""
         teams = await self.db.fetchall(
             "SELECT id, guild_id FROM teams WHERE schedule_weekday IS NOT NULL"
             " AND schedule_time IS NOT NULL ORDER BY id"
         )
-        work: list[Work] = []
         for guild_id in sorted({row["guild_id"] for row in teams}):
             await self.bank.ensure_bank(guild_id)
+        queued: list[Post] = []
         for team_id in [row["id"] for row in teams]:
-            post = await self._claim_slot(team_id, now, run_id)
+            post = await self._queue_slot(team_id, now)
             if post is not None:
-                work.append(Work("new", post))
-        for row in await self.db.fetchall(
-            "SELECT id FROM prompt_posts WHERE state = 'retry' AND claimed_at <= ? ORDER BY id",
-            (to_ts(now - RETRY_AFTER),),
-        ):
-            post = await self._claim_retry(row["id"], now, run_id)
-            if post is not None:
-                work.append(Work("retry", post))
-        for row in await self.db.fetchall(
-            "SELECT id, claimed_by FROM prompt_posts WHERE state = 'sending' AND claimed_by != ?"
-            " AND claimed_at <= ? ORDER BY id",
-            (run_id, to_ts(now - STALE_AFTER)),
-        ):
-            post = await self._claim_stale(row["id"], row["claimed_by"], now, run_id)
-            if post is not None:
-                work.append(Work("recover", post))
-        return work
+                queued.append(post)
+        return queued
 
-    async def _claim_slot(self, team_id: int, now: datetime, run_id: str) -> Post | None:
+    async def _queue_slot(self, team_id: int, now: datetime) -> Post | None:
         async with self.db.transaction() as tx:
             team = await tx.fetchone(
                 "SELECT t.*, s.active_since FROM teams t"
@@ -98,72 +65,25 @@ class WeeklyPosts:
                 return None
             prompt_id = await next_in_rotation(tx, team_id, team["guild_id"])
             if prompt_id is None:
-                # Nothing to post; the slot stays unclaimed, so adding a prompt within the grace
+                # Nothing to post; the slot stays free, so adding a prompt within the grace
                 # window still gets this week's post out.
                 await tx.execute(
                     "UPDATE teams SET last_post_error = ? WHERE id = ?", (NO_PROMPTS, team_id)
                 )
                 return None
-            post_id = await insert_post(
+            queued = await queue_post(
                 tx,
+                self.outbox,
                 team,
                 prompt_id,
-                to_ts(slot),
+                slot,
                 bool(team["schedule_ping_role"]),
-                run_id,
-                to_ts(self.clock.now()),
+                self.clock.now(),
             )
-            return None if post_id is None else await load_post(tx, post_id)
+            return None if queued is None else queued.post
 
-    async def _claim_retry(self, post_id: int, now: datetime, run_id: str) -> Post | None:
-        async with self.db.transaction() as tx:
-            post = await load_post(tx, post_id)
-            if post.state != "retry":
-                return None
-            if post.slot_at is not None and now - post.slot_at >= GRACE:
-                await tx.execute(
-                    "UPDATE prompt_posts SET state = 'failed' WHERE id = ?", (post_id,)
-                )
-                await tx.execute(
-                    "UPDATE teams SET last_post_error = ? WHERE id = ?", (post.error, post.team_id)
-                )
-                return None
-            await tx.execute(
-                "UPDATE prompt_posts SET state = 'sending', attempts = attempts + 1,"
-                " claimed_by = ?, claimed_at = ? WHERE id = ?",
-                (run_id, to_ts(now), post_id),
-            )
-            return await load_post(tx, post_id)
-
-    async def _claim_stale(
-        self, post_id: int, stale_run: str, now: datetime, run_id: str
-    ) -> Post | None:
-        async with self.db.transaction() as tx:
-            # Compare-and-set on the old claimer: of two runs recovering at once, one wins.
-            changed = await tx.execute(
-                "UPDATE prompt_posts SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1"
-                " WHERE id = ? AND state = 'sending' AND claimed_by = ?",
-                (run_id, to_ts(now), post_id, stale_run),
-            )
-            if not changed:
-                return None
-            post = await load_post(tx, post_id)
-            if post.attempts > MAX_RECOVERIES:
-                error = "A post was interrupted by restarts several times and was given up."
-                await tx.execute(
-                    "UPDATE prompt_posts SET state = 'failed', error = ? WHERE id = ?",
-                    (error, post_id),
-                )
-                if post.slot_at is not None:
-                    await tx.execute(
-                        "UPDATE teams SET last_post_error = ? WHERE id = ?", (error, post.team_id)
-                    )
-                return None
-            return post
-
-    async def next_due(self, now: datetime, run_id: str) -> datetime | None:
-        """The earliest coming slot, retry or recovery (it may be in the past: see
-        `Prompts.next_due`)."""
+    async def next_due(self, now: datetime) -> datetime | None:
+        """The earliest coming slot of any team."""
         times: list[datetime] = []
         for row in await self.db.fetchall(
             "SELECT * FROM teams WHERE schedule_weekday IS NOT NULL AND schedule_time IS NOT NULL"
@@ -171,11 +91,4 @@ class WeeklyPosts:
             team = Team.from_row(row)
             assert team.schedule_weekday is not None and team.schedule_time is not None
             times += next_slots(now, team.schedule_weekday, team.schedule_time, team.zone, 1)
-        for row in await self.db.fetchall(
-            "SELECT state, claimed_at FROM prompt_posts WHERE state = 'retry'"
-            " OR (state = 'sending' AND claimed_by != ?)",
-            (run_id,),
-        ):
-            delay = RETRY_AFTER if row["state"] == "retry" else STALE_AFTER
-            times.append(datetime.fromtimestamp(row["claimed_at"], UTC) + delay)
         return min(times, default=None)

@@ -1,7 +1,7 @@
 """What prompts look like in Discord: the posted prompt, an answer in its thread, the member's
-receipt, the Answer button and the answer form. Rendering and forms only; the cog
-(cogs/prompts.py) runs the commands and the scheduler job, and cogs/_prompt_delivery.py sends
-posts, opens their threads and puts answers into them.
+receipt, the manager's follow-up to `/prompt post`, the Answer button and the answer form. Rendering
+and forms only; the cog (cogs/prompts.py) runs the commands and the scheduler job, and
+cogs/_prompt_delivery.py drafts what the outbox sends.
 
 A private module (not an extension), imported once per process: discord.py loads each extension
 as a fresh module, and the button's DynamicItem class must be one object for every bot in the
@@ -10,14 +10,21 @@ process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import discord
+from discord.utils import format_dt
 
+from bot.courier import Outcome
 from bot.errors import NotFound
-from bot.prompt_answers import MAX_ANSWER_LENGTH, Answer, AnswerFailure, AnswerForm, SavedAnswer
+from bot.prompt_answers import (
+    MAX_ANSWER_LENGTH,
+    Answer,
+    AnswerForm,
+    AnswerList,
+    SavedAnswer,
+)
 from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.teams import Team
@@ -61,17 +68,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
     return embed
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
-    """How an attempt at an answer's thread message went: 'posted' or 'edited' (`url`: the
-    message), or why not (an `AnswerFailure`; `detail`: Discord's reason)."""
-
-    outcome: Literal["posted", "edited"] | AnswerFailure
-    url: str = ""
-    detail: str = ""
-
-
-def answer_receipt(saved: SavedAnswer, published: Published) -> str:
+def answer_receipt(saved: SavedAnswer, outcome: Outcome) -> str:
     """The member's follow-up: the answer is saved, and the truth about the thread."""
     done = (
         "Updated your answer: the new text is saved"
@@ -79,27 +76,34 @@ def answer_receipt(saved: SavedAnswer, published: Published) -> str:
         else "Thanks — your answer is saved"
     )
     listed = "Until then it shows in `/prompt answers`."
-    match published.outcome:
-        case "posted":
-            return f"{done}. It is posted in the thread: {published.url}"
-        case "edited":
-            return f"{done}. Your post in the thread is updated: {published.url}"
-        case "transient":
-            later = (
-                "the thread still shows your earlier answer; Breakroom will update it"
-                if saved.answer.message_id is not None
-                else "it isn't in the thread yet; Breakroom will post it there"
-            )
-            return (
-                f"{done}. Discord is having trouble right now, so {later} shortly, by itself: "
-                f"nothing more to do on your side."
-            )
+    failure = outcome.failure
+    if outcome.sent is not None:
+        if outcome.url is None:  # deleted (/forget-me) while it was being posted
+            return f"{done}, but it was deleted meanwhile, so it isn't in the thread."
+        if outcome.edited:
+            return f"{done}. Your post in the thread is updated: {outcome.url}"
+        return f"{done}. It is posted in the thread: {outcome.url}"
+    if failure is None:  # another attempt holds it (a second submit's, another run's)
+        return f"{done}. It is on its way to the thread, by itself: nothing more to do."
+    if outcome.retry_at is not None:
+        later = (
+            "the thread still shows your earlier answer; Breakroom will update it"
+            if saved.answer.message_id is not None
+            else "it isn't in the thread yet; Breakroom will post it there"
+        )
+        return (
+            f"{done}. Discord is having trouble right now, so {later} shortly, by itself: "
+            f"nothing more to do on your side."
+        )
+    match failure.kind:
+        case "transient":  # still failing at its deadline
+            return f"{done}, but Discord kept failing, so it isn't in the thread. {listed}"
         case "forbidden":
             return (
                 f"{done}, but Discord doesn't let Breakroom post in the prompt's thread: a "
                 f"permission is missing in <#{saved.post.channel_id}>. A manager needs to fix "
                 f"Breakroom's permissions there (Send Messages in Threads, Create Public Threads); "
-                f"Breakroom tries again every hour for a day. {listed}"
+                f"Breakroom tries again when the team is saved with `/team edit`. {listed}"
             )
         case "gone":
             return (
@@ -108,9 +112,32 @@ def answer_receipt(saved: SavedAnswer, published: Published) -> str:
             )
         case _:
             return (
-                f"{done}, but Discord refused to post it in the thread ({published.detail}). "
+                f"{done}, but Discord refused to post it in the thread ({failure.detail}). "
                 f"It shows in `/prompt answers`."
             )
+
+
+def post_outcome(post: Post, outcome: Outcome) -> str:
+    """The manager's follow-up to `/prompt post`: posted (with a link), failed and why, or on its
+    way (Discord failed for now: the outbox tries again)."""
+    if outcome.sent is not None:
+        repeat = ""
+        if post.repeat_of_posted_at is not None:
+            when = format_dt(post.repeat_of_posted_at, "D")
+            repeat = f" It is a repeat: the team was last asked it on {when}."
+        return (
+            f"Posted prompt **#{post.prompt_id}** in <#{outcome.sent.channel_id}>: "
+            f"{outcome.url}.{repeat}"
+        )
+    failure = outcome.failure
+    if failure is not None and outcome.retry_at is None:
+        return f"Prompt **#{post.prompt_id}** could not be posted: {failure.reason}"
+    why = f" {failure.reason}" if failure is not None else ""
+    when = "" if outcome.retry_at is None else f" (next try {format_dt(outcome.retry_at, 'R')})"
+    return (
+        f"Prompt **#{post.prompt_id}** is not in <#{post.channel_id}> yet:{why} Breakroom posts "
+        f"it by itself{when}; nothing more to do."
+    )
 
 
 @runtime_checkable
@@ -199,3 +226,27 @@ def paginate(entries: list[str], budget: int) -> list[list[str]]:
         pages[-1].append(entry)
         size += len(entry) + 2
     return pages
+
+
+def answers_embed(listed: AnswerList, page: int) -> discord.Embed:
+    """`/prompt answers`: one page of the post's answers, and how many people answered."""
+    entries = [
+        f"**{discord.utils.escape_markdown(a.display_name)}** — {a.text}" for a in listed.answers
+    ]
+    pages = paginate(entries, PAGE_BUDGET)
+    page = min(page, len(pages))
+    people = "1 person" if listed.count == 1 else f"{listed.count} people"
+    body = "\n\n".join(pages[page - 1]) or (
+        "Nobody has answered yet: use the Answer button under the post, or `/prompt answer`."
+    )
+    embed = discord.Embed(
+        title=choice_name(listed.post.prompt_text),
+        description=f"**{people} answered.**\n\n{body}",
+        colour=EMBED_COLOUR,
+    )
+    assert listed.post.posted_at is not None
+    footer = f"{listed.post.team_name} · posted {listed.post.posted_at:%d %b %Y}"
+    if len(pages) > 1:
+        footer += f" · page {page} of {len(pages)} (use the page option for more)"
+    embed.set_footer(text=footer)
+    return embed

@@ -2,17 +2,17 @@
 
 Posting a prompt: a message in the team channel with an **Answer** button (a DynamicItem carrying
 the post id, so it works after a restart) and a public thread made from it. An answer is kept in
-the database first, then posted (or edited) in the thread under the member's display name.
+the database first, then posted (or edited) in the thread under the member's display name. Both go
+through the one outbox: queued with the row that makes them due, sent by the courier (at once
+when someone waits for it, else by the outbox job), retried and given up by its rules.
 
 The cog holds the commands and the scheduler job; rendering, the button and the form live in
-`cogs/_prompts_ui.py`, sending posts and answers to Discord in `cogs/_prompt_delivery.py`.
+`cogs/_prompts_ui.py`, what the courier sends for posts and answers in `cogs/_prompt_delivery.py`.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import secrets
 from datetime import datetime
 
 import discord
@@ -20,19 +20,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom
-from bot.errors import NotAllowed, NotFound, UserError
+from bot.errors import NotFound, UserError
 from bot.prompts import Prompts
 from bot.schedule import DEFAULT_TIME, WEEKDAYS, describe, next_slots, parse_weekday
 from bot.text import parse_id as read_id
-from cogs._prompt_delivery import PromptDelivery, send_failure
+from cogs._prompt_delivery import PromptDrafts
 from cogs._prompts_ui import (
     ANSWER_FORM,
-    PAGE_BUDGET,
     AnswerButton,
     answer_receipt,
+    answers_embed,
     local_time,
     open_answer_modal,
-    paginate,
+    post_outcome,
 )
 from cogs._shared import (
     MAX_CHOICES,
@@ -43,8 +43,6 @@ from cogs._shared import (
     team_autocomplete,
 )
 from cogs.teams import EMBED_COLOUR, postable_channel
-
-log = logging.getLogger(__name__)
 
 
 def parse_id(value: str, what: str) -> int:
@@ -69,17 +67,17 @@ class PromptsCog(commands.Cog, name="Prompts"):
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
         self.prompts: Prompts = bot.services.prompts
-        #: this run of the bot: tells its own half-sent posts from those of a stopped run
-        self.run_id = secrets.token_hex(8)
-        self.delivery = PromptDelivery(bot, self.prompts)
+        self.drafts = PromptDrafts(bot, self.prompts)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AnswerButton)
         self.bot.add_modal_handler(ANSWER_FORM, self.submit_answer)
+        self.drafts.register()
         self.bot.scheduler.register("prompts", self.run_due)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister("prompts")
+        self.drafts.forget()
         self.bot.remove_modal_handler(ANSWER_FORM)
         self.bot.remove_dynamic_items(AnswerButton)
 
@@ -88,30 +86,23 @@ class PromptsCog(commands.Cog, name="Prompts"):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        post_id = int(match["post"])
-        async with self.delivery.answer_lock(post_id, interaction.user.id):
-            saved = await self.prompts.answers.save_answer(
-                interaction.guild_id,
-                post_id,
-                interaction.user.id,
-                interaction.user.display_name,
-                values.get("answer", ""),
-            )
-            published = await self.delivery.deliver_answer(saved.delivery)
-        await interaction.followup.send(answer_receipt(saved, published), ephemeral=True)
+        saved = await self.prompts.answers.save_answer(
+            interaction.guild_id,
+            int(match["post"]),
+            interaction.user.id,
+            interaction.user.display_name,
+            values.get("answer", ""),
+        )
+        outcome = await self.bot.courier.attempt(saved.delivery_id)
+        await interaction.followup.send(answer_receipt(saved, outcome), ephemeral=True)
 
     # -- the weekly schedule ------------------------------------------------------------------
 
     async def run_due(self, now: datetime) -> datetime | None:
-        """The scheduler job: post every due slot, then retry the answers whose thread message
-        failed; one team's (or answer's) failure doesn't stop the others."""
-        for work in await self.prompts.weekly.due_work(now, self.run_id):
-            try:
-                await self.delivery.carry_out(work, now)
-            except Exception:
-                log.exception("prompt post %s (team %s) failed", work.post.id, work.post.team_id)
-        await self.delivery.retry_answers(now)
-        return await self.prompts.next_due(self.bot.clock.now(), self.run_id)
+        """The scheduler job: queue every team's due slot; the outbox job, run after it in the
+        same pass, posts them."""
+        await self.prompts.weekly.queue_due(now)
+        return await self.prompts.next_due(self.bot.clock.now())
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -209,25 +200,10 @@ class PromptsCog(commands.Cog, name="Prompts"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await resolve_team(interaction, team)
         prompt_id = None if prompt is None else parse_id(prompt, "prompt")
-        channel = self.delivery.team_channel(found)
-        claimed = await self.prompts.posts.claim_manual(
-            found.id, prompt_id, ping_role=ping_role, run_id=self.run_id
-        )
-        try:
-            message = await self.delivery.send_post(claimed)
-        except (UserError, discord.HTTPException) as exc:
-            error, _ = send_failure(exc, found.channel_id)
-            await self.prompts.posts.mark_failed(claimed.id, error, transient=False)
-            raise NotAllowed(error) from exc
-        repeat = ""
-        if claimed.repeat_of_posted_at is not None:
-            when = discord.utils.format_dt(claimed.repeat_of_posted_at, "D")
-            repeat = f" It is a repeat: the team was last asked it on {when}."
-        await interaction.followup.send(
-            f"Posted prompt **#{claimed.prompt_id}** in {channel.mention}: "
-            f"{message.jump_url}.{repeat}",
-            ephemeral=True,
-        )
+        self.drafts.team_channel(found)  # can't post there: say so before queueing anything
+        queued = await self.prompts.posts.queue_manual(found.id, prompt_id, ping_role=ping_role)
+        outcome = await self.bot.courier.attempt(queued.delivery_id)
+        await interaction.followup.send(post_outcome(queued.post, outcome), ephemeral=True)
 
     @prompt.command(name="schedule")
     @manager_only()
@@ -320,26 +296,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
                 await self.prompts.posts.latest_post(await resolve_team(interaction, team))
             ).id
         listed = await self.prompts.answers.for_post(interaction.guild_id, post_id)
-        entries = [
-            f"**{discord.utils.escape_markdown(a.display_name)}** — {a.text}"
-            for a in listed.answers
-        ]
-        pages = paginate(entries, PAGE_BUDGET)
-        page = min(page, len(pages))
-        people = "1 person" if listed.count == 1 else f"{listed.count} people"
-        body = "\n\n".join(pages[page - 1]) or (
-            "Nobody has answered yet: use the Answer button under the post, or `/prompt answer`."
-        )
-        embed = discord.Embed(
-            title=choice_name(listed.post.prompt_text),
-            description=f"**{people} answered.**\n\n{body}",
-            colour=EMBED_COLOUR,
-        )
-        assert listed.post.posted_at is not None
-        footer = f"{listed.post.team_name} · posted {listed.post.posted_at:%d %b %Y}"
-        if len(pages) > 1:
-            footer += f" · page {page} of {len(pages)} (use the page option for more)"
-        embed.set_footer(text=footer)
+        embed = answers_embed(listed, page)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -113,7 +113,7 @@ async def seed_answers(
     posts: list[int] = []
     for number in range(-(-answers // MEMBERS_PER_POST)):
         world.clock.set(start + timedelta(days=number))
-        claimed = await prompts.posts.claim_manual(team.id, None, run_id="bench")
+        claimed = (await prompts.posts.queue_manual(team.id, None)).post
         await prompts.posts.mark_posted(claimed.id, 900_000 + number)
         posts.append(claimed.id)
     for n in range(answers):

@@ -45,7 +45,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     team = await Teams(db, clock).create(GUILD, "Réception & Courrier", 555)
     prompts = Prompts(db, clock, starter=("First prompt?", "Second prompt?"))
-    claimed = await prompts.posts.claim_manual(team.id, None, run_id="test")
+    claimed = (await prompts.posts.queue_manual(team.id, None)).post
     await prompts.posts.mark_posted(claimed.id, 9001)
     yield Env(db, clock, team, prompts, claimed.id)
     await db.close()

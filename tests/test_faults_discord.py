@@ -246,6 +246,7 @@ async def test_a_weekly_prompt_that_failed_is_retried_and_posted_once(
     assert dd.threads(world.channel), "the retried post has no discussion thread"
     states = await world.bot.db.fetchall("SELECT state FROM prompt_posts")
     assert [row["state"] for row in states] == ["posted"]
+    assert await world.bot.db.fetchval("SELECT COUNT(*) FROM deliveries") == 0  # done
 
 
 async def test_an_answer_whose_thread_post_failed_is_saved_and_posted_later(

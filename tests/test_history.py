@@ -104,7 +104,7 @@ async def test_long_timelines_page_with_buttons_that_survive_a_restart(world: Wo
         world.clock.set(start + timedelta(weeks=n))
         text = f"Prompt number {n:02d}: " + "what makes a day at work a career day? " * 7
         added = await prompts.bank.add(world.guild.id, text)
-        claimed = await prompts.posts.claim_manual(team.id, added.prompt.id, run_id="test")
+        claimed = (await prompts.posts.queue_manual(team.id, added.prompt.id)).post
         await prompts.posts.mark_posted(claimed.id, 10_000 + n)
     shown = await history(world, weeks=52)
 

@@ -41,7 +41,7 @@ class Env:
         return self.messages
 
     async def post(self, prompt_id: int | None = None, answers: int = 0) -> int:
-        claimed = await self.prompts.posts.claim_manual(self.team.id, prompt_id, run_id="test")
+        claimed = (await self.prompts.posts.queue_manual(self.team.id, prompt_id)).post
         await self.prompts.posts.mark_posted(claimed.id, self.next_message())
         for user in USERS[:answers]:
             await self.prompts.answers.save_answer(GUILD, claimed.id, user, f"u{user}", "an answer")
@@ -196,7 +196,7 @@ async def test_weeks_out_of_range_are_refused(env: Env) -> None:
 
 async def test_another_teams_entries_never_appear(env: Env) -> None:
     other = await Teams(env.db, env.clock).create(GUILD, "Mail room", 556)
-    claimed = await env.prompts.posts.claim_manual(other.id, None, run_id="test")
+    claimed = (await env.prompts.posts.queue_manual(other.id, None)).post
     await env.prompts.posts.mark_posted(claimed.id, 1)
     other_poll = await env.polls.create(other, USERS[0], "Other?", "a|b")
     await env.polls.set_message(other_poll.id, 556, 2)

@@ -43,7 +43,7 @@ async def fill(db: Database, clock: ManualClock, guild_id: int) -> None:
     """A team with everything: a prompt post and answers, a poll with votes, reflections."""
     team = await Teams(db, clock).create(guild_id, "Front desk", guild_id + 1)
     prompts = Prompts(db, clock, starter=("A prompt?", "Another?"))
-    claimed = await prompts.posts.claim_manual(team.id, None, run_id="test")
+    claimed = (await prompts.posts.queue_manual(team.id, None)).post
     await prompts.posts.mark_posted(claimed.id, guild_id + 2)
     polls = Polls(db, clock, KEY)
     named = await polls.create(team, USERS[0], "Job or career?", "Job|Career")

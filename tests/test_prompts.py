@@ -1,4 +1,5 @@
-"""Prompts, feature logic on real SQLite: the bank, rotation, answers, the weekly claims."""
+"""Prompts, feature logic on real SQLite: the bank, rotation, answers, the weekly slots queued in
+the outbox and what the outbox tells the feature."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.outbox import Sent
 from bot.prompt_answers import MAX_ANSWER_LENGTH
 from bot.prompt_bank import NO_PROMPTS, prompt_key, starter_prompts
 from bot.prompt_posts import Post
-from bot.prompt_weekly import STALE_AFTER
 from bot.prompts import Prompts
 from bot.schedule import GRACE
 from bot.teams import Team, Teams
@@ -47,8 +48,22 @@ async def desk(teams: Teams) -> Team:
 
 
 async def posted(prompts: Prompts, team: Team, prompt_id: int | None = None) -> Post:
-    post = await prompts.posts.claim_manual(team.id, prompt_id, run_id="test")
-    return await prompts.posts.mark_posted(post.id, 70_000 + post.id)
+    queued = await prompts.posts.queue_manual(team.id, prompt_id)
+    return await prompts.posts.mark_posted(queued.post.id, 70_000 + queued.post.id)
+
+
+async def deliver(prompts: Prompts, delivery_id: int, sent: Sent) -> bool:
+    """One attempt by the outbox's sender that Discord took (what the hooks are told)."""
+    delivery = await prompts.outbox.claim(delivery_id)
+    assert delivery is not None
+    return await prompts.outbox.delivered(delivery, sent)
+
+
+async def refuse(prompts: Prompts, delivery_id: int, reason: str) -> None:
+    """One attempt that Discord refused: given up at once."""
+    delivery = await prompts.outbox.claim(delivery_id)
+    assert delivery is not None
+    assert await prompts.outbox.failed(delivery, reason, retry=False) is None
 
 
 # -- the bank -------------------------------------------------------------------------------
@@ -141,7 +156,7 @@ async def test_retired_prompt_stays_in_history_and_comes_back_when_added_again(
     ).prompt_text == "Who notices the work you do?"
     assert added.prompt.id not in [p.id for p in await prompts.bank.search(GUILD, "notices")]
     with pytest.raises(InvalidInput, match="retired"):
-        await prompts.posts.claim_manual(desk.id, added.prompt.id, run_id="test")
+        await prompts.posts.queue_manual(desk.id, added.prompt.id)
     again = await prompts.bank.add(GUILD, "who notices the work you do?")
     assert again.restored
     assert again.prompt.id == added.prompt.id
@@ -185,13 +200,17 @@ async def test_rotation_asks_every_prompt_once_before_a_repeat(
     assert following[0].prompt_id == new.prompt.id
 
 
-async def test_failed_posts_do_not_count_in_rotation(prompts: Prompts, desk: Team) -> None:
-    failed = await prompts.posts.claim_manual(desk.id, None, run_id="test")
-    assert await prompts.posts.mark_failed(failed.id, "refused", transient=False) == "failed"
-    again = await prompts.posts.claim_manual(desk.id, None, run_id="test")
-    assert again.prompt_id == failed.prompt_id
+async def test_failed_posts_do_not_count_in_rotation(
+    prompts: Prompts, desk: Team, db: Database
+) -> None:
+    failed = await prompts.posts.queue_manual(desk.id, None)
+    await refuse(prompts, failed.delivery_id, "Discord refused it (400: bad).")
+    row = await db.fetchone("SELECT state, error FROM prompt_posts WHERE id = ?", (failed.post.id,))
+    assert row is not None and tuple(row) == ("failed", "Discord refused it (400: bad).")
+    again = await prompts.posts.queue_manual(desk.id, None)
+    assert again.post.prompt_id == failed.post.prompt_id
     with pytest.raises(NotFound, match="no prompt post"):
-        await prompts.posts.get_post(GUILD, failed.id)
+        await prompts.posts.get_post(GUILD, failed.post.id)
 
 
 async def test_posting_with_an_empty_bank_is_a_clear_error(
@@ -203,9 +222,9 @@ async def test_posting_with_an_empty_bank_is_a_clear_error(
     await prompts.bank.retire(GUILD, only.id)
     before = await dump(db)
     with pytest.raises(NotFound, match="no active prompts"):
-        await prompts.posts.claim_manual(desk.id, None, run_id="test")
+        await prompts.posts.queue_manual(desk.id, None)
     with pytest.raises(NotFound, match="no prompt #424242"):
-        await prompts.posts.claim_manual(desk.id, 424242, run_id="test")
+        await prompts.posts.queue_manual(desk.id, 424242)
     assert await dump(db) == before
 
 
@@ -218,7 +237,7 @@ async def test_answering_again_replaces_the_one_stored_answer(
     post = await posted(prompts, desk)
     first = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "A job is a car.")
     assert not first.replaced
-    await prompts.answers.set_answer_message(first.answer.id, 5555)
+    assert await deliver(prompts, first.delivery_id, Sent(5555, 8080, 8080))
     clock.advance(minutes=5)
     second = await prompts.answers.save_answer(
         GUILD, post.id, ALICE, "Alice B", "  A job is a\n\n\n bus. "
@@ -292,9 +311,10 @@ async def test_forget_member_deletes_their_answers_in_that_server_only(
     prompts: Prompts, teams: Teams, desk: Team, db: Database
 ) -> None:
     post = await posted(prompts, desk)
-    await prompts.posts.set_thread(post.id, 8080)
     mine = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Mine.")
-    await prompts.answers.set_answer_message(mine.answer.id, 5151)
+    # the first answer's attempt opened the post's thread
+    assert await deliver(prompts, mine.delivery_id, Sent(5151, 8080, thread_id=8080))
+    assert (await prompts.posts.get_post(GUILD, post.id)).thread_id == 8080
     await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "Bob's.")
     elsewhere = await teams.create(OTHER_GUILD, "Mailroom", 900)
     other_post = await posted(prompts, elsewhere)
@@ -316,36 +336,40 @@ async def scheduled(teams: Teams, team: Team, clock: ManualClock) -> None:
     assert clock.now() < SLOT
 
 
-async def test_a_slot_is_claimed_once_even_by_racing_passes(
+async def test_a_slot_is_queued_once_even_by_racing_passes(
     prompts: Prompts, teams: Teams, desk: Team, clock: ManualClock, db: Database
 ) -> None:
     await scheduled(teams, desk, clock)
-    assert await prompts.weekly.due_work(SLOT - timedelta(seconds=1), "run-a") == []
-    assert await prompts.next_due(clock.now(), "run-a") == SLOT
+    assert await prompts.weekly.queue_due(SLOT - timedelta(seconds=1)) == []
+    assert await prompts.next_due(clock.now()) == SLOT
     clock.set(SLOT)
     results = await asyncio.gather(
-        prompts.weekly.due_work(SLOT, "run-a"),
-        prompts.weekly.due_work(SLOT, "run-b"),
-        prompts.weekly.due_work(SLOT, "run-a"),
+        prompts.weekly.queue_due(SLOT),
+        prompts.weekly.queue_due(SLOT),
+        prompts.weekly.queue_due(SLOT),
     )
-    claimed = [w for ws in results for w in ws]
-    assert len(claimed) == 1
-    assert claimed[0].kind == "new"
-    assert claimed[0].post.slot_at == SLOT
-    # a restart (a new run) after the post went out claims nothing either
-    await prompts.posts.mark_posted(claimed[0].post.id, 1234)
+    [post] = [p for ps in results for p in ps]
+    assert (post.slot_at, post.state) == (SLOT, "sending")
+    # its delivery is in the outbox, given up if not in Discord 12 hours after the slot
+    [delivery] = await db.fetchall("SELECT kind, subject, team_id, deadline FROM deliveries")
+    assert tuple(delivery) == ("prompt_post", post.id, desk.id, int((SLOT + GRACE).timestamp()))
+    # a later pass (or a restart: a new run) after the post went out queues nothing either
+    delivery_id = await prompts.outbox.pending("prompt_post", post.id)
+    assert delivery_id is not None
+    assert await deliver(prompts, delivery_id, Sent(1234, DESK, thread_id=1234))
     clock.advance(minutes=10)
-    assert await prompts.weekly.due_work(clock.now(), "run-c") == []
+    assert await prompts.weekly.queue_due(clock.now()) == []
     assert await db.fetchval("SELECT COUNT(*) FROM prompt_posts") == 1
-    assert await prompts.next_due(clock.now(), "run-c") == SLOT + timedelta(days=7)
+    assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+    assert await prompts.next_due(clock.now()) == SLOT + timedelta(days=7)
 
 
-async def test_the_unique_constraint_refuses_a_second_claim_of_a_slot(
+async def test_the_unique_constraint_refuses_a_second_post_of_a_slot(
     prompts: Prompts, desk: Team, db: Database
 ) -> None:
     row = (
-        "INSERT INTO prompt_posts (team_id, prompt_id, slot_at, state, claimed_by, claimed_at,"
-        " channel_id) VALUES (?, ?, ?, 'sending', 'x', 0, ?)"
+        "INSERT INTO prompt_posts (team_id, prompt_id, slot_at, state, claimed_at, channel_id)"
+        " VALUES (?, ?, ?, 'sending', 0, ?)"
     )
     await prompts.bank.ensure_bank(GUILD)
     prompt_id = (await prompts.bank.list_page(GUILD)).prompts[0].id
@@ -360,13 +384,13 @@ async def test_a_missed_slot_under_12_hours_late_is_posted_older_is_skipped(
     await scheduled(teams, desk, clock)
     late = SLOT + GRACE - timedelta(minutes=1)
     clock.set(late)
-    work = await prompts.weekly.due_work(late, "run")
-    assert [w.post.slot_at for w in work] == [SLOT]
+    queued = await prompts.weekly.queue_due(late)
+    assert [p.slot_at for p in queued] == [SLOT]
 
     next_week = SLOT + timedelta(days=7)
     clock.set(next_week + GRACE)
-    assert await prompts.weekly.due_work(clock.now(), "run") == []
-    assert await prompts.next_due(clock.now(), "run") == next_week + timedelta(days=7)
+    assert await prompts.weekly.queue_due(clock.now()) == []
+    assert await prompts.next_due(clock.now()) == next_week + timedelta(days=7)
 
 
 async def test_setting_a_schedule_after_its_time_starts_next_week(
@@ -374,58 +398,67 @@ async def test_setting_a_schedule_after_its_time_starts_next_week(
 ) -> None:
     clock.set(SLOT + timedelta(minutes=5))
     await teams.set_schedule(desk.id, MONDAY, "09:30")
-    assert await prompts.weekly.due_work(clock.now(), "run") == []
-    assert await prompts.next_due(clock.now(), "run") == SLOT + timedelta(days=7)
+    assert await prompts.weekly.queue_due(clock.now()) == []
+    assert await prompts.next_due(clock.now()) == SLOT + timedelta(days=7)
 
 
-async def test_a_transient_failure_is_retried_once_then_reported(
-    prompts: Prompts, teams: Teams, desk: Team, clock: ManualClock
-) -> None:
-    await scheduled(teams, desk, clock)
-    clock.set(SLOT)
-    [work] = await prompts.weekly.due_work(SLOT, "run")
-    state = await prompts.posts.mark_failed(
-        work.post.id, "Discord had a problem (503).", transient=True
-    )
-    assert state == "retry"
-    assert (await teams.get(desk.id)).last_post_error is None
-    assert await prompts.weekly.due_work(clock.now(), "run") == []
-    assert await prompts.next_due(clock.now(), "run") == SLOT + timedelta(minutes=1)
-    clock.advance(minutes=1)
-    [retry] = await prompts.weekly.due_work(clock.now(), "run")
-    assert (retry.kind, retry.post.id, retry.post.attempts) == ("retry", work.post.id, 2)
-    assert retry.post.prompt_id == work.post.prompt_id
-    state = await prompts.posts.mark_failed(
-        retry.post.id, "Discord had a problem (503).", transient=True
-    )
-    assert state == "failed"
-    assert (await teams.get(desk.id)).last_post_error == "Discord had a problem (503)."
-    clock.advance(minutes=5)
-    assert await prompts.weekly.due_work(clock.now(), "run") == []
-
-
-async def test_a_refused_post_is_reported_and_other_teams_still_post(
-    prompts: Prompts, teams: Teams, desk: Team, clock: ManualClock
+async def test_a_given_up_post_is_reported_and_other_teams_still_post(
+    prompts: Prompts, teams: Teams, desk: Team, clock: ManualClock, db: Database
 ) -> None:
     records = await teams.create(GUILD, "Records", RECORDS, timezone="Europe/London")
     await scheduled(teams, desk, clock)
     await scheduled(teams, records, clock)
     clock.set(SLOT)
-    work = await prompts.weekly.due_work(SLOT, "run")
-    assert sorted(w.post.team_id for w in work) == [desk.id, records.id]
-    by_team = {w.post.team_id: w.post for w in work}
-    assert await prompts.posts.mark_failed(
-        by_team[desk.id].id, "No permission.", transient=True
-    ) in ("retry",)
-    await prompts.posts.mark_failed(by_team[desk.id].id, "No permission.", transient=False)
-    await prompts.posts.mark_posted(by_team[records.id].id, 99)
+    queued = await prompts.weekly.queue_due(SLOT)
+    by_team = {p.team_id: p for p in queued}
+    assert sorted(by_team) == [desk.id, records.id]
+    desks = await prompts.outbox.pending("prompt_post", by_team[desk.id].id)
+    records_post = await prompts.outbox.pending("prompt_post", by_team[records.id].id)
+    assert desks is not None and records_post is not None
+    await refuse(prompts, desks, "No permission.")
+    # the team moved to another channel meanwhile: the post is recorded where it went
+    assert await deliver(prompts, records_post, Sent(99, 4242, thread_id=99))
     assert (await teams.get(desk.id)).last_post_error == "No permission."
     assert (await teams.get(records.id)).last_post_error is None
+    out = await prompts.posts.get_post(GUILD, by_team[records.id].id)
+    assert (out.state, out.message_id, out.channel_id, out.thread_id) == ("posted", 99, 4242, 99)
+    assert out.posted_at == SLOT
+    # a post by hand that fails leaves the team's scheduled-post report alone
+    manual = await prompts.posts.queue_manual(records.id, None)
+    await refuse(prompts, manual.delivery_id, "Refused by hand.")
+    assert (await teams.get(records.id)).last_post_error is None
     # a later good post clears the team's error
-    await prompts.posts.mark_posted(
-        (await prompts.posts.claim_manual(desk.id, None, run_id="r")).id, 100
-    )
+    later = await prompts.posts.queue_manual(desk.id, None)
+    assert await deliver(prompts, later.delivery_id, Sent(100, DESK))
     assert (await teams.get(desk.id)).last_post_error is None
+
+
+async def test_a_post_still_failing_at_its_deadline_reports_the_last_reason(
+    prompts: Prompts, teams: Teams, desk: Team, clock: ManualClock
+) -> None:
+    await scheduled(teams, desk, clock)
+    clock.set(SLOT)
+    [post] = await prompts.weekly.queue_due(SLOT)
+    delivery_id = await prompts.outbox.pending("prompt_post", post.id)
+    assert delivery_id is not None
+    clock.set(SLOT + GRACE - timedelta(seconds=10))
+    delivery = await prompts.outbox.claim(delivery_id)
+    assert delivery is not None
+    reason = "Discord had a problem (503); trying again."
+    assert await prompts.outbox.failed(delivery, reason, retry=True) is None  # past the deadline
+    assert (await teams.get(desk.id)).last_post_error == "Discord had a problem (503)."
+
+
+async def test_a_post_whose_team_was_deleted_during_its_attempt_is_undone(
+    prompts: Prompts, teams: Teams, desk: Team
+) -> None:
+    queued = await prompts.posts.queue_manual(desk.id, None)
+    delivery = await prompts.outbox.claim(queued.delivery_id)
+    assert delivery is not None
+    await teams.delete(desk.id)
+    assert await prompts.posts.to_send(queued.post.id) is None  # nothing to send any more
+    # Discord took it meanwhile: False, so the sender deletes the message
+    assert not await prompts.outbox.delivered(delivery, Sent(5, DESK))
 
 
 async def test_an_empty_bank_is_reported_and_the_slot_waits_within_grace(
@@ -437,29 +470,10 @@ async def test_an_empty_bank_is_reported_and_the_slot_waits_within_grace(
     only = (await prompts.bank.list_page(GUILD)).prompts[0]
     await prompts.bank.retire(GUILD, only.id)
     clock.set(SLOT)
-    assert await prompts.weekly.due_work(SLOT, "run") == []
+    assert await prompts.weekly.queue_due(SLOT) == []
     assert (await teams.get(desk.id)).last_post_error == NO_PROMPTS
+    assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
     await prompts.bank.add(GUILD, "Only?")
     clock.advance(hours=1)
-    [work] = await prompts.weekly.due_work(clock.now(), "run")
-    assert work.post.slot_at == SLOT
-
-
-async def test_a_post_left_half_sent_by_a_stopped_run_is_recovered_once(
-    prompts: Prompts, teams: Teams, desk: Team, clock: ManualClock
-) -> None:
-    await scheduled(teams, desk, clock)
-    clock.set(SLOT)
-    [work] = await prompts.weekly.due_work(SLOT, "old-run")
-    # the old run stops before it learns whether Discord has the message
-    assert await prompts.weekly.due_work(clock.now(), "new-run") == []
-    assert await prompts.next_due(clock.now(), "new-run") == SLOT + STALE_AFTER
-    # its own run never takes it back from itself
-    clock.advance(STALE_AFTER)
-    assert await prompts.weekly.due_work(clock.now(), "old-run") == []
-    racing = await asyncio.gather(
-        prompts.weekly.due_work(clock.now(), "new-run"),
-        prompts.weekly.due_work(clock.now(), "third-run"),
-    )
-    recovered = [w for ws in racing for w in ws]
-    assert [(w.kind, w.post.id) for w in recovered] == [("recover", work.post.id)]
+    [post] = await prompts.weekly.queue_due(clock.now())
+    assert post.slot_at == SLOT

@@ -203,16 +203,23 @@ async def test_two_scheduler_passes_racing_for_one_slot_post_once(world: World) 
     assert await world.bot.db.fetchval("SELECT COUNT(*) FROM prompt_posts") == 1
 
 
-async def while_stopped(world: World, sql: str | None = None) -> int | None:
+async def while_stopped(world: World, *sql: str) -> int | None:
     """Stage what a run that stopped mid-post leaves, on the database file, while no bot runs:
-    either the slot claimed and nothing recorded as sent, or (`sql`) a change to the posts."""
+    either the slot queued and its delivery claimed by that run, nothing recorded as sent, or
+    (`sql`) changes to the posts and the outbox."""
     db = await Database.open(world.db_path)
     try:
-        if sql is not None:
-            await db.execute(sql)
+        if sql:
+            async with db.transaction() as tx:
+                for statement in sql:
+                    await tx.execute(statement)
             return None
-        [work] = await Prompts(db, world.clock).weekly.due_work(world.clock.now(), "stopped-run")
-        return work.post.id
+        prompts = Prompts(db, world.clock)
+        [post] = await prompts.weekly.queue_due(world.clock.now())
+        delivery_id = await prompts.outbox.pending("prompt_post", post.id)
+        assert delivery_id is not None
+        assert await prompts.outbox.claim(delivery_id) is not None  # its attempt, never reported
+        return post.id
     finally:
         await db.close()
 
@@ -241,13 +248,20 @@ async def test_a_restart_mid_post_after_sending_adopts_the_message(world: World)
     await world.run_scheduler()
     post = await wait_post(world)
     await world.stop()
-    # as if the run stopped right after Discord took the message, before recording it
+    # as if the run stopped right after Discord took the message, before recording it (under
+    # another nonce: only the look for the Answer button can tell)
+    lease_end = int((world.clock.now() + timedelta(minutes=2)).timestamp())
     await while_stopped(
         world,
-        "UPDATE prompt_posts SET state = 'sending', claimed_by = 'stopped-run', message_id = NULL,"
-        " thread_id = NULL, posted_at = NULL",
+        "UPDATE prompt_posts SET state = 'sending', message_id = NULL, thread_id = NULL,"
+        " posted_at = NULL",
+        "INSERT INTO deliveries (id, kind, subject, team_id, state, due_at, attempts, claimed_by,"
+        f" nonce) SELECT 77, 'prompt_post', id, team_id, 'sending', {lease_end}, 1, 'stopped-run',"
+        " 'another-nonce' FROM prompt_posts",
     )
     await world.start()
+    await world.run_scheduler()
+    assert await world.bot.db.fetchval("SELECT state FROM prompt_posts") == "sending"  # its lease
     world.clock.advance(minutes=2)
     await world.run_scheduler()
     await world.run_scheduler()
@@ -261,7 +275,7 @@ async def test_a_restart_mid_post_after_sending_adopts_the_message(world: World)
 # -- Discord refusing or failing ------------------------------------------------------------
 
 
-async def test_a_transient_failure_is_retried_once_and_posts_once(world: World) -> None:
+async def test_a_transient_failure_is_retried_after_a_pause_and_posts_once(world: World) -> None:
     await schedule_monday(world)
     world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=503)
     world.clock.set(SLOT)
@@ -277,18 +291,31 @@ async def test_a_transient_failure_is_retried_once_and_posts_once(world: World) 
     assert "failed" not in listing
 
 
-async def test_two_transient_failures_are_reported_to_managers(world: World) -> None:
+async def test_a_post_failing_until_its_slot_is_12_hours_old_is_given_up_and_reported(
+    world: World,
+) -> None:
     await schedule_monday(world)
-    world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=503, times=2)
+    failure = world.dd.fail_next(
+        "POST", rf"/channels/{world.channel.id}/messages", status=503, times=1000
+    )
     world.clock.set(SLOT)
     await world.run_scheduler()
-    world.clock.advance(minutes=1)
-    await world.run_scheduler()
-    world.clock.advance(minutes=5)
-    await world.run_scheduler()
+    while world.clock.now() < SLOT + timedelta(hours=11):
+        world.clock.advance(minutes=30)
+        await world.run_scheduler()
+        _, listing = await slash(world, world.members[0], "team list")
+        assert "failed" not in listing  # still being tried: nothing to report yet
+    while world.clock.now() < SLOT + timedelta(hours=13):
+        world.clock.advance(minutes=30)
+        await world.run_scheduler()
     assert await prompt_posts(world) == []
     _, listing = await slash(world, world.members[0], "team list")
-    assert "Last scheduled post failed: Discord had a problem (503)" in listing
+    assert "Last scheduled post failed: Discord had a problem (503)." in listing
+    assert "trying again" not in listing
+    hits = failure.hits
+    world.clock.advance(hours=6)
+    await world.run_scheduler()
+    assert failure.hits == hits  # given up: not tried again
 
 
 async def test_a_refused_post_is_shown_to_managers_and_other_teams_still_post(world: World) -> None:
@@ -306,10 +333,13 @@ async def test_a_refused_post_is_shown_to_managers_and_other_teams_still_post(wo
     assert await prompt_posts(world) == []
 
     _, listing = await slash(world, world.members[0], "team list")
-    assert "Last scheduled post failed: Discord refused the post" in listing
+    assert "Last scheduled post failed: Discord refused it in" in listing
     assert "lacks a permission" in listing
+    world.clock.advance(hours=1)
+    await world.run_scheduler()
+    assert await prompt_posts(world) == []  # a refusal is given up, not tried again
     _, text = await slash(world, world.manager, "prompt schedule", weekday="tuesday", time="10:00")
-    assert "The last scheduled post failed: Discord refused the post" in text
+    assert "The last scheduled post failed: Discord refused it in" in text
     assert "Tuesdays at 10:00" in text
 
 
@@ -484,7 +514,8 @@ async def test_a_post_refused_by_discord_tells_the_manager(world: World) -> None
     await create_team(world)
     world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=403, code=50013)
     _, text = await slash(world, world.manager, "prompt post")
-    assert "Discord refused the post" in text
+    assert "could not be posted: Discord refused it in" in text
+    assert "lacks a permission" in text
     assert await prompt_posts(world) == []
     assert (
         await world.bot.db.fetchval("SELECT COUNT(*) FROM prompt_posts WHERE state = 'posted'") == 0
@@ -508,3 +539,19 @@ async def test_a_scheduled_post_pings_the_role_when_the_manager_asked(world: Wor
     assert post.content == f"<@&{role.id}>"
     assert post.allowed_mentions is not None
     assert [int(r) for r in post.allowed_mentions["roles"]] == [role.id]
+
+
+async def test_a_manual_post_discord_fails_for_now_is_posted_by_itself_once(world: World) -> None:
+    await create_team(world)
+    world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=503)
+    _, text = await slash(world, world.manager, "prompt post")
+    assert f"is not in <#{world.channel.id}> yet: Discord had a problem (503)" in text
+    assert "Breakroom posts it by itself (next try <t:" in text
+    assert await prompt_posts(world) == []
+    world.clock.advance(minutes=1)
+    await world.run_scheduler()
+    await wait_post(world)
+    world.clock.advance(minutes=5)
+    await world.run_scheduler()
+    assert len(await prompt_posts(world)) == 1
+    assert len(world.dd.threads(world.channel)) == 1

@@ -1,11 +1,13 @@
 """An answer whose message in the prompt's thread failed is saved, the member is told the truth,
-and the prompts job posts (or edits) it later: once, with growing pauses, across restarts.
+and the outbox posts (or edits) it later: once, with growing pauses, across restarts.
 
-Logic first (real SQLite, a manual clock), then through the Discord double."""
+Logic first (real SQLite, a manual clock: what the outbox tells the answers), then through the
+Discord double."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,19 +15,14 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import InvalidInput
-from bot.prompt_answers import (
-    ANSWER_GIVE_UP,
-    ANSWER_LEASE,
-    ANSWER_RETRY_FIRST,
-    ANSWER_RETRY_FORBIDDEN,
-    ANSWER_RETRY_LIMIT,
-)
+from bot.outbox import BACKOFF_FIRST, LEASE, Sent
+from bot.prompt_answers import ANSWER_GIVE_UP
 from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.teams import Teams
 from tests.double import Channel, Message
 from tests.support import World
-from tests.test_prompts_e2e import answer, create_team, slash, wait_post
+from tests.test_prompts_e2e import answer, create_team, reply, slash, wait_post
 
 GUILD, DESK = 1001, 501
 ALICE, BOB = 111, 222
@@ -47,13 +44,13 @@ def prompts(db: Database, clock: ManualClock) -> Prompts:
 @pytest.fixture
 async def post(db: Database, clock: ManualClock, prompts: Prompts) -> Post:
     team = await Teams(db, clock).create(GUILD, "Front desk", DESK)
-    claimed = await prompts.posts.claim_manual(team.id, None, run_id="test")
-    return await prompts.posts.mark_posted(claimed.id, 70_000)
+    queued = await prompts.posts.queue_manual(team.id, None)
+    return await prompts.posts.mark_posted(queued.post.id, 70_000)
 
 
 async def pending(db: Database) -> list[tuple[Any, ...]]:
     rows = await db.fetchall(
-        "SELECT answer_id, due_at, attempts, error FROM prompt_answer_posts ORDER BY answer_id"
+        "SELECT subject, state, deadline FROM deliveries WHERE kind = 'answer' ORDER BY subject"
     )
     return [tuple(row) for row in rows]
 
@@ -62,103 +59,78 @@ def ts(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-async def test_a_saved_answer_is_due_until_its_message_is_recorded(
+async def test_a_saved_answer_is_in_the_outbox_until_its_message_is_recorded(
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
     saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "A job is a car.")
-    start = clock.now()
-    # Claimed by the member's own attempt: the job leaves it alone while that attempt may run.
-    assert not saved.delivery.look
-    assert await prompts.deliveries.due_answers(start) == []
-    assert await prompts.next_due(start, "run") == start + ANSWER_LEASE
-    # The run stopped before recording anything: after the lease the job takes it over, looking
-    # for a message that attempt may have sent.
-    later = start + ANSWER_LEASE
-    [due] = await prompts.deliveries.due_answers(later)
-    taken = await prompts.deliveries.claim_answer(due.id, later)
-    assert taken is not None and taken.look and taken.nonce == saved.delivery.nonce
-    assert (
-        await prompts.deliveries.claim_answer(due.id, later) is None
-    )  # of two passes, one gets it
-    assert await prompts.deliveries.answer_posted(taken, 9001)
+    deadline = ts(clock.now() + ANSWER_GIVE_UP)
+    assert await pending(db) == [(saved.answer.id, "due", deadline)]
+    found = await prompts.answers.to_send(saved.answer.id)
+    assert found is not None and found.answer.message_id is None and found.post.id == post.id
+    delivery = await prompts.outbox.claim(saved.delivery_id)
+    assert delivery is not None
+    # Discord took it, in the thread the attempt opened: both are recorded, the delivery is done
+    assert await prompts.outbox.delivered(delivery, Sent(9001, 8080, thread_id=8080))
     assert await pending(db) == []
     assert await db.fetchval("SELECT message_id FROM prompt_answers") == 9001
-    assert await prompts.next_due(later, "run") is None
-    # The member's own (now stale) attempt can't record anything any more.
-    assert await prompts.deliveries.answer_failed(saved.delivery, "late", "transient") is None
-    assert await pending(db) == []
-
-
-async def test_transient_failures_wait_longer_each_time_and_give_up_after_a_day(
-    prompts: Prompts, post: Post, db: Database, clock: ManualClock
-) -> None:
-    saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Hello")
-    start = clock.now()
-    retry_at = await prompts.deliveries.answer_failed(
-        saved.delivery, "Discord had a problem (503)", "transient"
-    )
-    assert retry_at == start + ANSWER_RETRY_FIRST
-    assert await pending(db) == [(saved.answer.id, ts(retry_at), 1, "Discord had a problem (503)")]
-    assert await prompts.next_due(start, "run") == retry_at
-    assert (
-        await prompts.deliveries.claim_answer(saved.answer.id, retry_at - timedelta(seconds=1))
-        is None
-    )
-
-    pauses = []
-    while retry_at is not None:
-        clock.set(retry_at)
-        delivery = await prompts.deliveries.claim_answer(saved.answer.id, retry_at)
-        if delivery is None:
-            break
-        retry_at = await prompts.deliveries.answer_failed(delivery, "still down", "transient")
-        if retry_at is not None:
-            pauses.append(retry_at - clock.now())
-    assert pauses[:5] == [timedelta(minutes=m) for m in (2, 4, 8, 16, 30)]
-    assert set(pauses[4:]) == {ANSWER_RETRY_LIMIT}
-    assert clock.now() - start <= ANSWER_GIVE_UP
-    assert await pending(db) == []  # given up: it stays in /prompt answers
-    assert await db.fetchval("SELECT text FROM prompt_answers") == "Hello"
-
-
-async def test_a_refusal_is_retried_hourly_and_a_deleted_thread_not_at_all(
-    prompts: Prompts, post: Post, db: Database, clock: ManualClock
-) -> None:
-    mine = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Mine")
-    retry_at = await prompts.deliveries.answer_failed(
-        mine.delivery, "lacks a permission", "forbidden"
-    )
-    assert retry_at == clock.now() + ANSWER_RETRY_FORBIDDEN
-    bobs = await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "Bob's")
-    assert await prompts.deliveries.answer_failed(bobs.delivery, "gone", "gone") is None
-    assert [row[0] for row in await pending(db)] == [mine.answer.id]
+    assert await db.fetchval("SELECT thread_id FROM prompt_posts") == 8080
+    # a later save is due again, to edit that message; another answer's message is not hers
+    await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "A job is a bus.")
+    assert await pending(db) == [(saved.answer.id, "due", ts(clock.now() + ANSWER_GIVE_UP))]
+    bobs = await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "A house.")
+    delivery = await prompts.outbox.claim(bobs.delivery_id)
+    assert delivery is not None
+    assert await prompts.outbox.delivered(delivery, Sent(9002, 8080, thread_id=8080))
+    found = await prompts.answers.to_send(saved.answer.id)
+    assert found is not None
+    assert (found.answer.message_id, found.answer.text) == (9001, "A job is a bus.")
+    assert found.others == {9002}
 
 
 async def test_saving_again_during_an_attempt_leaves_the_answer_due_for_an_edit(
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
     first = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "First")
+    attempt = await prompts.outbox.claim(first.delivery_id)
+    assert attempt is not None
     clock.advance(seconds=5)
-    second = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Second")
-    assert second.delivery.look  # the first attempt may have reached Discord
-    assert second.delivery.nonce == first.delivery.nonce  # a resend returns that message
+    await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Second")
     # The first attempt's message arrives: recorded, and still due so the new text replaces it.
-    assert await prompts.deliveries.answer_posted(first.delivery, 9001)
-    assert len(await pending(db)) == 1
-    assert await db.fetchval("SELECT message_id FROM prompt_answers") == 9001
-    assert await prompts.deliveries.answer_posted(second.delivery, 9001)
-    assert await pending(db) == []
+    assert await prompts.outbox.delivered(attempt, Sent(9001, 8080))
+    assert [row[:2] for row in await pending(db)] == [(first.answer.id, "due")]
+    found = await prompts.answers.to_send(first.answer.id)
+    assert found is not None
+    assert (found.answer.message_id, found.answer.text) == (9001, "Second")
+
+
+async def test_an_answer_not_in_its_thread_a_day_later_is_given_up_and_stays_listed(
+    prompts: Prompts, post: Post, db: Database, clock: ManualClock
+) -> None:
+    saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Hello")
+    attempt = await prompts.outbox.claim(saved.delivery_id)
+    assert attempt is not None
+    reason = "Discord had a problem (503); trying again."
+    assert await prompts.outbox.failed(attempt, reason, retry=True) == clock.now() + BACKOFF_FIRST
+    clock.advance(ANSWER_GIVE_UP)
+    assert await prompts.outbox.claim(saved.delivery_id) is None
+    assert [row[:2] for row in await pending(db)] == [(saved.answer.id, "given_up")]
+    [trouble] = await prompts.outbox.troubles(post.team_id)
+    assert (trouble.kind, trouble.error, trouble.retry_at) == ("answer", reason, None)
+    listed = await prompts.answers.for_post(GUILD, post.id)
+    assert [a.text for a in listed.answers] == ["Hello"]
 
 
 async def test_an_answer_forgotten_during_an_attempt_is_reported_and_a_bad_save_changes_nothing(
     prompts: Prompts, post: Post, db: Database
 ) -> None:
     saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Forget me")
+    attempt = await prompts.outbox.claim(saved.delivery_id)
+    assert attempt is not None
     await prompts.answers.forget_member(GUILD, ALICE)
     assert await pending(db) == []  # deleted with the answer
-    assert not await prompts.deliveries.answer_posted(
-        saved.delivery, 9001
-    )  # the cog deletes the message
+    assert await prompts.answers.to_send(saved.answer.id) is None
+    # Discord took it meanwhile: False, so the sender deletes the message
+    assert not await prompts.outbox.delivered(attempt, Sent(9001, 8080))
     with pytest.raises(InvalidInput):
         await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "   ")
     assert await pending(db) == []
@@ -194,7 +166,12 @@ def attempts(world: World, thread: Channel) -> int:
 
 
 async def answers_pending(world: World) -> int:
-    return int(await world.bot.db.fetchval("SELECT COUNT(*) FROM prompt_answer_posts"))
+    """Answers whose thread message the outbox still tries to deliver."""
+    return int(
+        await world.bot.db.fetchval(
+            "SELECT COUNT(*) FROM deliveries WHERE kind = 'answer' AND state != 'given_up'"
+        )
+    )
 
 
 async def test_a_503_on_the_thread_post_saves_the_answer_and_the_job_posts_it_once(
@@ -211,14 +188,13 @@ async def test_a_503_on_the_thread_post_saves_the_answer_and_the_job_posts_it_on
     assert thread_posts(world, thread) == []
     assert await world.bot.db.fetchval("SELECT text FROM prompt_answers") == "A career is chosen."
 
-    # The job's next due time is the retry; a pass before it doesn't touch Discord.
-    cog: Any = world.bot.get_cog("Prompts")
+    # The outbox job's next due time is the retry; a pass before it doesn't touch Discord.
     failed_at = world.clock.now()
-    assert await cog.run_due(failed_at) == failed_at + ANSWER_RETRY_FIRST
+    assert await world.bot.courier.run_due(failed_at) == failed_at + BACKOFF_FIRST
     await world.run_scheduler()
     assert attempts(world, thread) == 1
 
-    world.clock.advance(minutes=1)
+    world.clock.advance(BACKOFF_FIRST)
     await world.run_scheduler()
     [message] = thread_posts(world, thread)
     assert message.embeds[0]["description"] == "A career is chosen."
@@ -247,7 +223,8 @@ async def test_while_discord_keeps_failing_the_retries_wait_longer_each_time(
         await world.run_scheduler()
         if failure.hits > hits:
             tries_at.append(minute)
-    assert tries_at == [1, 3, 7, 15]  # 1, 2, 4, 8 minutes apart: not hammered
+    # after 30 s, then 1, 2, 4, 8 minutes apart (a pass a minute): not hammered
+    assert tries_at == [1, 2, 4, 8]
     failure.remaining = 0  # Discord is back
     world.clock.advance(minutes=16)
     await world.run_scheduler()
@@ -290,19 +267,21 @@ async def test_a_run_stopped_after_sending_is_not_posted_twice(world: World) -> 
     try:
         now = ts(world.clock.now())
         async with db.transaction() as tx:
-            answer_id = await tx.fetchval("SELECT id FROM prompt_answers")
             await tx.execute("UPDATE prompt_answers SET message_id = NULL")
             await tx.execute(
-                "INSERT INTO prompt_answer_posts (answer_id, due_at, claim, nonce, since)"
-                " VALUES (?, ?, 'stopped-run', 'another-nonce', ?)",
-                (answer_id, now + int(ANSWER_LEASE.total_seconds()), now),
+                "INSERT INTO deliveries (id, kind, subject, team_id, state, due_at, deadline,"
+                " attempts, claimed_by, nonce) SELECT 77, 'answer', a.id, pp.team_id, 'sending',"
+                " ?, ?, 1, 'stopped-run', 'another-nonce'"
+                " FROM prompt_answers a JOIN prompt_posts pp ON pp.id = a.post_id",
+                (now + int(LEASE.total_seconds()), now + int(ANSWER_GIVE_UP.total_seconds())),
             )
     finally:
         await db.close()
     await world.start()
     await hold_scheduler(world)
     await world.run_scheduler()
-    world.clock.advance(ANSWER_LEASE)
+    assert await answers_pending(world) == 1  # its lease: the stopped run might still be posting
+    world.clock.advance(LEASE)
     await world.run_scheduler()
     await world.run_scheduler()
     assert thread_posts(world, thread) == [message]
@@ -317,20 +296,24 @@ async def test_a_run_stopped_after_sending_is_not_posted_twice(world: World) -> 
 async def test_a_refused_thread_post_tells_the_member_a_manager_must_fix_permissions(
     world: World,
 ) -> None:
+    """A 403 is given up at once (not retried on a timer), with the reason kept for managers."""
     dd = world.dd
     post, thread = await prompt_with_thread(world)
     dd.fail_next("POST", rf"/channels/{thread.id}/messages", status=403, code=50013)
     _, receipt = await answer(world, world.members[0], post, "Refused for now.")
     assert "answer is saved" in receipt
     assert "A manager needs to fix Breakroom's permissions" in receipt
+    assert "`/team edit`" in receipt
     assert f"<#{world.channel.id}>" in receipt
     assert "shortly" not in receipt
-    world.clock.advance(minutes=59)
+    world.clock.advance(hours=2)
     await world.run_scheduler()
     assert thread_posts(world, thread) == []
-    world.clock.advance(minutes=1)  # an hour later, the permission fixed
-    await world.run_scheduler()
-    assert [m.embeds[0]["description"] for m in thread_posts(world, thread)] == ["Refused for now."]
+    assert attempts(world, thread) == 1
+    [team] = await world.bot.teams.for_guild(world.guild.id)
+    [trouble] = await world.bot.services.outbox.troubles(team.id)
+    assert trouble.kind == "answer" and trouble.retry_at is None
+    assert "lacks a permission" in trouble.error
 
 
 async def test_a_deleted_thread_is_said_plainly_and_not_retried(world: World) -> None:
@@ -388,3 +371,26 @@ async def test_a_thread_that_could_not_be_opened_is_opened_by_the_retry(world: W
     await world.run_scheduler()
     [thread] = dd.threads(world.channel)
     assert [m.embeds[0]["description"] for m in thread_posts(world, thread)] == ["Thread, please."]
+
+
+async def test_two_submits_at_once_leave_one_message_showing_the_saved_text(
+    world: World,
+) -> None:
+    dd = world.dd
+    post, thread = await prompt_with_thread(world)
+    alice = world.members[0]
+    click = await dd.click(alice, post, post.button("Answer")["custom_id"])
+    await click.response(timeout=5)
+    assert click.modal is not None
+    form = click.modal["custom_id"]
+    submits = await asyncio.gather(
+        dd.submit_modal(alice, form, {"answer": "First thought."}),
+        dd.submit_modal(alice, form, {"answer": "Second thought."}),
+    )
+    receipts = await asyncio.gather(*(reply(ix) for ix in submits))
+    assert all("saved" in r for r in receipts), receipts
+    await world.run_scheduler()
+    stored = await world.bot.db.fetchval("SELECT text FROM prompt_answers")
+    [message] = thread_posts(world, thread)
+    assert message.embeds[0]["description"] == stored
+    assert await answers_pending(world) == 0

@@ -207,7 +207,7 @@ async def test_deleting_a_team_deletes_its_posts_and_answers(
     await prompts.bank.ensure_bank(GUILD)
     for team in (desk, records):
         await teams.set_schedule(team.id, 0, "09:00")
-        post = await prompts.posts.claim_manual(team.id, None, run_id="run")
+        post = (await prompts.posts.queue_manual(team.id, None)).post
         await prompts.posts.mark_posted(post.id, 9000 + team.id)
         await prompts.answers.save_answer(GUILD, post.id, 42, "alice", "Mine.")
     await teams.delete(desk.id)

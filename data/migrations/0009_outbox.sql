@@ -58,7 +58,10 @@ END;
 -- The pending work of the four outboxes before this one moves in. A repeat attempt looks before
 -- sending, so anything a stopped run may have sent is found rather than sent twice.
 
--- Prompt posts being sent or waiting for a retry ('retry' is no longer a post state).
+-- Prompt posts being sent or waiting for a retry ('retry' is no longer a post state). A post's
+-- states are now: 'sending' (its delivery is in the outbox; claimed_at: when it was queued),
+-- 'posted' (message_id, and thread_id once its thread is open), 'failed' (given up; error says
+-- why). Retries, a stopped run's half-sent post and giving up are the outbox's.
 INSERT INTO deliveries (id, kind, subject, team_id, due_at, deadline, attempts, nonce, error)
 SELECT abs(random()) % 4611686018427387903 + 1, 'prompt_post', id, team_id,
        CASE state WHEN 'retry' THEN claimed_at + 60 ELSE claimed_at END,
