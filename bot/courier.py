@@ -270,7 +270,7 @@ class Courier:
                 return Sent(message.id, channel_id, thread_id), True, message.jump_url
             except discord.NotFound:
                 pass  # someone deleted it: post it again
-        earlier = await self._earlier(target, delivery, draft) if delivery.look else None
+        earlier = await self._earlier(target, delivery, draft) if delivery.is_repeat else None
         if earlier is None:
             message = await target.send(**fields, nonce=delivery.nonce)
         else:  # an earlier attempt's message, maybe of an older version

@@ -53,7 +53,8 @@ def new_nonce() -> str:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One claimed attempt. Only its holder (`attempt` is the claim's number) records how it went;
-    `look`: an earlier attempt may have reached Discord unrecorded, so look before sending."""
+    `is_repeat`: an earlier attempt may have reached Discord unrecorded (its answer lost, its run
+    stopped), so the sender looks for that one's message before sending."""
 
     id: int
     kind: str
@@ -66,7 +67,7 @@ class Delivery:
     error: str | None
 
     @property
-    def look(self) -> bool:
+    def is_repeat(self) -> bool:
         return self.attempt > 1
 
     @classmethod

@@ -18,7 +18,7 @@ from bot.prompt_posts import KIND as PROMPT_POST
 from bot.prompts import Prompts
 from bot.teams import Team
 from cogs._prompts_ui import answer_embed, answer_view, post_embed, thread_name
-from cogs.teams import postable_channel
+from cogs._shared import postable_channel
 
 
 def answer_button(post_id: int) -> str:

@@ -28,8 +28,14 @@ from bot.prompt_answers import (
 from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.teams import Team
-from cogs._shared import FromCustomId, Interaction, choice_name, guarded, routed_by_custom_id
-from cogs.teams import EMBED_COLOUR
+from cogs._shared import (
+    EMBED_COLOUR,
+    FromCustomId,
+    Interaction,
+    choice_name,
+    guarded,
+    routed_by_custom_id,
+)
 
 THREAD_NAME_LIMIT = 100
 PAGE_BUDGET = 3500  # characters of answers per page of /prompt answers (embed limit 4096)

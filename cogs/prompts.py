@@ -20,10 +20,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom
-from bot.errors import NotFound, UserError
+from bot.errors import UserError
 from bot.prompts import Prompts
 from bot.schedule import DEFAULT_TIME, WEEKDAYS, describe, next_slots, parse_weekday
-from bot.text import parse_id as read_id
+from cogs._options import PostOption, PromptOption, TeamOption, team_here
 from cogs._prompt_delivery import PromptDrafts
 from cogs._prompts_ui import (
     ANSWER_FORM,
@@ -34,26 +34,7 @@ from cogs._prompts_ui import (
     open_answer_modal,
     post_outcome,
 )
-from cogs._shared import (
-    MAX_CHOICES,
-    Interaction,
-    choice_name,
-    manager_only,
-    resolve_team,
-    team_autocomplete,
-)
-from cogs.teams import EMBED_COLOUR, postable_channel
-
-
-def parse_id(value: str, what: str) -> int:
-    """An id from an autocomplete value (`12`, or `#12` typed by hand: `bot.text.parse_id`)."""
-    found = read_id(value)
-    if found is None:
-        raise NotFound(
-            f"“{value.strip()[:40]}” is not a {what} I know. "
-            f"Pick a {what} from the list that appears as you type (it fills in its id)."
-        )
-    return found
+from cogs._shared import EMBED_COLOUR, Interaction, manager_only, postable_channel
 
 
 class PromptsCog(commands.Cog, name="Prompts"):
@@ -106,36 +87,6 @@ class PromptsCog(commands.Cog, name="Prompts"):
 
     # -- commands -----------------------------------------------------------------------------
 
-    async def prompt_autocomplete(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        found = await self.prompts.bank.search(interaction.guild_id, current)
-        return [
-            app_commands.Choice(name=choice_name(f"#{p.id} · {p.text}"), value=str(p.id))
-            for p in found
-        ][:MAX_CHOICES]
-
-    async def post_autocomplete(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        try:
-            team = await resolve_team(interaction, getattr(interaction.namespace, "team", None))
-        except UserError:
-            return []
-        posts = await self.prompts.posts.recent_posts(team.id, current)
-        choices = []
-        for post in posts[:MAX_CHOICES]:
-            assert post.posted_at is not None
-            day = post.posted_at.astimezone(team.zone).strftime("%d %b %Y")
-            choices.append(
-                app_commands.Choice(
-                    name=choice_name(f"{day} · {post.prompt_text}"), value=str(post.id)
-                )
-            )
-        return choices
-
     @prompt.command(name="add")
     @manager_only()
     @app_commands.describe(text="The question to add to the bank (up to 300 characters)")
@@ -170,11 +121,10 @@ class PromptsCog(commands.Cog, name="Prompts"):
     @prompt.command(name="remove")
     @manager_only()
     @app_commands.describe(prompt="The prompt to retire (type to search)")
-    @app_commands.autocomplete(prompt=prompt_autocomplete)
-    async def remove(self, interaction: Interaction, prompt: str) -> None:
+    async def remove(self, interaction: Interaction, prompt: PromptOption) -> None:
         """Retire a prompt from the rotation (its history stays)"""
         assert interaction.guild_id is not None
-        retired = await self.prompts.bank.retire(interaction.guild_id, parse_id(prompt, "prompt"))
+        retired = await self.prompts.bank.retire(interaction.guild_id, prompt)
         await interaction.response.send_message(
             f"Retired prompt **#{retired.id}**: {retired.text}\nIt won't be posted again; its "
             f"past posts and answers stay. Adding the same text again brings it back.",
@@ -188,20 +138,18 @@ class PromptsCog(commands.Cog, name="Prompts"):
         prompt="A prompt to post (default: the next one in rotation)",
         ping_role="Mention the team's role with the post",
     )
-    @app_commands.autocomplete(team=team_autocomplete, prompt=prompt_autocomplete)
     async def post(
         self,
         interaction: Interaction,
-        team: str | None = None,
-        prompt: str | None = None,
+        team: TeamOption | None = None,
+        prompt: PromptOption | None = None,
         ping_role: bool = False,
     ) -> None:
         """Post a prompt now, with an Answer button and a thread"""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        found = await resolve_team(interaction, team)
-        prompt_id = None if prompt is None else parse_id(prompt, "prompt")
+        found = team or await team_here(interaction)
         self.drafts.team_channel(found)  # can't post there: say so before queueing anything
-        queued = await self.prompts.posts.queue_manual(found.id, prompt_id, ping_role=ping_role)
+        queued = await self.prompts.posts.queue_manual(found.id, prompt, ping_role=ping_role)
         outcome = await self.bot.courier.attempt(queued.delivery_id)
         await interaction.followup.send(post_outcome(queued.post, outcome), ephemeral=True)
 
@@ -217,18 +165,17 @@ class PromptsCog(commands.Cog, name="Prompts"):
         weekday=[app_commands.Choice(name=d.capitalize(), value=d) for d in WEEKDAYS]
         + [app_commands.Choice(name="Off (no weekly post)", value="off")]
     )
-    @app_commands.autocomplete(team=team_autocomplete)
     async def schedule(
         self,
         interaction: Interaction,
         weekday: str,
         time: str | None = None,
-        team: str | None = None,
+        team: TeamOption | None = None,
         ping_role: bool | None = None,
     ) -> None:
         """Set the team's weekly prompt day and time"""
         assert interaction.guild is not None
-        found = await resolve_team(interaction, team)
+        found = team or await team_here(interaction)
         day = parse_weekday(weekday)
         if day is not None and time is None:
             time = found.schedule_time or DEFAULT_TIME
@@ -266,10 +213,9 @@ class PromptsCog(commands.Cog, name="Prompts"):
 
     @prompt.command(name="answer")
     @app_commands.describe(team="The team (default: this channel's team)")
-    @app_commands.autocomplete(team=team_autocomplete)
-    async def answer(self, interaction: Interaction, team: str | None = None) -> None:
+    async def answer(self, interaction: Interaction, team: TeamOption | None = None) -> None:
         """Answer the team's latest prompt (same as its Answer button)"""
-        found = await resolve_team(interaction, team)
+        found = team or await team_here(interaction)
         latest = await self.prompts.posts.latest_post(found)
         await open_answer_modal(interaction, self.prompts, latest.id)
 
@@ -279,21 +225,20 @@ class PromptsCog(commands.Cog, name="Prompts"):
         post="A post of the team (default: its latest)",
         page="Which page of answers to show",
     )
-    @app_commands.autocomplete(team=team_autocomplete, post=post_autocomplete)
     async def answers(
         self,
         interaction: Interaction,
-        team: str | None = None,
-        post: str | None = None,
+        team: TeamOption | None = None,
+        post: PostOption | None = None,
         page: app_commands.Range[int, 1, 1000] = 1,
     ) -> None:
         """The answers to the team's latest (or a given) prompt"""
         assert interaction.guild_id is not None
         if post is not None:
-            post_id = parse_id(post, "post")
+            post_id = post
         else:
             post_id = (
-                await self.prompts.posts.latest_post(await resolve_team(interaction, team))
+                await self.prompts.posts.latest_post(team or await team_here(interaction))
             ).id
         listed = await self.prompts.answers.for_post(interaction.guild_id, post_id)
         embed = answers_embed(listed, page)

@@ -95,7 +95,7 @@ async def test_prompt_work_under_way_moves_into_the_outbox(tmp_path: Path) -> No
             delivery_id = await prompts.outbox.pending(kind, subject)
             assert delivery_id is not None
             delivery = await prompts.outbox.claim(delivery_id)
-            assert delivery is not None and delivery.look, (kind, subject)
+            assert delivery is not None and delivery.is_repeat, (kind, subject)
         assert (await prompts.outbox.claim(await prompts.outbox.pending("answer", 7) or 0)) is None
         nonce = await db.fetchval("SELECT nonce FROM deliveries WHERE kind = 'answer'")
         assert nonce == "the-old-nonce"

@@ -325,7 +325,7 @@ async def test_a_posted_reflection_is_recorded_once_and_one_deleted_meanwhile_is
     assert await outbox.claim(second["id"]) is None  # not before its time
     clock.set(retry_at)
     claimed = await outbox.claim(second["id"])
-    assert claimed is not None and claimed.look  # a repeat looks for the first one's message
+    assert claimed is not None and claimed.is_repeat  # a repeat looks for the first one's message
     assert await outbox.delivered(claimed, Sent(902, CHANNEL))
     assert (await logic.overview(team.id)).trouble is None
     # Deleted by its author while being sent: the hook says so (the sender deletes the post).
