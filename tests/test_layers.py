@@ -16,11 +16,12 @@ from discord import app_commands
 
 from bot.client import Breakroom, cog_extensions
 from bot.config import Settings
+from bot.courier import Courier
 from bot.db import Database
 from bot.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
-DISCORD_GLUE = {"client.py", "__main__.py"}
+DISCORD_GLUE = {"client.py", "__main__.py", "courier.py"}
 
 # command -> the option names COMMANDS.md gives it (extra optional options are allowed)
 CONTRACT: dict[str, set[str]] = {
@@ -197,6 +198,7 @@ async def loaded_bot(tmp_path: Path) -> AsyncIterator[Breakroom]:
     database = await Database.open(tmp_path / "b.db")
     bot = Breakroom(Settings(token="unused", database_path=tmp_path / "b.db"), database=database)
     bot.services = Services(database, bot.clock, b"k" * 32)  # what setup_hook builds
+    bot.courier = Courier(bot, bot.services.outbox, bot.clock, bot.scheduler.wake)
     try:
         for extension in cog_extensions():
             await bot.load_extension(extension)  # raises if two commands share a name
