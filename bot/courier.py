@@ -178,14 +178,15 @@ class Courier:
         # Never "due in the past": what is left due is for the next pass, not a busy loop.
         return None if due is None else max(due, self.clock.now() + timedelta(seconds=1))
 
-    async def attempt(self, delivery_id: int) -> Outcome:
-        """Claim and make one attempt now, if it is due. One attempt at a time per delivery in
-        this process: a member's second submit waits for the first attempt, then edits."""
+    async def attempt(self, delivery_id: int, *, early: bool = False) -> Outcome:
+        """Claim and make one attempt now, if it is due (`early`: even before; see
+        `Outbox.claim`). One attempt at a time per delivery in this process: a member's second
+        submit waits for the first attempt, then edits."""
         lock = self._locks.get(delivery_id)
         if lock is None:
             lock = self._locks[delivery_id] = asyncio.Lock()
         async with lock:
-            delivery = await self.outbox.claim(delivery_id)
+            delivery = await self.outbox.claim(delivery_id, early=early)
             if delivery is None:
                 return Outcome()
             drafter = self._drafters.get(delivery.kind)

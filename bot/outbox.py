@@ -245,14 +245,17 @@ class Outbox:
             await self.db.fetchval("SELECT MIN(due_at) FROM deliveries WHERE state != 'given_up'")
         )
 
-    async def claim(self, delivery_id: int) -> Delivery | None:
+    async def claim(self, delivery_id: int, *, early: bool = False) -> Delivery | None:
         """Claim the next attempt if the delivery is due (or its lease ended): of two passes or
-        runs, one gets it. None when it isn't due, is gone, or was given up at its deadline."""
+        runs, one gets it. None when it isn't due, is gone, or was given up at its deadline.
+        `early`: a member waits for it, so it is claimed before its due time unless an attempt
+        holds it (enqueued due a little later, it is theirs to try first)."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT * FROM deliveries WHERE id = ? AND state != 'given_up' AND due_at <= ?",
-                (delivery_id, to_ts(now)),
+                "SELECT * FROM deliveries WHERE id = ? AND state != 'given_up'"
+                " AND (due_at <= ? OR (? AND state = 'due'))",
+                (delivery_id, to_ts(now), int(early)),
             )
             if row is None:
                 return None

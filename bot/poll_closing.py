@@ -1,40 +1,43 @@
-"""Polls, closing: now (`/poll close`) or at the deadline, and the bookkeeping of announcing each
-close exactly once — claimed by one run of the bot, retried with growing pauses, taken over from a
-run that stopped.
+"""Polls, closing: now (`/poll close`) or at the deadline. Closing puts the announcement — the
+poll message's final state and the result post — in the outbox ('poll_result', bot/outbox.py)
+in the same transaction, so a closed poll is announced exactly once whatever stops the bot.
 
-Feature logic only: plain async Python over the database, nothing from discord. The cog posts the
-announcement and reports back how it went (`finish_announcement`).
+`result_state` tells where the announcement is: 'posting' (in the outbox), 'posted' (with
+`result_message_id`), or 'failed' (Discord refused it, or a day went by).
+
+Feature logic only: plain async Python over the database, nothing from discord. The cog drafts
+the announcement when the outbox sends it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.errors import Conflict, NotAllowed
-from bot.poll_model import RETRY_LIMIT, Poll, from_ts, placeholders, to_ts
-from bot.poll_store import get_poll, load_polls
+from bot.outbox import Delivery, Outbox, Sent
+from bot.poll_model import Poll, from_ts, placeholders, to_ts
+from bot.poll_store import get_poll
+
+RESULT = "poll_result"
+#: A result not posted within a day of the close is given up ('failed'): news that late is none.
+RESULT_DEADLINE = timedelta(days=1)
 
 
 class PollClosing:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
         self.db = db
         self.clock = clock
+        self.outbox = outbox
+        outbox.register(RESULT, self._announced, self._not_announced)
 
     async def close(
-        self,
-        poll_id: int,
-        guild_id: int,
-        actor_id: int,
-        actor_is_manager: bool,
-        claimer: str = "",
+        self, poll_id: int, guild_id: int, actor_id: int, actor_is_manager: bool
     ) -> Poll:
-        """Close now (`/poll close`). The caller (the bot run `claimer`) then owns announcing
-        it; without one, the bot's next scheduler pass takes the announcement over."""
-        now = to_ts(self.clock.now())
+        """Close now (`/poll close`); the announcement waits in the outbox."""
+        now = self.clock.now()
         async with self.db.transaction() as tx:
             poll = await get_poll(tx, poll_id, guild_id)
             if not poll.can_manage(actor_id, actor_is_manager):
@@ -45,91 +48,60 @@ class PollClosing:
             if poll.closed:
                 raise Conflict("This poll is already closed; `/poll results` shows its results.")
             await tx.execute(
-                "UPDATE polls SET closed_at = ?, result_state = 'posting', result_claimed_by = ?,"
-                " result_attempts = result_attempts + 1 WHERE id = ?",
-                (min(now, to_ts(poll.closes_at)), claimer, poll_id),
+                "UPDATE polls SET closed_at = ?, result_state = 'posting' WHERE id = ?",
+                (min(to_ts(now), to_ts(poll.closes_at)), poll_id),
             )
-            await _drop_ballots(tx, [poll_id])
+            await self._announce(tx, [(poll_id, poll.team_id)], now)
             return await get_poll(tx, poll_id, None)
 
-    async def claim_due(self, now: datetime, claimer: str) -> list[Poll]:
-        """Close every poll whose deadline has passed (also while the bot was down) and claim
-        the announcements to post now: those just closed, failed ones whose retry time came, and
-        claims left by another run of the bot (it stopped before finishing them).
-
-        Claiming sets 'posting' with the claimer in the same transaction, so two passes never
-        announce the same close; `result_attempts` > 1 tells the announcer to look first for a
-        post that may have gone out.
-        """
-        at = to_ts(now)
+    async def close_due(self, now: datetime) -> list[int]:
+        """Close every posted poll whose deadline has passed (also while the bot was down) and
+        put each announcement in the outbox. Returns the polls closed (each is closed once: the
+        update and the enqueue commit together). A poll whose message never went out is left to
+        the outbox, which gives it up at that deadline: nobody saw it, nothing is announced."""
         async with self.db.transaction() as tx:
-            closed = await tx.fetchall(
-                "UPDATE polls SET closed_at = closes_at, result_state = 'posting',"
-                " result_claimed_by = ?, result_attempts = result_attempts + 1"
-                " WHERE closed_at IS NULL AND closes_at <= ? RETURNING id",
-                (claimer, at),
+            rows = await tx.fetchall(
+                "UPDATE polls SET closed_at = closes_at, result_state = 'posting'"
+                " WHERE closed_at IS NULL AND message_id IS NOT NULL AND closes_at <= ?"
+                " RETURNING id, team_id",
+                (to_ts(now),),
             )
-            retried = await tx.fetchall(
-                "UPDATE polls SET result_state = 'posting', result_claimed_by = ?,"
-                " result_attempts = result_attempts + 1"
-                " WHERE (result_state = 'pending' AND result_retry_at <= ?)"
-                " OR (result_state = 'posting' AND result_claimed_by IS NOT ?) RETURNING id",
-                (claimer, at, claimer),
-            )
-            await _drop_ballots(tx, [row[0] for row in closed])
-            ids = sorted({row[0] for row in closed + retried})
-            if not ids:
-                return []
-            return await load_polls(tx, f"p.id IN ({placeholders(ids)}) ORDER BY p.id", ids)
+            closed = sorted((row[0], row[1]) for row in rows)
+            await self._announce(tx, closed, now)
+        return [poll_id for poll_id, _ in closed]
 
-    async def finish_announcement(
-        self,
-        poll_id: int,
-        claimer: str,
-        state: Literal["posted", "failed", "pending"],
-        message_id: int | None = None,
-        *,
-        retry_now: bool = False,
-    ) -> None:
-        """Record how announcing a claimed close went. 'pending' retries later, waiting longer
-        after each failure (30 s, 1 min, 2 min … at most 15 min), or at the next pass when
-        `retry_now` (the run stopped before trying)."""
-        async with self.db.transaction() as tx:
-            attempts = await tx.fetchval(
-                "SELECT result_attempts FROM polls"
-                " WHERE id = ? AND result_state = 'posting' AND result_claimed_by = ?",
-                (poll_id, claimer),
+    async def next_due(self) -> datetime | None:
+        """The next deadline of an open, posted poll."""
+        return from_ts(
+            await self.db.fetchval(
+                "SELECT min(closes_at) FROM polls"
+                " WHERE closed_at IS NULL AND message_id IS NOT NULL"
             )
-            if attempts is None:  # not (or no longer) this run's claim
-                return
-            delay = 0 if retry_now else min(30 * 2 ** max(0, int(attempts) - 1), RETRY_LIMIT)
-            await tx.execute(
-                "UPDATE polls SET result_state = ?, result_claimed_by = NULL,"
-                " result_message_id = coalesce(?, result_message_id), result_retry_at = ?"
-                " WHERE id = ?",
-                (
-                    state,
-                    message_id,
-                    to_ts(self.clock.now()) + delay if state == "pending" else None,
-                    poll_id,
-                ),
-            )
-
-    async def next_due(self, claimer: str) -> datetime | None:
-        """When the polls job next has something to do: a deadline, a retry, or now for a claim
-        left by another run."""
-        row = await self.db.fetchone(
-            "SELECT (SELECT min(closes_at) FROM polls WHERE closed_at IS NULL),"
-            " (SELECT min(result_retry_at) FROM polls WHERE result_state = 'pending'),"
-            " EXISTS (SELECT 1 FROM polls WHERE result_state = 'posting'"
-            "         AND result_claimed_by IS NOT ?)",
-            (claimer,),
         )
-        assert row is not None
-        if row[2]:
-            return self.clock.now()
-        times = [t for t in (row[0], row[1]) if t is not None]
-        return from_ts(min(times)) if times else None
+
+    async def _announce(
+        self, tx: Transaction, closed: Sequence[tuple[int, int]], now: datetime
+    ) -> None:
+        for poll_id, team_id in closed:
+            await self.outbox.enqueue(
+                tx, RESULT, poll_id, team_id=team_id, deadline=now + RESULT_DEADLINE
+            )
+        await _drop_ballots(tx, [poll_id for poll_id, _ in closed])
+
+    # -- told by the outbox --------------------------------------------------------------------
+
+    async def _announced(self, tx: Transaction, delivery: Delivery, sent: Sent) -> bool:
+        return bool(
+            await tx.execute(
+                "UPDATE polls SET result_state = 'posted', result_message_id = ? WHERE id = ?",
+                (sent.message_id, delivery.subject),
+            )
+        )
+
+    async def _not_announced(self, tx: Transaction, delivery: Delivery, reason: str) -> None:
+        await tx.execute(
+            "UPDATE polls SET result_state = 'failed' WHERE id = ?", (delivery.subject,)
+        )
 
 
 async def _drop_ballots(tx: Transaction, poll_ids: Sequence[int]) -> None:

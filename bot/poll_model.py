@@ -21,13 +21,13 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 DEFAULT_DURATION = timedelta(days=1)
 RECENT_CLOSED = 10
-RETRY_LIMIT = 15 * 60  # seconds: the longest wait before retrying a failed result post
 #: The shown counts of an open anonymous poll move only once this many different members have
 #: voted (or changed their vote) since the last move, so no edit of the poll message, and no
 #: `/poll results`, gives one member's vote away. At close the exact counts are shown.
 ANONYMOUS_STEP = 5
 
-ResultState = Literal["none", "posting", "pending", "posted", "failed"]
+#: announcing a close: not closed, in the outbox, posted, given up
+ResultState = Literal["none", "posting", "posted", "failed"]
 VoteAction = Literal["voted", "moved", "removed", "added"]
 
 UNKNOWN_POLL = "There is no poll {ref} in this server; `/poll list` shows the team's polls."
@@ -85,8 +85,6 @@ class Poll:
     message_id: int | None
     rerun_of: int | None
     result_state: ResultState
-    #: how many times announcing the close was claimed (more than 1: look before posting)
-    result_attempts: int
     result_message_id: int | None
     #: distinct members with at least one option selected (the turnout)
     voters: int
@@ -317,7 +315,6 @@ def poll_from_row(row: Row, options: Sequence[PollOption], *, exact: bool = Fals
         message_id=row["message_id"],
         rerun_of=row["rerun_of"],
         result_state=row["result_state"],
-        result_attempts=row["result_attempts"],
         result_message_id=row["result_message_id"],
         voters=row["shown_voters"] if counts_stepped(row) and not exact else row["voters"],
         options=tuple(options),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.db import Database, Transaction
+from bot.outbox import Outbox
 from bot.poll_model import OptionChange, Poll, PollRun, RunOption, compare_runs, placeholders
 from bot.poll_store import get_poll, insert_poll, load_polls
 
@@ -59,12 +60,14 @@ async def _earlier_runs(tx: Transaction, poll_id: int) -> list[Poll]:
 
 
 class PollRuns:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
         self.db = db
         self.clock = clock
+        self.outbox = outbox
 
     async def rerun(self, poll_id: int, guild_id: int, creator_id: int) -> Poll:
-        """The same question, options and flags again, for the same time, as the next run.
+        """The same question, options and flags again, for the same time, as the next run
+        (its message due in the outbox, as for `Polls.create`).
 
         A series stays one line: re-running a poll that was already re-run continues from its
         latest run, so every run is compared with the one just before it.
@@ -74,6 +77,7 @@ class PollRuns:
             latest = int(await tx.fetchval(_LATEST, (poll_id,)))
             return await insert_poll(
                 tx,
+                self.outbox,
                 self.clock.now(),
                 original.team_id,
                 original.guild_id,

@@ -1,5 +1,5 @@
-"""Polls, the rows: reading polls with their options, and storing a new one — inside a caller's
-transaction, for `bot/polls.py` and `bot/poll_runs.py` alike.
+"""Polls, the rows: reading polls with their options, and storing a new one (with its post in the
+outbox) — inside a caller's transaction, for `bot/polls.py` and `bot/poll_runs.py` alike.
 
 Feature logic only: plain async Python over the database, nothing from discord.
 """
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Row, Transaction
 from bot.errors import NotFound
+from bot.outbox import LEASE, Outbox
 from bot.poll_model import (
     UNKNOWN_POLL,
     Poll,
@@ -19,6 +20,9 @@ from bot.poll_model import (
     poll_from_row,
     to_ts,
 )
+
+#: the outbox's kind for the poll message in the team channel
+POST = "poll_post"
 
 _POLL_SELECT = "SELECT p.*, t.name AS team_name FROM polls p JOIN teams t ON t.id = p.team_id"
 
@@ -56,6 +60,7 @@ async def get_poll(tx: Transaction, poll_id: int, guild_id: int | None) -> Poll:
 
 async def insert_poll(
     tx: Transaction,
+    outbox: Outbox,
     now: datetime,
     team_id: int,
     guild_id: int,
@@ -69,7 +74,10 @@ async def insert_poll(
     duration: timedelta,
     rerun_of: int | None,
 ) -> Poll:
-    """Store a new poll, open from `now` for `duration` (not yet posted: it has no message)."""
+    """Store a new poll, open from `now` for `duration`, and put its message in the outbox: the
+    member's own attempt goes first (`early`), the outbox job takes it over after a lease if
+    that never happens (the bot stopped). Not posted by the poll's deadline: given up, and the
+    poll forgotten."""
     poll_id = await tx.insert(
         "INSERT INTO polls (team_id, guild_id, creator_id, question, multiple, anonymous,"
         " hide_results, created_at, closes_at, rerun_of)"
@@ -92,4 +100,8 @@ async def insert_poll(
         "INSERT INTO poll_options (poll_id, position, label) VALUES (?, ?, ?)",
         [(poll_id, position, label) for position, label in enumerate(labels, start=1)],
     )
-    return await get_poll(tx, poll_id, None)
+    poll = await get_poll(tx, poll_id, None)
+    await outbox.enqueue(
+        tx, POST, poll_id, team_id=team_id, due_at=now + LEASE, deadline=poll.closes_at
+    )
+    return poll

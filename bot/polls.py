@@ -7,6 +7,9 @@ id (see PRODUCT.md, "Anonymity model"). What a poll is, and the input rules, are
 `bot/poll_model.py`; reading and storing the rows in `bot/poll_store.py`; the vote writer in
 `bot/poll_votes.py`; closing and announcing in `bot/poll_closing.py` (`Polls.closing`); re-runs
 in `bot/poll_runs.py` (`Polls.runs`).
+
+A new poll's message and a closed poll's announcement are posted by the outbox
+(bot/outbox.py): kinds 'poll_post' and 'poll_result', told back here how it went.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Transaction
 from bot.durations import parse_duration
 from bot.errors import NotAllowed, UserError
 from bot.member_data import MemberDataDeleted
-from bot.outbox import Outbox
+from bot.outbox import Delivery, Outbox, Sent
 from bot.poll_ballots import Ballots
 from bot.poll_closing import PollClosing
 from bot.poll_model import (
@@ -34,7 +37,7 @@ from bot.poll_model import (
     validate_question,
 )
 from bot.poll_runs import PollRuns
-from bot.poll_store import get_poll, insert_poll, load_polls
+from bot.poll_store import POST, get_poll, insert_poll, load_polls
 from bot.poll_votes import cast_votes
 from bot.secret import keyed_hash
 from bot.teams import Team, clean_text
@@ -51,9 +54,10 @@ class Polls:
         self.key = key
         self.ballots = Ballots(key)
         #: closing polls, and announcing each close once
-        self.closing = PollClosing(db, clock)
+        self.closing = PollClosing(db, clock, self.outbox)
         #: asking a poll again, and its earlier runs
-        self.runs = PollRuns(db, clock)
+        self.runs = PollRuns(db, clock, self.outbox)
+        self.outbox.register(POST, self._posted, self._not_posted)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -147,13 +151,14 @@ class Polls:
         hide_results: bool = False,
         duration: str | None = None,
     ) -> Poll:
-        """Validate everything, then store the poll (not yet posted: see `set_message`)."""
+        """Validate everything, then store the poll with its message due in the outbox."""
         cleaned_question = validate_question(question)
         labels = parse_options(options)
         length = DEFAULT_DURATION if duration is None else parse_duration(duration)
         async with self.db.transaction() as tx:
             return await insert_poll(
                 tx,
+                self.outbox,
                 self.clock.now(),
                 team.id,
                 team.guild_id,
@@ -168,14 +173,21 @@ class Polls:
             )
 
     async def set_message(self, poll_id: int, channel_id: int, message_id: int) -> None:
-        await self.db.execute(
-            "UPDATE polls SET channel_id = ?, message_id = ? WHERE id = ?",
-            (channel_id, message_id, poll_id),
-        )
+        """Record where the poll's message is (what the outbox does once it is posted)."""
+        async with self.db.transaction() as tx:
+            await _set_message(tx, poll_id, channel_id, message_id)
 
-    async def discard(self, poll_id: int) -> None:
-        """Forget a poll whose message could not be posted (nobody has seen it)."""
-        await self.db.execute("DELETE FROM polls WHERE id = ? AND message_id IS NULL", (poll_id,))
+    async def _posted(self, tx: Transaction, delivery: Delivery, sent: Sent) -> bool:
+        assert delivery.subject is not None and sent.message_id is not None
+        return await _set_message(tx, delivery.subject, sent.channel_id, sent.message_id)
+
+    async def _not_posted(self, tx: Transaction, delivery: Delivery, reason: str) -> None:
+        """Its message can't be posted: the poll is forgotten (nobody has seen it) — unless it
+        closed meanwhile, and its results are announced."""
+        await tx.execute(
+            "DELETE FROM polls WHERE id = ? AND message_id IS NULL AND closed_at IS NULL",
+            (delivery.subject,),
+        )
 
     # -- voting --------------------------------------------------------------------------------
 
@@ -230,3 +242,13 @@ class Polls:
             )
         touched = tuple(sorted({row[0] for row in rows}))
         return MemberDataDeleted("votes", deleted=len(rows), polls=touched)
+
+
+async def _set_message(tx: Transaction, poll_id: int, channel_id: int, message_id: int) -> bool:
+    """False when the poll is gone."""
+    return bool(
+        await tx.execute(
+            "UPDATE polls SET channel_id = ?, message_id = ? WHERE id = ?",
+            (channel_id, message_id, poll_id),
+        )
+    )

@@ -15,6 +15,7 @@ import discord
 from discord.utils import escape_markdown, format_dt
 
 from bot import errors
+from bot.courier import has_custom_id
 from bot.poll_model import OptionChange, Poll, PollRun, Results, Vote
 from cogs._shared import FromCustomId, Interaction, guarded
 
@@ -26,6 +27,7 @@ DESCRIPTION_LIMIT = 4096
 EMBED_LIMIT = 6000
 RESULT_FOOTER = "results"
 EMBED_BUDGET = 5800  # Discord allows 6000 characters per embed; keep a margin
+LIST_OPEN_LIMIT = 15
 
 Comparison = tuple[PollRun, list[OptionChange]]
 
@@ -196,6 +198,16 @@ def is_result_message(message: discord.Message, poll_id: int) -> bool:
     )
 
 
+def button_id(poll_id: int, option_id: int) -> str:
+    """The custom id of an option's button: the ids in it make it work after a restart."""
+    return f"breakroom:poll:{poll_id}:{option_id}"
+
+
+def is_poll_message(message: discord.Message, poll: Poll) -> bool:
+    """Whether `message` is the poll's own message: it carries the poll's buttons."""
+    return any(has_custom_id(message, button_id(poll.id, option.id)) for option in poll.options)
+
+
 def results_embed(results: Results, comparison: Comparison | None) -> discord.Embed:
     """`/poll results`, for one member."""
     poll = results.poll
@@ -228,6 +240,30 @@ def results_embed(results: Results, comparison: Comparison | None) -> discord.Em
         embed.add_field(name="Message", value=f"[See the poll]({url})")
     if results.voters is not None:
         add_voter_fields(embed, poll, results.voters)
+    return fit(embed)
+
+
+def list_embed(team_name: str, polls: list[Poll]) -> discord.Embed:
+    """`/poll list`: the team's open polls (soonest deadline first), then the last closed."""
+    open_polls = [p for p in polls if not p.closed]
+    closed = [p for p in polls if p.closed]
+    embed = discord.Embed(title=f"📊 Polls of {team_name}", colour=COLOUR_OPEN)
+    lines: list[str] = []
+    for poll in open_polls[:LIST_OPEN_LIMIT]:
+        link = f" · [message]({url})" if (url := jump_url(poll)) else ""
+        lines.append(
+            f"**#{poll.id}** {escape_markdown(shorten(poll.question, 90))} — "
+            f"{plural(poll.voters, 'voter')}, closes {format_dt(poll.closes_at, 'R')}{link}"
+        )
+    if len(open_polls) > LIST_OPEN_LIMIT:
+        lines.append(f"…and {len(open_polls) - LIST_OPEN_LIMIT} more open polls.")
+    embed.add_field(
+        name="Open", value="\n".join(lines) or "No open polls. Start one with `/poll create`."
+    )
+    lines = [
+        f"**#{p.id}** {escape_markdown(shorten(p.question, 90))} — {winner_text(p)}" for p in closed
+    ]
+    embed.add_field(name="Recently closed", value="\n".join(lines) or "None yet.", inline=False)
     return fit(embed)
 
 
@@ -298,7 +334,7 @@ class PollButton(
         super().__init__(
             discord.ui.Button(
                 label=label,
-                custom_id=f"breakroom:poll:{poll_id}:{option_id}",
+                custom_id=button_id(poll_id, option_id),
                 row=row,
                 disabled=disabled,
                 style=style,

@@ -1,8 +1,8 @@
 """`/poll`: team polls with a button per option, live counts, deadlines and re-runs.
 
 Discord glue only: the rules and the SQL live in `bot/polls.py` and its `bot/poll_*.py` parts;
-rendering and the buttons in `cogs/_polls_ui.py`; the live poll message and the result post in
-`cogs/_poll_messages.py`.
+rendering and the buttons in `cogs/_polls_ui.py`; the poll message and the result post (sent by
+the outbox, bot/courier.py) and the live refresh in `cogs/_poll_messages.py`.
 """
 
 from __future__ import annotations
@@ -11,41 +11,34 @@ import asyncio
 import contextlib
 import io
 import logging
-import secrets
 from datetime import datetime
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.utils import escape_markdown, format_dt
+from discord.utils import format_dt
 
 from bot import errors
 from bot.client import Breakroom, is_manager
+from bot.courier import Failure
+from bot.poll_closing import RESULT
 from bot.poll_model import Poll, Results, parse_poll_ref
+from bot.poll_store import POST
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
-from bot.teams import Team
-from cogs._poll_messages import PollMessages, announce, polls_of
+from cogs._poll_messages import PollMessages
 from cogs._polls_ui import (
-    COLOUR_OPEN,
     PollButton,
-    fit,
     jump_url,
-    plural,
-    poll_embed,
-    poll_view,
+    list_embed,
     results_embed,
-    shorten,
     vote_message,
-    winner_text,
 )
 from cogs._shared import Interaction, choice_name, resolve_team, team_autocomplete
 
 __all__ = ["PollButton", "PollsCog", "setup"]
 
 log = logging.getLogger(__name__)
-
-LIST_OPEN_LIMIT = 15
 
 # -- autocomplete ------------------------------------------------------------------------------
 
@@ -61,7 +54,7 @@ async def poll_autocomplete(
     with contextlib.suppress(errors.UserError):
         team_id = (await resolve_team(interaction, None)).id
     open_only = interaction.command is not None and interaction.command.name == "close"
-    found = await polls_of(bot).search(
+    found = await bot.services.polls.search(
         interaction.guild_id, current, team_id=team_id, open_only=open_only
     )
     return [
@@ -88,27 +81,27 @@ class PollsCog(commands.Cog, name="Polls"):
         self.bot = bot
         self.messages = PollMessages(bot)
         # announcements started by `/poll close`, awaited (or cancelled) when the cog unloads
-        self._announcing: set[asyncio.Task[None]] = set()
+        self._announcing: set[asyncio.Task[object]] = set()
 
     async def cog_load(self) -> None:
         # Built here, not in __init__: the key is loaded in setup_hook, before extensions load.
-        polls = polls_of(self.bot)
-        self.votes = VoteQueue(polls.vote_many)
-        moved = await polls.seal_legacy_votes()
+        self.votes = VoteQueue(self.polls.vote_many)
+        moved = await self.polls.seal_legacy_votes()
         if moved:
             log.info("sealed the anonymous votes of %d voters from an earlier version", moved)
-        # Names this run's claims on result posts: a claim under another name was left by a run
-        # that stopped before finishing it, and is taken over.
-        self.run_id = secrets.token_hex(8)
         self.bot.add_dynamic_items(PollButton)
+        self.bot.courier.handle(POST, self.messages.draft_post)
+        self.bot.courier.handle(RESULT, self.messages.draft_result)
         self.bot.scheduler.register("polls", self.run_due)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister("polls")
+        self.bot.courier.forget(POST)
+        self.bot.courier.forget(RESULT)
         self.bot.remove_dynamic_items(PollButton)
         if self._announcing:
-            # Let announcements under way finish; one cut short before its post goes back to
-            # 'pending' and is posted after the restart.
+            # Let announcements under way finish; one cut short before its post stays due in
+            # the outbox and is posted after the restart.
             _, late = await asyncio.wait(self._announcing, timeout=5)
             for task in late:
                 task.cancel()
@@ -118,15 +111,17 @@ class PollsCog(commands.Cog, name="Polls"):
 
     @property
     def polls(self) -> Polls:
-        return polls_of(self.bot)
+        """The bot's one poll logic (bot/services.py): its vote writer keeps, in memory, who
+        voted in each open anonymous poll since its shown counts last moved."""
+        return self.bot.services.polls
 
-    # -- the scheduled job and announcing ------------------------------------------------------
+    # -- the scheduled job ---------------------------------------------------------------------
 
     async def run_due(self, now: datetime) -> datetime | None:
-        """Close polls whose deadline passed (also while the bot was down) and announce them."""
-        for poll in await self.polls.closing.claim_due(now, self.run_id):
-            await announce(self.bot, self.messages, poll, self.run_id)
-        return await self.polls.closing.next_due(self.run_id)
+        """Close polls whose deadline passed (also while the bot was down); the outbox job,
+        right after this one in the pass, announces them."""
+        await self.polls.closing.close_due(now)
+        return await self.polls.closing.next_due()
 
     # -- voting --------------------------------------------------------------------------------
 
@@ -146,34 +141,25 @@ class PollsCog(commands.Cog, name="Polls"):
         await interaction.response.send_message(vote_message(vote), ephemeral=True)
         self.messages.request(poll_id)
 
-    async def post(self, poll: Poll, team: Team, interaction: Interaction) -> discord.Message:
-        """Post the poll in the team channel; a poll that can't be posted is forgotten.
+    async def post(self, poll: Poll, interaction: Interaction) -> tuple[Poll, str]:
+        """Post the new poll (waiting in the outbox) now; a poll that can't be posted is
+        forgotten and the member told why. Returns the poll and where it is, or will be.
 
         The interaction is deferred first: a slow post (Discord retrying) must not leave the
         member with "This interaction failed" (they would try again and post the poll twice).
         """
-        channel = self.bot.get_partial_messageable(team.channel_id, guild_id=team.guild_id)
-        try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            message = await channel.send(embed=poll_embed(poll), view=poll_view(poll))
-        except discord.Forbidden as error:
-            await self.polls.discard(poll.id)
-            raise errors.NotAllowed(
-                f"I can't post in <#{team.channel_id}>. Ask a manager to let Breakroom view the "
-                f"channel, send messages and embed links there, then try again."
-            ) from error
-        except discord.NotFound as error:
-            await self.polls.discard(poll.id)
-            raise errors.NotFound(
-                "The team's channel no longer exists. A manager can pick another one with "
-                "`/team edit`, then try again."
-            ) from error
-        except Exception:
-            await self.polls.discard(poll.id)
-            raise
-        await self.polls.set_message(poll.id, message.channel.id, message.id)
-        self.bot.scheduler.wake()
-        return message
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        team = await self.bot.teams.get(poll.team_id)
+        delivery = await self.bot.services.outbox.pending(POST, poll.id)
+        if delivery is not None:
+            outcome = await self.bot.courier.attempt(delivery, early=True)
+            if outcome.failure is not None and outcome.retry_at is None:
+                raise not_posted(outcome.failure, team.channel_id)  # given up: the poll is gone
+        self.bot.scheduler.wake()  # a new deadline
+        poll = await self.polls.get(poll.id)
+        if (url := jump_url(poll)) is not None:
+            return poll, f"is posted in <#{team.channel_id}>: {url}"
+        return poll, f"will be posted in <#{team.channel_id}> shortly (Discord is slow right now)"
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -210,10 +196,9 @@ class PollsCog(commands.Cog, name="Polls"):
             hide_results=hide_results,
             duration=duration,
         )
-        message = await self.post(poll, found, interaction)
+        poll, where = await self.post(poll, interaction)
         await interaction.followup.send(
-            f"Your poll #{poll.id} is posted in <#{found.channel_id}>: {message.jump_url}\n"
-            f"It closes {format_dt(poll.closes_at, 'R')}.",
+            f"Your poll #{poll.id} {where}.\nIt closes {format_dt(poll.closes_at, 'R')}.",
             ephemeral=True,
         )
 
@@ -227,16 +212,17 @@ class PollsCog(commands.Cog, name="Polls"):
             interaction.guild_id,
             interaction.user.id,
             is_manager(interaction),
-            claimer=self.run_id,
         )
         team = await self.bot.teams.get(closed.team_id)
         await interaction.response.send_message(
             f"Poll #{closed.id} is closed; its results are being posted in <#{team.channel_id}>.",
             ephemeral=True,
         )
-        task = asyncio.create_task(
-            announce(self.bot, self.messages, closed, self.run_id),
-            name=f"breakroom-poll-close-{closed.id}",
+        delivery = await self.bot.services.outbox.pending(RESULT, closed.id)
+        if delivery is None:  # already announced by the job's pass
+            return
+        task: asyncio.Task[object] = asyncio.create_task(
+            self.bot.courier.attempt(delivery), name=f"breakroom-poll-close-{closed.id}"
         )
         self._announcing.add(task)
         task.add_done_callback(self._announcing.discard)
@@ -297,27 +283,7 @@ class PollsCog(commands.Cog, name="Polls"):
     async def list_polls(self, interaction: Interaction, team: str | None = None) -> None:
         found = await resolve_team(interaction, team)
         polls = await self.polls.for_team(found.id)
-        open_polls = [p for p in polls if not p.closed]
-        closed = [p for p in polls if p.closed]
-        embed = discord.Embed(title=f"📊 Polls of {found.name}", colour=COLOUR_OPEN)
-        lines: list[str] = []
-        for poll in open_polls[:LIST_OPEN_LIMIT]:
-            link = f" · [message]({url})" if (url := jump_url(poll)) else ""
-            lines.append(
-                f"**#{poll.id}** {escape_markdown(shorten(poll.question, 90))} — "
-                f"{plural(poll.voters, 'voter')}, closes {format_dt(poll.closes_at, 'R')}{link}"
-            )
-        if len(open_polls) > LIST_OPEN_LIMIT:
-            lines.append(f"…and {len(open_polls) - LIST_OPEN_LIMIT} more open polls.")
-        embed.add_field(
-            name="Open", value="\n".join(lines) or "No open polls. Start one with `/poll create`."
-        )
-        lines = [
-            f"**#{p.id}** {escape_markdown(shorten(p.question, 90))} — {winner_text(p)}"
-            for p in closed
-        ]
-        embed.add_field(name="Recently closed", value="\n".join(lines) or "None yet.", inline=False)
-        await interaction.response.send_message(embed=fit(embed), ephemeral=True)
+        await interaction.response.send_message(embed=list_embed(found.name, polls), ephemeral=True)
 
     @poll.command(
         name="rerun", description="Ask a poll's question again, to compare with last time"
@@ -329,12 +295,11 @@ class PollsCog(commands.Cog, name="Polls"):
         again = await self.polls.runs.rerun(
             parse_poll_ref(poll), interaction.guild_id, interaction.user.id
         )
-        team = await self.bot.teams.get(again.team_id)
-        message = await self.post(again, team, interaction)
+        again, where = await self.post(again, interaction)
         await interaction.followup.send(
-            f"Poll #{again.id} asks the question of poll #{again.rerun_of} again, in "
-            f"<#{team.channel_id}>: {message.jump_url}\nWhen it closes "
-            f"{format_dt(again.closes_at, 'R')}, its results are shown beside the previous run's.",
+            f"Poll #{again.id} asks the question of poll #{again.rerun_of} again; it {where}.\n"
+            f"When it closes {format_dt(again.closes_at, 'R')}, its results are shown beside "
+            f"the previous run's.",
             ephemeral=True,
         )
 
@@ -345,6 +310,21 @@ class PollsCog(commands.Cog, name="Polls"):
         """Another feature changed these polls' counts (`/forget-me`): show them."""
         for poll_id in poll_ids:
             self.messages.request(poll_id)
+
+
+def not_posted(failure: Failure, channel_id: int) -> errors.UserError:
+    """What the member is told when their poll can't be posted (and was forgotten)."""
+    if failure.kind == "forbidden":
+        return errors.NotAllowed(
+            f"I can't post in <#{channel_id}>. Ask a manager to let Breakroom view the "
+            f"channel, send messages and embed links there, then try again."
+        )
+    if failure.kind == "gone":
+        return errors.NotFound(
+            "The team's channel no longer exists. A manager can pick another one with "
+            "`/team edit`, then try again."
+        )
+    return errors.UserError(f"Your poll could not be posted: {failure.reason}")
 
 
 async def setup(bot: Breakroom) -> None:

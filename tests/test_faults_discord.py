@@ -196,7 +196,7 @@ async def test_a_poll_result_message_that_failed_is_retried_and_sent_once(
     assert result_messages(world, poll_id) == []
     assert all(b["disabled"] for b in message.buttons())  # closed, whatever the result post
     state = "SELECT result_state FROM polls WHERE id = ?"
-    assert await world.bot.db.fetchval(state, (poll_id,)) == "pending"
+    assert await world.bot.db.fetchval(state, (poll_id,)) == "posting"  # in the outbox
 
     # Retried later, not at once: with Discord down, an immediate retry (and the wake-up it
     # asks for) turns the scheduler into a loop hammering Discord.
@@ -210,6 +210,32 @@ async def test_a_poll_result_message_that_failed_is_retried_and_sent_once(
     [result] = result_messages(world, poll_id)
     assert "**Career** wins" in result.text
     assert await world.bot.db.fetchval(state, (poll_id,)) == "posted"
+
+
+async def test_a_poll_whose_post_fails_for_now_is_kept_and_posted_later(
+    world: World, team: Team
+) -> None:
+    """Discord 503 on the poll message: the member is told it will be posted shortly (not that
+    something is wrong with the channel), and the outbox posts it once, with working buttons."""
+    dd = world.dd
+    alice = world.members[0]
+    failure = dd.fail_next("POST", CHANNEL_POSTS, status=503)
+    ix, poll_id = await create_poll(world, alice)
+    text = await told(ix)
+    assert failure.hits == 1
+    assert "will be posted" in text and "shortly" in text, text
+    assert "permission" not in text.lower() and "no longer exists" not in text, text
+    assert poll_messages(world, poll_id) == []
+    assert await world.bot.db.fetchval("SELECT count(*) FROM polls") == 1
+
+    for _ in range(3):  # the outbox's back-off: 30 s first
+        world.clock.advance(seconds=30)
+        await world.run_scheduler()
+    [message] = poll_messages(world, poll_id)
+    ix = await dd.click(alice, message, message.button("Job")["custom_id"])
+    assert "Your vote: **Job**" in await told(ix)
+    stored = "SELECT message_id FROM polls WHERE id = ?"
+    assert await world.bot.db.fetchval(stored, (poll_id,)) == message.id
 
 
 async def test_manual_close_answers_at_once_even_when_the_result_post_fails(

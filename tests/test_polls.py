@@ -293,8 +293,17 @@ async def test_a_failed_result_post_is_retried_later_and_posted_once(world: Worl
     assert result_messages(world, poll_id) == []
     assert (
         await world.bot.db.fetchval("SELECT result_state FROM polls WHERE id = ?", (poll_id,))
-        == "pending"
+        == "posting"
     )
+    waiting = await world.bot.db.fetchone(
+        "SELECT state, due_at, error FROM deliveries WHERE kind = 'poll_result' AND subject = ?",
+        (poll_id,),
+    )
+    assert waiting is not None and waiting["state"] == "due"
+    assert waiting["due_at"] == int(world.clock.now().timestamp()) + 30  # the outbox's back-off
+    assert "Discord had a problem (503)" in waiting["error"]
+    await world.run_scheduler()
+    assert result_messages(world, poll_id) == []  # not at once: no hot loop
     world.clock.advance(seconds=30)
     await world.run_scheduler()
     await world.run_scheduler()
@@ -302,28 +311,78 @@ async def test_a_failed_result_post_is_retried_later_and_posted_once(world: Worl
     assert all(b["disabled"] for b in message.buttons())
 
 
-async def test_a_claim_left_by_a_killed_run_is_finished_without_posting_twice(
+async def test_a_refused_result_post_is_given_up_with_the_reason_kept_for_managers(
     world: World,
 ) -> None:
-    """A run killed after its result post went out but before it recorded it: the next run takes
-    the claim over, finds the post in the channel, and doesn't post again."""
+    team = await make_team(world)
+    poll_id, message = await create_poll(world, duration="1h")
+    world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=403, code=50013)
+    world.clock.advance(hours=1)
+    await world.run_scheduler()
+    for _ in range(2):  # not retried
+        world.clock.advance(minutes=30)
+        await world.run_scheduler()
+    assert result_messages(world, poll_id) == []
+    assert all(b["disabled"] for b in message.buttons())  # closed all the same
+    state = "SELECT result_state FROM polls WHERE id = ?"
+    assert await world.bot.db.fetchval(state, (poll_id,)) == "failed"
+    [trouble] = await world.bot.services.outbox.troubles(team.id)
+    assert trouble.kind == "poll_result" and trouble.retry_at is None
+    assert f"Discord refused it in <#{world.channel.id}>" in trouble.error
+
+
+async def left_by_a_killed_run(world: World, kind: str, poll_id: int) -> None:
+    """What a run killed after Discord took its message, before it recorded it, leaves: the
+    delivery claimed by that run for its lease, and nothing recorded on the poll."""
+    await world.bot.db.execute(
+        "INSERT INTO deliveries (id, kind, subject, team_id, state, due_at, attempts, claimed_by,"
+        " nonce) SELECT 7, ?, id, team_id, 'sending', ?, 1, 'killed-run', 'not-the-same'"
+        " FROM polls WHERE id = ?",
+        (kind, int(world.clock.now().timestamp()) + 120, poll_id),
+    )
+
+
+async def test_a_result_post_left_by_a_killed_run_is_found_not_posted_twice(
+    world: World,
+) -> None:
+    """The next run takes the delivery over once the killed run's lease ends, finds the post in
+    the channel, and doesn't post again."""
     await make_team(world)
     poll_id, _ = await create_poll(world)
     ix = await world.dd.slash(world.manager, "poll close", channel=world.channel, poll=str(poll_id))
     await ephemeral_reply(ix)
     await wait_announced(world, poll_id)
     await world.bot.db.execute(
-        "UPDATE polls SET result_state = 'posting', result_claimed_by = 'killed-run',"
-        " result_message_id = NULL WHERE id = ?",
+        "UPDATE polls SET result_state = 'posting', result_message_id = NULL WHERE id = ?",
         (poll_id,),
     )
+    await left_by_a_killed_run(world, "poll_result", poll_id)
+    await world.run_scheduler()  # its lease holds: nobody touches it
+    sql = "SELECT result_state, result_message_id FROM polls WHERE id = ?"
+    assert tuple(await world.bot.db.fetchone(sql, (poll_id,)) or ()) == ("posting", None)
+    world.clock.advance(minutes=2)
     await world.run_scheduler()
-    row = await world.bot.db.fetchone(
-        "SELECT result_state, result_message_id FROM polls WHERE id = ?", (poll_id,)
-    )
+    row = await world.bot.db.fetchone(sql, (poll_id,))
     assert row is not None and row["result_state"] == "posted"
     [result] = result_messages(world, poll_id)
     assert row["result_message_id"] == result.id
+
+
+async def test_a_poll_message_left_by_a_killed_run_is_found_by_its_buttons(world: World) -> None:
+    await make_team(world)
+    poll_id, message = await create_poll(world)
+    await world.bot.db.execute(
+        "UPDATE polls SET channel_id = NULL, message_id = NULL WHERE id = ?", (poll_id,)
+    )
+    await left_by_a_killed_run(world, "poll_post", poll_id)
+    world.clock.advance(minutes=2)
+    await world.run_scheduler()
+    row = await world.bot.db.fetchone(
+        "SELECT channel_id, message_id FROM polls WHERE id = ?", (poll_id,)
+    )
+    assert row is not None and tuple(row) == (world.channel.id, message.id)
+    assert poll_message(world, poll_id).id == message.id  # one poll message, the first
+    assert "Your vote: **Job**" in await click(world, world.members[0], message, "Job")
 
 
 async def test_a_failed_refresh_is_retried_without_another_vote(world: World) -> None:

@@ -117,6 +117,27 @@ async def test_a_channel_the_bot_cannot_post_in(world: World) -> None:
     assert world.dd.messages(locked) == []
 
 
+async def test_a_team_channel_that_no_longer_exists(team_world: World) -> None:
+    """Discord answers 404 Unknown Channel: given up at once (not retried), the poll forgotten,
+    and the member told what to do."""
+    world = team_world
+    before = await poll_tables(world)
+    world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=404, code=10003)
+    ix = await world.dd.slash(
+        world.members[0],
+        "poll create",
+        channel=world.channel,
+        question="Q?",
+        options={"options": "a|b"},
+    )
+    data = await ephemeral_reply(ix)
+    assert (
+        "The team's channel no longer exists" in data["content"] and "/team edit" in data["content"]
+    )
+    assert await poll_tables(world) == before
+    assert await world.bot.db.fetchval("SELECT count(*) FROM deliveries") == 0
+
+
 @pytest.mark.parametrize("command", ["poll close", "poll results", "poll rerun"])
 @pytest.mark.parametrize("ref", ["999", "lunch poll"])
 async def test_an_unknown_poll(team_world: World, command: str, ref: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.outbox import Delivery, Sent
 from bot.poll_model import Poll, Vote, VoteRequest, compare_runs, parse_options, parse_poll_ref
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
@@ -26,7 +27,6 @@ OTHER_GUILD = 999_888_777_666_555_444
 CREATOR = 500_000_000_000_000_001
 MANAGER = 500_000_000_000_000_002
 KEY = b"k" * 32
-RUN = "this-run"
 
 
 class Env:
@@ -233,7 +233,7 @@ async def test_vote_after_the_deadline_is_refused_even_before_the_scheduler_ran(
 
 async def test_vote_on_a_closed_poll_is_refused(env: Env) -> None:
     poll = await env.create()
-    await env.polls.closing.close(poll.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(poll.id, GUILD, CREATOR, False)
     before = await env.snapshot()
     with pytest.raises(Conflict, match="closed, so votes are no longer counted"):
         await click(env.polls, poll.id, option_id(poll, "Job"), GUILD, 1)
@@ -329,7 +329,7 @@ async def test_random_clicks_keep_counters_exact(env: Env) -> None:
 async def test_a_batch_of_clicks_is_applied_in_order(env: Env) -> None:
     single, multi = await env.create(), await env.create(multiple=True)
     anonymous, closed = await env.create(anonymous=True), await env.create()
-    await env.polls.closing.close(closed.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(closed.id, GUILD, CREATOR, False)
     job, career = option_id(single, "Job"), option_id(single, "Career")
     requests = [
         VoteRequest(single.id, job, GUILD, 1),
@@ -383,7 +383,7 @@ async def test_the_queue_writes_simultaneous_clicks_in_few_transactions(env: Env
 
 async def test_the_queue_refuses_only_the_refused_clicks(env: Env) -> None:
     open_poll, closed = await env.create(), await env.create()
-    await env.polls.closing.close(closed.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(closed.id, GUILD, CREATOR, False)
     queue = VoteQueue(env.polls.vote_many)
     results = await asyncio.gather(
         queue.vote(open_poll.id, open_poll.options[0].id, GUILD, 1),
@@ -404,79 +404,105 @@ async def test_creator_and_managers_close_others_cannot(env: Env) -> None:
     first, second = await env.create(), await env.create()
     before = await env.snapshot()
     with pytest.raises(NotAllowed, match="Only the member who created this poll or a manager"):
-        await env.polls.closing.close(first.id, GUILD, 1234, False, RUN)
+        await env.polls.closing.close(first.id, GUILD, 1234, False)
     assert await env.snapshot() == before
     env.clock.advance(minutes=5)
-    closed = await env.polls.closing.close(first.id, GUILD, CREATOR, False, RUN)
+    closed = await env.polls.closing.close(first.id, GUILD, CREATOR, False)
     assert closed.closed_at == env.clock.now() and closed.result_state == "posting"
-    assert (await env.polls.closing.close(second.id, GUILD, MANAGER, True, RUN)).closed
+    assert (await env.polls.closing.close(second.id, GUILD, MANAGER, True)).closed
     before = await env.snapshot()
     with pytest.raises(Conflict, match="already closed"):
-        await env.polls.closing.close(first.id, GUILD, CREATOR, False, RUN)
+        await env.polls.closing.close(first.id, GUILD, CREATOR, False)
     with pytest.raises(NotFound, match="no poll #999"):
-        await env.polls.closing.close(999, GUILD, CREATOR, True, RUN)
+        await env.polls.closing.close(999, GUILD, CREATOR, True)
     with pytest.raises(NotFound):
-        await env.polls.closing.close(second.id, OTHER_GUILD, CREATOR, True, RUN)
+        await env.polls.closing.close(second.id, OTHER_GUILD, CREATOR, True)
     assert await env.snapshot() == before
 
 
-async def test_deadlines_close_once_and_failed_announcements_are_retried_later(env: Env) -> None:
+async def test_deadlines_close_once_and_put_the_announcement_in_the_outbox(env: Env) -> None:
     soon = await env.create(duration="30m")
     later = await env.create(duration="2h")
-    assert await env.polls.closing.next_due(RUN) == soon.closes_at
-    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []
+    unposted = await env.create(duration="10m")  # its message never went out
+    for number, poll in enumerate((soon, later), start=1):
+        await env.polls.set_message(poll.id, 42, number)
+    outbox = env.polls.outbox
+    assert await env.polls.closing.next_due() == soon.closes_at
+    assert await env.polls.closing.close_due(env.clock.now()) == []
 
     env.clock.advance(hours=1)  # e.g. while the bot was down
-    claimed = await env.polls.closing.claim_due(env.clock.now(), RUN)
-    assert [p.id for p in claimed] == [soon.id]
-    assert claimed[0].closed_at == soon.closes_at and claimed[0].result_state == "posting"
-    assert claimed[0].result_attempts == 1
-    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []  # claimed: never twice
-    assert await env.polls.closing.next_due(RUN) == later.closes_at
+    assert await env.polls.closing.close_due(env.clock.now()) == [soon.id]
+    assert not (await env.polls.get(unposted.id)).closed  # left to the outbox to give up
+    closed = await env.polls.get(soon.id)
+    assert closed.closed_at == soon.closes_at and closed.result_state == "posting"
+    assert await outbox.pending("poll_result", soon.id) is not None
+    assert await env.polls.closing.close_due(env.clock.now()) == []  # closed: never twice
+    assert await env.polls.closing.next_due() == later.closes_at
+    assert await outbox.pending("poll_result", later.id) is None
 
-    await env.polls.closing.finish_announcement(soon.id, RUN, "pending")  # the post failed for now
-    assert await env.polls.closing.next_due(RUN) == env.clock.now() + timedelta(seconds=30)
-    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []  # not at once: no hot loop
-    env.clock.advance(seconds=30)
-    [retry] = await env.polls.closing.claim_due(env.clock.now(), RUN)
-    assert retry.id == soon.id and retry.result_attempts == 2
-    await env.polls.closing.finish_announcement(
-        soon.id, RUN, "pending"
-    )  # failed again: waits longer
-    assert await env.polls.closing.next_due(RUN) == env.clock.now() + timedelta(minutes=1)
-    env.clock.advance(minutes=1)
-    assert [p.id for p in await env.polls.closing.claim_due(env.clock.now(), RUN)] == [soon.id]
-    await env.polls.closing.finish_announcement(soon.id, RUN, "posted", 777)
-    await env.polls.closing.finish_announcement(soon.id, RUN, "pending")  # too late: already final
-    done = await env.polls.get(soon.id)
+
+async def test_the_outbox_tells_how_announcing_a_close_went(env: Env) -> None:
+    posted, refused, late = await env.create(), await env.create(), await env.create()
+    for poll in (posted, refused, late):
+        await env.polls.closing.close(poll.id, GUILD, CREATOR, False)
+    outbox = env.polls.outbox
+
+    async def claim(poll: Poll) -> Delivery | None:
+        delivery_id = await outbox.pending("poll_result", poll.id)
+        assert delivery_id is not None
+        return await outbox.claim(delivery_id)
+
+    delivery = await claim(posted)
+    assert delivery is not None and await outbox.delivered(delivery, Sent(777, 42))
+    done = await env.polls.get(posted.id)
     assert (done.result_state, done.result_message_id) == ("posted", 777)
-    assert await env.polls.closing.claim_due(env.clock.now(), RUN) == []
+
+    delivery = await claim(refused)
+    assert delivery is not None
+    assert await outbox.failed(delivery, "Discord refused it.", retry=False) is None
+    assert (await env.polls.get(refused.id)).result_state == "failed"
+    assert [t.error for t in await outbox.troubles(env.team.id)] == ["Discord refused it."]
+
+    env.clock.advance(days=1)  # not posted within a day of the close: news that late is none
+    assert await claim(late) is None
+    assert (await env.polls.get(late.id)).result_state == "failed"
 
 
-async def test_a_claim_left_by_a_stopped_run_is_taken_over(env: Env) -> None:
-    poll = await env.create()
-    await env.polls.closing.close(
-        poll.id, GUILD, CREATOR, False, "old-run"
-    )  # then the process died
-    assert (
-        await env.polls.closing.claim_due(env.clock.now(), "old-run") == []
-    )  # still its own claim
-    assert await env.polls.closing.next_due("new-run") == env.clock.now()
-    [taken] = await env.polls.closing.claim_due(env.clock.now(), "new-run")
-    assert taken.id == poll.id and taken.result_attempts == 2  # look before posting again
-    await env.polls.closing.finish_announcement(
-        poll.id, "old-run", "failed"
-    )  # not its claim any more
-    assert (await env.polls.get(poll.id)).result_state == "posting"
-    await env.polls.closing.finish_announcement(poll.id, "new-run", "posted", 5)
-    assert (await env.polls.get(poll.id)).result_state == "posted"
+async def test_a_new_poll_waits_in_the_outbox_and_is_forgotten_if_it_cant_be_posted(
+    env: Env,
+) -> None:
+    first = await env.create()
+    rerun = await env.polls.runs.rerun(first.id, GUILD, CREATOR)
+    short = await env.create(duration="30m")
+    outbox = env.polls.outbox
+    # The member's own attempt goes first: the job leaves new polls alone for a while.
+    assert await outbox.due(env.clock.now()) == []
 
+    async def claim(poll: Poll) -> Delivery:
+        delivery_id = await outbox.pending("poll_post", poll.id)
+        assert delivery_id is not None
+        delivery = await outbox.claim(delivery_id, early=True)
+        assert delivery is not None
+        return delivery
 
-async def test_an_announcement_cut_short_is_retried_at_the_next_pass(env: Env) -> None:
-    poll = await env.create()
-    await env.polls.closing.close(poll.id, GUILD, CREATOR, False, RUN)
-    await env.polls.closing.finish_announcement(poll.id, RUN, "pending", retry_now=True)
-    assert [p.id for p in await env.polls.closing.claim_due(env.clock.now(), RUN)] == [poll.id]
+    assert await outbox.delivered(await claim(first), Sent(9001, 42))
+    posted = await env.polls.get(first.id)
+    assert (posted.channel_id, posted.message_id) == (42, 9001)
+    assert await outbox.pending("poll_post", first.id) is None
+
+    assert await outbox.failed(await claim(rerun), "No such channel.", retry=False) is None
+    with pytest.raises(NotFound):
+        await env.polls.get(rerun.id)
+    assert await outbox.pending("poll_post", rerun.id) is None
+
+    # Failing for now until its deadline: given up, and forgotten (nobody has seen it).
+    retry_at = await outbox.failed(await claim(short), "Discord had a problem.", retry=True)
+    assert retry_at is not None
+    env.clock.advance(minutes=31)
+    delivery_id = await outbox.pending("poll_post", short.id)
+    assert delivery_id is not None and await outbox.claim(delivery_id) is None
+    with pytest.raises(NotFound):
+        await env.polls.get(short.id)
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -488,7 +514,7 @@ async def test_hidden_results_are_visible_to_creator_and_managers_until_close(en
     assert not (await env.polls.results(poll.id, GUILD, 1, False, False)).counts_visible
     assert (await env.polls.results(poll.id, GUILD, CREATOR, False, False)).counts_visible
     assert (await env.polls.results(poll.id, GUILD, MANAGER, True, False)).counts_visible
-    await env.polls.closing.close(poll.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(poll.id, GUILD, CREATOR, False)
     assert (await env.polls.results(poll.id, GUILD, 1, False, False)).counts_visible
 
 
@@ -511,7 +537,7 @@ async def test_list_and_search_show_open_polls_first(env: Env) -> None:
     first = await env.polls.create(env.team, CREATOR, "Lunch spot?", "a|b")
     second = await env.polls.create(env.team, CREATOR, "Career or job?", "a|b")
     third = await env.polls.create(env.team, CREATOR, "Career next year?", "a|b")
-    await env.polls.closing.close(second.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(second.id, GUILD, CREATOR, False)
     listed = await env.polls.for_team(env.team.id)
     assert [p.id for p in listed] == [first.id, third.id, second.id]
     found = await env.polls.search(GUILD, "career")
@@ -544,12 +570,12 @@ async def test_poll_runs_and_the_comparison_in_points(env: Env) -> None:
     first = await env.create("Job|Career")
     for user in range(10):  # Career 40%
         await click(env.polls, first.id, first.options[1 if user < 4 else 0].id, GUILD, user)
-    await env.polls.closing.close(first.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(first.id, GUILD, CREATOR, False)
     env.clock.advance(weeks=4)
     second = await env.polls.runs.rerun(first.id, GUILD, CREATOR)
     for user in range(20):  # Career 55%
         await click(env.polls, second.id, second.options[1 if user < 11 else 0].id, GUILD, user)
-    await env.polls.closing.close(second.id, GUILD, CREATOR, False, RUN)
+    await env.polls.closing.close(second.id, GUILD, CREATOR, False)
 
     runs = await env.polls.runs.poll_runs(second.id)
     assert [r.poll_id for r in runs] == [first.id, second.id]

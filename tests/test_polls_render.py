@@ -33,7 +33,6 @@ def biggest_poll(closed: bool) -> Poll:
         message_id=4,
         rerun_of=122_000,
         result_state="posted" if closed else "none",
-        result_attempts=1,
         result_message_id=None,
         voters=99_999,
         options=options,
