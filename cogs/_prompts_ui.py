@@ -28,11 +28,11 @@ from bot.prompt_answers import (
 from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.teams import Team
+from cogs._options import choice_name
 from cogs._shared import (
     EMBED_COLOUR,
     FromCustomId,
     Interaction,
-    choice_name,
     guarded,
     routed_by_custom_id,
 )

@@ -19,8 +19,6 @@ Interaction = discord.Interaction[Breakroom]
 T = TypeVar("T")
 Item = TypeVar("Item", bound="FromCustomId")
 
-MAX_CHOICES = 25
-MAX_CHOICE_NAME = 100
 #: What a button answers when its custom_id names an id no row can have (≥ 2**63).
 EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
 UNKNOWN_BUTTON = (
@@ -43,39 +41,6 @@ def manager_only() -> Callable[[T], T]:
         return app_commands.check(predicate)(func)
 
     return decorator
-
-
-def channel_ids(interaction: Interaction) -> tuple[int | None, int | None]:
-    """The channel the interaction came from, and its parent when it is a thread."""
-    channel = interaction.channel
-    parent_id = getattr(channel, "parent_id", None) if channel is not None else None
-    return interaction.channel_id, parent_id
-
-
-async def resolve_team(interaction: Interaction, team: str | None) -> Team:
-    """The team a command means: the `team` option, else the channel's team, else the only one."""
-    assert interaction.guild_id is not None  # the tree refuses DMs before this runs
-    channel_id, parent_id = channel_ids(interaction)
-    team_found: Team = await interaction.client.teams.resolve(
-        interaction.guild_id, team=team, channel_id=channel_id, parent_channel_id=parent_id
-    )
-    return team_found
-
-
-def choice_name(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_CHOICE_NAME else text[: MAX_CHOICE_NAME - 1] + "…"
-
-
-async def team_autocomplete(
-    interaction: Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None:
-        return []
-    teams = await interaction.client.teams.search(interaction.guild_id, current)
-    return [app_commands.Choice(name=choice_name(t.name), value=t.name) for t in teams][
-        :MAX_CHOICES
-    ]
 
 
 def guarded(

@@ -8,7 +8,6 @@ the outbox, bot/courier.py) and the live refresh in `cogs/_poll_messages.py`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 from datetime import datetime
@@ -22,10 +21,11 @@ from bot import errors
 from bot.client import Breakroom, is_manager
 from bot.courier import Failure
 from bot.poll_closing import RESULT
-from bot.poll_model import Poll, Results, parse_poll_ref
+from bot.poll_model import Poll, Results
 from bot.poll_store import POST
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
+from cogs._options import PollOption, TeamOption, team_here
 from cogs._poll_messages import PollMessages
 from cogs._polls_ui import (
     PollButton,
@@ -34,35 +34,11 @@ from cogs._polls_ui import (
     results_embed,
     vote_message,
 )
-from cogs._shared import Interaction, choice_name, resolve_team, team_autocomplete
+from cogs._shared import Interaction
 
 __all__ = ["PollButton", "PollsCog", "setup"]
 
 log = logging.getLogger(__name__)
-
-# -- autocomplete ------------------------------------------------------------------------------
-
-
-async def poll_autocomplete(
-    interaction: Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """The polls of the channel's team (the server's, elsewhere): open ones first."""
-    if interaction.guild_id is None:
-        return []
-    bot = interaction.client
-    team_id: int | None = None
-    with contextlib.suppress(errors.UserError):
-        team_id = (await resolve_team(interaction, None)).id
-    open_only = interaction.command is not None and interaction.command.name == "close"
-    found = await bot.services.polls.search(
-        interaction.guild_id, current, team_id=team_id, open_only=open_only
-    )
-    return [
-        app_commands.Choice(
-            name=choice_name(f"{c.question} (closed)" if c.closed else c.question), value=str(c.id)
-        )
-        for c in found
-    ]
 
 
 # -- the cog -----------------------------------------------------------------------------------
@@ -173,19 +149,18 @@ class PollsCog(commands.Cog, name="Polls"):
         hide_results="Keep the counts hidden until the poll closes",
         duration="How long it stays open: 30m, 2h, 3d, 1w or 1d12h (default 1 day; at most 4w)",
     )
-    @app_commands.autocomplete(team=team_autocomplete)
     async def create(
         self,
         interaction: Interaction,
         question: str,
         options: str,
-        team: str | None = None,
+        team: TeamOption | None = None,
         multiple: bool = False,
         anonymous: bool = False,
         hide_results: bool = False,
         duration: str | None = None,
     ) -> None:
-        found = await resolve_team(interaction, team)
+        found = team or await team_here(interaction)
         poll = await self.polls.create(
             found,
             interaction.user.id,
@@ -204,11 +179,10 @@ class PollsCog(commands.Cog, name="Polls"):
 
     @poll.command(name="close", description="Close a poll now and post its results")
     @app_commands.describe(poll="The poll to close (type to search the open polls)")
-    @app_commands.autocomplete(poll=poll_autocomplete)
-    async def close(self, interaction: Interaction, poll: str) -> None:
+    async def close(self, interaction: Interaction, poll: PollOption) -> None:
         assert interaction.guild_id is not None
         closed = await self.polls.closing.close(
-            parse_poll_ref(poll),
+            poll,
             interaction.guild_id,
             interaction.user.id,
             is_manager(interaction),
@@ -232,11 +206,12 @@ class PollsCog(commands.Cog, name="Polls"):
         poll="The poll (type to search)",
         voters="Also list who voted (named polls; the poll's creator and managers only)",
     )
-    @app_commands.autocomplete(poll=poll_autocomplete)
-    async def results(self, interaction: Interaction, poll: str, voters: bool = False) -> None:
+    async def results(
+        self, interaction: Interaction, poll: PollOption, voters: bool = False
+    ) -> None:
         assert interaction.guild_id is not None
         found = await self.polls.results(
-            parse_poll_ref(poll),
+            poll,
             interaction.guild_id,
             interaction.user.id,
             is_manager(interaction),
@@ -279,9 +254,8 @@ class PollsCog(commands.Cog, name="Polls"):
 
     @poll.command(name="list", description="The team's open polls and the last closed ones")
     @app_commands.describe(team="The team (default: the team of this channel)")
-    @app_commands.autocomplete(team=team_autocomplete)
-    async def list_polls(self, interaction: Interaction, team: str | None = None) -> None:
-        found = await resolve_team(interaction, team)
+    async def list_polls(self, interaction: Interaction, team: TeamOption | None = None) -> None:
+        found = team or await team_here(interaction)
         polls = await self.polls.for_team(found.id)
         await interaction.response.send_message(embed=list_embed(found.name, polls), ephemeral=True)
 
@@ -289,12 +263,9 @@ class PollsCog(commands.Cog, name="Polls"):
         name="rerun", description="Ask a poll's question again, to compare with last time"
     )
     @app_commands.describe(poll="The poll to ask again (type to search)")
-    @app_commands.autocomplete(poll=poll_autocomplete)
-    async def rerun(self, interaction: Interaction, poll: str) -> None:
+    async def rerun(self, interaction: Interaction, poll: PollOption) -> None:
         assert interaction.guild_id is not None
-        again = await self.polls.runs.rerun(
-            parse_poll_ref(poll), interaction.guild_id, interaction.user.id
-        )
+        again = await self.polls.runs.rerun(poll, interaction.guild_id, interaction.user.id)
         again, where = await self.post(again, interaction)
         await interaction.followup.send(
             f"Poll #{again.id} asks the question of poll #{again.rerun_of} again; it {where}.\n"

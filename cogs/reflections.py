@@ -30,6 +30,7 @@ from bot.reflection_batches import ReflectionBatches
 from bot.reflection_store import ERASE, POST
 from bot.reflection_text import validate_reason
 from bot.reflections import Reflections
+from cogs._options import TeamOption, choice_name, team_here
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
     overview_embed,
@@ -41,13 +42,10 @@ from cogs._reflections_ui import (
 from cogs._shared import (
     FromCustomId,
     Interaction,
-    choice_name,
     guarded,
     manager_only,
     no_pings,
     require_team_member,
-    resolve_team,
-    team_autocomplete,
 )
 
 log = logging.getLogger(__name__)
@@ -185,10 +183,9 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
 
     @app_commands.command(name="reflect")
     @app_commands.describe(team="The team to share it with (default: this channel's team)")
-    @app_commands.autocomplete(team=team_autocomplete)
-    async def reflect(self, interaction: Interaction, team: str | None = None) -> None:
+    async def reflect(self, interaction: Interaction, team: TeamOption | None = None) -> None:
         """Write an anonymous reflection for your team"""
-        found = await resolve_team(interaction, team)
+        found = team or await team_here(interaction)
         require_team_member(interaction, found)
         await interaction.response.send_modal(write_modal(found))
 
@@ -278,19 +275,19 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         share_time="The daily time (HH:MM, team time) at which a complete batch is shared",
         dismiss="Close the reports on this reflection (its code) without hiding it",
     )
-    @app_commands.autocomplete(team=team_autocomplete, dismiss=posted_autocomplete)
+    @app_commands.autocomplete(dismiss=posted_autocomplete)
     @manager_only()
     async def settings(
         self,
         interaction: Interaction,
-        team: str | None = None,
+        team: TeamOption | None = None,
         threshold: app_commands.Range[int, 3, 10] | None = None,
         share_time: app_commands.Range[str, 1, 20] | None = None,
         dismiss: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         """Reflection settings and open reports"""
         assert interaction.guild_id is not None
-        found = await resolve_team(interaction, team)
+        found = team or await team_here(interaction)
         notes = []
         if dismiss is not None:
             closed = await self.reflections.dismiss_reports(interaction.guild_id, dismiss)

@@ -14,10 +14,9 @@ from bot.errors import InvalidInput, NotFound
 from bot.outbox import Trouble
 from bot.schedule import describe, next_slots
 from bot.teams import Team, search_timezones
-from cogs._options import TeamOption
+from cogs._options import MAX_CHOICES, TeamOption
 from cogs._shared import (
     EMBED_COLOUR,
-    MAX_CHOICES,
     FromCustomId,
     Interaction,
     guarded,
