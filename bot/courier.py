@@ -131,14 +131,14 @@ def classify(exc: BaseException, channel_id: int) -> Failure:
             detail,
         )
     if isinstance(exc, discord.DiscordServerError) or status == 429:
-        return Failure("transient", f"Discord had a problem ({status}); trying again.", detail)
+        return Failure("transient", f"Discord had a problem ({status}).", detail)
     if isinstance(exc, discord.HTTPException):
         return Failure(
             "refused", f"Discord refused it ({status}: {exc.text or 'no reason given'}).", detail
         )
     if isinstance(exc, discord.RateLimited | aiohttp.ClientError | OSError | TimeoutError):
-        return Failure("transient", f"Discord could not be reached ({text}); trying again.", detail)
-    return Failure("transient", f"An unexpected error ({text}); trying again.", detail)
+        return Failure("transient", f"Discord could not be reached ({text}).", detail)
+    return Failure("transient", f"An unexpected error ({text}).", detail)
 
 
 def has_custom_id(message: discord.Message, custom_id: str) -> bool:

@@ -172,11 +172,6 @@ class Polls:
                 rerun_of=None,
             )
 
-    async def set_message(self, poll_id: int, channel_id: int, message_id: int) -> None:
-        """Record where the poll's message is (what the outbox does once it is posted)."""
-        async with self.db.transaction() as tx:
-            await _set_message(tx, poll_id, channel_id, message_id)
-
     async def _posted(self, tx: Transaction, delivery: Delivery, sent: Sent) -> bool:
         assert delivery.subject is not None and sent.message_id is not None
         return await _set_message(tx, delivery.subject, sent.channel_id, sent.message_id)

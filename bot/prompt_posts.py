@@ -165,11 +165,6 @@ async def _record_posted(tx: Transaction, post_id: int, sent: Sent, now: datetim
     return True
 
 
-def _for_managers(reason: str) -> str:
-    """The outbox's reason as a given-up post's error: it is no longer being tried again."""
-    return reason.replace("; trying again.", ".")
-
-
 class PromptPosts:
     def __init__(self, db: Database, clock: Clock, bank: PromptBank, outbox: Outbox) -> None:
         self.db = db
@@ -223,27 +218,17 @@ class PromptPosts:
     async def given_up(self, tx: Transaction, delivery: Delivery, reason: str) -> None:
         """The outbox's hook: the post could not be delivered. A scheduled one's reason stays
         with the team, for managers (`/team list`, `/prompt schedule`)."""
-        error = _for_managers(reason)
-        await tx.execute(
-            "UPDATE prompt_posts SET state = 'failed', error = ? WHERE id = ?",
-            (error, delivery.subject),
-        )
+        if not await tx.execute(
+            "UPDATE prompt_posts SET state = 'failed', error = ?"
+            " WHERE id = ? AND state = 'sending'",
+            (reason, delivery.subject),
+        ):
+            return  # posted after all (or gone): nothing to report
         await tx.execute(
             "UPDATE teams SET last_post_error = ? WHERE id ="
             " (SELECT team_id FROM prompt_posts WHERE id = ? AND slot_at IS NOT NULL)",
-            (error, delivery.subject),
+            (reason, delivery.subject),
         )
-
-    async def mark_posted(
-        self, post_id: int, message_id: int, channel_id: int | None = None
-    ) -> Post:
-        """Record that Discord has the post, as the outbox's hook does: for posts that reach
-        Discord outside the outbox (the tests' set-up)."""
-        async with self.db.transaction() as tx:
-            post = await load_post(tx, post_id)
-            sent = Sent(message_id, channel_id or post.channel_id)
-            await _record_posted(tx, post_id, sent, self.clock.now())
-            return await load_post(tx, post_id)
 
     async def get_post(self, guild_id: int, post_id: int) -> Post:
         """A posted prompt of this server (an unknown id or another server's is NotFound)."""

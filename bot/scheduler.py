@@ -33,7 +33,8 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
 
     def register(self, name: str, job: Job, *, last: bool = False) -> None:
-        """Add a job; `last` ones run after all others in each pass."""
+        """Add a job. Jobs run in the order they were registered, the `last` ones after all
+        the others."""
         self._jobs[name] = job
         if last:
             self._last.add(name)

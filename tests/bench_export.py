@@ -25,7 +25,7 @@ from bot.clock import ManualClock
 from bot.prompts import Prompts
 from bot.teams import Team
 from tests.double import DiscordDouble, InteractionRecord, Message
-from tests.support import World, endpoints
+from tests.support import World, endpoints, prompt_posted
 
 WORDS = [
     "job",
@@ -114,7 +114,7 @@ async def seed_answers(
     for number in range(-(-answers // MEMBERS_PER_POST)):
         world.clock.set(start + timedelta(days=number))
         claimed = (await prompts.posts.queue_manual(team.id, None)).post
-        await prompts.posts.mark_posted(claimed.id, 900_000 + number)
+        await prompt_posted(prompts, claimed, 900_000 + number)
         posts.append(claimed.id)
     for n in range(answers):
         post = posts[n // MEMBERS_PER_POST]

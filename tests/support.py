@@ -19,9 +19,13 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import UserError
-from bot.outbox import Sent
+from bot.outbox import Outbox, Sent
 from bot.poll_model import Vote, VoteRequest
+from bot.poll_store import POST as POLL_POST
 from bot.polls import Polls
+from bot.prompt_posts import KIND as PROMPT_POST
+from bot.prompt_posts import Post
+from bot.prompts import Prompts
 from bot.reflection_batches import ReflectionBatches
 from bot.reflection_text import Reflection
 from tests.double import Channel, DiscordDouble, Guild, Member
@@ -42,9 +46,8 @@ async def endpoints(dd: DiscordDouble) -> AsyncIterator[None]:
 
 
 class PassProbe:
-    """A scheduler job that only notes the time of each pass. Jobs run in the order they were
-    registered, so registered after the others it runs last: once it has seen a pass, the whole
-    pass is done."""
+    """A scheduler job that only notes the time of each pass. Registered `last=True` after the
+    others (the outbox's job included) it runs last: once it has seen a pass, the pass is done."""
 
     def __init__(self) -> None:
         self.seen: list[datetime] = []
@@ -188,6 +191,30 @@ async def post_released(
         assert await batches.outbox.delivered(delivery, Sent(number, channel_id))
         posted.append(reflection)
     return posted
+
+
+async def delivered_without_discord(
+    outbox: Outbox, kind: str, subject: int, message_id: int, channel_id: int
+) -> None:
+    """What the courier does once Discord has a delivery, minus Discord: claim it, record it."""
+    delivery_id = await outbox.pending(kind, subject)
+    assert delivery_id is not None, f"no {kind} {subject} in the outbox"
+    delivery = await outbox.claim(delivery_id, early=True)
+    assert delivery is not None
+    assert await outbox.delivered(delivery, Sent(message_id, channel_id))
+
+
+async def prompt_posted(prompts: Prompts, post: Post, message_id: int) -> Post:
+    """A queued prompt post, posted (as message `message_id`) through the outbox."""
+    await delivered_without_discord(
+        prompts.outbox, PROMPT_POST, post.id, message_id, post.channel_id
+    )
+    return await prompts.posts.get_post(post.guild_id, post.id)
+
+
+async def poll_posted(polls: Polls, poll_id: int, channel_id: int, message_id: int) -> None:
+    """A new poll's message, posted through the outbox."""
+    await delivered_without_discord(polls.outbox, POLL_POST, poll_id, message_id, channel_id)
 
 
 async def click(polls: Polls, poll_id: int, option_id: int, guild_id: int, user_id: int) -> Vote:

@@ -22,7 +22,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
-from tests.support import click, share_and_post
+from tests.support import click, poll_posted, prompt_posted, share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -46,7 +46,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     team = await Teams(db, clock).create(GUILD, "Réception & Courrier", 555)
     prompts = Prompts(db, clock, starter=("First prompt?", "Second prompt?"))
     claimed = (await prompts.posts.queue_manual(team.id, None)).post
-    await prompts.posts.mark_posted(claimed.id, 9001)
+    await prompt_posted(prompts, claimed, 9001)
     yield Env(db, clock, team, prompts, claimed.id)
     await db.close()
 
@@ -70,7 +70,7 @@ async def test_an_unknown_team_is_not_found(env: Env) -> None:
 async def test_no_hash_nonce_marker_or_anonymous_voter_ever_leaves(env: Env) -> None:
     polls = Polls(env.db, env.clock, KEY)
     secret = await polls.create(env.team, USERS[0], "Secret?", "Yes|No", anonymous=True)
-    await polls.set_message(secret.id, 555, 9002)
+    await poll_posted(polls, secret.id, 555, 9002)
     reflections = Reflections(env.db, env.clock, KEY)
     for user in USERS[:3]:
         await click(polls, secret.id, secret.options[0].id, GUILD, user)

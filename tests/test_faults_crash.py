@@ -324,7 +324,9 @@ async def test_kill_9_between_send_and_record_sends_nothing_twice(tmp_path: Path
             await office.kill(first)
             fault.remaining = 0  # Discord is fine again
 
-        assert query(office.db_path, "SELECT message_id FROM prompt_posts") == [(None,)]
+        assert [tuple(r) for r in query(office.db_path, "SELECT message_id FROM prompt_posts")] == [
+            (None,)
+        ]
         # The killed run's lease (2 minutes from its claim) is over when the restart comes.
         execute(office.db_path, "UPDATE deliveries SET due_at = due_at - 180")
 

@@ -108,11 +108,23 @@ async def write_reflection(world: World, member: Member, body: str) -> Interacti
     return await world.dd.submit_modal(member, modal["data"]["custom_id"], {"body": body})
 
 
+def vacuum(path: Path) -> None:
+    """What another process may do while the bot runs: rebuild the file without free pages."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+
+
 async def test_a_full_disk_refuses_a_reflection_plainly_and_recovers(
     world: World, poll: Message
 ) -> None:
     db = world.bot.db
     alice = world.members[0]
+    # No free pages inside the file either (upgrades leave some behind: DROP TABLE, DROP COLUMN).
+    await asyncio.to_thread(vacuum, world.db_path)
+    assert await db.fetchval("PRAGMA freelist_count") == 0
     before = await dump_db(db)
     pages = await db.fetchval("PRAGMA page_count")
     # The disk is full: the file may not grow by a single page.

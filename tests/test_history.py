@@ -9,7 +9,7 @@ import pytest
 
 from bot.prompts import Prompts
 from tests.double import CommandError, Message
-from tests.support import World
+from tests.support import World, prompt_posted
 from tests.test_history_helpers import (
     answer_of,
     close_poll,
@@ -105,7 +105,7 @@ async def test_long_timelines_page_with_buttons_that_survive_a_restart(world: Wo
         text = f"Prompt number {n:02d}: " + "what makes a day at work a career day? " * 7
         added = await prompts.bank.add(world.guild.id, text)
         claimed = (await prompts.posts.queue_manual(team.id, added.prompt.id)).post
-        await prompts.posts.mark_posted(claimed.id, 10_000 + n)
+        await prompt_posted(prompts, claimed, 10_000 + n)
     shown = await history(world, weeks=52)
 
     def page() -> tuple[str, str]:

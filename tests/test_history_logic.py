@@ -18,7 +18,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Team, Teams
-from tests.support import click, share_and_post
+from tests.support import click, poll_posted, prompt_posted, share_and_post
 
 GUILD = 7001
 KEY = b"k" * 32
@@ -42,7 +42,7 @@ class Env:
 
     async def post(self, prompt_id: int | None = None, answers: int = 0) -> int:
         claimed = (await self.prompts.posts.queue_manual(self.team.id, prompt_id)).post
-        await self.prompts.posts.mark_posted(claimed.id, self.next_message())
+        await prompt_posted(self.prompts, claimed, self.next_message())
         for user in USERS[:answers]:
             await self.prompts.answers.save_answer(GUILD, claimed.id, user, f"u{user}", "an answer")
         return claimed.id
@@ -56,7 +56,7 @@ class Env:
             )
         else:
             poll = await self.polls.runs.rerun(rerun_of, GUILD, USERS[0])
-        await self.polls.set_message(poll.id, self.team.channel_id, self.next_message())
+        await poll_posted(self.polls, poll.id, self.team.channel_id, self.next_message())
         for user, option in zip(USERS, votes, strict=False):
             await click(self.polls, poll.id, poll.options[option].id, GUILD, user)
         if close:
@@ -197,9 +197,9 @@ async def test_weeks_out_of_range_are_refused(env: Env) -> None:
 async def test_another_teams_entries_never_appear(env: Env) -> None:
     other = await Teams(env.db, env.clock).create(GUILD, "Mail room", 556)
     claimed = (await env.prompts.posts.queue_manual(other.id, None)).post
-    await env.prompts.posts.mark_posted(claimed.id, 1)
+    await prompt_posted(env.prompts, claimed, 1)
     other_poll = await env.polls.create(other, USERS[0], "Other?", "a|b")
-    await env.polls.set_message(other_poll.id, 556, 2)
+    await poll_posted(env.polls, other_poll.id, 556, 2)
     await env.post(answers=1)
     timeline = await env.history.timeline(env.team)
     assert timeline.prompt_count == 1 and timeline.poll_count == 0

@@ -17,7 +17,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Teams
-from tests.support import World, click
+from tests.support import World, click, prompt_posted
 from tests.test_history import database_state
 from tests.test_history_helpers import answer, command, create_team, prompt_posts
 
@@ -44,7 +44,7 @@ async def fill(db: Database, clock: ManualClock, guild_id: int) -> None:
     team = await Teams(db, clock).create(guild_id, "Front desk", guild_id + 1)
     prompts = Prompts(db, clock, starter=("A prompt?", "Another?"))
     claimed = (await prompts.posts.queue_manual(team.id, None)).post
-    await prompts.posts.mark_posted(claimed.id, guild_id + 2)
+    await prompt_posted(prompts, claimed, guild_id + 2)
     polls = Polls(db, clock, KEY)
     named = await polls.create(team, USERS[0], "Job or career?", "Job|Career")
     anonymous = await polls.create(team, USERS[0], "Secret?", "Yes|No", anonymous=True)

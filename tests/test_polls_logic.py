@@ -20,7 +20,7 @@ from bot.poll_model import Poll, Vote, VoteRequest, compare_runs, parse_options,
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
 from bot.teams import Team, Teams
-from tests.support import click
+from tests.support import click, poll_posted
 
 GUILD = 111_222_333_444_555_666
 OTHER_GUILD = 999_888_777_666_555_444
@@ -425,7 +425,7 @@ async def test_deadlines_close_once_and_put_the_announcement_in_the_outbox(env: 
     later = await env.create(duration="2h")
     unposted = await env.create(duration="10m")  # its message never went out
     for number, poll in enumerate((soon, later), start=1):
-        await env.polls.set_message(poll.id, 42, number)
+        await poll_posted(env.polls, poll.id, 42, number)
     outbox = env.polls.outbox
     assert await env.polls.closing.next_due() == soon.closes_at
     assert await env.polls.closing.close_due(env.clock.now()) == []

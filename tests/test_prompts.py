@@ -19,6 +19,7 @@ from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.schedule import GRACE
 from bot.teams import Team, Teams
+from tests.support import prompt_posted
 from tests.test_teams import DESK, GUILD, OTHER_GUILD, RECORDS, dump
 
 MONDAY = 0
@@ -49,7 +50,7 @@ async def desk(teams: Teams) -> Team:
 
 async def posted(prompts: Prompts, team: Team, prompt_id: int | None = None) -> Post:
     queued = await prompts.posts.queue_manual(team.id, prompt_id)
-    return await prompts.posts.mark_posted(queued.post.id, 70_000 + queued.post.id)
+    return await prompt_posted(prompts, queued.post, 70_000 + queued.post.id)
 
 
 async def deliver(prompts: Prompts, delivery_id: int, sent: Sent) -> bool:
@@ -444,7 +445,7 @@ async def test_a_post_still_failing_at_its_deadline_reports_the_last_reason(
     clock.set(SLOT + GRACE - timedelta(seconds=10))
     delivery = await prompts.outbox.claim(delivery_id)
     assert delivery is not None
-    reason = "Discord had a problem (503); trying again."
+    reason = "Discord had a problem (503)."
     assert await prompts.outbox.failed(delivery, reason, retry=True) is None  # past the deadline
     assert (await teams.get(desk.id)).last_post_error == "Discord had a problem (503)."
 

@@ -21,7 +21,7 @@ from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.teams import Teams
 from tests.double import Channel, Message
-from tests.support import World
+from tests.support import World, prompt_posted
 from tests.test_prompts_e2e import answer, create_team, reply, slash, wait_post
 
 GUILD, DESK = 1001, 501
@@ -45,7 +45,7 @@ def prompts(db: Database, clock: ManualClock) -> Prompts:
 async def post(db: Database, clock: ManualClock, prompts: Prompts) -> Post:
     team = await Teams(db, clock).create(GUILD, "Front desk", DESK)
     queued = await prompts.posts.queue_manual(team.id, None)
-    return await prompts.posts.mark_posted(queued.post.id, 70_000)
+    return await prompt_posted(prompts, queued.post, 70_000)
 
 
 async def pending(db: Database) -> list[tuple[Any, ...]]:
@@ -109,7 +109,7 @@ async def test_an_answer_not_in_its_thread_a_day_later_is_given_up_and_stays_lis
     saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Hello")
     attempt = await prompts.outbox.claim(saved.delivery_id)
     assert attempt is not None
-    reason = "Discord had a problem (503); trying again."
+    reason = "Discord had a problem (503)."
     assert await prompts.outbox.failed(attempt, reason, retry=True) == clock.now() + BACKOFF_FIRST
     clock.advance(ANSWER_GIVE_UP)
     assert await prompts.outbox.claim(saved.delivery_id) is None

@@ -185,7 +185,7 @@ async def test_the_live_scheduler_shares_at_the_sharing_time_not_after_the_third
     for member in world.members:
         await write(world, member, f"live {member.name[::-1]}")
     probe = PassProbe()
-    world.bot.scheduler.register("probe", probe)  # after the reflections job: it runs last
+    world.bot.scheduler.register("probe", probe, last=True)  # after the outbox: it runs last
     await probe.wait_for(1)  # the pass registering wakes
     for _ in range(3):  # the loop wakes every minute: no post until the sharing time
         passes = len(probe.seen)
@@ -404,7 +404,7 @@ async def test_a_send_discord_fails_is_tried_again_after_a_pause_and_never_twice
     # Each reflection is its own delivery: the others go out, the failed one waits.
     assert len(posts(world)) == 2
     shown = await answer(world, world.manager, "reflections settings")
-    assert "could not be posted: Discord had a problem (503); trying again." in shown
+    assert "could not be posted: Discord had a problem (503)." in shown
     assert "Being posted: **1**" in shown
     world.clock.advance(seconds=29)
     await world.run_scheduler()  # too early: the outbox's first pause is 30 s

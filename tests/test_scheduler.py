@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.clock import ManualClock
@@ -115,3 +116,23 @@ async def test_concurrent_passes_do_not_overlap() -> None:
     await asyncio.gather(*(scheduler.run_pass() for _ in range(5)))
     assert not overlap
     assert calls == 5
+
+
+async def test_last_jobs_run_after_the_others_in_the_order_they_came() -> None:
+    """The outbox's job is registered `last`: what the other jobs make due goes out in the same
+    pass, whenever a cog (re)registers its job."""
+    scheduler = Scheduler(ManualClock())
+    ran: list[str] = []
+
+    def job(name: str) -> Callable[[datetime], Awaitable[None]]:
+        async def run(now: datetime) -> None:
+            ran.append(name)
+
+        return run
+
+    scheduler.register("outbox", job("outbox"), last=True)
+    scheduler.register("prompts", job("prompts"))
+    scheduler.register("probe", job("probe"), last=True)
+    scheduler.register("polls", job("polls"))
+    await scheduler.run_pass()
+    assert ran == ["prompts", "polls", "outbox", "probe"]

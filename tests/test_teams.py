@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.prompts import Prompts
 from bot.teams import Teams, search_timezones, validate_timezone
+from tests.support import prompt_posted
 
 GUILD = 1001
 OTHER_GUILD = 2002
@@ -208,7 +209,7 @@ async def test_deleting_a_team_deletes_its_posts_and_answers(
     for team in (desk, records):
         await teams.set_schedule(team.id, 0, "09:00")
         post = (await prompts.posts.queue_manual(team.id, None)).post
-        await prompts.posts.mark_posted(post.id, 9000 + team.id)
+        await prompt_posted(prompts, post, 9000 + team.id)
         await prompts.answers.save_answer(GUILD, post.id, 42, "alice", "Mine.")
     await teams.delete(desk.id)
     assert [t.name for t in await teams.for_guild(GUILD)] == ["Records"]

@@ -15,7 +15,7 @@ from bot.polls import Polls
 from bot.secret import load_or_create_key
 from bot.teams import Teams
 from tests.double import Channel, DiscordDouble, Guild, Member
-from tests.support import TEST_SECRET, click
+from tests.support import TEST_SECRET, click, poll_posted
 
 #: the voted poll's options; its buttons are clicked by label
 OPTIONS = ("Job", "Career", "Both")
@@ -105,7 +105,7 @@ async def seed_database(world: BenchWorld, size: WorldSize) -> None:
                         duration="4w",
                     )
                     # A message id the double doesn't know: nothing refreshes these polls.
-                    await polls.set_message(poll.id, channel.id, 10**17 + poll.id)
+                    await poll_posted(polls, poll.id, channel.id, 10**17 + poll.id)
                     created.append(poll)
         rng = random.Random(7)
         per_poll = -(-size.seeded_votes // max(1, len(created)))
