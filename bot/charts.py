@@ -188,13 +188,3 @@ def poll_runs_chart(
             text.set_text("\n".join(textwrap.wrap(text.get_text(), 18)) or " ")
         fig.subplots_adjust(left=0.09, right=0.76, top=0.84, bottom=0.22)
         return _png(fig)
-
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR chunk (ValueError if it isn't a PNG)."""
-    if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
-        raise ValueError("not a PNG file")
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

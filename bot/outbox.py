@@ -146,6 +146,7 @@ class Outbox:
         box: bytes | None = None,
         nonce: str | None = None,
         delivery_id: int | None = None,
+        waited_for: bool = False,
     ) -> int:
         """Make a delivery due (at `due_at`, default now), in the caller's transaction. A subject
         already in the outbox is due again: at once if it was waiting or given up, right after
@@ -153,9 +154,13 @@ class Outbox:
 
         `delivery_id`: a random id of the caller's (default `new_id`). Deliveries due together go
         out in the order of their ids, so a feature that draws them from its own random source
-        decides that order (reflections: a seeded one in tests)."""
+        decides that order (reflections: a seeded one in tests).
+
+        `waited_for`: a member waits for it, and their interaction makes the first attempt
+        (`Courier.attempt(id, early=True)`): due only after a lease, so the job leaves it to them
+        unless the bot stops first."""
         now = self.clock.now()
-        due = to_ts(due_at or now)
+        due = to_ts(due_at or (now + LEASE if waited_for else now))
         if subject is not None:
             row = await tx.fetchone(
                 "SELECT id, state FROM deliveries WHERE kind = ? AND subject = ?", (kind, subject)

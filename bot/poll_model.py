@@ -101,10 +101,6 @@ class Poll:
     def duration(self) -> timedelta:
         return self.closes_at - self.created_at
 
-    @property
-    def total_votes(self) -> int:
-        return sum(option.votes for option in self.options)
-
     def share(self, option: PollOption) -> int:
         """Percentage of voters who picked the option (in a multiple-choice poll these can add
         up to more than 100)."""

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Row, Transaction
 from bot.errors import NotFound
-from bot.outbox import LEASE, Outbox
+from bot.outbox import Outbox
 from bot.poll_model import (
     UNKNOWN_POLL,
     Poll,
@@ -102,6 +102,6 @@ async def insert_poll(
     )
     poll = await get_poll(tx, poll_id, None)
     await outbox.enqueue(
-        tx, POST, poll_id, team_id=team_id, due_at=now + LEASE, deadline=poll.closes_at
+        tx, POST, poll_id, team_id=team_id, deadline=poll.closes_at, waited_for=True
     )
     return poll

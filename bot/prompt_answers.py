@@ -181,7 +181,12 @@ class PromptAnswers:
             answer = await _answer(tx, post_id, user_id)
             assert answer is not None
             delivery_id = await self.outbox.enqueue(
-                tx, KIND, answer.id, team_id=post.team_id, deadline=moment + ANSWER_GIVE_UP
+                tx,
+                KIND,
+                answer.id,
+                team_id=post.team_id,
+                deadline=moment + ANSWER_GIVE_UP,
+                waited_for=True,
             )
         return SavedAnswer(answer, post, replaced=before is not None, delivery_id=delivery_id)
 

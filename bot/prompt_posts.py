@@ -117,6 +117,8 @@ async def queue_post(
     slot_at: datetime | None,
     ping_role: bool,
     now: datetime,
+    *,
+    waited_for: bool = False,
 ) -> QueuedPost | None:
     """Write the post ('sending') and add its delivery to the outbox, due now and given up if not
     in Discord by `GRACE` after its slot (after now for a post by hand). None when the team's slot
@@ -142,7 +144,9 @@ async def queue_post(
     if post_id is None:
         return None
     deadline = (slot_at or now) + GRACE
-    delivery_id = await outbox.enqueue(tx, KIND, post_id, team_id=team["id"], deadline=deadline)
+    delivery_id = await outbox.enqueue(
+        tx, KIND, post_id, team_id=team["id"], deadline=deadline, waited_for=waited_for
+    )
     return QueuedPost(await load_post(tx, post_id), delivery_id)
 
 
@@ -197,7 +201,7 @@ class PromptPosts:
                 if prompt_id is None:
                     raise NotFound(NO_PROMPTS)
             queued = await queue_post(
-                tx, self.outbox, team, prompt_id, None, ping_role, self.clock.now()
+                tx, self.outbox, team, prompt_id, None, ping_role, self.clock.now(), waited_for=True
             )
             assert queued is not None  # posts by hand have no slot to share
             return queued

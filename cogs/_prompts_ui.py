@@ -1,7 +1,7 @@
 """What prompts look like in Discord: the posted prompt, an answer in its thread, the member's
 receipt, the manager's follow-up to `/prompt post`, the Answer button and the answer form. Rendering
 and forms only; the cog (cogs/prompts.py) runs the commands and the scheduler job, and
-cogs/_prompt_delivery.py drafts what the outbox sends.
+cogs/_prompt_drafts.py drafts what the outbox sends.
 
 A private module (not an extension), imported once per process: discord.py loads each extension
 as a fresh module, and the button's DynamicItem class must be one object for every bot in the

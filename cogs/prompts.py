@@ -7,7 +7,7 @@ through the one outbox: queued with the row that makes them due, sent by the cou
 when someone waits for it, else by the outbox job), retried and given up by its rules.
 
 The cog holds the commands and the scheduler job; rendering, the button and the form live in
-`cogs/_prompts_ui.py`, what the courier sends for posts and answers in `cogs/_prompt_delivery.py`.
+`cogs/_prompts_ui.py`, what the courier sends for posts and answers in `cogs/_prompt_drafts.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bot.errors import UserError
 from bot.prompts import Prompts
 from bot.schedule import DEFAULT_TIME, WEEKDAYS, describe, next_slots, parse_weekday
 from cogs._options import PostOption, PromptOption, TeamOption, team_here
-from cogs._prompt_delivery import PromptDrafts
+from cogs._prompt_drafts import PromptDrafts
 from cogs._prompts_ui import (
     ANSWER_FORM,
     AnswerButton,
@@ -74,7 +74,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             interaction.user.display_name,
             values.get("answer", ""),
         )
-        outcome = await self.bot.courier.attempt(saved.delivery_id)
+        outcome = await self.bot.courier.attempt(saved.delivery_id, early=True)
         await interaction.followup.send(answer_receipt(saved, outcome), ephemeral=True)
 
     # -- the weekly schedule ------------------------------------------------------------------
@@ -150,7 +150,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         found = team or await team_here(interaction)
         self.drafts.team_channel(found)  # can't post there: say so before queueing anything
         queued = await self.prompts.posts.queue_manual(found.id, prompt, ping_role=ping_role)
-        outcome = await self.bot.courier.attempt(queued.delivery_id)
+        outcome = await self.bot.courier.attempt(queued.delivery_id, early=True)
         await interaction.followup.send(post_outcome(queued.post, outcome), ephemeral=True)
 
     @prompt.command(name="schedule")

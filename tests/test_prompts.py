@@ -54,15 +54,16 @@ async def posted(prompts: Prompts, team: Team, prompt_id: int | None = None) -> 
 
 
 async def deliver(prompts: Prompts, delivery_id: int, sent: Sent) -> bool:
-    """One attempt by the outbox's sender that Discord took (what the hooks are told)."""
-    delivery = await prompts.outbox.claim(delivery_id)
+    """One attempt by the outbox's sender that Discord took (what the hooks are told); the first
+    is the member's own, made at once."""
+    delivery = await prompts.outbox.claim(delivery_id, early=True)
     assert delivery is not None
     return await prompts.outbox.delivered(delivery, sent)
 
 
 async def refuse(prompts: Prompts, delivery_id: int, reason: str) -> None:
     """One attempt that Discord refused: given up at once."""
-    delivery = await prompts.outbox.claim(delivery_id)
+    delivery = await prompts.outbox.claim(delivery_id, early=True)
     assert delivery is not None
     assert await prompts.outbox.failed(delivery, reason, retry=False) is None
 
@@ -454,7 +455,7 @@ async def test_a_post_whose_team_was_deleted_during_its_attempt_is_undone(
     prompts: Prompts, teams: Teams, desk: Team
 ) -> None:
     queued = await prompts.posts.queue_manual(desk.id, None)
-    delivery = await prompts.outbox.claim(queued.delivery_id)
+    delivery = await prompts.outbox.claim(queued.delivery_id, early=True)
     assert delivery is not None
     await teams.delete(desk.id)
     assert await prompts.posts.to_send(queued.post.id) is None  # nothing to send any more

@@ -67,7 +67,7 @@ async def test_a_saved_answer_is_in_the_outbox_until_its_message_is_recorded(
     assert await pending(db) == [(saved.answer.id, "due", deadline)]
     found = await prompts.answers.to_send(saved.answer.id)
     assert found is not None and found.answer.message_id is None and found.post.id == post.id
-    delivery = await prompts.outbox.claim(saved.delivery_id)
+    delivery = await prompts.outbox.claim(saved.delivery_id, early=True)
     assert delivery is not None
     # Discord took it, in the thread the attempt opened: both are recorded, the delivery is done
     assert await prompts.outbox.delivered(delivery, Sent(9001, 8080, thread_id=8080))
@@ -78,7 +78,7 @@ async def test_a_saved_answer_is_in_the_outbox_until_its_message_is_recorded(
     await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "A job is a bus.")
     assert await pending(db) == [(saved.answer.id, "due", ts(clock.now() + ANSWER_GIVE_UP))]
     bobs = await prompts.answers.save_answer(GUILD, post.id, BOB, "bob", "A house.")
-    delivery = await prompts.outbox.claim(bobs.delivery_id)
+    delivery = await prompts.outbox.claim(bobs.delivery_id, early=True)
     assert delivery is not None
     assert await prompts.outbox.delivered(delivery, Sent(9002, 8080, thread_id=8080))
     found = await prompts.answers.to_send(saved.answer.id)
@@ -91,7 +91,7 @@ async def test_saving_again_during_an_attempt_leaves_the_answer_due_for_an_edit(
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
     first = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "First")
-    attempt = await prompts.outbox.claim(first.delivery_id)
+    attempt = await prompts.outbox.claim(first.delivery_id, early=True)
     assert attempt is not None
     clock.advance(seconds=5)
     await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Second")
@@ -107,7 +107,7 @@ async def test_an_answer_not_in_its_thread_a_day_later_is_given_up_and_stays_lis
     prompts: Prompts, post: Post, db: Database, clock: ManualClock
 ) -> None:
     saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Hello")
-    attempt = await prompts.outbox.claim(saved.delivery_id)
+    attempt = await prompts.outbox.claim(saved.delivery_id, early=True)
     assert attempt is not None
     reason = "Discord had a problem (503)."
     assert await prompts.outbox.failed(attempt, reason, retry=True) == clock.now() + BACKOFF_FIRST
@@ -124,7 +124,7 @@ async def test_an_answer_forgotten_during_an_attempt_is_reported_and_a_bad_save_
     prompts: Prompts, post: Post, db: Database
 ) -> None:
     saved = await prompts.answers.save_answer(GUILD, post.id, ALICE, "alice", "Forget me")
-    attempt = await prompts.outbox.claim(saved.delivery_id)
+    attempt = await prompts.outbox.claim(saved.delivery_id, early=True)
     assert attempt is not None
     await prompts.answers.forget_member(GUILD, ALICE)
     assert await pending(db) == []  # deleted with the answer
