@@ -218,6 +218,9 @@ class Breakroom(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             # How long discord.py waits for more servers before on_ready; tests shorten it.
             guild_ready_timeout=guild_ready_timeout,
+            # A rate limit longer than this raises instead of holding the request (and, for the
+            # outbox's job, every delivery behind it): the outbox retries after its back-off.
+            max_ratelimit_timeout=30.0,
         )
         self.settings = settings
         self.clock: Clock = clock or SystemClock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import struct
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import UserError
+from bot.migrations import MIGRATIONS_DIR
 from bot.outbox import Outbox, Sent
 from bot.poll_model import Vote, VoteRequest
 from bot.poll_store import POST as POLL_POST
@@ -191,6 +193,17 @@ async def post_released(
         assert await batches.outbox.delivered(delivery, Sent(number, channel_id))
         posted.append(reflection)
     return posted
+
+
+async def database_before(tmp_path: Path, version: int) -> tuple[Database, Path]:
+    """A database as an older Breakroom left it: only the migrations before `version` applied."""
+    old_migrations = tmp_path / "old-migrations"
+    old_migrations.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name[:4]) < version:
+            shutil.copy(path, old_migrations / path.name)
+    db_path = tmp_path / "office.db"
+    return await Database.open(db_path, migrations_dir=old_migrations), db_path
 
 
 async def delivered_without_discord(

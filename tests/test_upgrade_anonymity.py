@@ -5,13 +5,11 @@ still recognised, and nothing of the old linkable markers is left. And one from 
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.db import Database
-from bot.migrations import MIGRATIONS_DIR
 from bot.outbox import Sent
 from bot.poll_model import Vote, VoteRequest
 from bot.polls import Polls
@@ -20,7 +18,7 @@ from bot.reflection_text import PostedMessage
 from bot.reflections import Reflections
 from bot.sealed import Sealer
 from bot.teams import Teams
-from tests.support import post_released, share_and_post
+from tests.support import database_before, post_released, share_and_post
 
 GUILD = 424242424242424242
 CHANNEL = 700000000000000001
@@ -31,13 +29,7 @@ VOTERS = (910000000000000001, 920000000000000002, 930000000000000003)
 
 async def old_database(tmp_path: Path) -> Path:
     """A database at schema 6 (before 0008), with what an office would have in it."""
-    old_migrations = tmp_path / "old-migrations"
-    old_migrations.mkdir()
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name[:4]) < 8:
-            shutil.copy(path, old_migrations / path.name)
-    db_path = tmp_path / "office.db"
-    db = await Database.open(db_path, migrations_dir=old_migrations)
+    db, db_path = await database_before(tmp_path, 8)
     voter = Polls(db, ManualClock(NOW), KEY).voter_hash
     now = int(NOW.timestamp())
     try:
@@ -133,13 +125,7 @@ async def test_reflection_work_from_before_the_outbox_is_finished_by_it(tmp_path
     """A database at schema 8 with a batch being posted (one sent, two still queued after a
     failure managers were shown) and a removal `/forget-me` scheduled: after 0009 the outbox
     posts the two, managers still see the failure until then, and the sealed removal opens."""
-    old_migrations = tmp_path / "old-migrations"
-    old_migrations.mkdir()
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name[:4]) < 9:
-            shutil.copy(path, old_migrations / path.name)
-    db_path = tmp_path / "office.db"
-    db = await Database.open(db_path, migrations_dir=old_migrations)
+    db, db_path = await database_before(tmp_path, 9)
     now = int(NOW.timestamp())
     try:
         async with db.transaction() as tx:

@@ -418,11 +418,13 @@ class DiscordDouble(DiscordState):
         code: int = 0,
         message: str | None = None,
         lose_reply: bool = False,
+        reset_after: float | None = None,
     ) -> FaultRule:
         """Answer the next ``times`` requests matching (method, regex fullmatch on the path below
         /api/v10) with ``status``. 429s carry Discord's body and headers; 5xx make discord.py retry
         after 1 s, 3 s, ... With ``lose_reply`` the request takes effect first (Discord wrote the
-        message, then its answer was lost)."""
+        message, then its answer was lost). ``status=0`` drops the connection instead of
+        answering (the network failing)."""
         rule = FaultRule(
             method=method.upper(),
             pattern=re.compile(path),
@@ -433,6 +435,7 @@ class DiscordDouble(DiscordState):
             code=code,
             message=message,
             lose_reply=lose_reply,
+            reset_after=reset_after,
         )
         self._faults.append(rule)
         return rule

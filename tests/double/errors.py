@@ -60,6 +60,7 @@ EMPTY_MESSAGE = (400, 50006, "Cannot send an empty message")
 def fault_response(rule: FaultRule) -> web.Response:
     if rule.status == 429:
         ra = rule.retry_after
+        reset = ra if rule.reset_after is None else rule.reset_after
         body = {
             "message": "You are being rate limited.",
             "retry_after": ra,
@@ -71,8 +72,8 @@ def fault_response(rule: FaultRule) -> web.Response:
             "Retry-After": str(max(1, math.ceil(ra))),
             "X-RateLimit-Limit": "5",
             "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": f"{time.time() + ra:.3f}",
-            "X-RateLimit-Reset-After": f"{ra:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + reset:.3f}",
+            "X-RateLimit-Reset-After": f"{reset:.3f}",
             "X-RateLimit-Bucket": f"dd{abs(hash(rule.pattern.pattern)) % 10**8:08d}",
             "X-RateLimit-Scope": "global" if rule.is_global else "user",
         }

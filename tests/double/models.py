@@ -371,6 +371,9 @@ class FaultRule:
     #: the request takes effect, then the answer is lost: Discord has the message, the bot sees
     #: only the error (a 5xx after the write, a timeout)
     lose_reply: bool = False
+    #: a 429's X-RateLimit-Reset-After when it differs from the body's retry_after (a
+    #: sub-ratelimit: the bucket is free again sooner than the request may be retried)
+    reset_after: float | None = None
     hits: int = 0
 
 

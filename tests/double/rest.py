@@ -141,7 +141,11 @@ class RestApi:
             if rule is None or rule.lose_reply:
                 self._check_auth(request, rel)
                 response = await handler(request)
-            if rule is not None:  # the fault's answer (after the request took effect, if lost)
+            if rule is not None and rule.status == 0:  # the network fails: no answer at all
+                if request.transport is not None:
+                    request.transport.abort()
+                response = web.Response(status=502)  # never reaches the client
+            elif rule is not None:  # the fault's answer (after the request took effect, if lost)
                 response = fault_response(rule)
         except ApiError as exc:
             response = exc.response()

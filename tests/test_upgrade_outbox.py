@@ -1,18 +1,18 @@
-"""A database from before the one outbox (migration 0009) with prompt work under way: a weekly
-post waiting for its retry, one a stopped run left half-sent, an answer whose thread message
-failed. Upgraded in place, each is a delivery in the outbox that looks before it sends, with the
-same deadline as before (the slot + 12 hours, the save + 1 day)."""
+"""A database from before the one outbox (migration 0009) with work under way: a weekly post
+waiting for its retry, one a stopped run left half-sent, an answer whose thread message failed,
+a poll result waiting for its retry and one a stopped run was posting. Upgraded in place, each is
+a delivery in the outbox that looks before it sends, with the same deadline as before (the slot
++ 12 hours, the save + 1 day, the close + 1 day). Reflections: tests/test_upgrade_anonymity.py."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.db import Database
-from bot.migrations import MIGRATIONS_DIR
 from bot.prompts import Prompts
+from tests.support import database_before
 
 GUILD, CHANNEL = 424242424242424242, 700000000000000001
 NOW = datetime(2026, 1, 5, 9, 40, tzinfo=UTC)
@@ -20,14 +20,8 @@ SLOT = int(datetime(2026, 1, 5, 9, 30, tzinfo=UTC).timestamp())
 
 
 async def old_database(tmp_path: Path) -> Path:
-    """A database at schema 8 (before 0009), with prompt work under way."""
-    old_migrations = tmp_path / "old-migrations"
-    old_migrations.mkdir()
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name[:4]) < 9:
-            shutil.copy(path, old_migrations / path.name)
-    db_path = tmp_path / "office.db"
-    db = await Database.open(db_path, migrations_dir=old_migrations)
+    """A database at schema 8 (before 0009), with prompt and poll work under way."""
+    db, db_path = await database_before(tmp_path, 9)
     now = int(NOW.timestamp())
     try:
         async with db.transaction() as tx:
@@ -65,12 +59,24 @@ async def old_database(tmp_path: Path) -> Path:
                 " error) VALUES (7, ?, 2, 'old', 'the-old-nonce', ?, 'Discord had a problem.')",
                 (now + 60, now - 300),
             )
+            polls = [
+                # closed; its result waiting for a retry; being posted by a stopped run; posted
+                (1, now - 120, "pending", None, 1, now + 30),
+                (2, now - 100, "posting", "stopped-run", 1, None),
+                (3, now - 900, "posted", None, 1, None),
+            ]
+            await tx.executemany(
+                "INSERT INTO polls (id, team_id, guild_id, creator_id, question, created_at,"
+                " closes_at, closed_at, result_state, result_claimed_by, result_attempts,"
+                " result_retry_at) VALUES (?, 1, ?, 111, 'Lunch?', 0, 1, ?, ?, ?, ?, ?)",
+                [(i, GUILD, closed, *rest) for i, closed, *rest in polls],
+            )
     finally:
         await db.close()
     return db_path
 
 
-async def test_prompt_work_under_way_moves_into_the_outbox(tmp_path: Path) -> None:
+async def test_work_under_way_moves_into_the_outbox(tmp_path: Path) -> None:
     db = await Database.open(await old_database(tmp_path))
     clock = ManualClock(NOW)
     try:
@@ -85,13 +91,23 @@ async def test_prompt_work_under_way_moves_into_the_outbox(tmp_path: Path) -> No
         now = int(NOW.timestamp())
         assert [tuple(r) for r in rows] == [
             ("answer", 7, 3, now - 300 + 86400, "Discord had a problem."),
+            ("poll_result", 1, 1, now - 120 + 86400, None),
+            ("poll_result", 2, 1, now - 100 + 86400, None),
             ("prompt_post", 1, 1, SLOT + 43200, "Discord had a problem."),
             ("prompt_post", 2, 2, SLOT + 43200, None),
         ]
+        results = await db.fetchall("SELECT id, result_state FROM polls ORDER BY id")
+        assert [tuple(r) for r in results] == [(1, "posting"), (2, "posting"), (3, "posted")]
         # each is due (the retry a minute after it failed, the answer when it was due) and its
         # attempt looks for an earlier one's message first; the answer keeps its nonce
         clock.set(datetime.fromtimestamp(now + 60, UTC))
-        for kind, subject in (("prompt_post", 1), ("prompt_post", 2), ("answer", 7)):
+        for kind, subject in (
+            ("prompt_post", 1),
+            ("prompt_post", 2),
+            ("answer", 7),
+            ("poll_result", 1),
+            ("poll_result", 2),
+        ):
             delivery_id = await prompts.outbox.pending(kind, subject)
             assert delivery_id is not None
             delivery = await prompts.outbox.claim(delivery_id)
