@@ -17,12 +17,8 @@ from bot.prompt_answers import AnswerToSend
 from bot.prompt_posts import KIND as PROMPT_POST
 from bot.prompts import Prompts
 from bot.teams import Team
-from cogs._prompts_ui import answer_embed, answer_view, post_embed, thread_name
+from cogs._prompts_ui import answer_button, answer_embed, answer_view, post_embed, thread_name
 from cogs._shared import postable_channel
-
-
-def answer_button(post_id: int) -> str:
-    return f"breakroom:answer:{post_id}"
 
 
 def is_answer_of(message: discord.Message, found: AnswerToSend) -> bool:

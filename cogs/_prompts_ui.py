@@ -153,6 +153,11 @@ class HasPrompts(Protocol):
     prompts: Prompts
 
 
+def answer_button(post_id: int) -> str:
+    """The custom id of a post's Answer button (how an earlier attempt's post is recognised)."""
+    return f"breakroom:answer:{post_id}"
+
+
 class AnswerButton(
     FromCustomId,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
@@ -166,7 +171,7 @@ class AnswerButton(
                 label="Answer",
                 emoji="✍️",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"breakroom:answer:{post_id}",
+                custom_id=answer_button(post_id),
             )
         )
         self.post_id = post_id
