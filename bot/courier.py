@@ -171,20 +171,23 @@ class Courier:
         """The scheduler job: one attempt at each due delivery; one failing stops no other."""
         for delivery_id in await self.outbox.due(now):
             try:
-                await self.attempt(delivery_id)
+                await self.attempt(delivery_id, wait=False)
             except Exception:
                 log.exception("delivery %s failed unexpectedly", delivery_id)
         due = await self.outbox.next_due()
         # Never "due in the past": what is left due is for the next pass, not a busy loop.
         return None if due is None else max(due, self.clock.now() + timedelta(seconds=1))
 
-    async def attempt(self, delivery_id: int, *, early: bool = False) -> Outcome:
+    async def attempt(self, delivery_id: int, *, early: bool = False, wait: bool = True) -> Outcome:
         """Claim and make one attempt now, if it is due (`early`: even before; see
         `Outbox.claim`). One attempt at a time per delivery in this process: a member's second
-        submit waits for the first attempt, then edits."""
+        submit waits for the first attempt, then edits; the job (`wait=False`) passes over a
+        delivery an attempt is busy with (Discord may hold it minutes) to the ones behind it."""
         lock = self._locks.get(delivery_id)
         if lock is None:
             lock = self._locks[delivery_id] = asyncio.Lock()
+        if not wait and lock.locked():
+            return Outcome()
         async with lock:
             delivery = await self.outbox.claim(delivery_id, early=early)
             if delivery is None:

@@ -346,3 +346,31 @@ async def test_a_run_that_stopped_mid_attempt_is_taken_over_once_after_its_lease
     await world.run_scheduler()
     assert kind.shown(world) == kind.delivered
     assert await rows(world, kind.name) == []
+
+
+async def test_the_job_passes_over_a_delivery_an_attempt_is_busy_with(
+    world: World, team: Team
+) -> None:
+    """`/poll close` is posting the result, and Discord holds it (a 429: wait 3 s). Meanwhile the
+    lease runs out on the clock and another team's weekly post is due: the job's pass posts that
+    one at once rather than queueing behind the busy attempt, which then posts once."""
+    records = world.dd.add_channel(world.guild, "records")
+    await world.dd.settle()
+    other = await world.bot.teams.create(world.guild.id, "Records", records.id)
+    await weekly_slot(world, other)
+    await create_poll(world, team)
+    [poll] = poll_messages(world, results=False)
+    poll_id = int(footer(poll).split()[1].lstrip("#"))
+    held = world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", retry_after=3.0)
+    assert "is closed" in await say(world, world.members[0], "poll close", poll=str(poll_id))
+    await world.dd.wait_until(lambda: held.hits == 1, what="the result post held by Discord")
+
+    world.clock.advance(hours=1, minutes=30)  # the weekly slot, and past the result's lease
+    await world.run_scheduler()
+    assert [m for m in world.dd.messages(records) if m.buttons()], "the weekly post waited"
+    assert poll_messages(world, results=True) == [], "the held attempt is still waiting"
+    await world.dd.wait_until(
+        lambda: len(poll_messages(world, results=True)) == 1, timeout=10, what="the result"
+    )
+    await world.run_scheduler()
+    assert len(poll_messages(world, results=True)) == 1
