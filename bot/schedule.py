@@ -24,20 +24,48 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 GRACE = timedelta(hours=12)
 DEFAULT_TIME = "09:00"
 
-_TIME = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])", re.ASCII)
+#: The ways people write a time of day: 9am, 9:30 pm, 9.30p.m., 17h, 17h30, 17.30, 17:30, 0930.
+_TWELVE_HOUR = re.compile(
+    r"(?P<hour>1[0-2]|0?[1-9])(?:[:.h]?(?P<minute>[0-5][0-9]))?\s*(?P<half>a|p)\.?\s*m\.?",
+    re.ASCII | re.IGNORECASE,
+)
+_TWENTY_FOUR_HOUR = re.compile(
+    r"(?P<hour>[01]?[0-9]|2[0-3])(?:[:.h](?P<minute>[0-5][0-9])|(?P<packed>[0-5][0-9])|h)",
+    re.ASCII | re.IGNORECASE,
+)
+_NAMED = {"noon": "12:00", "midday": "12:00", "midnight": "00:00"}
+TIME_EXAMPLES = "09:30, 9:30 pm, 9am, 17h, 17.30 or 0930"
 
 
 def parse_time(text: str) -> str:
-    """`HH:MM` (24-hour; a one-digit hour is accepted) as a normalised `HH:MM`, or a clear error.
+    """A time of day as people type it (`9am`, `9:30 pm`, `17h`, `17.30`, `0930`, `09:30`,
+    `noon`) as a normalised 24-hour `HH:MM`, or an error with examples.
 
-    Digits of any script (`٠٩:٣٠`, `０９：３０`) are read as ASCII; the result is always ASCII."""
-    match = _TIME.fullmatch(plain_number_text(text))
-    if match is None:
-        raise InvalidInput(
-            f"“{text.strip()[:20]}” is not a time I can read. Write it as HH:MM on a 24-hour "
-            f"clock, such as 09:30 or 14:00."
-        )
-    return f"{int(match['hour']):02d}:{match['minute']}"
+    Digits of any script (`٠٩:٣٠`, `０９：３０`) are read as ASCII; the result is always ASCII. A
+    bare number of one or two digits (`9`) is refused: a morning or an evening?"""
+    plain = plain_number_text(text)
+    if (named := _NAMED.get(plain.casefold())) is not None:
+        return named
+    if (match := _TWELVE_HOUR.fullmatch(plain)) is not None:
+        hour = int(match["hour"]) % 12 + (12 if match["half"].lower() == "p" else 0)
+        return f"{hour:02d}:{match['minute'] or '00'}"
+    if (match := _TWENTY_FOUR_HOUR.fullmatch(plain)) is not None:
+        minute = match["minute"] or match["packed"] or "00"  # none of them: "17h"
+        return f"{int(match['hour']):02d}:{minute}"
+    raise _bad_time(text)
+
+
+def _bad_time(text: str) -> InvalidInput:
+    return InvalidInput(
+        f"“{text.strip()[:20]}” is not a time I can read. Write it like {TIME_EXAMPLES}."
+    )
+
+
+def show_time(hhmm: str) -> str:
+    """A stored `HH:MM` as the team reads it back: 24-hour, with the 12-hour form beside it."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    half = "am" if hour < 12 else "pm"
+    return f"{hhmm} ({(hour % 12) or 12}:{minute:02d} {half})"
 
 
 def parse_weekday(name: str) -> int | None:

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.outbox import Outbox
-from bot.schedule import parse_time
+from bot.schedule import TIME_EXAMPLES, parse_time
 from bot.text import comparison_key, parse_id, shows_nothing
 
 MAX_NAME_LENGTH = 50
@@ -317,7 +317,7 @@ class Teams:
         if weekday is not None and not 0 <= weekday <= 6:
             raise InvalidInput("Pick a weekday from monday to sunday, or off.")
         if weekday is not None and time is None:
-            raise InvalidInput("Say at what time to post, as HH:MM, such as 09:30.")
+            raise InvalidInput(f"Say at what time to post, like {TIME_EXAMPLES}.")
         time = None if time is None else parse_time(time)
         async with self.db.transaction() as tx:
             changed = await tx.execute(

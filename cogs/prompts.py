@@ -22,7 +22,7 @@ from discord.ext import commands
 from bot.client import Breakroom
 from bot.errors import UserError
 from bot.prompts import Prompts
-from bot.schedule import DEFAULT_TIME, WEEKDAYS, describe, next_slots, parse_weekday
+from bot.schedule import DEFAULT_TIME, WEEKDAYS, next_slots, parse_weekday, show_time
 from cogs._options import PostOption, PromptOption, TeamOption, team_here
 from cogs._prompt_drafts import PromptDrafts
 from cogs._prompts_ui import (
@@ -157,7 +157,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
     @manager_only()
     @app_commands.describe(
         weekday="The day to post each week, or off",
-        time="The time to post, HH:MM in the team's timezone (default 09:00 or the current one)",
+        time="When to post, team time: 09:30, 9:30 pm, 9am, 17h (default 09:00 or the current one)",
         team="The team (default: this channel's team)",
         ping_role="Mention the team's role with each weekly post (default: as before)",
     )
@@ -194,8 +194,8 @@ class PromptsCog(commands.Cog, name="Prompts"):
             lines.insert(
                 0,
                 f"**{updated.name}** gets a prompt "
-                f"{describe(updated.schedule_weekday, updated.schedule_time)} "
-                f"({updated.timezone}). The next three:",
+                f"{WEEKDAYS[updated.schedule_weekday].capitalize()}s at "
+                f"{show_time(updated.schedule_time)}, {updated.timezone} time. The next three:",
             )
             slots = next_slots(
                 self.bot.clock.now(), updated.schedule_weekday, updated.schedule_time, updated.zone

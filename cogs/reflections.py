@@ -30,6 +30,7 @@ from bot.reflection_batches import ReflectionBatches
 from bot.reflection_store import ERASE, POST
 from bot.reflection_text import validate_reason
 from bot.reflections import Reflections
+from bot.schedule import show_time
 from cogs._options import TeamOption, choice_name, team_here
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
@@ -272,7 +273,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     @app_commands.describe(
         team="The team (default: this channel's team)",
         threshold="How many different people must write before reflections are shared (3–10)",
-        share_time="The daily time (HH:MM, team time) at which a complete batch is shared",
+        share_time="The daily time a complete batch is shared (team time: 17:00, 5pm, 17h)",
         dismiss="Close the reports on this reflection (its code) without hiding it",
     )
     @app_commands.autocomplete(dismiss=posted_autocomplete)
@@ -299,7 +300,8 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             if threshold is not None:
                 notes.append(f"Threshold set to {threshold}, for reflections written from now on.")
             if share_time is not None:
-                notes.append(f"Batches are shared at {found.reflection_share_time}.")
+                shared = show_time(found.reflection_share_time)
+                notes.append(f"Batches are shared at {shared}, {found.timezone} time.")
         overview = await self.reflections.overview(found.id)
         await interaction.response.send_message(
             " ".join(notes) or None, embed=overview_embed(found, overview), ephemeral=True

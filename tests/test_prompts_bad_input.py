@@ -72,11 +72,31 @@ async def test_an_answer_over_1000_characters_cannot_be_sent(world: World) -> No
     assert field["max_length"] == 1000
 
 
-async def test_a_time_that_is_not_hh_mm_is_refused(world: World) -> None:
+async def test_every_way_of_writing_a_time_gives_the_same_slot(world: World) -> None:
+    """`/prompt schedule` and `/reflections settings` read a time as people type it and say it
+    back on both clocks; the stored slot is the same whichever form was used."""
     await create_team(world)
-    for bad in ("9.30", "25:00", "noon"):
+    [team] = await world.bot.teams.for_guild(world.guild.id)
+    for typed in ("9:30 pm", "9.30pm", "21:30", "21.30", "21h30", "2130"):
+        _, text = await slash(world, world.manager, "prompt schedule", weekday="monday", time=typed)
+        assert "Mondays at 21:30 (9:30 pm)" in text, (typed, text)
+        assert (await world.bot.teams.get(team.id)).schedule_time == "21:30"
+    for typed in ("5pm", "17h", "1700"):
+        _, text = await slash(world, world.manager, "reflections settings", share_time=typed)
+        assert "Batches are shared at 17:00 (5:00 pm)" in text, (typed, text)
+        assert (await world.bot.teams.get(team.id)).reflection_share_time == "17:00"
+
+
+async def test_a_time_that_is_not_a_time_is_refused_with_examples(world: World) -> None:
+    await create_team(world)
+    for bad in ("9.3", "25:00", "13pm", "17", "soon"):
         await refused(
-            world, world.manager, "prompt schedule", "Write it as HH:MM", weekday="monday", time=bad
+            world,
+            world.manager,
+            "prompt schedule",
+            "Write it like 09:30",
+            weekday="monday",
+            time=bad,
         )
 
 

@@ -17,6 +17,7 @@ from bot.schedule import (
     next_slots,
     parse_time,
     parse_weekday,
+    show_time,
     slot_on,
 )
 
@@ -118,18 +119,44 @@ def test_due_slot_within_grace_and_not_before_the_schedule() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("09:30", "09:30"), ("9:05", "09:05"), (" 23:59 ", "23:59"), ("00:00", "00:00")],
+    [
+        ("09:30", "09:30"),
+        ("9:05", "09:05"),
+        (" 23:59 ", "23:59"),
+        ("00:00", "00:00"),
+        ("9am", "09:00"),
+        ("9 AM", "09:00"),
+        ("9:30 pm", "21:30"),
+        ("9.30p.m.", "21:30"),
+        ("12am", "00:00"),
+        ("12:15 pm", "12:15"),
+        ("17h", "17:00"),
+        ("17h30", "17:30"),
+        ("17.30", "17:30"),
+        ("0930", "09:30"),
+        ("930", "09:30"),
+        ("noon", "12:00"),
+        ("midnight", "00:00"),
+    ],
 )
-def test_parse_time_accepts_24_hour_times(text: str, expected: str) -> None:
+def test_parse_time_reads_times_as_people_type_them(text: str, expected: str) -> None:
     assert parse_time(text) == expected
 
 
 @pytest.mark.parametrize(
-    "text", ["", "24:00", "9:5", "09:60", "9.30", "noon", "09:30pm", "0930", "-1:00"]
+    "text",
+    ["", "24:00", "9:5", "09:60", "17", "9", "13pm", "0pm", "2400", "960", "17:", "-1:00", "soon"],
 )
-def test_parse_time_refuses_anything_else_clearly(text: str) -> None:
-    with pytest.raises(InvalidInput, match="HH:MM"):
+def test_parse_time_refuses_anything_else_with_examples(text: str) -> None:
+    with pytest.raises(InvalidInput, match="Write it like 09:30, 9:30 pm, 9am, 17h"):
         parse_time(text)
+
+
+def test_a_time_is_shown_back_in_both_clocks() -> None:
+    assert show_time("09:30") == "09:30 (9:30 am)"
+    assert show_time("00:05") == "00:05 (12:05 am)"
+    assert show_time("12:00") == "12:00 (12:00 pm)"
+    assert show_time("17:45") == "17:45 (5:45 pm)"
 
 
 def test_weekdays_and_description() -> None:

@@ -154,9 +154,9 @@ async def test_schedule_is_validated_and_refusal_changes_nothing(
 ) -> None:
     team = await teams.create(GUILD, "Front desk", DESK, timezone="Europe/London")
     before = await dump(db)
-    with pytest.raises(InvalidInput, match="HH:MM"):
+    with pytest.raises(InvalidInput, match="Write it like 09:30"):
         await teams.set_schedule(team.id, 0, "25:00")
-    with pytest.raises(InvalidInput, match="HH:MM"):
+    with pytest.raises(InvalidInput, match="Say at what time to post, like 09:30"):
         await teams.set_schedule(team.id, 0, None)
     with pytest.raises(InvalidInput):
         await teams.set_schedule(team.id, 7, "09:00")

@@ -149,15 +149,17 @@ def test_durations_still_refused(typed: str, message: str) -> None:
         parse_duration(typed)
 
 
-@pytest.mark.parametrize("typed", ["٠٩:٣٠", "０９：３０", "०९:३०", "9:٣٠", " 09:30\u200b"])
+@pytest.mark.parametrize(
+    "typed", ["٠٩:٣٠", "０９：３０", "०९:३०", "9:٣٠", " 09:30\u200b", "٩:٣٠ am", "٠٩٣٠"]
+)
 def test_times_in_other_digits_are_ascii(typed: str) -> None:
     assert parse_time(typed) == "09:30"
     assert parse_time(typed).isascii()
 
 
-@pytest.mark.parametrize("typed", ["٢٥:٠٠", "9:3O", "٩:٣٠ am", "09:30\n10:00"])
+@pytest.mark.parametrize("typed", ["٢٥:٠٠", "9:3O", "٩:٣٠ xm", "09:30\n10:00"])
 def test_times_still_refused(typed: str) -> None:
-    with pytest.raises(InvalidInput, match="HH:MM"):
+    with pytest.raises(InvalidInput, match="Write it like"):
         parse_time(typed)
 
 
