@@ -130,6 +130,10 @@ class VoteRequest:
     option_id: int
     guild_id: int
     user_id: int
+    #: the member's roles and whether they manage the server: a team with a role takes votes
+    #: from its members only
+    role_ids: frozenset[int] = frozenset()
+    is_manager: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from bot.db import Database, Row, SyncTransaction
-from bot.errors import Conflict, NotFound, UserError
+from bot.errors import Conflict, NotAllowed, NotFound, UserError
 from bot.poll_ballots import Ballots
 from bot.poll_model import (
     CLOSED_POLL,
@@ -28,6 +28,7 @@ from bot.poll_model import (
     poll_from_row,
     voter_key,
 )
+from bot.teams import not_a_member, takes_part
 
 
 def _counted(
@@ -85,7 +86,7 @@ async def cast_votes(
 
     def write(tx: SyncTransaction) -> tuple[dict[int, Poll], Applied]:
         # Runs on the database thread, in one round trip for the whole batch.
-        polls, shown = _load_for_votes(tx, poll_ids)
+        polls, shown, roles = _load_for_votes(tx, poll_ids)
         selections = _selections(tx, polls, voters, ballots)
         before = {key: set(options) for key, options in selections.items()}
         applied: Applied = []
@@ -94,6 +95,10 @@ async def cast_votes(
             option = poll.option(request.option_id) if poll else None
             if poll is None or option is None or poll.guild_id != request.guild_id:
                 applied.append(NotFound(GONE_POLL))
+                continue
+            team_role, lead_role = roles[poll.id]
+            if not takes_part(team_role, lead_role, request.role_ids, request.is_manager):
+                applied.append(NotAllowed(not_a_member(poll.team_name, team_role)))
                 continue
             if not poll.accepts_votes(now):
                 applied.append(Conflict(CLOSED_POLL))
@@ -149,11 +154,13 @@ def _shown(poll: Poll, shown: Shown | None, stepped: bool) -> Poll:
 
 def _load_for_votes(
     tx: SyncTransaction, poll_ids: Sequence[int]
-) -> tuple[dict[int, Poll], dict[int, Shown]]:
+) -> tuple[dict[int, Poll], dict[int, Shown], dict[int, tuple[int | None, int | None]]]:
     """The polls with their options and exact counts in one statement (a click must cost few
-    round trips), and the shown counts of the open anonymous ones."""
+    round trips), the shown counts of the open anonymous ones, and each poll's team role and
+    lead role (who may vote)."""
     rows = tx.fetchall(
-        "SELECT p.*, t.name AS team_name, o.id AS option_id, o.position, o.label, o.votes,"
+        "SELECT p.*, t.name AS team_name, t.role_id AS team_role_id,"
+        " t.lead_role_id AS team_lead_role_id, o.id AS option_id, o.position, o.label, o.votes,"
         " o.shown_votes FROM polls p JOIN teams t ON t.id = p.team_id"
         " JOIN poll_options o ON o.poll_id = p.id"
         f" WHERE p.id IN ({placeholders(poll_ids)}) ORDER BY p.id, o.position",
@@ -164,8 +171,10 @@ def _load_for_votes(
         grouped.setdefault(row["id"], []).append(row)
     polls: dict[int, Poll] = {}
     shown: dict[int, Shown] = {}
+    roles: dict[int, tuple[int | None, int | None]] = {}
     for poll_id, group in grouped.items():
         first = group[0]
+        roles[poll_id] = (first["team_role_id"], first["team_lead_role_id"])
         options = [PollOption(r["option_id"], r["position"], r["label"], r["votes"]) for r in group]
         polls[poll_id] = poll_from_row(first, options, exact=True)
         if counts_stepped(first):
@@ -173,7 +182,7 @@ def _load_for_votes(
                 first["shown_voters"],
                 {r["option_id"]: r["shown_votes"] for r in group},
             )
-    return polls, shown
+    return polls, shown, roles
 
 
 def _selections(
@@ -314,13 +323,23 @@ class VoteQueue:
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
-    async def vote(self, poll_id: int, option_id: int, guild_id: int, user_id: int) -> Vote:
+    async def vote(
+        self,
+        poll_id: int,
+        option_id: int,
+        guild_id: int,
+        user_id: int,
+        role_ids: frozenset[int] = frozenset(),
+        is_manager: bool = False,
+    ) -> Vote:
+        """One click; `role_ids`, `is_manager`: whether the member takes part in the team."""
         if self._closed:
             raise Unavailable(
                 "Breakroom is restarting, so your vote was not counted. Click again in a minute."
             )
         future: asyncio.Future[Vote] = asyncio.get_running_loop().create_future()
-        self._waiting.append((VoteRequest(poll_id, option_id, guild_id, user_id), future))
+        request = VoteRequest(poll_id, option_id, guild_id, user_id, role_ids, is_manager)
+        self._waiting.append((request, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="breakroom-poll-votes")
         return await future

@@ -51,6 +51,11 @@ class ReflectionModeration(ReflectionStore):
             )
         return row
 
+    async def team_of_post(self, guild_id: int, code: str) -> int:
+        """The team of the posted reflection with this public code (NotFound otherwise)."""
+        async with self.db.reading() as tx:
+            return int((await self._posted_by_ref(tx, guild_id, code))["team_id"])
+
     async def hide(self, guild_id: int, code: str) -> Hidden:
         """A manager hides a posted reflection: its text goes, an empty tombstone stays.
 

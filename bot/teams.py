@@ -38,15 +38,22 @@ class Team:
     reflection_share_time: str
     last_post_error: str | None
     created_at: datetime
+    #: members holding it may do for this team what a manager may
+    lead_role_id: int | None = None
+    #: where a report on one of the team's reflections is noticed at once
+    lead_channel_id: int | None = None
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def led_by(self, role_ids: Collection[int], is_manager: bool) -> bool:
+        """Whether a member may do for this team what a manager may: managers, and those
+        holding the team's lead role."""
+        return is_manager or (self.lead_role_id is not None and self.lead_role_id in role_ids)
+
     def admits(self, role_ids: Collection[int], is_manager: bool) -> bool:
-        """Whether a member takes part in the team (writes and reports its reflections): with a
-        team role, those holding it and managers; without one, everyone in the server."""
-        return self.role_id is None or is_manager or self.role_id in role_ids
+        return takes_part(self.role_id, self.lead_role_id, role_ids, is_manager)
 
     @classmethod
     def from_row(cls, row: Row) -> Team:
@@ -64,7 +71,26 @@ class Team:
             reflection_share_time=row["reflection_share_time"],
             last_post_error=row["last_post_error"],
             created_at=datetime.fromtimestamp(row["created_at"], UTC),
+            lead_role_id=row["lead_role_id"],
+            lead_channel_id=row["lead_channel_id"],
         )
+
+
+def takes_part(
+    role_id: int | None, lead_role_id: int | None, role_ids: Collection[int], is_manager: bool
+) -> bool:
+    """Whether a member takes part in a team (answers, votes, writes and reports reflections):
+    with a team role, those holding it, its leads and managers; without one, everyone."""
+    if role_id is None or role_id in role_ids or is_manager:
+        return True
+    return lead_role_id is not None and lead_role_id in role_ids
+
+
+def not_a_member(team_name: str, role_id: int | None) -> str:
+    return (
+        f"{team_name} is for its members, who hold the <@&{role_id}> role; ask a manager if "
+        f"you should have it."
+    )
 
 
 def clean_text(text: str) -> str:
@@ -169,6 +195,9 @@ class Teams:
         channel_id: int,
         role_id: int | None = None,
         timezone: str = "UTC",
+        *,
+        lead_role_id: int | None = None,
+        lead_channel_id: int | None = None,
     ) -> Team:
         name = validate_name(name)
         timezone = validate_timezone(timezone)
@@ -183,8 +212,18 @@ class Teams:
             )
             team_id = await tx.insert(
                 "INSERT INTO teams (guild_id, name, name_key, channel_id, role_id, timezone,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, name, name_key(name), channel_id, role_id, timezone, now),
+                " created_at, lead_role_id, lead_channel_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    name,
+                    name_key(name),
+                    channel_id,
+                    role_id,
+                    timezone,
+                    now,
+                    lead_role_id,
+                    lead_channel_id,
+                ),
             )
             row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
         assert row is not None
@@ -198,6 +237,8 @@ class Teams:
         channel_id: int | None = None,
         role_id: int | object | None = _UNSET,
         timezone: str | None = None,
+        lead_role_id: int | object | None = _UNSET,
+        lead_channel_id: int | object | None = _UNSET,
     ) -> Team:
         """Change what is given; `role_id=None` removes the role. Deliveries Discord refused
         for the team are tried again (see bot/outbox.py)."""
@@ -209,6 +250,10 @@ class Teams:
             changes["channel_id"] = channel_id
         if role_id is not _UNSET:
             changes["role_id"] = role_id
+        if lead_role_id is not _UNSET:
+            changes["lead_role_id"] = lead_role_id
+        if lead_channel_id is not _UNSET:
+            changes["lead_channel_id"] = lead_channel_id
         if timezone is not None:
             changes["timezone"] = validate_timezone(timezone)
         async with self.db.transaction() as tx:

@@ -34,6 +34,7 @@ from cogs._shared import (
     FromCustomId,
     Interaction,
     guarded,
+    require_team_member,
     routed_by_custom_id,
 )
 
@@ -223,6 +224,7 @@ def answer_modal(form: AnswerForm) -> discord.ui.Modal:
 async def open_answer_modal(interaction: Interaction, prompts: Prompts, post_id: int) -> None:
     assert interaction.guild_id is not None
     form = await prompts.answers.answer_form(interaction.guild_id, post_id, interaction.user.id)
+    require_team_member(interaction, await interaction.client.teams.get(form.post.team_id))
     await interaction.response.send_modal(answer_modal(form))
 
 

@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot.client import DM_MESSAGE, Breakroom, NotManager, is_manager, report_error
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.teams import Team
+from bot.teams import Team, not_a_member
 from bot.text import MAX_ID, is_number
 
 Interaction = discord.Interaction[Breakroom]
@@ -112,14 +112,41 @@ class FromCustomId:
         return rebuilt
 
 
-def require_team_member(interaction: Interaction, team: Team) -> None:
-    """When the team has a role, only members holding it (and managers) take part."""
-    roles = {role.id for role in getattr(interaction.user, "roles", ())}
-    if not team.admits(roles, is_manager(interaction)):
+def role_ids(interaction: Interaction) -> set[int]:
+    return {role.id for role in getattr(interaction.user, "roles", ())}
+
+
+def manages_team(interaction: Interaction, team: Team) -> bool:
+    """May this member do for the team what a manager may: a manager, or one of its leads."""
+    return team.led_by(role_ids(interaction), is_manager(interaction))
+
+
+def require_lead(interaction: Interaction, team: Team) -> None:
+    """Checked at run time, for the team the command acts on."""
+    if not manages_team(interaction, team):
+        leads = f" and {team.name}'s leads (<@&{team.lead_role_id}>)" if team.lead_role_id else ""
         raise NotAllowed(
-            f"Reflections in {team.name} are for its members, who hold the <@&{team.role_id}> "
-            f"role; ask a manager if you should have it."
+            f"Only managers (Manage Server){leads} can do this for {team.name}. "
+            f"Ask your office manager or team lead."
         )
+
+
+def lead_or_manager() -> Callable[[T], T]:
+    """A command managers and the team's leads may use: hidden from other members in Discord's
+    menus by default (a server shows it to its lead roles under Server Settings → Integrations),
+    and checked at run time for the team it acts on (`require_lead` in the command)."""
+
+    def decorator(func: T) -> T:
+        return app_commands.default_permissions(manage_guild=True)(func)
+
+    return decorator
+
+
+def require_team_member(interaction: Interaction, team: Team) -> None:
+    """When the team has a role, only members holding it (its leads and managers too) answer,
+    vote, write and report."""
+    if not team.admits(role_ids(interaction), is_manager(interaction)):
+        raise NotAllowed(not_a_member(team.name, team.role_id))
 
 
 #: What the bot needs in a team's channel: post the prompt, open its thread, answer in it.

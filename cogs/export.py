@@ -17,7 +17,7 @@ from bot.client import Breakroom
 from bot.errors import InvalidInput
 from bot.export import SCHEMA_VERSION, ExportFile, export_team, parse_format
 from cogs._options import TeamOption, team_here
-from cogs._shared import Interaction, manager_only
+from cogs._shared import Interaction, lead_or_manager, require_lead
 
 #: exports built at once; more wait their turn (each one reads and holds a whole team in memory)
 CONCURRENT_EXPORTS = 2
@@ -64,7 +64,7 @@ class ExportCog(commands.Cog, name="Export"):
         self._slots = asyncio.Semaphore(CONCURRENT_EXPORTS)
 
     @app_commands.command(name="export")
-    @manager_only()
+    @lead_or_manager()
     @app_commands.describe(
         format="csv: a zip with one table per file; json: one document",
         team="The team to export (default: this channel's team)",
@@ -84,6 +84,7 @@ class ExportCog(commands.Cog, name="Export"):
         """Download the team's data as a file (never reflection authors or anonymous voters)"""
         fmt = parse_format(format.value)
         found = team or await team_here(interaction)
+        require_lead(interaction, found)
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._slots:
             export = await export_team(self.bot.db, found.id, fmt, self.bot.clock.now())

@@ -34,7 +34,7 @@ from cogs._polls_ui import (
     results_embed,
     vote_message,
 )
-from cogs._shared import Interaction
+from cogs._shared import Interaction, role_ids
 
 __all__ = ["PollButton", "PollsCog", "setup"]
 
@@ -107,7 +107,12 @@ class PollsCog(commands.Cog, name="Polls"):
             raise errors.NotFound("This poll no longer exists.")
         try:
             vote = await self.votes.vote(
-                poll_id, option_id, interaction.guild_id, interaction.user.id
+                poll_id,
+                option_id,
+                interaction.guild_id,
+                interaction.user.id,
+                frozenset(role_ids(interaction)),
+                is_manager(interaction),
             )
         except errors.Conflict:
             # The deadline may have just passed: close it now, and fix the buttons if needed.

@@ -34,7 +34,15 @@ from cogs._prompts_ui import (
     open_answer_modal,
     post_outcome,
 )
-from cogs._shared import EMBED_COLOUR, Interaction, manager_only, postable_channel
+from cogs._shared import (
+    EMBED_COLOUR,
+    Interaction,
+    lead_or_manager,
+    manager_only,
+    postable_channel,
+    require_lead,
+    require_team_member,
+)
 
 
 class PromptsCog(commands.Cog, name="Prompts"):
@@ -67,9 +75,12 @@ class PromptsCog(commands.Cog, name="Prompts"):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
+        post = await self.prompts.posts.get_post(interaction.guild_id, int(match["post"]))
+        # Checked again on submit: a role can go while the form is open.
+        require_team_member(interaction, await self.bot.teams.get(post.team_id))
         saved = await self.prompts.answers.save_answer(
             interaction.guild_id,
-            int(match["post"]),
+            post.id,
             interaction.user.id,
             interaction.user.display_name,
             values.get("answer", ""),
@@ -132,7 +143,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         )
 
     @prompt.command(name="post")
-    @manager_only()
+    @lead_or_manager()
     @app_commands.describe(
         team="The team to post for (default: this channel's team)",
         prompt="A prompt to post (default: the next one in rotation)",
@@ -148,13 +159,14 @@ class PromptsCog(commands.Cog, name="Prompts"):
         """Post a prompt now, with an Answer button and a thread"""
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = team or await team_here(interaction)
+        require_lead(interaction, found)
         self.drafts.team_channel(found)  # can't post there: say so before queueing anything
         queued = await self.prompts.posts.queue_manual(found.id, prompt, ping_role=ping_role)
         outcome = await self.bot.courier.attempt(queued.delivery_id, early=True)
         await interaction.followup.send(post_outcome(queued.post, outcome), ephemeral=True)
 
     @prompt.command(name="schedule")
-    @manager_only()
+    @lead_or_manager()
     @app_commands.describe(
         weekday="The day to post each week, or off",
         time="When to post, team time: 09:30, 9:30 pm, 9am, 17h (default 09:00 or the current one)",
@@ -176,6 +188,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         """Set the team's weekly prompt day and time"""
         assert interaction.guild is not None
         found = team or await team_here(interaction)
+        require_lead(interaction, found)
         day = parse_weekday(weekday)
         if day is not None and time is None:
             time = found.schedule_time or DEFAULT_TIME

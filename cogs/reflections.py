@@ -44,8 +44,9 @@ from cogs._shared import (
     FromCustomId,
     Interaction,
     guarded,
-    manager_only,
+    lead_or_manager,
     no_pings,
+    require_lead,
     require_team_member,
 )
 
@@ -255,10 +256,12 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     @group.command(name="hide")
     @app_commands.describe(code="The code under the posted reflection (like K7Q2M)")
     @app_commands.autocomplete(code=posted_autocomplete)
-    @manager_only()
+    @lead_or_manager()
     async def hide(self, interaction: Interaction, code: app_commands.Range[str, 1, 40]) -> None:
         """Hide a posted reflection: its message goes, an empty record stays"""
         assert interaction.guild_id is not None
+        team_id = await self.reflections.team_of_post(interaction.guild_id, code)
+        require_lead(interaction, await self.bot.teams.get(team_id))
         hidden = await self.reflections.hide(interaction.guild_id, code)
         removed = hidden.message is None or await self.bot.courier.delete_now(
             hidden.message.channel_id, hidden.message.message_id
@@ -277,7 +280,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         dismiss="Close the reports on this reflection (its code) without hiding it",
     )
     @app_commands.autocomplete(dismiss=posted_autocomplete)
-    @manager_only()
+    @lead_or_manager()
     async def settings(
         self,
         interaction: Interaction,
@@ -289,6 +292,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         """Reflection settings and open reports"""
         assert interaction.guild_id is not None
         found = team or await team_here(interaction)
+        require_lead(interaction, found)
         notes = []
         if dismiss is not None:
             closed = await self.reflections.dismiss_reports(interaction.guild_id, dismiss)

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom, NotManager, is_manager
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.outbox import Trouble
 from bot.schedule import describe, next_slots
 from bot.teams import Team, search_timezones
@@ -20,8 +20,10 @@ from cogs._shared import (
     FromCustomId,
     Interaction,
     guarded,
+    lead_or_manager,
     manager_only,
     postable_channel,
+    require_lead,
 )
 
 FIELD_LIMIT = 1024
@@ -154,6 +156,8 @@ class TeamsCog(commands.Cog, name="Teams"):
         channel="The team's home channel, where prompts are posted",
         role="The role the team's members share (optional)",
         timezone="The team's timezone, e.g. Europe/London (default UTC)",
+        lead_role="A role whose members lead the team: they may do for it what managers may",
+        lead_channel="Where leads are told at once when a reflection is reported",
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def create(
@@ -163,12 +167,22 @@ class TeamsCog(commands.Cog, name="Teams"):
         channel: discord.TextChannel,
         role: discord.Role | None = None,
         timezone: str = "UTC",
+        lead_role: discord.Role | None = None,
+        lead_channel: discord.TextChannel | None = None,
     ) -> None:
         """Create a team with its home channel"""
         assert interaction.guild is not None
         postable_channel(interaction.guild, channel.id)
+        if lead_channel is not None:
+            postable_channel(interaction.guild, lead_channel.id)
         team = await self.bot.teams.create(
-            interaction.guild.id, name, channel.id, team_role(role), timezone
+            interaction.guild.id,
+            name,
+            channel.id,
+            team_role(role),
+            timezone,
+            lead_role_id=team_role(lead_role),
+            lead_channel_id=None if lead_channel is None else lead_channel.id,
         )
         await self.bot.services.prompts.bank.ensure_bank(team.guild_id)
         note = (
@@ -179,7 +193,7 @@ class TeamsCog(commands.Cog, name="Teams"):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @team.command(name="edit")
-    @manager_only()
+    @lead_or_manager()
     @app_commands.describe(
         team="The team to change",
         name="A new name",
@@ -187,6 +201,8 @@ class TeamsCog(commands.Cog, name="Teams"):
         role="A new role for its members",
         timezone="A new timezone, e.g. America/New_York",
         remove_role="True to remove the team's role",
+        lead_role="A new lead role (managers only)",
+        lead_channel="A new channel for report notices (managers only)",
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def edit(
@@ -198,16 +214,19 @@ class TeamsCog(commands.Cog, name="Teams"):
         role: discord.Role | None = None,
         timezone: str | None = None,
         remove_role: bool = False,
+        lead_role: discord.Role | None = None,
+        lead_channel: discord.TextChannel | None = None,
     ) -> None:
-        """Change a team's name, channel, role or timezone"""
+        """Change a team's name, channel, role, timezone or leads"""
         assert interaction.guild is not None
-        if (
-            name is None
-            and channel is None
-            and role is None
-            and timezone is None
-            and not remove_role
-        ):
+        require_lead(interaction, team)
+        if (lead_role or lead_channel) and not is_manager(interaction):
+            # A lead choosing who leads could make everyone a lead.
+            raise NotAllowed(
+                "Only managers (Manage Server) choose a team's leads and lead channel."
+            )
+        given = (name, channel, role, timezone, lead_role, lead_channel)
+        if all(value is None for value in given) and not remove_role:
             raise InvalidInput("Nothing to change: give a new name, channel, role or timezone.")
         if role is not None and remove_role:
             raise InvalidInput("Give a new role or remove the role, not both.")
@@ -216,6 +235,11 @@ class TeamsCog(commands.Cog, name="Teams"):
         changes: dict[str, Any] = {}
         if role is not None or remove_role:
             changes["role_id"] = team_role(role)
+        if lead_role is not None:
+            changes["lead_role_id"] = team_role(lead_role)
+        if lead_channel is not None:
+            postable_channel(interaction.guild, lead_channel.id)
+            changes["lead_channel_id"] = lead_channel.id
         edited = await self.bot.teams.edit(
             team.id,
             name=name,

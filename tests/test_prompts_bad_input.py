@@ -6,7 +6,7 @@ from bot.client import DM_MESSAGE, MANAGER_MESSAGE
 from tests.support import World
 from tests.test_prompts_e2e import answer, create_team, embed_text, slash, wait_post
 from tests.test_teams import dump
-from tests.test_teams_e2e import refused
+from tests.test_teams_e2e import LEADS_ONLY, refused
 
 
 async def test_unknown_team_is_refused(world: World) -> None:
@@ -105,8 +105,8 @@ async def test_non_managers_cannot_use_prompt_manager_commands(world: World) -> 
     alice = world.members[0]
     await refused(world, alice, "prompt add", MANAGER_MESSAGE, text="Mine?")
     await refused(world, alice, "prompt remove", MANAGER_MESSAGE, prompt="1")
-    await refused(world, alice, "prompt post", MANAGER_MESSAGE)
-    await refused(world, alice, "prompt schedule", MANAGER_MESSAGE, weekday="monday", time="09:00")
+    await refused(world, alice, "prompt post", LEADS_ONLY)
+    await refused(world, alice, "prompt schedule", LEADS_ONLY, weekday="monday", time="09:00")
     assert world.dd.messages(world.channel) == []
 
 

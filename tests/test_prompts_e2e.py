@@ -95,7 +95,7 @@ async def test_scheduled_prompt_thread_three_answers_and_an_edit(world: World) -
     dd = world.dd
     await create_team(world)
     _, text = await slash(world, world.manager, "prompt schedule", weekday="monday", time="09:30")
-    assert "Mondays at 09:30 (Europe/London)" in text
+    assert "Mondays at 09:30 (9:30 am), Europe/London time" in text
     first = int(SLOT.timestamp())
     for slot in (first, first + 7 * 86400, first + 14 * 86400):
         assert f"<t:{slot}:F>" in text
