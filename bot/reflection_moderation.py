@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.reflection_store import ERASE, POST, ReflectionStore, set_next_share
+from bot.reflection_store import ERASE, NOTICE, POST, ReflectionStore, set_next_share
 from bot.reflection_text import (
     MAX_THRESHOLD,
     MIN_THRESHOLD,
@@ -116,6 +116,15 @@ class ReflectionModeration(ReflectionStore):
                 raise Conflict(
                     "You already reported this reflection; managers can see your reason."
                 )
+            team = await tx.fetchone(
+                "SELECT t.id, t.lead_channel_id FROM reflections r JOIN teams t"
+                " ON t.id = r.team_id WHERE r.id = ?",
+                (reflection_id,),
+            )
+            if team is not None and team["lead_channel_id"] is not None:
+                # The team's leads hear of it at once, in their channel (reports waiting for a
+                # notice are one notice).
+                await self.outbox.enqueue(tx, NOTICE, reflection_id, team_id=team["id"])
         return int(row["team_id"])
 
     async def report(self, guild_id: int, user_id: int, reflection_id: int, reason: str) -> None:
@@ -133,6 +142,19 @@ class ReflectionModeration(ReflectionStore):
                 )
 
     # -- what managers see ----------------------------------------------------------------------
+
+    async def open_report(self, reflection_id: int) -> tuple[int, OpenReport] | None:
+        """The team and the open reports of one posted reflection (None: none open now)."""
+        async with self.db.reading() as tx:
+            team_id = await tx.fetchval(
+                "SELECT team_id FROM reflections WHERE id = ?", (reflection_id,)
+            )
+            if team_id is None:
+                return None
+            found = [
+                r for r in await self._open_reports(tx, team_id) if r.reflection_id == reflection_id
+            ]
+        return (int(team_id), found[0]) if found else None
 
     async def open_reports(self, team_id: int) -> list[OpenReport]:
         async with self.db.reading() as tx:

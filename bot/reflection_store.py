@@ -18,6 +18,8 @@ from bot.secret import keyed_hash, same_hash
 #: the reflection), and a removal `/forget-me` scheduled (its reflection only sealed, in `box`).
 POST = "reflection"
 ERASE = "reflection_erasure"
+#: a short notice to the team's leads that one of its reflections was reported
+NOTICE = "report_notice"
 
 
 class ReflectionStore:

@@ -34,9 +34,9 @@ from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.errors import InvalidInput, NotFound
 from bot.member_data import MemberDataDeleted
-from bot.outbox import Outbox
+from bot.outbox import Delivery, Outbox, Sent
 from bot.reflection_moderation import ReflectionModeration
-from bot.reflection_store import ERASE
+from bot.reflection_store import ERASE, NOTICE
 from bot.reflection_text import (
     DAILY_LIMIT,
     ERASE_WITHIN,
@@ -105,6 +105,7 @@ class Reflections(ReflectionModeration):
     ) -> None:
         super().__init__(db, clock, key, rng, outbox=outbox)
         self.daily = DailyLimit()
+        self.outbox.register(NOTICE, _noticed)
 
     def _day_marker(self, guild_id: int, user_id: int, team_id: int, day: str) -> bytes:
         return keyed_hash(self.key, guild_id, user_id, f"day:{team_id}:{day}")
@@ -269,6 +270,10 @@ class Reflections(ReflectionModeration):
         boxes = await self.outbox.sealed(tx, ERASE, team_ids)
         opened = (self.open_erasure(box) for box in boxes)
         return {value for value in opened if value is not None}
+
+
+async def _noticed(tx: Transaction, delivery: Delivery, sent: Sent) -> bool:
+    return True  # a notice is only a message: nothing to record
 
 
 def _recent_days(now: datetime) -> list[str]:

@@ -11,6 +11,7 @@ from bot.reflection_text import (
     MAX_ABOUT,
     MAX_BODY,
     MAX_REASON,
+    OpenReport,
     Overview,
     PostedMessage,
     Receipt,
@@ -97,6 +98,24 @@ def overview_embed(team: Team, overview: Overview) -> discord.Embed:
     embed.set_footer(
         text="Authors and reporters are never shown, not even to managers. "
         "/reflections hide removes one; the dismiss option closes its reports."
+    )
+    return embed
+
+
+def notice_embed(team: Team, report: OpenReport) -> discord.Embed:
+    """For the team's leads, in their channel: which post was reported and why; never who wrote
+    it or who reported it."""
+    where = "" if report.message is None else f" ({jump_url(team.guild_id, report.message)})"
+    embed = discord.Embed(
+        title=f"🚩 A reflection in {team.name} was reported",
+        description=f"Code **{report.ref}**{where}: “{report.excerpt}”",
+        colour=discord.Colour.orange(),
+    )
+    for number, reason in enumerate(report.reasons[:5], start=1):
+        embed.add_field(name=f"Reason {number}", value=reason[:1024], inline=False)
+    embed.set_footer(
+        text=f"{len(report.reasons)} open report(s). /reflections hide code:{report.ref} removes "
+        f"it; /reflections settings dismiss:{report.ref} closes the reports."
     )
     return embed
 

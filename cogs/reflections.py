@@ -27,13 +27,14 @@ from bot.courier import Delete, Send, has_custom_id
 from bot.errors import NotFound
 from bot.outbox import Delivery
 from bot.reflection_batches import ReflectionBatches
-from bot.reflection_store import ERASE, POST
+from bot.reflection_store import ERASE, NOTICE, POST
 from bot.reflection_text import validate_reason
 from bot.reflections import Reflections
 from bot.schedule import show_time
 from cogs._options import TeamOption, choice_name, team_here
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
+    notice_embed,
     overview_embed,
     receipt_text,
     reflection_embed,
@@ -170,11 +171,13 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         self.bot.scheduler.register("reflections", self.run_due)
         self.bot.courier.handle(POST, self.draft_post)
         self.bot.courier.handle(ERASE, self.draft_erasure)
+        self.bot.courier.handle(NOTICE, self.draft_notice)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister("reflections")
         self.bot.courier.forget(POST)
         self.bot.courier.forget(ERASE)
+        self.bot.courier.forget(NOTICE)
         self.bot.remove_dynamic_items(ReportButton)
         self.bot.remove_modal_handler(WRITE_MODAL)
         self.bot.remove_modal_handler(REPORT_MODAL)
@@ -216,9 +219,11 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             interaction.guild_id, interaction.user.id, reflection_id, reason
         )
         await interaction.response.send_message(
-            "Thank you: your report is recorded. Managers see the reason, never who sent it.",
+            "Thank you: your report is recorded. Managers and the team's leads see the reason, "
+            "never who sent it.",
             ephemeral=True,
         )
+        self.bot.scheduler.wake()  # the leads' notice, if the team has a lead channel
 
     async def check_may_report(self, interaction: Interaction, reflection_id: int) -> None:
         """Shown, not yet reported by this member, and this member is one of its team."""
@@ -341,6 +346,19 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             mentions=no_pings(),
             marker=lambda message: has_custom_id(message, custom_id),
         )
+
+    async def draft_notice(self, delivery: Delivery) -> Send | None:
+        """A report, told to the team's leads in their channel at once (nothing when the report
+        was closed meanwhile or the team has no lead channel now)."""
+        assert delivery.subject is not None
+        found = await self.reflections.open_report(delivery.subject)
+        if found is None:
+            return None
+        team = await self.bot.teams.get(found[0])
+        if team.lead_channel_id is None:
+            return None
+        embed = notice_embed(team, found[1])
+        return Send(team.lead_channel_id, team.guild_id, embed=embed, mentions=no_pings())
 
     async def draft_erasure(self, delivery: Delivery) -> Delete | None:
         """A removal `/forget-me` scheduled: the post first; the row goes when it is done."""

@@ -17,7 +17,7 @@ from bot.teams import Team
 from tests.double import Member, Role
 from tests.faults_support import answer_text, changed_tables, dump_db, server_override
 from tests.support import World
-from tests.test_reflections import post_a_batch, posts, ref_of
+from tests.test_reflections import post_a_batch, posts, ref_of, report
 
 LEAD_COMMANDS = (
     "prompt post",
@@ -153,3 +153,26 @@ async def test_a_lead_hides_a_reflection_of_their_team_only(
         assert text.startswith("Only managers (Manage Server) and Front desk's leads"), text
         assert changed_tables(before, await dump_db(world.bot.db)) == []
     assert len(posts(world)) == 2
+
+
+async def test_a_report_is_noticed_in_the_lead_channel_naming_nobody(
+    world: World, office: tuple[Team, Team, Role, Role, Member, Member]
+) -> None:
+    desk, _, members, _, alice, bob = office
+    carol = world.members[2]
+    leads_room = world.dd.add_channel(world.guild, "desk-leads")
+    await world.dd.settle()
+    await world.bot.teams.edit(desk.id, lead_channel_id=leads_room.id)
+    world.dd.set_roles(bob, [members])
+    world.dd.set_roles(carol, [members])
+    await world.dd.settle()
+    await post_a_batch(world, ("Mornings are long.", "I like the quiet.", "Files, files."))
+    message = posts(world)[0]
+    assert "recorded" in await report(world, carol, message, "Names a client.")
+    await world.run_scheduler()
+    [notice] = world.dd.messages(leads_room)
+    text = str(notice.embeds[0])
+    assert ref_of(message) in text and "Names a client." in text
+    names = [m.name for m in (alice, bob, carol)] + [str(m.id) for m in (alice, bob, carol)]
+    assert not [name for name in names if name in text], text
+    assert notice.allowed_mentions == {"parse": []}
