@@ -152,39 +152,13 @@ class ReflectionModeration(ReflectionStore):
             if team_id is None:
                 return None
             found = [
-                r for r in await self._open_reports(tx, team_id) if r.reflection_id == reflection_id
+                r for r in await _open_reports(tx, team_id) if r.reflection_id == reflection_id
             ]
         return (int(team_id), found[0]) if found else None
 
     async def open_reports(self, team_id: int) -> list[OpenReport]:
         async with self.db.reading() as tx:
-            return await self._open_reports(tx, team_id)
-
-    async def _open_reports(self, tx: Transaction, team_id: int) -> list[OpenReport]:
-        # Reasons come out in the order of the reporters' (random) markers, not of reporting.
-        rows = await tx.fetchall(
-            "SELECT r.id, r.ref, r.body, r.channel_id, r.message_id, p.reason"
-            " FROM reflection_reports p JOIN reflections r ON r.id = p.reflection_id"
-            " WHERE r.team_id = ? AND r.state = 'posted'"
-            " ORDER BY r.posted_at, r.ref, p.reporter",
-            (team_id,),
-        )
-        grouped: dict[int, list[Row]] = {}
-        for row in rows:
-            grouped.setdefault(row["id"], []).append(row)
-        reports = []
-        for reflection_id, group in grouped.items():
-            first = group[0]
-            reports.append(
-                OpenReport(
-                    reflection_id=reflection_id,
-                    ref=first["ref"],
-                    excerpt=excerpt(first["body"]),
-                    reasons=tuple(r["reason"] for r in group),
-                    message=PostedMessage(first["channel_id"], first["message_id"]),
-                )
-            )
-        return sorted(reports, key=lambda r: -len(r.reasons))
+            return await _open_reports(tx, team_id)
 
     async def overview(self, team_id: int) -> Overview:
         async with self.db.reading() as tx:
@@ -203,7 +177,7 @@ class ReflectionModeration(ReflectionStore):
                     (team_id,),
                 )
             }
-            reports = tuple(await self._open_reports(tx, team_id))
+            reports = tuple(await _open_reports(tx, team_id))
         troubles = [t for t in await self.outbox.troubles(team_id) if t.kind in (POST, ERASE)]
         return Overview(
             team_id=team_id,
@@ -282,3 +256,30 @@ class ReflectionModeration(ReflectionStore):
             (team_id,),
         )
         return [Reflection.from_row(row) for row in rows]
+
+
+async def _open_reports(tx: Transaction, team_id: int) -> list[OpenReport]:
+    # Reasons come out in the order of the reporters' (random) markers, not of reporting.
+    rows = await tx.fetchall(
+        "SELECT r.id, r.ref, r.body, r.channel_id, r.message_id, p.reason"
+        " FROM reflection_reports p JOIN reflections r ON r.id = p.reflection_id"
+        " WHERE r.team_id = ? AND r.state = 'posted'"
+        " ORDER BY r.posted_at, r.ref, p.reporter",
+        (team_id,),
+    )
+    grouped: dict[int, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(row["id"], []).append(row)
+    reports = []
+    for reflection_id, group in grouped.items():
+        first = group[0]
+        reports.append(
+            OpenReport(
+                reflection_id=reflection_id,
+                ref=first["ref"],
+                excerpt=excerpt(first["body"]),
+                reasons=tuple(r["reason"] for r in group),
+                message=PostedMessage(first["channel_id"], first["message_id"]),
+            )
+        )
+    return sorted(reports, key=lambda r: -len(r.reasons))
