@@ -1,4 +1,8 @@
-"""`/export`: a team's data as one file — a zip with one CSV per table, or one JSON document.
+"""`/export`: a team's data as one file — a zip of CSV files, or one JSON document.
+
+The zip holds, for a spreadsheet, two flat sheets whose rows need no other file (`answers.csv`,
+`polls.csv`, built by `bot/export_sheets.py`), and beside them in `tables/` one CSV per table;
+the JSON document holds the tables only.
 
 What goes out is a whitelist of columns, table by table, so nothing private can slip in when a
 feature adds a column:
@@ -22,18 +26,20 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
+from bot.export_sheets import Columns, Tables, answer_rows, poll_rows
 
 SCHEMA_VERSION = 1
 Format = Literal["csv", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "json")
-Kind = Literal["int", "id", "time", "bool", "text"]
+#: date = a yyyy-mm-dd text (the flat sheets only)
+Kind = Literal["int", "id", "time", "bool", "text", "date"]
 
 #: characters that make a spreadsheet read a cell as a formula
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -54,7 +60,14 @@ class Table:
     sql: str
 
 
-_KINDS: dict[str, Kind] = {"int": "int", "id": "id", "time": "time", "bool": "bool", "text": "text"}
+_KINDS: dict[str, Kind] = {
+    "int": "int",
+    "id": "id",
+    "time": "time",
+    "bool": "bool",
+    "text": "text",
+    "date": "date",
+}
 
 
 def _cols(spec: str) -> tuple[Column, ...]:
@@ -161,13 +174,46 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLE_NAMES = tuple(table.name for table in TABLES)
+COLUMNS: Columns = {table.name: tuple(c.name for c in table.columns) for table in TABLES}
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A flat file of the CSV zip, its rows made from the tables (`bot/export_sheets.py`)."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    rows: Callable[[Tables, Columns], Iterable[Sequence[Any]]]
+
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet(
+        "answers",
+        "one row per answer: the post's date (in the team's timezone), the prompt, the member's"
+        " name, the answer; by post, then by the time of the answer",
+        _cols("date:date prompt:text member:text answer:text"),
+        answer_rows,
+    ),
+    Sheet(
+        "polls",
+        "one row per option of each poll: the question, which run of it (1, then 2 for its"
+        " first re-run, ...), the option, its votes and its share of the run's voters in percent",
+        _cols("poll:text run:int option:text votes:int share:int"),
+        poll_rows,
+    ),
+)
 
 README = """\
 Breakroom export of the team "{team}" (schema version {version}), made {when} UTC.
 
-One CSV file per table, UTF-8, with a header row. Times are UTC in ISO 8601. Ids of Discord
-things (servers, channels, messages, members) are Discord's ids.
+All files are CSV, UTF-8, with a header row.
 
+For a spreadsheet, two flat files: each row is whole on its own, nothing to look up elsewhere.
+{sheets}
+
+The tables, one file per table in tables/, with the ids that link them. Times are UTC in
+ISO 8601. Ids of Discord things (servers, channels, messages, members) are Discord's ids.
 {tables}
 
 Privacy: reflections carry no author of any kind; anonymous polls carry counts only.
@@ -227,7 +273,7 @@ def csv_value(value: Any, kind: Kind) -> str:
         return iso(int(value)) or ""
     if kind == "bool":
         return "true" if value else "false"
-    text = str(value)
+    text = str(value)  # an id, an int or a date as it is
     if kind == "text" and text.startswith(_FORMULA_START):
         return "'" + text
     return text
@@ -265,29 +311,39 @@ def render_json(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetim
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _csv_entry(
+    zf: zipfile.ZipFile,
+    path: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    stamp: tuple[int, int, int, int, int, int],
+) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([c.name for c in columns])
+    for row in rows:
+        writer.writerow([csv_value(v, c.kind) for c, v in zip(columns, row, strict=True)])
+    info = zipfile.ZipInfo(path, date_time=stamp)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # A byte-order mark: spreadsheet programs then read the text as UTF-8.
+    zf.writestr(info, "\ufeff" + text.getvalue())
+
+
 def render_csv_zip(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetime) -> bytes:
     stamp = exported_at.astimezone(UTC).timetuple()[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for sheet in SHEETS:
+            _csv_entry(zf, f"{sheet.name}.csv", sheet.columns, sheet.rows(tables, COLUMNS), stamp)
         for table in TABLES:
-            text = io.StringIO()
-            writer = csv.writer(text, lineterminator="\r\n")
-            writer.writerow([c.name for c in table.columns])
-            for row in tables[table.name]:
-                writer.writerow(
-                    [csv_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)]
-                )
-            info = zipfile.ZipInfo(f"{table.name}.csv", date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            # A byte-order mark: spreadsheet programs then read the text as UTF-8.
-            zf.writestr(info, "\ufeff" + text.getvalue())
+            _csv_entry(zf, f"tables/{table.name}.csv", table.columns, tables[table.name], stamp)
         team_name = str(tables["teams"][0][2])
-        listing = "\n".join(f"- {t.name}.csv: {t.description}" for t in TABLES)
         readme = README.format(
             team=team_name,
             version=SCHEMA_VERSION,
             when=exported_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-            tables=listing,
+            sheets="\n".join(f"- {s.name}.csv: {s.description}" for s in SHEETS),
+            tables="\n".join(f"- tables/{t.name}.csv: {t.description}" for t in TABLES),
         )
         info = zipfile.ZipInfo("README.txt", date_time=stamp)
         info.compress_type = zipfile.ZIP_DEFLATED

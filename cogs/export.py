@@ -1,4 +1,5 @@
-"""`/export`: a team's data as a file attachment (csv: a zip of tables; json: one document).
+"""`/export`: a team's data as a file attachment (csv: a zip of sheets and tables; json: one
+document).
 
 Discord glue only: the file is built by `bot/export.py` on a separate read-only connection and
 in a thread, so the bot keeps answering everyone else meanwhile.
@@ -66,12 +67,14 @@ class ExportCog(commands.Cog, name="Export"):
     @app_commands.command(name="export")
     @lead_or_manager()
     @app_commands.describe(
-        format="csv: a zip with one table per file; json: one document",
+        format="csv: a zip of answers.csv, polls.csv and one file per table; json: one document",
         team="The team to export (default: this channel's team)",
     )
     @app_commands.choices(
         format=[
-            app_commands.Choice(name="CSV (a zip with one file per table)", value="csv"),
+            app_commands.Choice(
+                name="CSV (a zip: answers and polls sheets, and the tables)", value="csv"
+            ),
             app_commands.Choice(name="JSON (one document)", value="json"),
         ]
     )

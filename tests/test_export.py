@@ -16,6 +16,8 @@ from tests.double import CommandError, Member, Message
 from tests.support import World, id_patterns
 from tests.test_history import database_state
 from tests.test_history_helpers import (
+    SLOT,
+    WEEK,
     TenWeeks,
     answer,
     command,
@@ -45,11 +47,21 @@ def csv_tables(data: bytes) -> dict[str, list[dict[str, str]]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None
         names = set(archive.namelist())
-        assert names == {f"{t}.csv" for t in TABLE_NAMES} | {"README.txt"}
+        assert names == {"answers.csv", "polls.csv", "README.txt"} | {
+            f"tables/{t}.csv" for t in TABLE_NAMES
+        }
         return {
-            name: list(csv.DictReader(io.StringIO(archive.read(f"{name}.csv").decode("utf-8-sig"))))
+            name: list(
+                csv.DictReader(io.StringIO(archive.read(f"tables/{name}.csv").decode("utf-8-sig")))
+            )
             for name in TABLE_NAMES
         }
+
+
+def sheet(data: bytes, name: str) -> list[dict[str, str]]:
+    """One of the zip's flat sheets, as the standard `csv` module reads it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(name) as raw:
+        return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")))
 
 
 def unpacked(data: bytes) -> list[bytes]:
@@ -142,6 +154,47 @@ async def test_csv_export_round_trips_and_hides_authors_and_anonymous_voters(
     ]
     assert tables["teams"][0]["name"] == "Front desk"
     assert tables["teams"][0]["created_at"].endswith("Z")
+    assert_nobody_hidden_in([data, *unpacked(data)], hidden_people)
+
+
+async def test_csv_export_has_the_flat_sheets_a_spreadsheet_opens_without_joins(
+    world: World, hidden_people: tuple[list[Member], list[Member]]
+) -> None:
+    made = await scenario(world, hidden_people)
+    _, _, data = await export(world, "csv")
+    answers = sheet(data, "answers.csv")
+    assert len(answers) == made.answers == 23
+    # Monday 09:30 in London is the same date in UTC in winter: week 1, then the repeat (week 10)
+    assert answers[:3] == [
+        {"date": "2026-01-05", "prompt": answers[0]["prompt"], "member": name, "answer": text}
+        for name, text in (
+            ("alice", "alice, week 1"),
+            ("bob", "bob, week 1"),
+            ("carol", "carol, week 1"),
+        )
+    ]
+    assert answers[-2:] == [
+        {
+            "date": "2026-03-09",
+            "prompt": answers[0]["prompt"],
+            "member": n,
+            "answer": f"{n}, asked again",
+        }
+        for n in ("alice", "bob")
+    ]
+    assert [a["date"] for a in answers[:-2]] == sorted(a["date"] for a in answers[:-2])
+    assert {a["date"] for a in answers} == {(SLOT + n * WEEK).date().isoformat() for n in range(10)}
+    question = "Job or career?"
+    assert sheet(data, "polls.csv") == [
+        {"poll": question, "run": "1", "option": "Job", "votes": "1", "share": "33"},
+        {"poll": question, "run": "1", "option": "Career", "votes": "2", "share": "67"},
+        {"poll": question, "run": "1", "option": "Both", "votes": "0", "share": "0"},
+        {"poll": question, "run": "2", "option": "Job", "votes": "0", "share": "0"},
+        {"poll": question, "run": "2", "option": "Career", "votes": "2", "share": "67"},
+        {"poll": question, "run": "2", "option": "Both", "votes": "1", "share": "33"},
+        {"poll": "Should we swap desks?", "run": "1", "option": "Yes", "votes": "1", "share": "50"},
+        {"poll": "Should we swap desks?", "run": "1", "option": "No", "votes": "1", "share": "50"},
+    ]
     assert_nobody_hidden_in([data, *unpacked(data)], hidden_people)
 
 

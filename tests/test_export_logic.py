@@ -17,7 +17,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.errors import InvalidInput, NotFound
-from bot.export import export_team, parse_format, read_tables, slug
+from bot.export import TABLE_NAMES, TABLES, export_team, parse_format, read_tables, slug
 from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
@@ -150,7 +150,7 @@ async def test_csv_guards_formulas_and_json_keeps_the_exact_text(env: Env) -> No
     zipped = await export_team(env.db, env.team.id, "csv", NOW)
     assert zipped.filename == f"breakroom-reception-courrier-{env.team.id}-2026-03-02.zip"
     with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
-        raw = archive.read("answers.csv")
+        raw = archive.read("tables/answers.csv")
         readme = archive.read("README.txt").decode()
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -166,3 +166,147 @@ async def test_the_same_data_gives_the_same_file(env: Env) -> None:
         first = await export_team(env.db, env.team.id, fmt, NOW)
         second = await export_team(env.db, env.team.id, fmt, NOW)
         assert first.data == second.data
+
+
+QUOTED = 'Commas, "quotes", and\nlines'
+LUNCH = 'Lunch, "where"?'
+ANONYMOUS_VOTERS = USERS[3:6]
+
+
+async def post_again(env: Env, prompt_id: int | None, message_id: int) -> int:
+    """A post by hand (`/prompt post`), posted through the outbox; its id."""
+    queued = (await env.prompts.posts.queue_manual(env.team.id, prompt_id)).post
+    return (await prompt_posted(env.prompts, queued, message_id)).id
+
+
+async def small_team(env: Env) -> tuple[Polls, int]:
+    """Three posts in Los Angeles time (the first prompt asked again in the third) answered with
+    commas, quotes, new lines, Unicode and formula-like text; a multiple-choice poll, closed,
+    and its re-run; an anonymous poll, still open (ANONYMOUS_VOTERS vote in it only). Returns
+    the polls and the anonymous poll's id."""
+    await Teams(env.db, env.clock).edit(env.team.id, timezone="America/Los_Angeles")
+    answers, first = env.prompts.answers, env.post  # "First prompt?", 5 Jan 09:00 UTC
+    prompt_id = (await env.prompts.posts.get_post(GUILD, first)).prompt_id
+    await answers.save_answer(GUILD, first, USERS[0], "Zoë", QUOTED)
+    env.clock.set(datetime(2026, 1, 8, 3, 0, tzinfo=UTC))  # still the 7th in Los Angeles
+    second = await post_again(env, None, 9003)  # "Second prompt?"
+    await answers.save_answer(GUILD, second, USERS[1], "Bob", "☕ 日本語, ok")
+    env.clock.advance(minutes=5)
+    await answers.save_answer(GUILD, first, USERS[1], "Bob", "late, to the first")
+    env.clock.set(datetime(2026, 1, 12, 17, 0, tzinfo=UTC))
+    again = await post_again(env, prompt_id, 9004)  # the first prompt, repeated
+    await answers.save_answer(GUILD, again, USERS[2], "=cmd|' /C calc'!A0", "=1+1")
+    env.clock.advance(minutes=1)
+    await answers.save_answer(GUILD, again, USERS[0], "Zoë", "-2 points, @all +1")
+
+    polls = Polls(env.db, env.clock, KEY)
+    lunch = await polls.create(
+        env.team, USERS[0], LUNCH, "Pizza, hot | Salad | =Soup", multiple=True
+    )
+    await poll_posted(polls, lunch.id, 555, 9101)
+    pizza, salad, soup = (o.id for o in lunch.options)
+    for user, option in ((USERS[0], pizza), (USERS[1], pizza), (USERS[1], salad), (USERS[2], soup)):
+        await click(polls, lunch.id, option, GUILD, user)
+    await polls.closing.close(lunch.id, GUILD, USERS[0], True)
+    secret = await polls.create(env.team, USERS[0], "Swap desks?", "Yes|No", anonymous=True)
+    await poll_posted(polls, secret.id, 555, 9102)
+    for user, option in zip(ANONYMOUS_VOTERS, (0, 0, 1), strict=True):
+        await click(polls, secret.id, secret.options[option].id, GUILD, user)
+    rerun = await polls.runs.rerun(lunch.id, GUILD, USERS[1])  # after the anonymous poll
+    await poll_posted(polls, rerun.id, 555, 9103)
+    await click(polls, rerun.id, rerun.options[1].id, GUILD, USERS[2])
+    return polls, secret.id
+
+
+def sheet(data: bytes, name: str) -> list[dict[str, str]]:
+    """A file of the zip as the standard `csv` module reads it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(name) as raw:
+        return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")))
+
+
+def unzipped(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+row = dict[str, str]
+
+
+async def test_answers_csv_opens_with_the_csv_module_into_one_whole_row_per_answer(
+    env: Env,
+) -> None:
+    await small_team(env)
+    data = (await export_team(env.db, env.team.id, "csv", NOW)).data
+    assert list(unzipped(data)) == [
+        "answers.csv",
+        "polls.csv",
+        *(f"tables/{name}.csv" for name in TABLE_NAMES),
+        "README.txt",
+    ]
+    # by post, then by the time of the answer; the date is the post's in Los Angeles; a text
+    # that a spreadsheet would run starts with an apostrophe, as in the tables
+    assert sheet(data, "answers.csv") == [
+        row(date="2026-01-05", prompt="First prompt?", member="Zoë", answer=QUOTED),
+        row(date="2026-01-05", prompt="First prompt?", member="Bob", answer="late, to the first"),
+        row(date="2026-01-07", prompt="Second prompt?", member="Bob", answer="☕ 日本語, ok"),
+        row(
+            date="2026-01-12", prompt="First prompt?", member="'=cmd|' /C calc'!A0", answer="'=1+1"
+        ),
+        row(date="2026-01-12", prompt="First prompt?", member="Zoë", answer="'-2 points, @all +1"),
+    ]
+    readme = unzipped(data)["README.txt"].decode()
+    assert "- answers.csv: one row per answer" in readme and "- tables/votes.csv" in readme
+
+
+async def test_polls_csv_has_one_row_per_option_of_each_run_and_no_anonymous_voter(
+    env: Env,
+) -> None:
+    polls, secret = await small_team(env)
+    data = (await export_team(env.db, env.team.id, "csv", NOW)).data
+    assert sheet(data, "polls.csv") == [
+        # 3 voters, multiple choice: the shares add up to more than 100
+        row(poll=LUNCH, run="1", option="Pizza, hot", votes="2", share="67"),
+        row(poll=LUNCH, run="1", option="Salad", votes="1", share="33"),
+        row(poll=LUNCH, run="1", option="'=Soup", votes="1", share="33"),
+        # its re-run, beside it
+        row(poll=LUNCH, run="2", option="Pizza, hot", votes="0", share="0"),
+        row(poll=LUNCH, run="2", option="Salad", votes="1", share="100"),
+        row(poll=LUNCH, run="2", option="'=Soup", votes="0", share="0"),
+        # open and anonymous: the counts as shown (as in tables/vote_counts.csv), which move
+        # only once 5 members have voted
+        row(poll="Swap desks?", run="1", option="Yes", votes="0", share="0"),
+        row(poll="Swap desks?", run="1", option="No", votes="0", share="0"),
+    ]
+    await polls.closing.close(secret, GUILD, USERS[0], True)
+    data = (await export_team(env.db, env.team.id, "csv", NOW)).data
+    assert [(r["option"], r["votes"], r["share"]) for r in sheet(data, "polls.csv")[6:]] == [
+        ("Yes", "2", "67"),
+        ("No", "1", "33"),
+    ]
+    for name, content in unzipped(data).items():
+        for user in ANONYMOUS_VOTERS:
+            assert str(user).encode() not in content, name
+
+
+async def test_the_json_document_is_the_tables_as_before(env: Env) -> None:
+    await small_team(env)
+    document = json.loads((await export_team(env.db, env.team.id, "json", NOW)).data)
+    assert list(document) == [
+        "schema_version",
+        "generator",
+        "exported_at",
+        "team",
+        "tables",
+        "descriptions",
+    ]
+    assert document["schema_version"] == 1
+    assert list(document["tables"]) == list(TABLE_NAMES) == list(document["descriptions"])
+    for table in TABLES:
+        for exported in document["tables"][table.name]:
+            assert list(exported) == [c.name for c in table.columns]
+    assert document["tables"]["answers"][-1]["text"] == "-2 points, @all +1"  # exact in JSON
+    assert [p["rerun_of"] for p in document["tables"]["polls"]] == [
+        None,
+        None,
+        document["tables"]["polls"][0]["id"],
+    ]

@@ -1,0 +1,104 @@
+"""`/export`, the two flat sheets of the CSV zip, for opening in a spreadsheet: `answers.csv`
+(one row per answer) and `polls.csv` (one row per option of each poll run). Each row is whole on
+its own — the prompt's text, the member's name, the poll's question — so nothing needs a lookup
+in another file; the tables beside them (and the JSON) keep the full structure with its ids.
+
+They are built from the tables the export has already read (`bot/export.py`), in the same
+thread, so they see the same consistent state and add no read; and they show no more than the
+tables do: a poll's counts are those of `vote_counts` (an open anonymous poll's as last shown,
+moved in steps), its turnout that of `polls`, and no sheet has a column for who voted.
+
+Plain Python: nothing from discord.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.poll_model import percent
+
+#: table name -> its rows (as `bot.export.read_tables` gives them)
+Tables = Mapping[str, Sequence[Sequence[Any]]]
+#: table name -> its column names, in the order of the rows' values
+Columns = Mapping[str, Sequence[str]]
+
+
+class _Picker:
+    """The value of a named column of one table's rows."""
+
+    def __init__(self, columns: Columns, table: str) -> None:
+        self._at = {name: index for index, name in enumerate(columns[table])}
+
+    def __call__(self, row: Sequence[Any], column: str) -> Any:
+        return row[self._at[column]]
+
+
+def local_date(seconds: int | None, zone: ZoneInfo) -> str:
+    """A UTC timestamp as the date it was in the team's timezone, yyyy-mm-dd."""
+    if seconds is None:
+        return ""
+    return datetime.fromtimestamp(int(seconds), UTC).astimezone(zone).date().isoformat()
+
+
+def answer_rows(tables: Tables, columns: Columns) -> Iterator[tuple[str, str, str, str]]:
+    """date (of the post, in the team's timezone), prompt, member, answer: one row per answer,
+    by post (the order they were posted) and then by the time of the answer."""
+    team, prompt, post, answer = (
+        _Picker(columns, name) for name in ("teams", "prompts", "posts", "answers")
+    )
+    zone = ZoneInfo(str(team(tables["teams"][0], "timezone")))
+    texts = {prompt(row, "id"): str(prompt(row, "text")) for row in tables["prompts"]}
+    posts = {
+        post(row, "id"): (
+            (post(row, "posted_at") or 0, post(row, "id")),
+            local_date(post(row, "posted_at"), zone),
+            texts.get(post(row, "prompt_id"), ""),
+        )
+        for row in tables["posts"]
+    }
+
+    def order(row: Sequence[Any]) -> tuple[tuple[int, int], int, int]:
+        return posts[answer(row, "post_id")][0], answer(row, "answered_at"), answer(row, "id")
+
+    for row in sorted(tables["answers"], key=order):
+        _, day, text = posts[answer(row, "post_id")]
+        yield day, text, str(answer(row, "display_name")), str(answer(row, "text"))
+
+
+def run_numbers(tables: Tables, columns: Columns) -> dict[int, tuple[int, int]]:
+    """poll id -> (the first run's id, which run it is: 1, 2, …), along the re-run chain
+    (`polls.rerun_of`, see `bot/poll_runs.py`) among the exported polls."""
+    poll = _Picker(columns, "polls")
+    runs: dict[int, tuple[int, int]] = {}
+    # By id: a re-run is always newer than the run it follows, so that one is numbered already.
+    for row in sorted(tables["polls"], key=lambda r: int(poll(r, "id"))):
+        before = runs.get(poll(row, "rerun_of"))
+        runs[poll(row, "id")] = (before[0], before[1] + 1) if before else (poll(row, "id"), 1)
+    return runs
+
+
+def poll_rows(tables: Tables, columns: Columns) -> Iterator[tuple[str, int, str, int, int]]:
+    """poll (its question), run, option, votes, share (the percentage of the run's voters, as
+    the poll shows it): one row per option, a question's runs together, in the order asked."""
+    poll, option, counted = (_Picker(columns, name) for name in ("polls", "options", "vote_counts"))
+    runs = run_numbers(tables, columns)
+    polls = {poll(row, "id"): row for row in tables["polls"]}
+    votes = {counted(row, "option_id"): int(counted(row, "votes")) for row in tables["vote_counts"]}
+
+    def order(row: Sequence[Any]) -> tuple[int, int, int]:
+        first, run = runs[option(row, "poll_id")]
+        return first, run, option(row, "position")
+
+    for row in sorted(tables["options"], key=order):
+        asked = polls[option(row, "poll_id")]
+        picked = votes.get(option(row, "id"), 0)
+        yield (
+            str(poll(asked, "question")),
+            runs[poll(asked, "id")][1],
+            str(option(row, "label")),
+            picked,
+            percent(picked, int(poll(asked, "voters") or 0)),
+        )
