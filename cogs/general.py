@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Breakroom
-from cogs._shared import Interaction
+from bot.client import Breakroom, is_manager
+from cogs._shared import Interaction, manages_team
 
 EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
 FIELD_LIMIT = 1024
@@ -19,8 +17,7 @@ INTRO = (
     "a job and a career?* — and ask again later to see how the answers change.\n"
     "• **Discussion prompts** posted every week, with a thread and an *Answer* button.\n"
     "• **Team polls** with buttons, deadlines, anonymous and hidden-until-close modes.\n"
-    "• **Anonymous reflections** that nobody, managers included, can trace to you.\n"
-    "Commands marked 🔧 are for managers (Manage Server)."
+    "• **Anonymous reflections** that nobody, managers included, can trace to you."
 )
 
 PRIVACY = """\
@@ -62,44 +59,43 @@ vanish together. It can't find your votes in anonymous polls, reflections writte
 older key, your own Discord messages, or copies a manager already exported."""
 
 
-def _chunks(lines: list[str], limit: int = FIELD_LIMIT) -> list[str]:
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks
+#: What every member can do (each part of /help stays under 15 lines).
+MEMBER_PART = (
+    "**Answer** the week's prompt with its *Answer* button or `/prompt answer`; "
+    "`/prompt answers` reads the team's answers, `/prompt list` the prompts.",
+    "**Vote** with a poll's buttons; `/poll create` asks your team, `/poll results`, "
+    "`/poll list`, `/poll rerun`; `/poll close` closes your own poll.",
+    "**Reflect** anonymously with `/reflect`; `/reflections delete` takes yours back with your "
+    "receipt code.",
+    "**Look back** with `/history`; `/team list` shows the server's teams.",
+    "`/privacy` says what is kept; `/forget-me` deletes what you wrote; `/help` is this.",
+)
+#: What a team's leads (and managers) can do for that team.
+LEAD_PART = (
+    "`/prompt post` posts a prompt now; `/prompt schedule` sets the weekly day and time.",
+    "`/poll close` closes any poll of the team.",
+    "`/reflections hide` hides a posted reflection; `/reflections settings` sets the threshold "
+    "and sharing time and shows the reports.",
+    "`/export` downloads the team's data; `/team edit` changes its channel, role or timezone.",
+    "These are hidden from other members in Discord's menus; a server shows them to a lead "
+    "role under Server Settings → Integrations → Breakroom.",
+)
+#: What only managers (Manage Server) can do.
+MANAGER_PART = (
+    "`/team create` and `/team delete`; choosing a team's leads (`lead_role`) and their "
+    "channel for report notices (`lead_channel`) with `/team edit`.",
+    "`/prompt add` and `/prompt remove`: the server's prompt bank.",
+)
 
 
-AppCommand = app_commands.Command[Any, Any, Any] | app_commands.Group
-
-
-def command_lines(commands_: list[AppCommand]) -> list[str]:
-    lines: list[str] = []
-    for command in commands_:
-        if isinstance(command, app_commands.Group):
-            lines.extend(command_lines(list(command.commands)))
-            continue
-        permissions = command.default_permissions
-        if permissions is None and command.root_parent is not None:
-            permissions = command.root_parent.default_permissions
-        marker = " 🔧" if permissions is not None and permissions.manage_guild else ""
-        lines.append(f"`/{command.qualified_name}`{marker} — {command.description}")
-    return lines
-
-
-def help_embed(bot: commands.Bot) -> discord.Embed:
-    """Built from the command tree itself, so every registered command is listed."""
+def help_embed(*, leads: bool, manages: bool) -> discord.Embed:
+    """What the person asking can do first, then (for leads and managers) their part."""
     embed = discord.Embed(title="Breakroom", description=INTRO, colour=EMBED_COLOUR)
-    for cog in sorted(bot.cogs.values(), key=lambda c: c.__cog_name__):
-        lines = command_lines(list(cog.get_app_commands()))
-        for index, chunk in enumerate(_chunks(lines)):
-            name = cog.__cog_name__ if index == 0 else f"{cog.__cog_name__} (more)"
-            embed.add_field(name=name, value=chunk, inline=False)
+    embed.add_field(name="What you can do", value="\n".join(MEMBER_PART), inline=False)
+    if leads or manages:
+        embed.add_field(name="For your team, as its lead", value="\n".join(LEAD_PART), inline=False)
+    if manages:
+        embed.add_field(name="For managers", value="\n".join(MANAGER_PART), inline=False)
     embed.set_footer(text="Replies meant for you alone are only visible to you.")
     return embed
 
@@ -113,7 +109,13 @@ class General(commands.Cog, name="General"):
     @app_commands.command(name="help", extras={"dm_ok": True})
     async def help(self, interaction: Interaction) -> None:
         """What Breakroom does, and its commands"""
-        await interaction.response.send_message(embed=help_embed(self.bot), ephemeral=True)
+        manages = leads = True  # in a DM, Breakroom can't tell: all of it
+        if interaction.guild_id is not None:
+            manages = is_manager(interaction)
+            teams = await self.bot.teams.for_guild(interaction.guild_id)
+            leads = any(manages_team(interaction, team) for team in teams)
+        embed = help_embed(leads=leads, manages=manages)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="privacy", extras={"dm_ok": True})
     async def privacy(self, interaction: Interaction) -> None:

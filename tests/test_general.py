@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from typing import Any
 
 import discord
 import pytest
@@ -21,16 +22,35 @@ def embed_text(embed: dict[str, object]) -> str:
     return "\n".join(parts)
 
 
-async def test_help_is_ephemeral_and_lists_every_registered_command(world: World) -> None:
-    ix = await world.dd.slash(world.members[0], "help", channel=world.channel)
+async def help_fields(world: World, member: Any) -> dict[str, str]:
+    ix = await world.dd.slash(member, "help", channel=world.channel)
     response = await ix.response(timeout=5)
     assert ix.ephemeral
-    text = embed_text(response["data"]["embeds"][0])
-    assert "job and a career" in text
+    embed = response["data"]["embeds"][0]
+    assert "job and a career" in embed["description"]
+    return {field["name"]: field["value"] for field in embed["fields"]}
+
+
+async def test_help_lists_every_registered_command_for_a_manager(world: World) -> None:
+    fields = await help_fields(world, world.manager)
+    assert list(fields) == ["What you can do", "For your team, as its lead", "For managers"]
+    text = "\n".join(fields.values())
     leaves = [c for c in world.bot.tree.walk_commands() if isinstance(c, app_commands.Command)]
     assert {c.qualified_name for c in leaves} >= {"help", "privacy"}
     missing = [c.qualified_name for c in leaves if f"`/{c.qualified_name}`" not in text]
     assert missing == [], f"/help does not list {missing}"
+    assert all(len(part.splitlines()) < 15 for part in fields.values())
+
+
+async def test_help_shows_a_member_what_they_can_do_and_nothing_of_the_leads(
+    world: World,
+) -> None:
+    await world.bot.teams.create(world.guild.id, "Front desk", world.channel.id)
+    fields = await help_fields(world, world.members[0])
+    assert list(fields) == ["What you can do"]
+    for command in ("/prompt answer", "/poll create", "/reflect", "/history"):
+        assert f"`{command}`" in fields["What you can do"]
+    assert "/prompt post" not in fields["What you can do"]
 
 
 async def test_privacy_explains_storage_and_the_hosts_limit(world: World) -> None:

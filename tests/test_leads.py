@@ -176,3 +176,12 @@ async def test_a_report_is_noticed_in_the_lead_channel_naming_nobody(
     names = [m.name for m in (alice, bob, carol)] + [str(m.id) for m in (alice, bob, carol)]
     assert not [name for name in names if name in text], text
     assert notice.allowed_mentions == {"parse": []}
+
+
+async def test_help_shows_a_lead_their_part_after_the_members(
+    world: World, office: tuple[Team, Team, Role, Role, Member, Member]
+) -> None:
+    ix = await world.dd.slash(office[4], "help", channel=world.channel)
+    response = await ix.response(timeout=5)
+    names = [field["name"] for field in response["data"]["embeds"][0]["fields"]]
+    assert names == ["What you can do", "For your team, as its lead"]
