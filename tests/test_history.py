@@ -189,11 +189,11 @@ async def test_history_in_a_dm_says_breakroom_works_in_a_server(world: World) ->
 
 
 async def test_help_lists_history_export_and_forget_me_with_descriptions(world: World) -> None:
-    ix = await world.dd.slash(world.members[0], "help", channel=world.channel)
+    ix = await world.dd.slash(world.manager, "help", channel=world.channel)
     text = await reply_text(ix)
-    assert "`/history` — The team's timeline: prompts, polls, reflections" in text
-    assert "`/export` 🔧 — Download the team's data as a file" in text
-    assert "`/forget-me` — Delete what you wrote in this server" in text
+    assert "**Look back** with `/history`" in text
+    assert "`/export` downloads the team's data" in text
+    assert "`/forget-me` deletes what you wrote" in text
     described = {c["name"]: c for c in world.dd.global_commands()}
     for name in ("history", "export"):
         assert all(option["description"] for option in described[name]["options"])
