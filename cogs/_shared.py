@@ -1,4 +1,4 @@
-"""Glue every cog shares: the manager check, finding the team, autocomplete, error-safe UI."""
+"""Glue every cog shares: the manager checks, finding the team, autocomplete, error-safe UI."""
 
 from __future__ import annotations
 
@@ -110,6 +110,12 @@ class FromCustomId:
         rebuilt = cls(*args)
         rebuilt.unknown_id = any(isinstance(arg, int) and arg > MAX_ID for arg in args)
         return rebuilt
+
+
+def manages_team(interaction: Interaction, team: Team) -> bool:
+    """Whether this member may manage `team`'s things (close its polls, …): the one place that
+    decides it, for every command and button that asks. For now: the server's managers."""
+    return is_manager(interaction)
 
 
 def require_team_member(interaction: Interaction, team: Team) -> None:
