@@ -65,6 +65,9 @@ class Send:
     in_thread: Thread | None = None
     #: once sent, open a public thread from the message with this name
     open_thread: str | None = None
+    #: a new message replies to this message of the same channel (sent as a plain message if
+    #: that one is gone); an edit leaves a message's reply as it is
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +279,10 @@ class Courier:
                 pass  # someone deleted it: post it again
         earlier = await self._earlier(target, delivery, draft) if delivery.is_repeat else None
         if earlier is None:
+            if draft.reply_to is not None:
+                fields["reference"] = discord.MessageReference(
+                    message_id=draft.reply_to, channel_id=channel_id, fail_if_not_exists=False
+                )
             message = await target.send(**fields, nonce=delivery.nonce)
         else:  # an earlier attempt's message, maybe of an older version
             message = await earlier.edit(**fields)

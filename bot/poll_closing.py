@@ -2,6 +2,9 @@
 poll message's final state and the result post — in the outbox ('poll_result', bot/outbox.py)
 in the same transaction, so a closed poll is announced exactly once whatever stops the bot.
 
+In its last hour (`LAST_HOUR`) an open poll's message says it closes soon: `last_hour_due` tells
+the polls job which messages to edit once when that hour begins (`last_hour_shown` remembers it).
+
 `result_state` tells where the announcement is: 'posting' (in the outbox), 'posted' (with
 `result_message_id`), or 'failed' (Discord refused it, or a day went by).
 
@@ -22,8 +25,18 @@ from bot.poll_model import Poll, from_ts, placeholders, to_ts
 from bot.poll_store import get_poll
 
 RESULT = "poll_result"
+#: The poll message says "closes soon" this long before the deadline.
+LAST_HOUR = timedelta(hours=1)
 #: A result not posted within a day of the close is given up ('failed'): news that late is none.
 RESULT_DEADLINE = timedelta(days=1)
+
+
+_LAST_HOUR_S = int(LAST_HOUR.total_seconds())
+#: open, posted, its last hour not shown yet, and not posted within it (one parameter: the hour)
+_LAST_HOUR_PENDING = (
+    "closed_at IS NULL AND message_id IS NOT NULL AND last_hour_shown = 0"
+    " AND closes_at - created_at > ?"
+)
 
 
 class PollClosing:
@@ -42,8 +55,8 @@ class PollClosing:
             poll = await get_poll(tx, poll_id, guild_id)
             if not poll.can_manage(actor_id, actor_is_manager):
                 raise NotAllowed(
-                    "Only the member who created this poll or a manager can close it. "
-                    "It closes by itself at its deadline."
+                    "Only the member who created this poll, the team's leads or a manager can "
+                    "close it; it closes by itself at its deadline."
                 )
             if poll.closed:
                 raise Conflict("This poll is already closed; `/poll results` shows its results.")
@@ -70,14 +83,30 @@ class PollClosing:
             await self._announce(tx, closed, now)
         return [poll_id for poll_id, _ in closed]
 
-    async def next_due(self) -> datetime | None:
-        """The next deadline of an open, posted poll."""
-        return from_ts(
-            await self.db.fetchval(
-                "SELECT min(closes_at) FROM polls"
-                " WHERE closed_at IS NULL AND message_id IS NOT NULL"
+    async def last_hour_due(self, now: datetime) -> list[int]:
+        """The open, posted polls whose last hour has begun by `now` and whose message has not
+        been edited for it yet: marked as shown (each is returned once), for the caller to edit
+        their messages. A poll open for an hour or less never is: its post shows it already."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE polls SET last_hour_shown = 1"
+                f" WHERE {_LAST_HOUR_PENDING} AND closes_at - ? <= ?"
+                " RETURNING id",
+                (_LAST_HOUR_S, _LAST_HOUR_S, to_ts(now)),
             )
+        return sorted(row[0] for row in rows)
+
+    async def next_due(self) -> datetime | None:
+        """The next deadline of an open, posted poll, or the start of a last hour still to show,
+        whichever is sooner."""
+        row = await self.db.fetchone(
+            "SELECT min(closes_at),"
+            f" min(CASE WHEN {_LAST_HOUR_PENDING} THEN closes_at - ? END)"
+            " FROM polls WHERE closed_at IS NULL AND message_id IS NOT NULL",
+            (_LAST_HOUR_S, _LAST_HOUR_S),
         )
+        times = [value for value in (row[0], row[1]) if value is not None] if row else []
+        return from_ts(min(times)) if times else None
 
     async def _announce(
         self, tx: Transaction, closed: Sequence[tuple[int, int]], now: datetime

@@ -1,6 +1,7 @@
 """The poll's messages in the team channel, kept by Breakroom (`PollMessages`): the poll message
 and the result post when a poll closes, as the outbox sends them (`draft_post`, `draft_result`:
-bot/courier.py sends each once), and the live poll message in step with the votes (`request`).
+bot/courier.py sends each once), and the live poll message in step with the votes and its last
+hour (`request`).
 
 A private module (not an extension), imported once per process: discord.py loads each extension
 as a fresh module, and `PollMessages.interval` must be one object for every bot in the process
@@ -21,13 +22,8 @@ from bot.client import Breakroom
 from bot.courier import Send, classify
 from bot.outbox import Delivery
 from bot.poll_model import Poll
-from cogs._polls_ui import (
-    is_poll_message,
-    is_result_message,
-    poll_embed,
-    poll_view,
-    result_embed,
-)
+from cogs._poll_buttons import is_poll_message, poll_view
+from cogs._polls_ui import is_result_message, poll_embed, result_embed
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +72,14 @@ class PollMessages:
         return Send(
             team.channel_id,
             team.guild_id,
-            embed=poll_embed(poll),
+            embed=poll_embed(poll, now=self.bot.clock.now()),
             view=poll_view(poll),
             marker=lambda message: is_poll_message(message, poll),
         )
 
     async def draft_result(self, delivery: Delivery) -> Send | None:
-        """'poll_result': the poll message shows its final state, then the result post."""
+        """'poll_result': the poll message shows its final state, then the result post, as a
+        reply to the poll message (a plain post if that is gone)."""
         poll = await self._poll(delivery)
         if poll is None:
             return None
@@ -97,6 +94,7 @@ class PollMessages:
             team.guild_id,
             embed=result_embed(poll, comparison),
             marker=lambda message: is_result_message(message, poll.id),
+            reply_to=poll.message_id if poll.channel_id == team.channel_id else None,
         )
 
     # -- the live message ----------------------------------------------------------------------
@@ -156,7 +154,8 @@ class PollMessages:
             comparison = await polls.runs.comparison(poll_id) if poll.closed else None
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
             await channel.get_partial_message(poll.message_id).edit(
-                embed=poll_embed(poll, comparison), view=poll_view(poll)
+                embed=poll_embed(poll, comparison, now=self.bot.clock.now()),
+                view=poll_view(poll),
             )
             return True
 

@@ -1,23 +1,17 @@
-"""What polls look like in Discord: the poll message, the result post, `/poll results`, the vote
-confirmation, and the option buttons. Rendering only; the cog (cogs/polls.py) does the work, and
-cogs/_poll_messages.py keeps the posted messages up to date.
-
-It is a private module (not an extension), imported once per process: discord.py loads each
-extension as a fresh module, and the buttons' DynamicItem class must be one object for every bot
-in the process.
+"""What polls look like in Discord: the poll message, the result post, `/poll results` and the
+vote confirmation. Rendering only; the poll message's buttons are in cogs/_poll_buttons.py, the
+cog (cogs/polls.py) does the work, and cogs/_poll_messages.py keeps the posted messages up to date.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from datetime import datetime
 
 import discord
 from discord.utils import escape_markdown, format_dt
 
-from bot import errors
-from bot.courier import has_custom_id
+from bot.poll_closing import LAST_HOUR
 from bot.poll_model import OptionChange, Poll, PollRun, Results, Vote
-from cogs._shared import FromCustomId, Interaction, guarded
 
 COLOUR_OPEN = discord.Colour.from_rgb(88, 134, 118)
 COLOUR_CLOSED = discord.Colour.from_rgb(120, 120, 130)
@@ -56,6 +50,11 @@ def fit(embed: discord.Embed) -> discord.Embed:
 def closing(poll: Poll) -> str:
     """When an open poll closes: "in 2 days (5 January 2026 08:00)", in each member's timezone."""
     return f"{format_dt(poll.closes_at, 'R')} ({format_dt(poll.closes_at, 'f')})"
+
+
+def closes_soon(poll: Poll, now: datetime) -> bool:
+    """An open poll in its last hour (derived, nothing stored: see bot/poll_closing.py)."""
+    return not poll.closed and poll.closes_at - LAST_HOUR <= now
 
 
 def shorten(text: str, limit: int) -> str:
@@ -111,8 +110,9 @@ def winner_text(poll: Poll) -> str:
     return f"Tie between {names}: {poll.share(top)}% each ({picked} each)."
 
 
-def poll_embed(poll: Poll, comparison: Comparison | None = None) -> discord.Embed:
-    """The poll message: live while open, the final results once closed."""
+def poll_embed(poll: Poll, comparison: Comparison | None = None, *, now: datetime) -> discord.Embed:
+    """The poll message: live while open (in its last hour, saying it closes soon), the final
+    results once closed."""
     counts = poll.closed or not poll.hide_results
     changes = comparison[1] if comparison else None
     lines = [f"**{escape_markdown(poll.question)}**", "", *option_lines(poll, counts, changes)]
@@ -140,7 +140,11 @@ def poll_embed(poll: Poll, comparison: Comparison | None = None) -> discord.Embe
             "remove it."
         )
         embed.add_field(name="How to vote", value=how, inline=False)
-        embed.add_field(name="Closes", value=closing(poll))
+        if closes_soon(poll, now):
+            soon = f"⏳ Closes soon — {format_dt(poll.closes_at, 'R')}"
+            embed.add_field(name="Closes", value=f"{soon} ({format_dt(poll.closes_at, 't')})")
+        else:
+            embed.add_field(name="Closes", value=closing(poll))
         embed.add_field(name="Votes so far", value=f"{plural(poll.voters, 'member')} voted")
         if poll.hide_results:
             embed.add_field(name="Results", value="Hidden until the poll closes.")
@@ -196,16 +200,6 @@ def is_result_message(message: discord.Message, poll_id: int) -> bool:
         and footer.startswith(f"Poll #{poll_id} · ")
         and footer.endswith(f" · {RESULT_FOOTER}")
     )
-
-
-def button_id(poll_id: int, option_id: int) -> str:
-    """The custom id of an option's button: the ids in it make it work after a restart."""
-    return f"breakroom:poll:{poll_id}:{option_id}"
-
-
-def is_poll_message(message: discord.Message, poll: Poll) -> bool:
-    """Whether `message` is the poll's own message: it carries the poll's buttons."""
-    return any(has_custom_id(message, button_id(poll.id, option.id)) for option in poll.options)
 
 
 def results_embed(results: Results, comparison: Comparison | None) -> discord.Embed:
@@ -305,68 +299,3 @@ def vote_message(vote: Vote) -> str:
     if vote.poll.anonymous:
         text += "\n🔒 This poll is anonymous: nobody, managers included, can see who voted."
     return text
-
-
-@runtime_checkable
-class VoteHandler(Protocol):
-    """What a button needs from the polls cog (found by name: the cog is reloadable)."""
-
-    async def vote(self, interaction: Interaction, poll_id: int, option_id: int) -> None: ...
-
-
-class PollButton(
-    FromCustomId,
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:poll:(?P<poll>[0-9]+):(?P<option>[0-9]+)",
-):
-    """One option of one poll; the ids live in the custom_id, so it works after a restart."""
-
-    def __init__(
-        self,
-        poll_id: int,
-        option_id: int,
-        *,
-        label: str | None = None,
-        row: int | None = None,
-        disabled: bool = False,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                custom_id=button_id(poll_id, option_id),
-                row=row,
-                disabled=disabled,
-                style=style,
-            )
-        )
-        self.poll_id = poll_id
-        self.option_id = option_id
-
-    @guarded
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        # Found by name, not class: the cog's extension may have been reloaded since.
-        cog: Any = interaction.client.get_cog("Polls")
-        if not isinstance(cog, VoteHandler):
-            raise errors.NotFound("Polls are unavailable for a moment; try again in a minute.")
-        await cog.vote(interaction, self.poll_id, self.option_id)
-
-
-def poll_view(poll: Poll) -> discord.ui.View:
-    """A button per option, in rows of five; disabled (winners in green) once closed."""
-    view = discord.ui.View(timeout=None)
-    winners = {o.id for o in poll.winners} if poll.closed else set()
-    for index, option in enumerate(poll.options):
-        view.add_item(
-            PollButton(
-                poll.id,
-                option.id,
-                label=option.label,
-                row=index // 5,
-                disabled=poll.closed,
-                style=discord.ButtonStyle.success
-                if option.id in winners
-                else discord.ButtonStyle.secondary,
-            )
-        )
-    return view

@@ -1,4 +1,4 @@
-"""Glue every cog shares: the manager check, finding the team, autocomplete, error-safe UI."""
+"""Glue every cog shares: the manager checks, finding the team, autocomplete, error-safe UI."""
 
 from __future__ import annotations
 

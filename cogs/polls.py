@@ -26,17 +26,12 @@ from bot.poll_store import POST
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
 from cogs._options import PollOption, TeamOption, team_here
+from cogs._poll_buttons import PollButton, PollCloseButton
 from cogs._poll_messages import PollMessages
-from cogs._polls_ui import (
-    PollButton,
-    jump_url,
-    list_embed,
-    results_embed,
-    vote_message,
-)
-from cogs._shared import Interaction, role_ids
+from cogs._polls_ui import jump_url, list_embed, results_embed, vote_message
+from cogs._shared import Interaction, manages_team, role_ids
 
-__all__ = ["PollButton", "PollsCog", "setup"]
+__all__ = ["PollButton", "PollCloseButton", "PollsCog", "setup"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +60,7 @@ class PollsCog(commands.Cog, name="Polls"):
         moved = await self.polls.seal_legacy_votes()
         if moved:
             log.info("sealed the anonymous votes of %d voters from an earlier version", moved)
-        self.bot.add_dynamic_items(PollButton)
+        self.bot.add_dynamic_items(PollButton, PollCloseButton)
         self.bot.courier.handle(POST, self.messages.draft_post)
         self.bot.courier.handle(RESULT, self.messages.draft_result)
         self.bot.scheduler.register("polls", self.run_due)
@@ -74,7 +69,7 @@ class PollsCog(commands.Cog, name="Polls"):
         self.bot.scheduler.unregister("polls")
         self.bot.courier.forget(POST)
         self.bot.courier.forget(RESULT)
-        self.bot.remove_dynamic_items(PollButton)
+        self.bot.remove_dynamic_items(PollButton, PollCloseButton)
         if self._announcing:
             # Let announcements under way finish; one cut short before its post stays due in
             # the outbox and is posted after the restart.
@@ -95,8 +90,11 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def run_due(self, now: datetime) -> datetime | None:
         """Close polls whose deadline passed (also while the bot was down); the outbox job,
-        right after this one in the pass, announces them."""
+        right after this one in the pass, announces them. A poll whose last hour began gets its
+        message edited once, to say it closes soon."""
         await self.polls.closing.close_due(now)
+        for poll_id in await self.polls.closing.last_hour_due(now):
+            self.messages.request(poll_id)
         return await self.polls.closing.next_due()
 
     # -- voting --------------------------------------------------------------------------------
@@ -185,14 +183,24 @@ class PollsCog(commands.Cog, name="Polls"):
     @poll.command(name="close", description="Close a poll now and post its results")
     @app_commands.describe(poll="The poll to close (type to search the open polls)")
     async def close(self, interaction: Interaction, poll: PollOption) -> None:
+        await self.close_poll(interaction, poll)
+
+    async def close_poll(self, interaction: Interaction, poll_id: int) -> None:
+        """`/poll close` and the poll message's Close button: its creator, or a member who may
+        manage its team (`manages_team`), closes it; the results follow as a reply to it."""
         assert interaction.guild_id is not None
-        closed = await self.polls.closing.close(
-            poll,
-            interaction.guild_id,
-            interaction.user.id,
-            is_manager(interaction),
-        )
-        team = await self.bot.teams.get(closed.team_id)
+        found = await self.polls.get(poll_id, interaction.guild_id)
+        team = await self.bot.teams.get(found.team_id)
+        try:
+            closed = await self.polls.closing.close(
+                poll_id,
+                interaction.guild_id,
+                interaction.user.id,
+                manages_team(interaction, team),
+            )
+        except errors.Conflict:
+            self.messages.request(poll_id)  # a message still showing Close: fix it
+            raise
         await interaction.response.send_message(
             f"Poll #{closed.id} is closed; its results are being posted in <#{team.channel_id}>.",
             ephemeral=True,

@@ -652,6 +652,69 @@ async def test_message_component_limits(harness: Harness) -> None:
 
 
 @pytest.mark.asyncio
+async def test_replies_keep_their_message_reference(harness: Harness) -> None:
+    """A reply keeps `message_reference` as Discord returns it (MessageReferenceResponse: type,
+    channel_id, message_id, guild_id; no fail_if_not_exists) and carries the message it replies
+    to; one to a missing message fails, or with fail_if_not_exists false goes out plain; a body
+    the spec (MessageReferenceRequest) refuses is a 400."""
+    dd, h = harness.dd, harness
+    channel = h.text_channel()
+    first = await channel.send("the question")
+    reply = await channel.send(
+        "the answer",
+        reference=discord.MessageReference(
+            message_id=first.id, channel_id=channel.id, fail_if_not_exists=False
+        ),
+    )
+    stored = dd.message(reply.id)
+    assert stored.type == 19
+    assert stored.message_reference == {
+        "type": 0,
+        "channel_id": str(channel.id),
+        "message_id": str(first.id),
+        "guild_id": str(h.guild.id),
+    }
+    assert reply.reference is not None and reply.reference.message_id == first.id
+    assert isinstance(reply.reference.resolved, discord.Message)
+    assert reply.reference.resolved.content == "the question"
+
+    other = dd.add_channel(h.guild, "elsewhere")
+    await dd.settle()
+    elsewhere = await h.text_channel(other).send("in another channel")
+    for missing in (first.id + 10_000, elsewhere.id):
+        with pytest.raises(discord.HTTPException) as info:
+            await channel.send(
+                "fails",
+                reference=discord.MessageReference(message_id=missing, channel_id=channel.id),
+            )
+        assert info.value.code == 50035 and "Unknown message" in str(info.value), missing
+    await first.delete()
+    plain = await channel.send(
+        "after the question went",
+        reference=discord.MessageReference(
+            message_id=first.id, channel_id=channel.id, fail_if_not_exists=False
+        ),
+    )
+    assert dd.message(plain.id).message_reference is None and dd.message(plain.id).type == 0
+    assert plain.reference is None
+
+    route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=h.channel.id)
+    bad_references: list[Any] = [
+        "123",
+        {},
+        {"message_id": "12a"},
+        {"message_id": reply.id, "channel_id": "-1"},
+        {"message_id": reply.id, "fail_if_not_exists": "no"},
+        {"message_id": reply.id, "type": 7},
+    ]
+    for ref in bad_references:
+        with pytest.raises(discord.HTTPException) as info:
+            await h.bot.http.request(route, json={"content": "x", "message_reference": ref})
+        assert info.value.status == 400 and info.value.code == 50035, ref
+        assert "message_reference" in str(info.value), ref
+
+
+@pytest.mark.asyncio
 async def test_remove_guild(harness: Harness) -> None:
     dd, h = harness.dd, harness
     channel = h.text_channel()

@@ -185,3 +185,15 @@ async def test_help_shows_a_lead_their_part_after_the_members(
     response = await ix.response(timeout=5)
     names = [field["name"] for field in response["data"]["embeds"][0]["fields"]]
     assert names == ["What you can do", "For your team, as its lead"]
+
+
+async def test_a_lead_closes_a_poll_of_their_team(
+    world: World, office: tuple[Team, Team, Role, Role, Member, Member]
+) -> None:
+    _, _, members, _, alice, bob = office
+    world.dd.set_roles(bob, [members])
+    await world.dd.settle()
+    text = await say(world, bob, "poll create", question="Lunch?", options="Yes | No")
+    poll_id = text.split("poll #")[1].split()[0]
+    assert "is closed" in await say(world, alice, "poll close", poll=poll_id)
+    assert await world.bot.db.fetchval("SELECT closed_at IS NOT NULL FROM polls") == 1

@@ -35,7 +35,7 @@ async def test_votes_moves_and_removals_match_message_results_and_storage(world:
     alice, bob, carol = world.members
     poll_id, message = await create_poll(world)
     assert message.allowed_mentions is None or not message.allowed_mentions.get("parse")
-    assert [b["label"] for b in message.buttons()] == ["Job", "Career", "Both"]
+    assert [b["label"] for b in message.buttons()] == ["Job", "Career", "Both", "Close"]
     assert "Job or career?" in message.text and "Closes" in message.text
 
     assert "Your vote: **Job**" in await click(world, alice, message, "Job")
@@ -413,7 +413,7 @@ async def test_rerun_shows_the_change_since_the_previous_run(world: World) -> No
     second = world.dd.messages(world.channel)[-1]
     second_id = int(str(embed(second)["footer"]["text"]).split()[1].lstrip("#"))
     assert f"re-run of poll #{first_id}" in embed(second)["footer"]["text"]
-    assert [b["label"] for b in second.buttons()] == ["Job", "Career"]
+    assert [b["label"] for b in second.buttons()] == ["Job", "Career", "Close"]
     row = await world.bot.db.fetchone(
         "SELECT rerun_of, closes_at - created_at FROM polls WHERE id = ?", (second_id,)
     )
@@ -484,8 +484,8 @@ async def test_twenty_options_make_four_rows_of_five(world: World) -> None:
     labels = [f"Option {n}" for n in range(1, 21)]
     _, message = await create_poll(world, options=" | ".join(labels))
     rows = [c for c in message.components if c.get("type") == 1]
-    assert [len(r["components"]) for r in rows] == [5, 5, 5, 5]
-    assert [b["label"] for b in message.buttons()] == labels
+    assert [len(r["components"]) for r in rows] == [5, 5, 5, 5, 1]  # Close on a row of its own
+    assert [b["label"] for b in message.buttons()] == [*labels, "Close"]
 
 
 async def test_poll_text_never_pings(world: World) -> None:

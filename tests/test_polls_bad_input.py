@@ -174,7 +174,10 @@ async def test_closing_someone_elses_poll_without_being_a_manager(team_world: Wo
     before = await poll_tables(world)
     ix = await world.dd.slash(bob, "poll close", channel=world.channel, poll=str(poll_id))
     data = await ephemeral_reply(ix)
-    assert "Only the member who created this poll or a manager can close it" in data["content"]
+    assert (
+        "Only the member who created this poll, the team's leads or a manager can close it"
+        in data["content"]
+    )
     assert await poll_tables(world) == before
     assert not any(b["disabled"] for b in message.buttons())
     assert result_messages(world, poll_id) == []

@@ -403,7 +403,9 @@ async def test_the_queue_refuses_only_the_refused_clicks(env: Env) -> None:
 async def test_creator_and_managers_close_others_cannot(env: Env) -> None:
     first, second = await env.create(), await env.create()
     before = await env.snapshot()
-    with pytest.raises(NotAllowed, match="Only the member who created this poll or a manager"):
+    with pytest.raises(
+        NotAllowed, match="Only the member who created this poll, the team's leads or a manager"
+    ):
         await env.polls.closing.close(first.id, GUILD, 1234, False)
     assert await env.snapshot() == before
     env.clock.advance(minutes=5)
@@ -437,8 +439,29 @@ async def test_deadlines_close_once_and_put_the_announcement_in_the_outbox(env: 
     assert closed.closed_at == soon.closes_at and closed.result_state == "posting"
     assert await outbox.pending("poll_result", soon.id) is not None
     assert await env.polls.closing.close_due(env.clock.now()) == []  # closed: never twice
+    # `later`'s last hour begins now: its message is edited once for it, then its deadline is next
+    assert await env.polls.closing.next_due() == later.closes_at - timedelta(hours=1)
+    assert await env.polls.closing.last_hour_due(env.clock.now()) == [later.id]
+    assert await env.polls.closing.last_hour_due(env.clock.now()) == []
     assert await env.polls.closing.next_due() == later.closes_at
     assert await outbox.pending("poll_result", later.id) is None
+
+
+async def test_the_last_hour_is_shown_once_and_not_for_a_poll_posted_in_it(env: Env) -> None:
+    day = await env.create(duration="1d")
+    hour = await env.create(duration="1h")  # posted in its last hour: no edit needed
+    for number, poll in enumerate((day, hour), start=1):
+        await poll_posted(env.polls, poll.id, 42, number)
+    last_hour = day.closes_at - timedelta(hours=1)
+    assert await env.polls.closing.next_due() == hour.closes_at
+    env.clock.set(last_hour - timedelta(seconds=1))
+    assert await env.polls.closing.close_due(env.clock.now()) == [hour.id]
+    assert await env.polls.closing.last_hour_due(env.clock.now()) == []  # not before
+    assert await env.polls.closing.next_due() == last_hour
+    env.clock.set(last_hour)
+    assert await env.polls.closing.last_hour_due(env.clock.now()) == [day.id]
+    assert await env.polls.closing.last_hour_due(env.clock.now()) == []
+    assert await env.polls.closing.next_due() == day.closes_at
 
 
 async def test_the_outbox_tells_how_announcing_a_close_went(env: Env) -> None:

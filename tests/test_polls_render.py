@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import discord
 
 from bot.poll_model import Poll, PollOption, PollRun, Results, RunOption, compare_runs
-from cogs._polls_ui import poll_embed, poll_view, result_embed, results_embed
+from cogs._poll_buttons import poll_view
+from cogs._polls_ui import poll_embed, result_embed, results_embed
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
@@ -63,9 +64,11 @@ def test_the_biggest_poll_fits_open_and_closed() -> None:
     for closed in (False, True):
         poll = biggest_poll(closed)
         run = run_of(poll)
-        assert_within_limits(poll_embed(poll, (run, compare_runs(run, run)) if closed else None))
+        assert_within_limits(
+            poll_embed(poll, (run, compare_runs(run, run)) if closed else None, now=START)
+        )
         view = poll_view(poll)
-        assert len(view.children) == 20
+        assert len(view.children) == (20 if closed else 21)  # Close only while open
         assert all(len(str(getattr(b, "label", ""))) <= 80 for b in view.children)
         assert all(len(str(getattr(b, "custom_id", ""))) <= 100 for b in view.children)
 
@@ -89,7 +92,7 @@ def test_results_with_every_voter_listed_fit() -> None:
 def test_times_are_discord_timestamps_every_member_reads_in_their_own_timezone() -> None:
     closes = int((START + timedelta(weeks=4)).timestamp())
     opened = biggest_poll(False)
-    fields = {f.name: f.value for f in poll_embed(opened).fields}
+    fields = {f.name: f.value for f in poll_embed(opened, now=START).fields}
     assert fields["Closes"] == f"<t:{closes}:R> (<t:{closes}:f>)"
     hidden = Results(opened, False, None)
     assert f"hidden until the poll closes <t:{closes}:R>." in (
@@ -97,7 +100,7 @@ def test_times_are_discord_timestamps_every_member_reads_in_their_own_timezone()
     )
     closed = biggest_poll(True)
     run = run_of(closed)
-    fields = {f.name: f.value for f in poll_embed(closed, (run, [])).fields}
+    fields = {f.name: f.value for f in poll_embed(closed, (run, []), now=START).fields}
     assert fields["Closed"] == f"<t:{closes}:f>"
     last_time = int(run.date.timestamp())
     assert fields["Last time"].startswith(f"<t:{last_time}:D>: ")

@@ -82,6 +82,42 @@ def check_message(data: dict[str, Any], errs: FormErrors, path: Path = ()) -> No
             errs.max_len((*path, "poll", "answers", i, "poll_media", "text"), text, 55)
 
 
+SNOWFLAKE_RE = re.compile(r"^(0|[1-9][0-9]*)$")
+#: MessageReferenceType: 0 a reply (DEFAULT), 1 a forward
+REFERENCE_TYPES = (0, 1)
+
+
+def check_message_reference(
+    ref: Any, errs: FormErrors, path: Path = ("message_reference",)
+) -> None:
+    """A new message's `message_reference` as the OpenAPI spec has it (MessageReferenceRequest):
+    null, or an object with a snowflake `message_id` (required), optional snowflake `channel_id`
+    and `guild_id`, a boolean `fail_if_not_exists` and a reference `type`."""
+    if ref is None:
+        return
+    if not isinstance(ref, dict):
+        errs.add(path, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+        return
+    if ref.get("message_id") is None:
+        errs.add((*path, "message_id"), "BASE_TYPE_REQUIRED", "This field is required")
+    for key in ("message_id", "channel_id", "guild_id"):
+        value = ref.get(key)
+        if value is not None and not (
+            isinstance(value, int | str)
+            and not isinstance(value, bool)
+            and SNOWFLAKE_RE.match(str(value))
+        ):
+            errs.add((*path, key), "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
+    fail = ref.get("fail_if_not_exists")
+    if fail is not None and not isinstance(fail, bool):
+        errs.add(
+            (*path, "fail_if_not_exists"), "BASE_TYPE_BOOLEAN", "Must be either true or false."
+        )
+    kind = ref.get("type")
+    if kind is not None and (isinstance(kind, bool) or kind not in REFERENCE_TYPES):
+        errs.add((*path, "type"), "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.")
+
+
 def is_empty_message(data: dict[str, Any], n_attachments: int) -> bool:
     return not (
         data.get("content")

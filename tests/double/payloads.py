@@ -239,8 +239,12 @@ def partial_guild_payload(dd: DiscordState, guild: Guild) -> dict[str, Any]:
     return full
 
 
-def message_payload(dd: DiscordState, msg: Message, *, for_gateway: bool = False) -> dict[str, Any]:
-    """A message object. ``poll`` is only present when the message has one (never null)."""
+def message_payload(
+    dd: DiscordState, msg: Message, *, for_gateway: bool = False, nested: bool = False
+) -> dict[str, Any]:
+    """A message object. ``poll`` is only present when the message has one (never null). A reply
+    carries the message it replies to (`referenced_message`, null once that is deleted), itself
+    without its own."""
     data: dict[str, Any] = {
         "id": str(msg.id),
         "channel_id": str(msg.channel_id),
@@ -301,7 +305,14 @@ def message_payload(dd: DiscordState, msg: Message, *, for_gateway: bool = False
                     "user": user,
                 }
     if msg.message_reference is not None:
-        data["message_reference"] = msg.message_reference
+        data["message_reference"] = dict(msg.message_reference)
+        if msg.type == 19 and not nested:
+            target = dd._messages.get(int(msg.message_reference["message_id"]))
+            data["referenced_message"] = (
+                None
+                if target is None or target.deleted
+                else message_payload(dd, target, nested=True)
+            )
     if msg.poll is not None:
         data["poll"] = msg.poll
     if msg.thread_id is not None:

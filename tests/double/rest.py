@@ -29,6 +29,7 @@ from .limits import (
     check_choices,
     check_commands,
     check_message,
+    check_message_reference,
     check_modal,
     check_thread_name,
     is_empty_message,
@@ -590,15 +591,7 @@ class RestApi:
         if ch.is_thread and ch.locked:
             raise ApiError(*MISSING_PERMISSIONS)
         self._validate_new(data, files)
-        ref = data.get("message_reference")
-        if isinstance(ref, dict) and ref.get("message_id") is not None:
-            target = dd._messages.get(int(ref["message_id"]))
-            if (target is None or target.deleted) and ref.get("fail_if_not_exists", True):
-                errs = FormErrors()
-                errs.add(
-                    ("message_reference",), "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"
-                )
-                raise form_error(errs)
+        data = {**data, "message_reference": self._reference(ch, data.get("message_reference"))}
         nonce = (
             (ch.id, str(data["nonce"])) if data.get("enforce_nonce") and data.get("nonce") else None
         )
@@ -609,6 +602,37 @@ class RestApi:
         if nonce is not None:
             dd._nonces[nonce] = msg
         return self._message_json(msg)
+
+    def _reference(self, ch: Channel, ref: Any) -> dict[str, Any] | None:
+        """A new message's reply, as Discord stores and returns it (MessageReferenceResponse:
+        `type`, `channel_id`, `message_id`, `guild_id`; never `fail_if_not_exists`). The message
+        replied to must exist in this channel; if it doesn't, the create fails, unless
+        `fail_if_not_exists` is false: then the message goes out as a plain one, no reply."""
+        errs = FormErrors()
+        check_message_reference(ref, errs)
+        if errs:
+            raise form_error(errs)
+        if ref is None:
+            return None
+        target = self.dd._messages.get(int(ref["message_id"]))
+        if (
+            target is None
+            or target.deleted
+            or target.channel_id != ch.id
+            or int(ref.get("channel_id") or ch.id) != ch.id
+        ):
+            if ref.get("fail_if_not_exists") is False:
+                return None
+            errs.add(("message_reference",), "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
+            raise form_error(errs)
+        stored: dict[str, Any] = {
+            "type": int(ref.get("type") or 0),
+            "channel_id": str(ch.id),
+            "message_id": str(target.id),
+        }
+        if ch.guild_id is not None:
+            stored["guild_id"] = str(ch.guild_id)
+        return stored
 
     async def get_message(self, request: web.Request) -> web.Response:
         ch = self._channel(request)

@@ -313,6 +313,10 @@ class DiscordState:
         data = {"content": content, "embeds": embeds or [], "components": components or []}
         return self._create_message(channel, data, {}, author_id=self.bot_user_id)
 
+    def delete_message(self, message: Message | int) -> None:
+        """Someone (a moderator) deletes a message: MESSAGE_DELETE; later REST calls get 404."""
+        self._delete_message(self._message_obj(message))
+
     # ============================================================================ reading
     def messages(self, channel: Channel | int, *, include_ephemeral: bool = False) -> list[Message]:
         """Messages currently in a channel or thread, oldest first (deleted ones removed).

@@ -1,0 +1,132 @@
+"""The poll message's buttons: one per option, and Close while the poll is open (`poll_view`).
+The ids live in the custom ids, so the buttons work after a restart; a click is handed to the
+polls cog (cogs/polls.py), found by name.
+
+It is a private module (not an extension), imported once per process: discord.py loads each
+extension as a fresh module, and the buttons' DynamicItem classes must be one object for every bot
+in the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import discord
+
+from bot import errors
+from bot.courier import has_custom_id
+from bot.poll_model import Poll
+from cogs._shared import FromCustomId, Interaction, guarded
+
+
+def button_id(poll_id: int, option_id: int) -> str:
+    """The custom id of an option's button: the ids in it make it work after a restart."""
+    return f"breakroom:poll:{poll_id}:{option_id}"
+
+
+def close_button_id(poll_id: int) -> str:
+    """The custom id of a poll's Close button (the poll id in it: it works after a restart)."""
+    return f"breakroom:poll-close:{poll_id}"
+
+
+def is_poll_message(message: discord.Message, poll: Poll) -> bool:
+    """Whether `message` is the poll's own message: it carries the poll's buttons."""
+    return any(has_custom_id(message, button_id(poll.id, option.id)) for option in poll.options)
+
+
+@runtime_checkable
+class PollHandler(Protocol):
+    """What a button needs from the polls cog (found by name: the cog is reloadable)."""
+
+    async def vote(self, interaction: Interaction, poll_id: int, option_id: int) -> None: ...
+
+    async def close_poll(self, interaction: Interaction, poll_id: int) -> None: ...
+
+
+def polls_cog(interaction: Interaction) -> PollHandler:
+    # Found by name, not class: the cog's extension may have been reloaded since.
+    cog: Any = interaction.client.get_cog("Polls")
+    if not isinstance(cog, PollHandler):
+        raise errors.NotFound("Polls are unavailable for a moment; try again in a minute.")
+    return cog
+
+
+class PollButton(
+    FromCustomId,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"breakroom:poll:(?P<poll>[0-9]+):(?P<option>[0-9]+)",
+):
+    """One option of one poll; the ids live in the custom_id, so it works after a restart."""
+
+    def __init__(
+        self,
+        poll_id: int,
+        option_id: int,
+        *,
+        label: str | None = None,
+        row: int | None = None,
+        disabled: bool = False,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                custom_id=button_id(poll_id, option_id),
+                row=row,
+                disabled=disabled,
+                style=style,
+            )
+        )
+        self.poll_id = poll_id
+        self.option_id = option_id
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await polls_cog(interaction).vote(interaction, self.poll_id, self.option_id)
+
+
+class PollCloseButton(
+    FromCustomId,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"breakroom:poll-close:(?P<poll>[0-9]+)",
+):
+    """Close an open poll now, as `/poll close` does (its creator, or who may manage its team);
+    the poll id lives in the custom_id, so it works after a restart."""
+
+    def __init__(self, poll_id: int, *, row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Close",
+                custom_id=close_button_id(poll_id),
+                row=row,
+                style=discord.ButtonStyle.danger,
+            )
+        )
+        self.poll_id = poll_id
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await polls_cog(interaction).close_poll(interaction, self.poll_id)
+
+
+def poll_view(poll: Poll) -> discord.ui.View:
+    """A button per option, in rows of five, and Close on a row of its own; once closed the
+    option buttons are disabled (winners in green) and Close is gone."""
+    view = discord.ui.View(timeout=None)
+    winners = {o.id for o in poll.winners} if poll.closed else set()
+    for index, option in enumerate(poll.options):
+        view.add_item(
+            PollButton(
+                poll.id,
+                option.id,
+                label=option.label,
+                row=index // 5,
+                disabled=poll.closed,
+                style=discord.ButtonStyle.success
+                if option.id in winners
+                else discord.ButtonStyle.secondary,
+            )
+        )
+    if not poll.closed:  # at most 20 options in 4 rows: the fifth row is free
+        view.add_item(PollCloseButton(poll.id, row=(len(poll.options) - 1) // 5 + 1))
+    return view
