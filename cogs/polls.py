@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable
 from datetime import datetime
 
 import discord
@@ -34,6 +35,14 @@ from cogs._shared import Interaction, manages_team, role_ids
 __all__ = ["PollButton", "PollCloseButton", "PollsCog", "setup"]
 
 log = logging.getLogger(__name__)
+
+
+def in_background(tasks: set[asyncio.Task[object]], work: Awaitable[object], name: str) -> None:
+    """Run `work` as a task kept in `tasks` until it is done (the cog awaits them at unload)."""
+    task: asyncio.Task[object] = asyncio.ensure_future(work)
+    task.set_name(name)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 # -- the cog -----------------------------------------------------------------------------------
@@ -103,14 +112,10 @@ class PollsCog(commands.Cog, name="Polls"):
         """A click on an option: answer first, then refresh the message (coalesced)."""
         if interaction.guild_id is None:
             raise errors.NotFound("This poll no longer exists.")
+        member = (frozenset(role_ids(interaction)), is_manager(interaction))  # team member?
         try:
             vote = await self.votes.vote(
-                poll_id,
-                option_id,
-                interaction.guild_id,
-                interaction.user.id,
-                frozenset(role_ids(interaction)),
-                is_manager(interaction),
+                poll_id, option_id, interaction.guild_id, interaction.user.id, *member
             )
         except errors.Conflict:
             # The deadline may have just passed: close it now, and fix the buttons if needed.
@@ -208,11 +213,8 @@ class PollsCog(commands.Cog, name="Polls"):
         delivery = await self.bot.services.outbox.pending(RESULT, closed.id)
         if delivery is None:  # already announced by the job's pass
             return
-        task: asyncio.Task[object] = asyncio.create_task(
-            self.bot.courier.attempt(delivery), name=f"breakroom-poll-close-{closed.id}"
-        )
-        self._announcing.add(task)
-        task.add_done_callback(self._announcing.discard)
+        announce = self.bot.courier.attempt(delivery)
+        in_background(self._announcing, announce, f"breakroom-poll-close-{closed.id}")
 
     @poll.command(name="results", description="A poll's counts (hidden polls: once closed)")
     @app_commands.describe(

@@ -153,6 +153,13 @@ async def test_a_lead_hides_a_reflection_of_their_team_only(
         assert text.startswith("Only managers (Manage Server) and Front desk's leads"), text
         assert changed_tables(before, await dump_db(world.bot.db)) == []
     assert len(posts(world)) == 2
+    # Someone outside the team can't report its reflections either.
+    dave = world.dd.add_member(world.guild, "dave")
+    await world.dd.settle()
+    before = await dump_db(world.bot.db)
+    click = await world.dd.click(dave, other, other.buttons()[0]["custom_id"])
+    assert f"<@&{members.id}> role" in await answer_text(click)
+    assert changed_tables(before, await dump_db(world.bot.db)) == []
 
 
 async def test_a_report_is_noticed_in_the_lead_channel_naming_nobody(
