@@ -53,6 +53,9 @@ def team_summary(team: Team, now: datetime, troubles: list[Trouble] | None = Non
         f"Channel <#{team.channel_id}> · {role} · {team.timezone}",
         next_post_line(team, now),
     ]
+    if team.lead_role_id is not None:
+        notices = f" · report notices in <#{team.lead_channel_id}>" if team.lead_channel_id else ""
+        lines.append(f"Leads <@&{team.lead_role_id}>{notices}")
     if team.last_post_error:
         lines.append(f"⚠️ Last scheduled post failed: {team.last_post_error}")
     lines += trouble_lines(troubles or [], team.last_post_error)

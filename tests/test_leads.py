@@ -103,6 +103,7 @@ async def test_a_lead_does_for_their_team_what_a_manager_may_and_no_more(
         "Europe/London",
     )
     assert (await world.bot.teams.get(records.id)).schedule_time is None
+    assert f"Leads <@&{team.lead_role_id}>" in await say(world, world.manager, "team list")
 
 
 async def test_without_the_team_role_nobody_answers_or_votes_and_nothing_is_stored(
