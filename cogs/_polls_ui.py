@@ -12,8 +12,9 @@ from discord.utils import escape_markdown, format_dt
 
 from bot.poll_closing import LAST_HOUR
 from bot.poll_model import OptionChange, Poll, PollRun, Results, Vote
+from cogs._shared import EMBED_COLOUR
 
-COLOUR_OPEN = discord.Colour.from_rgb(88, 134, 118)
+COLOUR_OPEN = EMBED_COLOUR
 COLOUR_CLOSED = discord.Colour.from_rgb(120, 120, 130)
 BAR_WIDTH = 12
 FIELD_LIMIT = 1024

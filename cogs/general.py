@@ -7,10 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom, is_manager
-from cogs._shared import Interaction, manages_team
-
-EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
-FIELD_LIMIT = 1024
+from cogs._shared import EMBED_COLOUR, Interaction, manages_team
 
 INTRO = (
     "Breakroom helps a support team talk about the work itself: *what is the difference between "
