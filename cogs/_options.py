@@ -6,7 +6,9 @@ names nothing raises a `UserError`, which the bot's one error handler shows as i
 wraps it in a `TransformerError`; `report_error` unwraps it).
 
 In Discord the options stay plain text options with autocomplete, as COMMANDS.md names them.
-An omitted `team` means "the team of this channel" (`team_here`).
+An omitted `team` means "the team of this channel" (`team_here`). Each `autocomplete` takes a
+str (hence `type: ignore[override]`): discord.py types the value as int | float | str, and these
+are all text options.
 """
 
 from __future__ import annotations
