@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -56,7 +56,8 @@ class Send:
     guild_id: int
     content: str | None = None
     embed: discord.Embed | None = None
-    view: discord.ui.View | None = None
+    #: a plain view goes with `content` or `embed`; a layout (Components V2) stands alone
+    view: discord.ui.View | discord.ui.LayoutView | None = None
     mentions: discord.AllowedMentions = field(default_factory=discord.AllowedMentions.none)
     edit: int | None = None
     #: recognises an earlier attempt's message (besides the nonce) when a repeat looks
@@ -146,11 +147,17 @@ def classify(exc: BaseException, channel_id: int) -> Failure:
 
 def has_custom_id(message: discord.Message, custom_id: str) -> bool:
     """Does the message carry a component with this custom id (a button of ours)?"""
-    return any(
-        getattr(child, "custom_id", None) == custom_id
-        for row in message.components
-        for child in getattr(row, "children", [row])
-    )
+    return any(getattr(c, "custom_id", None) == custom_id for c in walk(message.components))
+
+
+def walk(components: Sequence[Any]) -> Iterator[Any]:
+    """Every component of a message, nested ones too (rows, containers, sections' accessories)."""
+    for component in components:
+        yield component
+        yield from walk(getattr(component, "children", ()))
+        accessory = getattr(component, "accessory", None)
+        if accessory is not None:
+            yield accessory
 
 
 class Courier:

@@ -22,6 +22,7 @@ from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.reflection_moderation import ReflectionModeration
 from bot.teams import Team
+from bot.wording import WordShift
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 52
@@ -35,6 +36,8 @@ class PromptEntry:
     answers: int
     #: when the prompt is a repeat: how many answered the previous time it was asked
     previous_answers: int | None = None
+    #: when the prompt is a repeat: the words the team used more or less than the previous time
+    words: WordShift | None = None
 
     @property
     def when(self) -> datetime:
