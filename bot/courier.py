@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -69,6 +70,13 @@ class Send:
     #: a new message replies to this message of the same channel (sent as a plain message if
     #: that one is gone); an edit leaves a message's reply as it is
     reply_to: int | None = None
+    #: files (name, bytes) the message carries, e.g. charts a layout shows as
+    #: `attachment://name`; an edit replaces the message's files with these
+    files: tuple[tuple[str, bytes], ...] = ()
+
+    def attached(self) -> list[discord.File]:
+        """Fresh file objects for one request (discord.py reads each once)."""
+        return [discord.File(io.BytesIO(data), filename=name) for name, data in self.files]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +166,11 @@ def walk(components: Sequence[Any]) -> Iterator[Any]:
         accessory = getattr(component, "accessory", None)
         if accessory is not None:
             yield accessory
+
+
+def _attachments(draft: Send) -> dict[str, Any]:
+    """An edit's files: the draft's replace the message's; without any, its own are kept."""
+    return {"attachments": draft.attached()} if draft.files else {}
 
 
 class Courier:
@@ -280,7 +293,8 @@ class Courier:
             fields["view"] = draft.view
         if draft.edit is not None:
             try:
-                message = await target.get_partial_message(draft.edit).edit(**fields)
+                edit = target.get_partial_message(draft.edit)
+                message = await edit.edit(**fields, **_attachments(draft))
                 return Sent(message.id, channel_id, thread_id), True, message.jump_url
             except discord.NotFound:
                 pass  # someone deleted it: post it again
@@ -290,9 +304,10 @@ class Courier:
                 fields["reference"] = discord.MessageReference(
                     message_id=draft.reply_to, channel_id=channel_id, fail_if_not_exists=False
                 )
-            message = await target.send(**fields, nonce=delivery.nonce)
+            new = {**fields, "files": draft.attached()} if draft.files else fields
+            message = await target.send(**new, nonce=delivery.nonce)
         else:  # an earlier attempt's message, maybe of an older version
-            message = await earlier.edit(**fields)
+            message = await earlier.edit(**fields, **_attachments(draft))
         if draft.open_thread is not None:
             thread = Thread(channel_id, message.id, draft.open_thread)
             try:

@@ -118,8 +118,14 @@ class Timeline:
         return sum(w.reflections for w in self.weeks)
 
     @property
+    def first_week(self) -> date:
+        """The window's first Monday, or the team's first week when the team is younger."""
+        return max(self.weeks[0].start, min(self.weeks[-1].start, week_start_of_team(self.team)))
+
+    @property
     def answers_per_week(self) -> list[tuple[date, int]]:
-        return [(w.start, w.answers) for w in self.weeks]
+        """Week by week since the first week: none from before the team existed."""
+        return [(w.start, w.answers) for w in self.weeks if w.start >= self.first_week]
 
     @property
     def empty(self) -> bool:
@@ -136,6 +142,11 @@ def week_start(moment: datetime, team: Team) -> date:
     """Monday of the team-local week that `moment` falls in."""
     local = moment.astimezone(team.zone).date()
     return local - timedelta(days=local.weekday())
+
+
+def week_start_of_team(team: Team) -> date:
+    """Monday of the week the team was created in (its own timezone)."""
+    return week_start(team.created_at, team)
 
 
 def window(until: datetime, weeks: int, team: Team) -> tuple[datetime, list[date]]:

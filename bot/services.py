@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.clock import Clock
 from bot.db import Database
 from bot.history import History
+from bot.history_share import HistoryShares
 from bot.lifetime import Lifetime
 from bot.member_data import HoldsMemberData
 from bot.outbox import Outbox
@@ -31,6 +32,7 @@ class Services:
             db, clock, key, rng=self.reflections.rng, outbox=self.outbox
         )
         self.history = History(db, clock, self.prompts, self.polls, self.reflections)
+        self.history_shares = HistoryShares(db, clock, self.outbox)
         self.lifetime = Lifetime(db, clock)
 
     @property

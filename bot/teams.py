@@ -9,8 +9,7 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
@@ -18,8 +17,12 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.outbox import Outbox
 from bot.schedule import TIME_EXAMPLES, parse_time
 from bot.text import comparison_key, parse_id, shows_nothing
+from bot.timezones import search_timezones as search_timezones
+from bot.timezones import validate_timezone
 
 MAX_NAME_LENGTH = 50
+#: who may share the team's `/history` with it: its leads and managers (the default), or everyone
+HISTORY_SHARING = ("leads", "everyone")
 _UNSET = object()
 
 
@@ -42,6 +45,8 @@ class Team:
     lead_role_id: int | None = None
     #: where a report on one of the team's reflections is noticed at once
     lead_channel_id: int | None = None
+    #: who may post a `/history` summary in the team channel: "leads" (and managers) or "everyone"
+    history_sharing: str = "leads"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -73,6 +78,7 @@ class Team:
             created_at=datetime.fromtimestamp(row["created_at"], UTC),
             lead_role_id=row["lead_role_id"],
             lead_channel_id=row["lead_channel_id"],
+            history_sharing=row["history_sharing"],
         )
 
 
@@ -117,48 +123,6 @@ async def _same_name(tx: Transaction, guild_id: int, key: str, team_id: int = 0)
 
 def _taken(name: str) -> Conflict:
     return Conflict(f"This server already has a team called “{name}”; pick another name.")
-
-
-@cache
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
-
-
-def validate_timezone(name: str) -> str:
-    """The IANA zone name, or a clear error."""
-    name = name.strip()
-    if name.casefold() in ("utc", "gmt", "z"):
-        return "UTC"
-    lookup = {z.casefold(): z for z in _zones()}
-    canonical = lookup.get(name.casefold())
-    if canonical is None:
-        raise InvalidInput(
-            f"“{name[:60]}” is not a timezone I know. Use an IANA name such as Europe/London, "
-            f"America/New_York or Asia/Kolkata (the list suggests them as you type)."
-        )
-    try:
-        ZoneInfo(canonical)
-    except ZoneInfoNotFoundError as exc:  # pragma: no cover - tzdata ships every listed zone
-        raise InvalidInput(f"The timezone {canonical} can't be loaded here.") from exc
-    return canonical
-
-
-def search_timezones(text: str, limit: int = 25) -> list[str]:
-    """Zones for autocomplete: names starting with the text first, then names containing it."""
-    needle = text.strip().casefold().replace(" ", "_")
-    if not needle:
-        popular = ["UTC", "Europe/London", "America/New_York", "America/Chicago"]
-        popular += ["America/Denver", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata"]
-        popular += ["Asia/Tokyo", "Australia/Sydney"]
-        return popular[:limit]
-    starts = [z for z in _zones() if z.casefold().startswith(needle)]
-    parts = [
-        z
-        for z in _zones()
-        if z not in starts and any(p.startswith(needle) for p in z.casefold().split("/"))
-    ]
-    contains = [z for z in _zones() if needle in z.casefold() and z not in starts + parts]
-    return (starts + parts + contains)[:limit]
 
 
 def validate_name(name: str) -> str:
@@ -239,6 +203,7 @@ class Teams:
         timezone: str | None = None,
         lead_role_id: int | object | None = _UNSET,
         lead_channel_id: int | object | None = _UNSET,
+        history_sharing: str | None = None,
     ) -> Team:
         """Change what is given; `role_id=None` removes the role. Deliveries Discord refused
         for the team are tried again (see bot/outbox.py)."""
@@ -256,6 +221,10 @@ class Teams:
             changes["lead_channel_id"] = lead_channel_id
         if timezone is not None:
             changes["timezone"] = validate_timezone(timezone)
+        if history_sharing is not None:
+            if history_sharing not in HISTORY_SHARING:
+                raise InvalidInput("Pick who may share the team's history: leads or everyone.")
+            changes["history_sharing"] = history_sharing
         async with self.db.transaction() as tx:
             current = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
             if current is None:

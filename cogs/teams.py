@@ -28,6 +28,8 @@ from cogs._shared import (
 
 FIELD_LIMIT = 1024
 MAX_TEAM_FIELDS = 25
+#: who may post a `/history` summary in the team channel (`/team edit history_sharing`)
+HISTORY_SHARING = {"leads": "its leads and managers", "everyone": "every team member"}
 
 
 def next_post_line(team: Team, now: datetime) -> str:
@@ -56,6 +58,7 @@ def team_summary(team: Team, now: datetime, troubles: list[Trouble] | None = Non
     if team.lead_role_id is not None:
         notices = f" · report notices in <#{team.lead_channel_id}>" if team.lead_channel_id else ""
         lines.append(f"Leads <@&{team.lead_role_id}>{notices}")
+    lines.append(f"`/history` can be shared by {HISTORY_SHARING[team.history_sharing]}")
     if team.last_post_error:
         lines.append(f"⚠️ Last scheduled post failed: {team.last_post_error}")
     lines += trouble_lines(troubles or [], team.last_post_error)
@@ -206,6 +209,13 @@ class TeamsCog(commands.Cog, name="Teams"):
         remove_role="True to remove the team's role",
         lead_role="A new lead role (managers only)",
         lead_channel="A new channel for report notices (managers only)",
+        history_sharing="Who may share /history with the team: leads (and managers), or everyone",
+    )
+    @app_commands.choices(
+        history_sharing=[
+            app_commands.Choice(name="leads: its leads and managers (default)", value="leads"),
+            app_commands.Choice(name="everyone: every team member", value="everyone"),
+        ]
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def edit(
@@ -219,6 +229,7 @@ class TeamsCog(commands.Cog, name="Teams"):
         remove_role: bool = False,
         lead_role: discord.Role | None = None,
         lead_channel: discord.TextChannel | None = None,
+        history_sharing: app_commands.Choice[str] | None = None,
     ) -> None:
         """Change a team's name, channel, role, timezone or leads"""
         assert interaction.guild is not None
@@ -228,7 +239,7 @@ class TeamsCog(commands.Cog, name="Teams"):
             raise NotAllowed(
                 "Only managers (Manage Server) choose a team's leads and lead channel."
             )
-        given = (name, channel, role, timezone, lead_role, lead_channel)
+        given = (name, channel, role, timezone, lead_role, lead_channel, history_sharing)
         if all(value is None for value in given) and not remove_role:
             raise InvalidInput("Nothing to change: give a new name, channel, role or timezone.")
         if role is not None and remove_role:
@@ -248,6 +259,7 @@ class TeamsCog(commands.Cog, name="Teams"):
             name=name,
             channel_id=None if channel is None else channel.id,
             timezone=timezone,
+            history_sharing=None if history_sharing is None else history_sharing.value,
             **changes,
         )
         self.bot.scheduler.wake()  # what was given up for the team is tried again
