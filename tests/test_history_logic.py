@@ -203,3 +203,34 @@ async def test_another_teams_entries_never_appear(env: Env) -> None:
     await env.post(answers=1)
     timeline = await env.history.timeline(env.team)
     assert timeline.prompt_count == 1 and timeline.poll_count == 0
+
+
+async def test_the_weekly_chart_starts_with_a_team_younger_than_the_window(env: Env) -> None:
+    # Sunday 18 January 20:00 UTC is already Monday 19 January 09:00 in Auckland.
+    env.clock.set(datetime(2026, 1, 18, 20, 0, tzinfo=UTC))
+    young = await Teams(env.db, env.clock).create(
+        GUILD, "Night shift", 557, timezone="Pacific/Auckland"
+    )
+    for week in range(3):
+        env.clock.set(datetime(2026, 1, 18, 21, 0, tzinfo=UTC) + timedelta(weeks=week))
+        claimed = (await env.prompts.posts.queue_manual(young.id, None)).post
+        await prompt_posted(env.prompts, claimed, env.next_message())
+        for user in USERS[: week + 1]:
+            await env.prompts.answers.save_answer(GUILD, claimed.id, user, f"u{user}", "an answer")
+    timeline = await env.history.timeline(young, weeks=8)
+    assert len(timeline.weeks) == 8 and timeline.weeks[0].start == date(2025, 12, 15)
+    assert timeline.first_week == date(2026, 1, 19)  # the team's own Monday, in its zone
+    assert timeline.answers_per_week == [
+        (date(2026, 1, 19), 1),
+        (date(2026, 1, 26), 2),
+        (date(2026, 2, 2), 3),
+    ]
+    # a team older than the window: the window's weeks, empty ones included
+    env.clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    older = await env.history.timeline(env.team, weeks=4)
+    assert [start for start, _ in older.answers_per_week] == [
+        date(2026, 2, 9),
+        date(2026, 2, 16),
+        date(2026, 2, 23),
+        date(2026, 3, 2),
+    ]
