@@ -25,8 +25,8 @@ from bot.teams import Team
 from bot.wording import WordChange, WordShift
 from cogs._layout import TEXT_LIMIT, card, layout, message_url, separator, shorten, text
 
-#: a page's weeks: each is a separator and a text display, and 12 keep a page (with its
-#: headline, charts, footer and buttons) within Discord's 40 components
+#: a page's weeks: each is a separator and a text display; with the card, its headline, the
+#: gallery, the footer and three buttons in their row, 12 make 33 of Discord's 40 components
 WEEKS_PER_PAGE = 12
 MAX_RUN_CHARTS = 4
 ANSWERS_CHART = "answers-per-week.png"

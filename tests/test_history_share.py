@@ -164,3 +164,16 @@ async def test_a_share_for_a_deleted_team_is_not_found(
     text = await reply_text(await share(world, alice, shown))
     assert "That team no longer exists" in text
     assert shared_posts(world) == []
+
+
+async def test_a_share_discord_refuses_is_told_and_shown_to_managers(
+    world: World, desk: tuple[Team, Role, Role]
+) -> None:
+    alice = world.members[0]
+    shown = await history_of(world, alice)
+    world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=403)
+    told = await reply_text(await share(world, alice, shown))
+    assert told.startswith(f"Couldn't share it in <#{world.channel.id}>: Discord refused it")
+    assert shared_posts(world) == []
+    listed = await command(world, world.manager, "team list")
+    assert "⚠️ Not delivered: Discord refused it" in listed
