@@ -136,7 +136,7 @@ def notice_embed(team: Team, report: OpenReport) -> discord.Embed:
     (`post_url`)."""
     embed = discord.Embed(
         title=f"🚩 A reflection in {team.name} was reported",
-        description=f"Code **{report.ref}**: “{report.excerpt}”",
+        description=f"Code **{report.ref}**: “{escape_markdown(report.excerpt)}”",
         colour=discord.Colour.orange(),
     )
     for number, reason in enumerate(report.reasons[:5], start=1):
