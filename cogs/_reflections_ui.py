@@ -4,7 +4,11 @@ overview and the two forms. Rendering only; the cog (cogs/reflections.py) does t
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import discord
+from discord.utils import escape_markdown
 
 from bot.reflection_store import ERASE
 from bot.reflection_text import (
@@ -19,6 +23,7 @@ from bot.reflection_text import (
     excerpt,
 )
 from bot.teams import Team
+from cogs._layout import TEXT_LIMIT, Layout, card, layout, message_url, text
 from cogs._shared import routed_by_custom_id
 
 COLOUR = discord.Colour.from_rgb(120, 110, 160)
@@ -27,15 +32,34 @@ MAX_REPORTS_SHOWN = 8
 MAX_REASONS_SHOWN = 3
 
 
-def reflection_embed(reflection: Reflection) -> discord.Embed:
-    body = reflection.body or ""
-    if reflection.about:
-        body = f"**About:** {discord.utils.escape_markdown(reflection.about)}\n\n{body}"
-    embed = discord.Embed(title="Anonymous reflection", description=body, colour=COLOUR)
-    embed.set_footer(
-        text=f"Code {reflection.ref} · Nobody, managers included, can tell who wrote this."
+def reflection_post(
+    reflection: Reflection, team: Team, day: date, report: discord.ui.Item[Any]
+) -> Layout:
+    """A released reflection as its own card: what was written, shown as typed (markdown does
+    nothing), then one muted line (team, "anonymous reflection", the day, the code leads hide it
+    by) with the Report button beside it. Nothing in it points at who wrote it."""
+    muted = (
+        f"-# {escape_markdown(team.name)} · anonymous reflection · "
+        f"{day.day} {day:%b %Y} · code {reflection.ref}"
     )
-    return embed
+    about = f"**About:** {escape_markdown(reflection.about)}\n\n" if reflection.about else ""
+    body = literal(reflection.body or "", TEXT_LIMIT - len(muted) - len(about))
+    return layout(
+        card(
+            text(about + body),
+            discord.ui.Section(text(muted), accessory=report),
+            accent=COLOUR,
+        )
+    )
+
+
+def literal(body: str, room: int) -> str:
+    """`body` shown as typed: its markdown escaped; or, when escaping would not fit `room` (a
+    2,000-character run of `*`, say), in a code block, which shows it as typed at its length."""
+    escaped = escape_markdown(body)
+    if len(escaped) <= room:
+        return escaped
+    return "```\n" + body.replace("``", "``\u200b") + "\n```"
 
 
 def receipt_text(receipt: Receipt, team: Team) -> str:
@@ -53,7 +77,11 @@ def receipt_text(receipt: Receipt, team: Team) -> str:
 
 
 def jump_url(guild_id: int, message: PostedMessage) -> str:
-    return f"https://discord.com/channels/{guild_id}/{message.channel_id}/{message.message_id}"
+    return message_url(guild_id, message.channel_id, message.message_id)
+
+
+def post_url(team: Team, report: OpenReport) -> str | None:
+    return None if report.message is None else jump_url(team.guild_id, report.message)
 
 
 def overview_embed(team: Team, overview: Overview) -> discord.Embed:
@@ -104,11 +132,11 @@ def overview_embed(team: Team, overview: Overview) -> discord.Embed:
 
 def notice_embed(team: Team, report: OpenReport) -> discord.Embed:
     """For the team's leads, in their channel: which post was reported and why; never who wrote
-    it or who reported it."""
-    where = "" if report.message is None else f" ({jump_url(team.guild_id, report.message)})"
+    it or who reported it. The post's link is the notice's "Jump to post" button
+    (`post_url`)."""
     embed = discord.Embed(
         title=f"🚩 A reflection in {team.name} was reported",
-        description=f"Code **{report.ref}**{where}: “{report.excerpt}”",
+        description=f"Code **{report.ref}**: “{escape_markdown(report.excerpt)}”",
         colour=discord.Colour.orange(),
     )
     for number, reason in enumerate(report.reasons[:5], start=1):

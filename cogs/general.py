@@ -1,4 +1,5 @@
-"""`/help` and `/privacy`: what Breakroom does, its commands, and what it keeps."""
+"""`/help` and `/privacy`: what Breakroom does, its commands, and what it keeps (the privacy
+texts and their pages: cogs/_privacy_text.py, cogs/_privacy_pages.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom, is_manager
+from cogs._privacy_pages import DYNAMIC_ITEMS, summary_page
 from cogs._shared import EMBED_COLOUR, Interaction, manages_team
 
 INTRO = (
@@ -16,45 +18,6 @@ INTRO = (
     "• **Team polls** with buttons, deadlines, anonymous and hidden-until-close modes.\n"
     "• **Anonymous reflections** that nobody, managers included, can trace to you."
 )
-
-PRIVACY = """\
-**What Breakroom keeps, in a database on the host's machine**
-• Teams: name, channel, roles, timezone, weekly schedule, reflection settings.
-• Prompts you answer: the text, with your Discord id and name, so you can edit it and the team \
-can look back. `/forget-me` deletes them.
-• Votes in ordinary polls: your id and your choice. `/forget-me` deletes them.
-• Votes in **anonymous** polls: no id. One vote per person is kept by a keyed hash (HMAC with a \
-secret key kept outside the data folder) of the server, your id and that poll, with your choice \
-sealed (encrypted) under the key. While the poll is open its counts move only in steps of \
-several voters, so no change gives one vote away; at close the hashes and sealed choices are \
-deleted and only the counts stay.
-• **Reflections**: the text, never who wrote it. Until it is shared, who wrote it is kept only \
-sealed, to count different authors; that goes when the batch is shared. A keyed hash with a \
-random value lets *you* delete yours with your receipt code. The 5-a-day limit is counted in \
-the bot's memory only.
-
-**When reflections are shared**: once a day at the team's sharing time (17:00 unless changed), \
-when at least the threshold (3 or more) of different people have written, all together in \
-random order; never right after someone writes. A reflection waits for the threshold that was \
-set when it was written. Nobody, managers included, is told how many are waiting.
-
-**The files keep no history**: after every write about a reflection or an anonymous vote the \
-database's journal is emptied, deleted text is overwritten, and waiting reflections are stored \
-in random order, so a copy of the data folder shows no author, no order of writing or voting, \
-and nothing deleted.
-
-**How long**: a team's data stays until a manager deletes the team. If Breakroom is removed \
-from the server, the server's data is deleted after 30 days unless it is added back.
-
-**The honest limit**: whoever runs the bot holds the key. With the key *and* the member list \
-they could test, one member at a time, who matches a stored hash, or change the program.
-
-**`/forget-me`** deletes, after you confirm, in that server only: your answers and their posts, \
-your votes in named polls, and your reflections (those written under the current key): waiting \
-ones at once, shared ones each at its own random time within 24 hours, so nobody sees them \
-vanish together. It can't find your votes in anonymous polls, reflections written under an \
-older key, your own Discord messages, or copies a manager already exported."""
-
 
 #: What every member can do (each part of /help stays under 15 lines).
 MEMBER_PART = (
@@ -103,6 +66,12 @@ class General(commands.Cog, name="General"):
     def __init__(self, bot: Breakroom) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
     @app_commands.command(name="help", extras={"dm_ok": True})
     async def help(self, interaction: Interaction) -> None:
         """What Breakroom does, and its commands"""
@@ -117,9 +86,8 @@ class General(commands.Cog, name="General"):
     @app_commands.command(name="privacy", extras={"dm_ok": True})
     async def privacy(self, interaction: Interaction) -> None:
         """What Breakroom stores, for how long, and how anonymity works"""
-        embed = discord.Embed(title="Breakroom and your privacy", colour=EMBED_COLOUR)
-        embed.description = PRIVACY
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        # A short summary; its menu and buttons open each topic and the full text in place.
+        await interaction.response.send_message(view=summary_page(), ephemeral=True)
 
 
 async def setup(bot: Breakroom) -> None:

@@ -31,13 +31,15 @@ from bot.reflection_store import ERASE, NOTICE, POST
 from bot.reflection_text import validate_reason
 from bot.reflections import Reflections
 from bot.schedule import show_time
+from cogs._layout import jump_view
 from cogs._options import TeamOption, choice_name, team_here
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
     notice_embed,
     overview_embed,
+    post_url,
     receipt_text,
-    reflection_embed,
+    reflection_post,
     report_modal,
     write_modal,
 )
@@ -335,13 +337,15 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             team = await self.bot.teams.get(reflection.team_id)
         except NotFound:
             return None  # deleted meanwhile: its reflections went with it
-        view = discord.ui.View(timeout=None)
-        view.add_item(ReportButton(reflection.id))
+        # The day only (the team's), like the post's own date: no finer time than Discord shows.
+        day = self.bot.clock.now().astimezone(team.zone).date()
+        view = reflection_post(reflection, team, day, ReportButton(reflection.id))
+        # An earlier attempt's message, in this layout or an older version's embed, carries the
+        # same Report button (`has_custom_id` looks inside cards and rows alike).
         custom_id = f"{CUSTOM_ID_PREFIX}report:{reflection.id}"
         return Send(
             team.channel_id,
             team.guild_id,
-            embed=reflection_embed(reflection),
             view=view,
             mentions=no_pings(),
             marker=lambda message: has_custom_id(message, custom_id),
@@ -358,7 +362,11 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         if team.lead_channel_id is None:
             return None
         embed = notice_embed(team, found[1])
-        return Send(team.lead_channel_id, team.guild_id, embed=embed, mentions=no_pings())
+        url = post_url(team, found[1])
+        view = None if url is None else jump_view(url)
+        return Send(
+            team.lead_channel_id, team.guild_id, embed=embed, view=view, mentions=no_pings()
+        )
 
     async def draft_erasure(self, delivery: Delivery) -> Delete | None:
         """A removal `/forget-me` scheduled: the post first; the row goes when it is done."""

@@ -32,6 +32,7 @@ from tests.faults_process import (
 )
 from tests.faults_support import eventually
 from tests.process import BotProcess
+from tests.reflection_posts import reflection_posts
 
 MEMBERS = 24
 
@@ -212,13 +213,13 @@ async def test_kill_9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) 
             bodies = [label[1] for label in acked if label[0] == "reflection"]
             await dd.wait_until(
                 lambda: all(
-                    any(body in m.text for m in office.posts("Anonymous reflection"))
+                    any(body in m.text for m in reflection_posts(dd.messages(office.channel)))
                     for body in bodies
                 ),
                 timeout=10,
                 what="the pending reflections to be posted",
             )
-            posted = [m.text for m in office.posts("Anonymous reflection")]
+            posted = [m.text for m in reflection_posts(dd.messages(office.channel))]
             for body in bodies:
                 assert sum(body in t for t in posted) == 1, f"posted twice: {body}"
             assert len(office.posts("Discussion prompt")) == 2

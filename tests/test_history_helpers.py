@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.double import InteractionRecord, Member, Message
+from tests.reflection_posts import is_reflection_post
 from tests.support import World
 
 #: The world's clock starts on Monday 5 January 2026, 08:00 UTC; London is on GMT until March 29.
@@ -127,11 +128,7 @@ async def reflect(world: World, member: Member, body: str) -> str:
 
 
 def reflection_posts(world: World) -> list[Message]:
-    return [
-        m
-        for m in world.dd.messages(world.channel)
-        if m.embeds and m.embeds[0].get("title") == "Anonymous reflection"
-    ]
+    return [m for m in world.dd.messages(world.channel) if is_reflection_post(m)]
 
 
 @dataclass

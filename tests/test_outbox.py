@@ -26,6 +26,7 @@ from bot.outbox import BACKOFF_FIRST, LEASE
 from bot.teams import Team
 from tests.double import Message
 from tests.faults_support import answer_text
+from tests.reflection_posts import reflection_posts
 from tests.support import World
 
 POSTS = r"/channels/\d+/messages"
@@ -160,7 +161,7 @@ async def share(world: World, team: Team) -> None:
 async def shared_then_forgotten(world: World, team: Team) -> None:
     await write_reflections(world)
     await world.share_reflections()
-    assert len(titled(world, "Anonymous reflection")) == 3
+    assert len(reflection_posts(world.dd.messages(world.channel))) == 3
     alice = world.members[0]
     ix = await world.dd.slash(alice, "forget-me", channel=world.channel)
     await ix.response(timeout=5)
@@ -207,7 +208,7 @@ KINDS = [
         POSTS,
         lambda w, t: write_reflections(w),
         share,
-        lambda w: len(titled(w, "Anonymous reflection")),
+        lambda w: len(reflection_posts(w.dd.messages(w.channel))),
         3,
     ),
     Kind(
@@ -216,7 +217,7 @@ KINDS = [
         DELETES,
         shared_then_forgotten,
         a_day_later,
-        lambda w: len(titled(w, "Anonymous reflection")),
+        lambda w: len(reflection_posts(w.dd.messages(w.channel))),
         2,
     ),
 ]

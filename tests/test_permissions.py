@@ -26,6 +26,7 @@ from tests.faults_support import (
     leaf_commands,
     server_override,
 )
+from tests.reflection_posts import is_reflection_post, ref_of
 from tests.support import World
 
 #: The manager commands of COMMANDS.md; the walk must find at least these.
@@ -87,10 +88,9 @@ async def populate(world: World) -> Fixtures:
     await world.share_reflections()
     posted = await dd.wait_for_message(
         world.channel,
-        lambda m: bool(m.embeds) and m.embeds[0].get("title") == "Anonymous reflection",
+        is_reflection_post,
     )
-    ref = re.match(r"Code (\w+) ", posted.embeds[0]["footer"]["text"])
-    assert ref, posted.embeds
+    ref = ref_of(posted)
     db = world.bot.db
 
     async def stored() -> bool:
@@ -105,7 +105,7 @@ async def populate(world: World) -> Fixtures:
         prompt_id=post["prompt_id"],
         post_id=post["id"],
         poll_id=int(match.group(1)),
-        reflection_ref=ref.group(1),
+        reflection_ref=ref,
     )
 
 

@@ -13,6 +13,9 @@ from bot.reflection_text import KEY_REPLACED_NOTE, NEUTRAL_NOT_FOUND
 from bot.teams import Team
 from cogs.reflections import ReflectionsCog
 from tests.double import CommandError, Member, Message
+from tests.reflection_posts import body_of as body_of
+from tests.reflection_posts import is_reflection_post
+from tests.reflection_posts import ref_of as ref_of
 from tests.support import PassProbe, World, database_files, id_patterns, start_bot
 
 RECEIPT = re.compile(r"R-[2-9A-Z]{5}")
@@ -80,15 +83,7 @@ async def write(world: World, member: Member, text: str, about: str = "") -> str
 
 
 def posts(world: World) -> list[Message]:
-    return [
-        m
-        for m in world.dd.messages(world.channel)
-        if m.embeds and m.embeds[0].get("title") == "Anonymous reflection"
-    ]
-
-
-def body_of(message: Message) -> str:
-    return str(message.embeds[0]["description"]).split("\n\n")[-1]
+    return [m for m in world.dd.messages(world.channel) if is_reflection_post(m)]
 
 
 async def answer(world: World, member: Member, name: str, **options: Any) -> str:
@@ -121,13 +116,6 @@ async def post_a_batch(world: World, texts: tuple[str, str, str]) -> dict[str, s
     await world.share_reflections()
     assert {body_of(m) for m in posts(world)} >= set(texts)
     return codes
-
-
-def ref_of(message: Message) -> str:
-    """The public code in the footer of a posted reflection."""
-    match = re.match(r"Code ([2-9A-Z]{5}) ", message.embeds[0]["footer"]["text"])
-    assert match, message.embeds[0]
-    return match.group(1)
 
 
 async def report(world: World, member: Member, message: Message, reason: str) -> str:
@@ -207,7 +195,7 @@ async def test_nothing_public_shows_who_used_reflect(world: World) -> None:
     await write(world, world.members[2], "three")
     await world.share_reflections()
     message = post_with(world, "Quiet thoughts")
-    assert "**About:** the phones" in message.embeds[0]["description"]
+    assert message.text.startswith("**About:** the phones\n\nQuiet thoughts")
     assert message.author_id == world.bot.user.id  # type: ignore[union-attr]
     for member in world.members:
         assert member.name not in message.text and str(member.id) not in message.text
