@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.stopwords import ELISIONS, STOP_WORDS
@@ -55,54 +55,54 @@ _PLURALS = {"en"}
 # custom emoji, timestamps, command mentions, @everyone/@here; links.
 _HIDDEN = re.compile(
     r"<(?:@[!&]?\d+|#\d+|a?:\w+:\d+|t:-?\d+(?::\w)?|/[^<>]+:\d+)>"
-    r"|@(?:everyone|here)\b|(?:https?://|www\.)\S+",
-    re.IGNORECASE,
+    r"|@(?:everyone|here)\b|(?:https?://|www\.)\S+"  # read in lower case
 )
 # A word (letters and digits, with inner apostrophes or hyphens), or one mark that breaks a phrase.
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*|[^\w\s]")
 
 
-def _tokens(text: str) -> Iterator[tuple[str, str] | None]:
-    """(key, as written in lower case) per word of `text`; None where a phrase breaks."""
-    text = _HIDDEN.sub(" . ", unicodedata.normalize("NFKC", text))
-    for match in _TOKEN.finditer(text):
-        raw = match.group().replace("’", "'")
-        if raw[0].isalnum():
-            yield raw.casefold(), raw.lower()
-        else:
-            yield None
+def _tokens(text: str) -> list[str]:
+    """The words of `text` in lower case, and the marks between them (where a phrase breaks)."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    if "<" in text or "@" in text or "://" in text or "www." in text:
+        text = _HIDDEN.sub(" . ", text)
+    return _TOKEN.findall(text)
 
 
-def _word(key: str, shown: str, stop: frozenset[str]) -> tuple[str, str] | None:
-    """The word a token stands for ("l'équipe" -> "équipe", "team's" -> "team"), or None for a
-    stop word, a single letter or a number."""
-    if key in stop:
+def _word(token: str, stop: frozenset[str], excluded: set[str]) -> tuple[str, str] | None:
+    """The word a token stands for, casefolded and as written ("l'équipe" -> "équipe", "team's"
+    -> "team"); None for a mark, a stop word, a name, a single letter or a number."""
+    key, form = token.casefold(), token
+    if not key[0].isalnum() or key in stop or key in excluded:
         return None
     head, _, tail = key.partition("'")
     if tail == "s":  # possessive
-        key, shown = head, shown[: len(head)]
+        key, form = head, form.partition("'")[0]
     elif tail and head in ELISIONS:
-        key, shown = tail, shown[len(head) + 1 :]
-    if key in stop or len(key) < 2 or not any(c.isalpha() for c in key):
+        key, form = tail, form.partition("'")[2]
+    if key in stop or key in excluded or len(key) < 2 or not any(c.isalpha() for c in key):
         return None
-    return key, shown
+    return key, form
 
 
 def language_of(texts: Iterable[str], language: str | None = None) -> str:
     """The language code of `language` (a Discord locale such as "fr" or "en-GB") when its stop
     words are known, else the one whose stop words the texts use most (ties: LANGUAGES order)."""
-    if language:
-        code = language.split("-")[0].split("_")[0].casefold()
-        if code in STOP_WORDS:
-            return code
-    hits = Counter(
-        code
-        for text in texts
-        for token in _tokens(text)
-        if token is not None
-        for code in LANGUAGES
-        if token[0] in STOP_WORDS[code]
-    )
+    return _locale(language) or _detected(Counter(t for text in texts for t in _tokens(text)))
+
+
+def _locale(language: str | None) -> str | None:
+    code = (language or "").split("-")[0].split("_")[0].casefold()
+    return code if code in STOP_WORDS else None
+
+
+def _detected(tokens: Counter[str]) -> str:
+    hits = dict.fromkeys(LANGUAGES, 0)
+    for token, times in tokens.items():
+        key = token.casefold()
+        for code in LANGUAGES:
+            if key in STOP_WORDS[code]:
+                hits[code] += times
     return max(LANGUAGES, key=lambda code: (hits[code], -LANGUAGES.index(code)))
 
 
@@ -111,28 +111,9 @@ def _excluded(names: Iterable[str]) -> set[str]:
     words: set[str] = set()
     for name in names:
         for token in _tokens(name):
-            if token is not None:
-                words.add(token[0])
-                words.update(re.split(r"['\-]", token[0]))
+            words.add(token.casefold())
+            words.update(re.split(r"['\-]", token.casefold()))
     return words
-
-
-def _answer_words(
-    texts: Sequence[str], stop: frozenset[str], excluded: set[str]
-) -> list[list[list[tuple[str, str]]]]:
-    """Per answer, its runs of kept words (a stop word, a name or a mark ends a run)."""
-    answers = []
-    for text in texts:
-        runs: list[list[tuple[str, str]]] = [[]]
-        for token in _tokens(text):
-            word = None if token is None else _word(*token, stop)
-            if word is None or word[0] in excluded or (token and token[0] in excluded):
-                if runs[-1]:
-                    runs.append([])
-            else:
-                runs[-1].append(word)
-        answers.append([run for run in runs if run])
-    return answers
 
 
 def _singular(vocabulary: set[str]) -> dict[str, str]:
@@ -148,23 +129,24 @@ def _singular(vocabulary: set[str]) -> dict[str, str]:
     return folded
 
 
-def _count(
-    answers: list[list[list[tuple[str, str]]]], fold: dict[str, str], shown: dict[str, Counter[str]]
-) -> Counter[str]:
-    """Per phrase (word, or two words side by side: "a b"), how many answers use it; the ways each
-    was written are tallied in `shown`."""
-    counts: Counter[str] = Counter()
-    for runs in answers:
-        used: set[str] = set()
-        for run in runs:
-            keys = [fold.get(key, key) for key, _ in run]
-            for index, key in enumerate(keys):
-                used.add(key)
-                shown.setdefault(key, Counter())[run[index][1]] += 1
-                if index and keys[index - 1] != key:
-                    pair = f"{keys[index - 1]} {key}"
-                    used.add(pair)
-                    shown.setdefault(pair, Counter())[f"{run[index - 1][1]} {run[index][1]}"] += 1
+#: a word, or two words side by side
+Phrase = str | tuple[str, str]
+
+
+def _count(answers: list[list[str]], words: dict[str, str]) -> Counter[Phrase]:
+    """Per phrase, how many answers use it (`words`: token -> its word; any other token, a mark,
+    a stop word or a name, ends a run of words)."""
+    counts: Counter[Phrase] = Counter()
+    for tokens in answers:
+        used: set[Phrase] = set()
+        last = None
+        for token in tokens:
+            word = words.get(token)
+            if word is not None:
+                used.add(word)
+                if last is not None and last != word:
+                    used.add((last, word))
+            last = word
         counts.update(used)
     return counts
 
@@ -184,18 +166,16 @@ def word_shift(
     `exclude`: names (of the members who answered) whose words never show."""
     before = [t for t in before if t.strip()]
     after = [t for t in after if t.strip()]
-    code = language_of([*before, *after], language)
+    tokens = [_tokens(text) for text in before], [_tokens(text) for text in after]
+    seen = Counter(token for side in tokens for answer in side for token in answer)
+    code = _locale(language) or _detected(seen)
     if not before or not after or limit <= 0:
         return WordShift(language=code, answers_before=len(before), answers_after=len(after))
     stop, excluded = STOP_WORDS[code], _excluded(exclude)
-    words_before = _answer_words(before, stop, excluded)
-    words_after = _answer_words(after, stop, excluded)
-    fold: dict[str, str] = {}
-    if code in _PLURALS:
-        vocabulary = {k for a in (*words_before, *words_after) for run in a for k, _ in run}
-        fold = _singular(vocabulary)
-    shown: dict[str, Counter[str]] = {}
-    counts = _count(words_before, fold, shown), _count(words_after, fold, shown)
+    found = {t: w for t in seen if (w := _word(t, stop, excluded)) is not None}
+    fold = _singular({key for key, _ in found.values()}) if code in _PLURALS else {}
+    words = {t: fold.get(key, key) for t, (key, _) in found.items()}
+    counts = _count(tokens[0], words), _count(tokens[1], words)
     totals = len(before), len(after)
     # the change in share, times both totals: a whole number, the same scale for every phrase
     change = {
@@ -203,8 +183,12 @@ def word_shift(
         for key in counts[0].keys() | counts[1].keys()
         if max(counts[0][key], counts[1][key]) >= 2
     }
-    # each phrase as it was most often written (lower case; ties: alphabetical)
-    label = {k: min(forms.items(), key=lambda f: (-f[1], f[0]))[0] for k, forms in shown.items()}
+    # a word as it was most often written (lower case; ties: alphabetical), a pair as its words
+    forms: dict[str, Counter[str]] = {}
+    for token, word in words.items():
+        forms.setdefault(word, Counter())[found[token][1]] += seen[token]
+    written = {w: min(c.items(), key=lambda f: (-f[1], f[0]))[0] for w, c in forms.items()}
+    label = {k: " ".join(written[w] for w in _parts(k)) for k in change}
 
     def picked(sign: int) -> tuple[WordChange, ...]:
         keys = _pick({k: d * sign for k, d in change.items() if d * sign > 0}, label, limit)
@@ -213,25 +197,29 @@ def word_shift(
     return WordShift(picked(1), picked(-1), code, *totals)
 
 
-def _pick(gains: dict[str, int], label: dict[str, str], limit: int) -> list[str]:
+def _parts(phrase: Phrase) -> tuple[str, ...]:
+    return (phrase,) if isinstance(phrase, str) else phrase
+
+
+def _pick(gains: dict[Phrase, int], label: dict[Phrase, str], limit: int) -> list[Phrase]:
     """The `limit` biggest of `gains` (phrase -> its change, all positive), a two-word phrase in
     place of a word it accounts for at least half the change of, in order of change then name."""
 
-    def rank(key: str) -> tuple[int, str, str]:
-        return -gains[key], label[key], key
+    def rank(key: Phrase) -> tuple[int, str, str]:
+        return -gains[key], label[key], repr(key)
 
-    carried: dict[str, str] = {}  # word -> the biggest pair carrying its change
-    explains: set[str] = set()  # pairs carrying at least one word's change
-    for pair in sorted((k for k in gains if " " in k), key=rank):
-        for word in pair.split(" "):
+    carried: dict[Phrase, Phrase] = {}  # word -> the biggest pair carrying its change
+    explains: set[Phrase] = set()  # pairs carrying at least one word's change
+    for pair in sorted((k for k in gains if isinstance(k, tuple)), key=rank):
+        for word in pair:
             if word in gains and gains[word] <= 2 * gains[pair]:
                 carried.setdefault(word, pair)
                 explains.add(pair)
-    chosen: list[str] = []
+    chosen: list[Phrase] = []
     for key in sorted(gains, key=rank):
         if len(chosen) == limit:
             break
-        if " " in key and key not in explains and any(w in gains for w in key.split(" ")):
+        if isinstance(key, tuple) and key not in explains and any(w in gains for w in key):
             continue  # its words moved for other reasons: they tell it better
         key = carried.get(key, key)
         if key not in chosen:
