@@ -105,8 +105,8 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "posts",
-        "each time a prompt was posted; repeat_of is the post it repeated (in the JSON, a"
-        " repeat's words: those its answers used more, or less, than that post's)",
+        "each time a prompt was posted; repeat_of is the post it repeated (the words a repeat's"
+        " answers used more or less than that post's: words.csv, or the post's words in JSON)",
         _cols(
             "id:int prompt_id:int posted_at:time slot_at:time channel_id:id message_id:id"
             " thread_id:id repeat_of:int"
