@@ -1,8 +1,8 @@
 """`/export`: a team's data as one file — a zip of CSV files, or one JSON document.
 
-The zip holds, for a spreadsheet, two flat sheets whose rows need no other file (`answers.csv`,
-`polls.csv`, built by `bot/export_sheets.py`), and beside them in `tables/` one CSV per table;
-the JSON document holds the tables only.
+The zip holds, for a spreadsheet, flat sheets whose rows need no other file (`answers.csv`,
+`polls.csv`, `words.csv`, built by `bot/export_sheets.py`), and beside them in `tables/` one CSV
+per table; the JSON document holds the tables, each repeated post with its `words`.
 
 What goes out is a whitelist of columns, table by table, so nothing private can slip in when a
 feature adds a column:
@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
-from bot.export_sheets import Columns, Tables, answer_rows, poll_rows
+from bot.export_sheets import Columns, Tables, answer_rows, poll_rows, word_rows, words_json
 
 SCHEMA_VERSION = 1
 Format = Literal["csv", "json"]
@@ -105,7 +105,8 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "posts",
-        "each time a prompt was posted; repeat_of is the post it repeated",
+        "each time a prompt was posted; repeat_of is the post it repeated (the words a repeat's"
+        " answers used more or less than that post's: words.csv, or the post's words in JSON)",
         _cols(
             "id:int prompt_id:int posted_at:time slot_at:time channel_id:id message_id:id"
             " thread_id:id repeat_of:int"
@@ -202,6 +203,17 @@ SHEETS: tuple[Sheet, ...] = (
         _cols("poll:text run:int option:text votes:int share:int"),
         poll_rows,
     ),
+    Sheet(
+        "words",
+        "for each repeated prompt, the words and phrases its answers used more (or less) than"
+        " the time before: the post, the prompt, the phrase, more or less, and how many answers"
+        " used it before and after (members' names are left out)",
+        _cols(
+            "post_id:int prompt:text phrase:text direction:text answers_before:int"
+            " answers_after:int"
+        ),
+        word_rows,
+    ),
 )
 
 README = """\
@@ -209,7 +221,7 @@ Breakroom export of the team "{team}" (schema version {version}), made {when} UT
 
 All files are CSV, UTF-8, with a header row.
 
-For a spreadsheet, two flat files: each row is whole on its own, nothing to look up elsewhere.
+For a spreadsheet, flat files: each row is whole on its own, nothing to look up elsewhere.
 {sheets}
 
 The tables, one file per table in tables/, with the ids that link them. Times are UTC in
@@ -292,6 +304,16 @@ async def read_tables(tx: Transaction, team_id: int) -> dict[str, list[Row]]:
 
 def render_json(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetime) -> bytes:
     team = tables["teams"][0]
+    rows = {
+        table.name: [
+            {c.name: json_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)}
+            for row in tables[table.name]
+        ]
+        for table in TABLES
+    }
+    words = words_json(tables, COLUMNS)
+    for post in rows["posts"]:
+        post["words"] = words.get(post["id"])  # None: not a repeat
     document = {
         "schema_version": SCHEMA_VERSION,
         "generator": "Breakroom",
@@ -299,13 +321,7 @@ def render_json(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetim
         "team": {
             c.name: json_value(v, c.kind) for c, v in zip(TABLES[0].columns, team, strict=True)
         },
-        "tables": {
-            table.name: [
-                {c.name: json_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)}
-                for row in tables[table.name]
-            ]
-            for table in TABLES
-        },
+        "tables": rows,
         "descriptions": {table.name: table.description for table in TABLES},
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -1,12 +1,15 @@
-"""`/export`, the two flat sheets of the CSV zip, for opening in a spreadsheet: `answers.csv`
-(one row per answer) and `polls.csv` (one row per option of each poll run). Each row is whole on
-its own — the prompt's text, the member's name, the poll's question — so nothing needs a lookup
+"""`/export`, the flat sheets of the CSV zip, for opening in a spreadsheet: `answers.csv` (one
+row per answer), `polls.csv` (one row per option of each poll run) and `words.csv` (for each
+repeated prompt, the words its answers used more or less than the time before). Each row is whole
+on its own — the prompt's text, the member's name, the poll's question — so nothing needs a lookup
 in another file; the tables beside them (and the JSON) keep the full structure with its ids.
 
 They are built from the tables the export has already read (`bot/export.py`), in the same
 thread, so they see the same consistent state and add no read; and they show no more than the
 tables do: a poll's counts are those of `vote_counts` (an open anonymous poll's as last shown,
-moved in steps), its turnout that of `polls`, and no sheet has a column for who voted.
+moved in steps), its turnout that of `polls`, and no sheet has a column for who voted. The words
+come from the prompt answers only (given under the members' names, never from reflections), and
+name nobody: the answering members' names, mentions and links are left out (bot/wording.py).
 
 Plain Python: nothing from discord.
 """
@@ -19,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.poll_model import percent
+from bot.wording import WordShift, word_shift
 
 #: table name -> its rows (as `bot.export.read_tables` gives them)
 Tables = Mapping[str, Sequence[Sequence[Any]]]
@@ -102,3 +106,49 @@ def poll_rows(tables: Tables, columns: Columns) -> Iterator[tuple[str, int, str,
             picked,
             percent(picked, int(poll(asked, "voters") or 0)),
         )
+
+
+def post_words(tables: Tables, columns: Columns) -> dict[int, WordShift]:
+    """post id -> for a repeat, the words its answers used more or less than those of the post it
+    repeated (the names of the members who answered either time left out)."""
+    post, answer = (_Picker(columns, name) for name in ("posts", "answers"))
+    texts: dict[int, list[str]] = {post(row, "id"): [] for row in tables["posts"]}
+    names: dict[int, list[str]] = {post(row, "id"): [] for row in tables["posts"]}
+    for row in sorted(tables["answers"], key=lambda r: int(answer(r, "id"))):
+        if answer(row, "post_id") in texts:
+            texts[answer(row, "post_id")].append(str(answer(row, "text")))
+            names[answer(row, "post_id")].append(str(answer(row, "display_name")))
+    shifts: dict[int, WordShift] = {}
+    for row in tables["posts"]:
+        this, earlier = post(row, "id"), post(row, "repeat_of")
+        if earlier in texts:
+            exclude = names[earlier] + names[this]
+            shifts[this] = word_shift(texts[earlier], texts[this], exclude=exclude)
+    return shifts
+
+
+def words_json(tables: Tables, columns: Columns) -> dict[int, dict[str, Any]]:
+    """post id -> for a repeat, its words as the JSON export gives them on the post."""
+    return {
+        post_id: {
+            "more": [{"phrase": c.phrase, "before": c.before, "after": c.after} for c in s.more],
+            "less": [{"phrase": c.phrase, "before": c.before, "after": c.after} for c in s.less],
+            "language": s.language,
+            "answers_before": s.answers_before,
+            "answers_after": s.answers_after,
+        }
+        for post_id, s in post_words(tables, columns).items()
+    }
+
+
+def word_rows(tables: Tables, columns: Columns) -> Iterator[tuple[int, str, str, str, int, int]]:
+    """post id, prompt, phrase, direction (more or less), answers using it before and after: for
+    each repeated post in the order posted, the phrases used more (biggest change first), then
+    less."""
+    prompt, post = (_Picker(columns, name) for name in ("prompts", "posts"))
+    texts = {prompt(row, "id"): str(prompt(row, "text")) for row in tables["prompts"]}
+    prompts = {post(row, "id"): texts.get(post(row, "prompt_id"), "") for row in tables["posts"]}
+    for post_id, shift in sorted(post_words(tables, columns).items()):
+        for direction, changes in (("more", shift.more), ("less", shift.less)):
+            for c in changes:
+                yield post_id, prompts[post_id], c.phrase, direction, c.before, c.after

@@ -10,7 +10,7 @@ no counts of a poll whose results are hidden until it closes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import Clock
@@ -22,7 +22,7 @@ from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.reflection_moderation import ReflectionModeration
 from bot.teams import Team
-from bot.wording import WordShift
+from bot.wording import WordShift, word_shift
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 52
@@ -220,7 +220,17 @@ class History:
         for post in sorted(posts, key=lambda p: (p.posted_at, p.id)):
             previous = None if post.repeat_of is None else await answers(post.repeat_of)
             entries.append(PromptEntry(post, await answers(post.id), previous))
+            if post.repeat_of is not None:
+                entries[-1] = replace(entries[-1], words=await self._words(team, post))
         return entries
+
+    async def _words(self, team: Team, post: Post) -> WordShift:
+        """A repeat's words used more or less than the last time, never a name of who answered."""
+        assert post.repeat_of is not None
+        then = (await self.prompts.answers.for_post(team.guild_id, post.repeat_of)).answers
+        now = (await self.prompts.answers.for_post(team.guild_id, post.id)).answers
+        names = [answer.display_name for answer in (*then, *now)]
+        return word_shift([a.text for a in then], [a.text for a in now], exclude=names)
 
     async def _poll_entries(
         self, team: Team, since: datetime, until: datetime

@@ -47,7 +47,7 @@ def csv_tables(data: bytes) -> dict[str, list[dict[str, str]]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None
         names = set(archive.namelist())
-        assert names == {"answers.csv", "polls.csv", "README.txt"} | {
+        assert names == {"answers.csv", "polls.csv", "words.csv", "README.txt"} | {
             f"tables/{t}.csv" for t in TABLE_NAMES
         }
         return {
@@ -195,6 +195,23 @@ async def test_csv_export_has_the_flat_sheets_a_spreadsheet_opens_without_joins(
         {"poll": "Should we swap desks?", "run": "1", "option": "Yes", "votes": "1", "share": "50"},
         {"poll": "Should we swap desks?", "run": "1", "option": "No", "votes": "1", "share": "50"},
     ]
+    # the repeat against week 1: "alice, week 1" ... then "alice, asked again": the members'
+    # names are left out, "again" is a stop word
+    [repeat] = [p for p in csv_tables(data)["posts"] if p["repeat_of"]]
+    assert sheet(data, "words.csv") == [
+        {
+            "post_id": repeat["id"],
+            "prompt": answers[0]["prompt"],
+            "phrase": phrase,
+            "direction": direction,
+            "answers_before": before,
+            "answers_after": after,
+        }
+        for phrase, direction, before, after in (
+            ("asked", "more", "0", "2"),
+            ("week", "less", "3", "0"),
+        )
+    ]
     assert_nobody_hidden_in([data, *unpacked(data)], hidden_people)
 
 
@@ -218,6 +235,9 @@ async def test_json_export_round_trips_and_hides_authors_and_anonymous_voters(
     assert anonymous["anonymous"] is True and anonymous["voters"] == 2
     assert all(v["poll_id"] != made.anonymous_poll for v in tables["votes"])
     assert {r["state"] for r in tables["reflections"]} == {"posted"}
+    [repeat] = [p for p in tables["posts"] if p["repeat_of"]]
+    assert repeat["words"]["more"] == [{"phrase": "asked", "before": 0, "after": 2}]
+    assert all(p["words"] is None for p in tables["posts"] if p is not repeat)
     assert_nobody_hidden_in([data], hidden_people)
 
 

@@ -240,6 +240,7 @@ async def test_answers_csv_opens_with_the_csv_module_into_one_whole_row_per_answ
     assert list(unzipped(data)) == [
         "answers.csv",
         "polls.csv",
+        "words.csv",
         *(f"tables/{name}.csv" for name in TABLE_NAMES),
         "README.txt",
     ]
@@ -303,10 +304,79 @@ async def test_the_json_document_is_the_tables_as_before(env: Env) -> None:
     assert list(document["tables"]) == list(TABLE_NAMES) == list(document["descriptions"])
     for table in TABLES:
         for exported in document["tables"][table.name]:
-            assert list(exported) == [c.name for c in table.columns]
+            # a post has its words beside its columns (null: not a repeat)
+            extra = ["words"] if table.name == "posts" else []
+            assert list(exported) == [c.name for c in table.columns] + extra
     assert document["tables"]["answers"][-1]["text"] == "-2 points, @all +1"  # exact in JSON
     assert [p["rerun_of"] for p in document["tables"]["polls"]] == [
         None,
         None,
         document["tables"]["polls"][0]["id"],
     ]
+
+
+async def test_a_repeats_words_are_in_words_csv_and_on_its_post_in_the_json(env: Env) -> None:
+    answers, first = env.prompts.answers, env.post
+    prompt_id = (await env.prompts.posts.get_post(GUILD, first)).prompt_id
+    said_then = [
+        ("Zoë Martin", "A job pays the bills. Zoë says so too."),
+        ("Bob", "The job pays the bills, that's it."),
+        ("Ana", "=SUM(job) pays the bills"),
+    ]
+    said_now = [
+        ("Zoë Martin", "My career path is clearer since the training, thanks Bob."),
+        ("Bob", "Training on records: a career path! Martin agrees."),
+        ("Ana", "Still a job, the training helps."),
+    ]
+    for user, (name, text) in zip(USERS, said_then, strict=False):
+        await answers.save_answer(GUILD, first, user, name, text)
+    env.clock.advance(weeks=1)
+    other = await post_again(env, None, 9003)
+    await answers.save_answer(GUILD, other, USERS[0], "Zoë Martin", "Training training training")
+    env.clock.advance(weeks=1)
+    again = await post_again(env, prompt_id, 9004)
+    for user, (name, text) in zip(USERS, said_now, strict=False):
+        await answers.save_answer(GUILD, again, user, name, text)
+    # reflections are never read for it: words only they use appear nowhere
+    reflections = Reflections(env.db, env.clock, KEY)
+    for user in USERS[3:6]:
+        await reflections.write(env.team, user, "Overtime, overtime: too much overtime.")
+    await share_and_post(env.db, env.clock, KEY, env.team.id, 555)
+
+    data = (await export_team(env.db, env.team.id, "csv", NOW)).data
+    words = [
+        row(post_id=str(again), prompt="First prompt?", phrase=phrase, direction=way, **counts)
+        for phrase, way, counts in (
+            ("training", "more", {"answers_before": "0", "answers_after": "3"}),
+            ("career path", "more", {"answers_before": "0", "answers_after": "2"}),
+            ("bills", "less", {"answers_before": "3", "answers_after": "0"}),
+            ("job pays", "less", {"answers_before": "2", "answers_after": "0"}),
+        )
+    ]
+    assert sheet(data, "words.csv") == words
+    readme = unzipped(data)["README.txt"].decode()
+    assert "- words.csv: for each repeated prompt, the words and phrases" in readme
+
+    document = json.loads((await export_team(env.db, env.team.id, "json", NOW)).data)
+    posts = {p["id"]: p for p in document["tables"]["posts"]}
+    assert posts[first]["words"] is None and posts[other]["words"] is None
+    assert posts[again]["repeat_of"] == first
+    assert posts[again]["words"] == {
+        "more": [
+            {"phrase": "training", "before": 0, "after": 3},
+            {"phrase": "career path", "before": 0, "after": 2},
+        ],
+        "less": [
+            {"phrase": "bills", "before": 3, "after": 0},
+            {"phrase": "job pays", "before": 2, "after": 0},
+        ],
+        "language": "en",
+        "answers_before": 3,
+        "answers_after": 3,
+    }
+    # (the reflections themselves go out in their table, as ever: their words are not counted)
+    assert b"Overtime" in unzipped(data)["tables/reflections.csv"]
+    assert b"overtime" not in unzipped(data)["words.csv"].lower()
+    assert "overtime" not in json.dumps([p["words"] for p in posts.values()]).lower()
+    for name in ("zoë", "martin", "bob"):
+        assert all(name not in w["phrase"] for w in sheet(data, "words.csv"))

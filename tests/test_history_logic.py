@@ -144,6 +144,48 @@ async def test_a_repeat_carries_the_answers_of_the_last_time_even_outside_the_wi
     assert entry.post.repeat_of_posted_at == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
+async def test_a_repeat_carries_the_words_used_more_or_less_and_no_name(env: Env) -> None:
+    said_then = [
+        ("Priya Shah", "A job pays the bills, nothing more."),
+        ("Tom", "Honestly, the job pays the bills. Priya agrees!"),
+        ("Ana", "A job pays the bills; the team makes it fun."),
+    ]
+    said_now = [
+        ("Priya Shah", "I see a career path now, thanks to the training."),
+        ("Tom", "Career path! Shah's training on records helped."),
+        ("Ben", "Still a job, but the training is great. Thanks Tom."),
+        ("Ana", "The training, and a career path in the office."),
+    ]
+    first = await env.post()
+    for user, (name, text) in zip(USERS, said_then, strict=False):
+        await env.prompts.answers.save_answer(GUILD, first, user, name, text)
+    prompt_id = (await env.prompts.posts.get_post(GUILD, first)).prompt_id
+    env.clock.advance(weeks=3)
+    again = await env.post(prompt_id=prompt_id)
+    for user, (name, text) in zip(USERS, said_now, strict=False):
+        await env.prompts.answers.save_answer(GUILD, again, user, name, text)
+    timeline = await env.history.timeline(env.team, weeks=4)
+    entries = [e for week in timeline.weeks for e in week.prompts]
+    assert [(e.post.id, e.previous_answers) for e in entries] == [(first, None), (again, 3)]
+    assert entries[0].words is None  # a first asking: nothing to compare with
+    words = entries[1].words
+    assert words is not None and words.language == "en"
+    assert (words.answers_before, words.answers_after) == (3, 4)
+    assert [(c.phrase, c.before, c.after) for c in words.more] == [
+        ("training", 0, 4),
+        ("career path", 0, 3),
+        ("thanks", 0, 2),
+    ]
+    # "job" (3 answers, then 1) is told by "job pays"; ties in alphabetical order
+    assert [(c.phrase, c.before, c.after) for c in words.less] == [
+        ("bills", 3, 0),
+        ("job pays", 3, 0),
+    ]
+    # "Priya", "Shah" and "Tom" were each written twice, but they are names of who answered
+    shown = {w for c in (*words.more, *words.less) for w in c.phrase.split()}
+    assert not shown & {"priya", "shah", "tom", "ana", "ben"}
+
+
 async def test_a_rerun_poll_is_compared_with_its_previous_run(env: Env) -> None:
     first = await env.poll([0, 1, 1])  # Job, Career, Career
     env.clock.advance(weeks=2)
