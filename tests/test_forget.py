@@ -94,7 +94,12 @@ def all_messages(world: World) -> dict[int, Message]:
 def authored_by(message: Message, name: str) -> bool:
     embed = message.embeds[0] if message.embeds else {}
     author = (embed.get("author") or {}).get("name")
-    return author == name or str(embed.get("description", "")).startswith(name)
+    # an answer's layout begins with the member's name
+    return (
+        author == name
+        or str(embed.get("description", "")).startswith(name)
+        or message.text.startswith(f"**{name}**")
+    )
 
 
 def erasures(state: dict[str, Rows]) -> Rows:

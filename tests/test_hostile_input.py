@@ -156,9 +156,11 @@ async def test_a_form_carrying_an_id_beyond_what_sqlite_holds(
 
 async def dm_copy(world: World, member: Member, message: Message) -> Message:
     """The bot's post as it would be in its DM with the member."""
-    return world.dd.bot_message(
+    copy = world.dd.bot_message(
         world.dd.dm_channel(member), embeds=message.embeds, components=message.components
     )
+    copy.flags = message.flags  # a layout's copy is a layout too (Components V2)
+    return copy
 
 
 async def test_the_answer_button_from_a_dm(team_world: World) -> None:

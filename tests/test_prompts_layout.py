@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import itertools
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.db import Database
+from bot.export import export_team
 from bot.prompt_answers import Answer
 from bot.prompts import Prompts
 from bot.teams import Teams
@@ -369,3 +372,30 @@ async def test_an_earlier_attempts_answer_is_adopted_in_either_format(
     assert await world.bot.db.fetchval("SELECT message_id FROM prompt_answers") == message.id
     assert message.components_v2 and texts(message) == ["**bob**", "Sent once."]
     within_discord_limits(message)
+
+
+async def test_the_avatar_goes_with_the_answer_and_is_not_exported(db: Database) -> None:
+    clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    prompts = Prompts(db, clock)
+    team = await Teams(db, clock).create(1001, "Front desk", 501)
+    queued = await prompts.posts.queue_manual(team.id, None)
+    post = await prompt_posted(prompts, queued.post, 9000)
+    avatar = "https://cdn.discordapp.com/avatars/111/0123456789abcdef0123456789abcdef.png"
+    saved = await prompts.answers.save_answer(1001, post.id, 111, "alice", "Mine.", avatar)
+    assert saved.answer.avatar_url == avatar
+    refused = "https://example.com/" + "x" * 600  # not kept: too long for an avatar url
+    other = await prompts.answers.save_answer(1001, post.id, 222, "bob", "His.", refused)
+    assert other.answer.avatar_url is None
+    for fmt in ("csv", "json"):
+        export = await export_team(db, team.id, fmt, clock.now())
+        contents = [export.data]
+        if fmt == "csv":
+            with zipfile.ZipFile(io.BytesIO(export.data)) as archive:
+                contents += [archive.read(name) for name in archive.namelist()]
+        assert all(b"cdn.discordapp.com" not in content for content in contents)
+        assert any(b"Mine." in content for content in contents)
+    kept = "SELECT COUNT(*) FROM prompt_answers WHERE avatar_url IS NOT NULL"
+    assert await db.fetchval(kept) == 1
+    forgotten = await prompts.answers.forget_member(1001, 111)
+    assert forgotten.deleted == 1
+    assert await db.fetchval(kept) == 0
