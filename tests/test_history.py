@@ -9,6 +9,7 @@ import pytest
 
 from bot.prompts import Prompts
 from tests.double import CommandError, Message
+from tests.prompts_support import headline
 from tests.support import World, prompt_posted
 from tests.test_history_helpers import (
     answer_of,
@@ -52,7 +53,7 @@ async def test_ten_weeks_show_entries_repeats_reruns_and_charts(world: World) ->
     assert text.count("📝 **Mon") == 11
     for monday in ("5 Jan", "12 Jan", "19 Jan", "26 Jan", "2 Feb", "9 Feb", "16 Feb", "9 Mar"):
         assert f"**Week of Mon {monday} 2026**" in text
-    first_prompt = made.posts[0].embeds[0]["description"]
+    first_prompt = headline(made.posts[0])
     assert f"📝 **Mon 5 Jan** · {first_prompt}\n   3 answers" in text
     assert text.count("[discussion](https://discord.com/channels/") == 11
     # the repeat beside the last time
