@@ -1,6 +1,6 @@
 """Discussion prompts, the answers: saving a member's answer to a post (its message in the post's
 thread queued in the outbox in the same transaction), listing a post's answers, forgetting a
-member's (`PromptAnswers`).
+member's (`PromptAnswers`); whoever shows a post's answer count `watch`es for changes to it.
 
 Feature logic only: plain async Python over the database, nothing from discord. The outbox's one
 sender (bot/courier.py) posts or edits the thread message, and the outbox tells this module what
@@ -10,6 +10,7 @@ Discord did (`delivered`); retries and giving up after `ANSWER_GIVE_UP` are the 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,8 @@ from bot.text import shows_nothing
 KIND = "answer"
 MAX_ANSWER_LENGTH = 1000
 MAX_NAME_LENGTH = 80
+#: Discord's CDN urls are far shorter; anything longer is not an avatar url and isn't kept.
+MAX_AVATAR_URL_LENGTH = 512
 #: An answer still not in its thread this long after it was saved is given up (it stays listed
 #: by /prompt answers).
 ANSWER_GIVE_UP = timedelta(days=1)
@@ -64,6 +67,8 @@ class Answer:
     answered_at: datetime
     edited_at: datetime | None
     message_id: int | None
+    #: the member's avatar when they answered (None: answered before avatars were kept)
+    avatar_url: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Answer:
@@ -76,6 +81,7 @@ class Answer:
             answered_at=datetime.fromtimestamp(row["answered_at"], UTC),
             edited_at=from_ts(row["edited_at"]),
             message_id=row["message_id"],
+            avatar_url=row["avatar_url"],
         )
 
 
@@ -144,12 +150,37 @@ async def _posted(tx: Transaction, guild_id: int, post_id: int) -> Post:
     return post
 
 
+def kept_avatar(url: str | None) -> str | None:
+    """The avatar url worth keeping: an https url of sensible length, else None."""
+    if not url or not url.startswith("https://") or len(url) > MAX_AVATAR_URL_LENGTH:
+        return None
+    return url
+
+
+#: Told the posts whose number of answers changed (a first answer, a /forget-me).
+CountWatcher = Callable[[tuple[int, ...]], None]
+
+
 class PromptAnswers:
     def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
         self.db = db
         self.clock = clock
         self.outbox = outbox
+        self._watchers: list[CountWatcher] = []
         outbox.register(KIND, self.delivered)
+
+    def watch(self, watcher: CountWatcher) -> None:
+        """Call `watcher` with the posts whose answer count changed, after each change."""
+        self._watchers.append(watcher)
+
+    def unwatch(self, watcher: CountWatcher) -> None:
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def _counts_changed(self, post_ids: tuple[int, ...]) -> None:
+        if post_ids:
+            for watcher in list(self._watchers):
+                watcher(post_ids)
 
     async def answer_form(self, guild_id: int, post_id: int, user_id: int) -> AnswerForm:
         async with self.db.reading() as tx:
@@ -161,22 +192,33 @@ class PromptAnswers:
             )
 
     async def save_answer(
-        self, guild_id: int, post_id: int, user_id: int, display_name: str, text: str
+        self,
+        guild_id: int,
+        post_id: int,
+        user_id: int,
+        display_name: str,
+        text: str,
+        avatar: str | None = None,
     ) -> SavedAnswer:
         """Store the member's answer to the post, replacing their earlier one; its thread
-        message (posted, or edited to the new text) is due in the same transaction."""
+        message (posted, or edited to the new text) is due in the same transaction. `avatar`
+        is the member's avatar url now, shown beside the answer (kept: the outbox may post it
+        after a restart)."""
         cleaned = validate_answer(text)
         name = clean_text(display_name)[:MAX_NAME_LENGTH] or "A member"
+        picture = kept_avatar(avatar)
         moment = self.clock.now()
         now = to_ts(moment)
         async with self.db.transaction() as tx:
             post = await _posted(tx, guild_id, post_id)
             before = await _answer(tx, post_id, user_id)
             await tx.execute(
-                "INSERT INTO prompt_answers (post_id, user_id, display_name, text, answered_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (post_id, user_id) DO UPDATE SET"
-                " text = excluded.text, display_name = excluded.display_name, edited_at = ?",
-                (post_id, user_id, name, cleaned, now, now),
+                "INSERT INTO prompt_answers"
+                " (post_id, user_id, display_name, text, answered_at, avatar_url)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (post_id, user_id) DO UPDATE SET"
+                " text = excluded.text, display_name = excluded.display_name,"
+                " avatar_url = excluded.avatar_url, edited_at = ?",
+                (post_id, user_id, name, cleaned, now, picture, now),
             )
             answer = await _answer(tx, post_id, user_id)
             assert answer is not None
@@ -188,6 +230,8 @@ class PromptAnswers:
                 deadline=moment + ANSWER_GIVE_UP,
                 waited_for=True,
             )
+        if before is None:
+            self._counts_changed((post_id,))
         return SavedAnswer(answer, post, replaced=before is not None, delivery_id=delivery_id)
 
     async def to_send(self, answer_id: int | None) -> AnswerToSend | None:
@@ -239,7 +283,7 @@ class PromptAnswers:
         """Delete the member's answers in this server; their thread messages are to delete."""
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
-                "SELECT a.id, a.message_id, pp.thread_id FROM prompt_answers a"
+                "SELECT a.id, a.post_id, a.message_id, pp.thread_id FROM prompt_answers a"
                 " JOIN prompt_posts pp ON pp.id = a.post_id JOIN teams t ON t.id = pp.team_id"
                 " WHERE t.guild_id = ? AND a.user_id = ?",
                 (guild_id, user_id),
@@ -253,4 +297,5 @@ class PromptAnswers:
             for row in rows
             if row["thread_id"] is not None and row["message_id"] is not None
         )
+        self._counts_changed(tuple(dict.fromkeys(int(row["post_id"]) for row in rows)))
         return MemberDataDeleted("answers", deleted=len(rows), posts=posts)

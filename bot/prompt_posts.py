@@ -59,6 +59,8 @@ class Post:
     repeat_of_posted_at: datetime | None
     ping_role: bool
     error: str | None
+    #: how many members have answered it so far
+    answer_count: int = 0
 
     @property
     def is_repeat(self) -> bool:
@@ -83,12 +85,14 @@ class Post:
             repeat_of_posted_at=from_ts(row["repeat_of_posted_at"]),
             ping_role=bool(row["ping_role"]),
             error=row["error"],
+            answer_count=row["answer_count"],
         )
 
 
 _POST_SELECT = (
     "SELECT pp.*, p.text AS prompt_text, t.guild_id AS guild_id, t.name AS team_name,"
-    " prev.posted_at AS repeat_of_posted_at"
+    " prev.posted_at AS repeat_of_posted_at,"
+    " (SELECT COUNT(*) FROM prompt_answers a WHERE a.post_id = pp.id) AS answer_count"
     " FROM prompt_posts pp JOIN prompts p ON p.id = pp.prompt_id JOIN teams t ON t.id = pp.team_id"
     " LEFT JOIN prompt_posts prev ON prev.id = pp.repeat_of"
 )
@@ -233,6 +237,17 @@ class PromptPosts:
             " (SELECT team_id FROM prompt_posts WHERE id = ? AND slot_at IS NOT NULL)",
             (reason, delivery.subject),
         )
+
+    async def shown(self, post_id: int) -> Post | None:
+        """The post as its message shows it now (with its answer count), or None when it has no
+        message to show it in (not posted, or deleted with its team)."""
+        async with self.db.reading() as tx:
+            row = await tx.fetchone(
+                f"{_POST_SELECT} WHERE pp.id = ? AND pp.state = 'posted'"
+                " AND pp.message_id IS NOT NULL",
+                (post_id,),
+            )
+        return None if row is None else Post.from_row(row)
 
     async def get_post(self, guild_id: int, post_id: int) -> Post:
         """A posted prompt of this server (an unknown id or another server's is NotFound)."""

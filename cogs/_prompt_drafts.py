@@ -1,7 +1,8 @@
 """What the outbox's one sender (bot/courier.py) sends for the prompts' two kinds: a prompt post
 in the team channel, with its Answer button and a thread opened from it ('prompt_post'), and a
-member's answer in the post's thread, posted or edited ('answer'). Drafting only: the courier
-sends once, looks for an earlier attempt's message, retries and records the outcome.
+member's answer in the post's thread, posted or edited ('answer'). Both are layouts
+(cogs/_prompt_layouts.py). Drafting only: the courier sends once, looks for an earlier attempt's
+message, retries and records the outcome.
 """
 
 from __future__ import annotations
@@ -13,22 +14,18 @@ from bot.courier import Send, Thread, has_custom_id
 from bot.errors import NotFound
 from bot.outbox import Delivery
 from bot.prompt_answers import KIND as ANSWER
-from bot.prompt_answers import AnswerToSend
 from bot.prompt_posts import KIND as PROMPT_POST
 from bot.prompts import Prompts
 from bot.teams import Team
-from cogs._prompts_ui import answer_button, answer_embed, answer_view, post_embed, thread_name
+from cogs._prompt_layouts import (
+    answer_layout,
+    is_answer_of,
+    post_layout,
+    post_mentions,
+    thread_name,
+)
+from cogs._prompts_ui import answer_button
 from cogs._shared import postable_channel
-
-
-def is_answer_of(message: discord.Message, found: AnswerToSend) -> bool:
-    """Is this Breakroom message in the thread the member's answer an earlier attempt posted
-    without recording it: under their name, and not recorded for another answer?"""
-    return (
-        bool(message.embeds)
-        and message.embeds[0].author.name == found.answer.display_name
-        and message.id not in found.others
-    )
 
 
 class PromptDrafts:
@@ -61,23 +58,15 @@ class PromptDrafts:
             return None
         team = await self.bot.teams.get(post.team_id)
         channel = self.team_channel(team)
-        content: str | None = None
-        mentions = discord.AllowedMentions.none()
-        if post.ping_role and team.role_id:
-            content = f"<@&{team.role_id}>"
-            mentions = discord.AllowedMentions(
-                everyone=False, users=False, roles=[discord.Object(team.role_id)]
-            )
+        now = self.bot.clock.now()
         custom_id = answer_button(post.id)
         return Send(
             channel.id,
             team.guild_id,
-            content=content,
-            embed=post_embed(post, team),
-            view=answer_view(post.id),
-            mentions=mentions,
+            view=post_layout(post, team, now),
+            mentions=post_mentions(post, team),
             marker=lambda message: has_custom_id(message, custom_id),
-            open_thread=thread_name(post),
+            open_thread=thread_name(post, team, now),
         )
 
     async def answer(self, delivery: Delivery) -> Send | None:
@@ -89,11 +78,13 @@ class PromptDrafts:
         post = found.post
         if post.message_id is None:  # answers are only taken for posted prompts
             raise NotFound("This prompt was never posted, so it has no thread.")
+        team = await self.bot.teams.get(post.team_id)
+        name = thread_name(post, team, self.bot.clock.now())
         return Send(
             post.channel_id,
             post.guild_id,
-            embed=answer_embed(found.answer),
+            view=answer_layout(found.answer),
             edit=found.answer.message_id,
             marker=lambda message: is_answer_of(message, found),
-            in_thread=Thread(post.channel_id, post.message_id, thread_name(post), post.thread_id),
+            in_thread=Thread(post.channel_id, post.message_id, name, post.thread_id),
         )

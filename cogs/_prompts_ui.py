@@ -1,7 +1,8 @@
-"""What prompts look like in Discord: the posted prompt, an answer in its thread, the member's
-receipt, the manager's follow-up to `/prompt post`, the Answer button and the answer form. Rendering
-and forms only; the cog (cogs/prompts.py) runs the commands and the scheduler job, and
-cogs/_prompt_drafts.py drafts what the outbox sends.
+"""What prompts say in Discord besides their posts: the member's receipt, the manager's follow-up
+to `/prompt post`, the Answer button and the answer form, `/prompt answers`. Rendering and forms
+only; the post and an answer in its thread are layouts (cogs/_prompt_layouts.py), the cog
+(cogs/prompts.py) runs the commands and the scheduler job, and cogs/_prompt_drafts.py drafts what
+the outbox sends.
 
 A private module (not an extension), imported once per process: discord.py loads each extension
 as a fresh module, and the button's DynamicItem class must be one object for every bot in the
@@ -20,7 +21,6 @@ from bot.courier import Outcome
 from bot.errors import NotFound
 from bot.prompt_answers import (
     MAX_ANSWER_LENGTH,
-    Answer,
     AnswerForm,
     AnswerList,
     SavedAnswer,
@@ -38,7 +38,6 @@ from cogs._shared import (
     routed_by_custom_id,
 )
 
-THREAD_NAME_LIMIT = 100
 PAGE_BUDGET = 3500  # characters of answers per page of /prompt answers (embed limit 4096)
 
 
@@ -46,104 +45,59 @@ def local_time(moment: datetime, team: Team) -> str:
     return moment.astimezone(team.zone).strftime("%a %d %b %Y, %H:%M %Z")
 
 
-def thread_name(post: Post) -> str:
-    return choice_name(post.prompt_text)[: THREAD_NAME_LIMIT - 1]
-
-
-def post_embed(post: Post, team: Team) -> discord.Embed:
-    embed = discord.Embed(
-        title="Discussion prompt", description=post.prompt_text, colour=EMBED_COLOUR
-    )
-    if post.repeat_of_posted_at is not None:
-        embed.add_field(
-            name="Asked before",
-            value=f"The team discussed this on "
-            f"{discord.utils.format_dt(post.repeat_of_posted_at, 'D')}. Has your answer changed?",
-            inline=False,
-        )
-    embed.set_footer(
-        text=f"{team.name} · prompt #{post.prompt_id} · press Answer, or talk it over in the thread"
-    )
-    return embed
-
-
-def answer_embed(answer: Answer) -> discord.Embed:
-    embed = discord.Embed(description=answer.text, colour=EMBED_COLOUR)
-    embed.set_author(name=answer.display_name)
-    if answer.edited_at is not None:
-        embed.set_footer(text="edited")
-    return embed
-
-
 def answer_receipt(saved: SavedAnswer, outcome: Outcome) -> str:
-    """The member's follow-up: the answer is saved, and the truth about the thread."""
-    done = (
-        "Updated your answer: the new text is saved"
-        if saved.replaced
-        else "Thanks — your answer is saved"
-    )
-    listed = "Until then it shows in `/prompt answers`."
+    """The member's follow-up, one line: the answer is saved, and the truth about the thread (a
+    Jump button goes with it once it is there)."""
     failure = outcome.failure
+    listed = "it shows in `/prompt answers`."
     if outcome.sent is not None:
         if outcome.url is None:  # deleted (/forget-me) while it was being posted
-            return f"{done}, but it was deleted meanwhile, so it isn't in the thread."
+            return "Your answer was deleted meanwhile, so it isn't in the thread."
         if outcome.edited:
-            return f"{done}. Your post in the thread is updated: {outcome.url}"
-        return f"{done}. It is posted in the thread: {outcome.url}"
+            return "✅ Answer saved and updated in the thread"
+        return "✅ Answer saved and posted in the thread"
     if failure is None:  # another attempt holds it (a second submit's, another run's)
-        return f"{done}. It is on its way to the thread, by itself: nothing more to do."
+        return "✅ Answer saved; it is on its way to the thread by itself."
     if outcome.retry_at is not None:
         later = (
-            "the thread still shows your earlier answer; Breakroom will update it"
+            "the thread shows your earlier answer until Breakroom updates it shortly"
             if saved.answer.message_id is not None
-            else "it isn't in the thread yet; Breakroom will post it there"
+            else "Breakroom will post it in the thread shortly"
         )
-        return (
-            f"{done}. Discord is having trouble right now, so {later} shortly, by itself: "
-            f"nothing more to do on your side."
-        )
+        return f"✅ Answer saved. Discord is having trouble, so {later}, by itself."
     match failure.kind:
         case "transient":  # still failing at its deadline
-            return f"{done}, but Discord kept failing, so it isn't in the thread. {listed}"
+            return f"✅ Answer saved, but Discord kept failing, so it isn't in the thread; {listed}"
         case "forbidden":
             return (
-                f"{done}, but Discord doesn't let Breakroom post in the prompt's thread: a "
-                f"permission is missing in <#{saved.post.channel_id}>. A manager needs to fix "
-                f"Breakroom's permissions there (Send Messages in Threads, Create Public Threads); "
-                f"Breakroom tries again when the team is saved with `/team edit`. {listed}"
+                f"✅ Answer saved, but Breakroom lacks a permission to post in the thread of "
+                f"<#{saved.post.channel_id}>: a manager needs to fix it, then save the team with "
+                f"`/team edit`. Meanwhile {listed}"
             )
         case "gone":
             return (
-                f"{done}, but the prompt's post or its thread was deleted, so it can't be posted "
-                f"there. It shows in `/prompt answers`."
+                f"✅ Answer saved, but the prompt's post or its thread was deleted, so it can't "
+                f"go there; {listed}"
             )
         case _:
-            return (
-                f"{done}, but Discord refused to post it in the thread ({failure.detail}). "
-                f"It shows in `/prompt answers`."
-            )
+            return f"✅ Answer saved, but Discord refused it ({failure.detail}); {listed}"
 
 
 def post_outcome(post: Post, outcome: Outcome) -> str:
-    """The manager's follow-up to `/prompt post`: posted (with a link), failed and why, or on its
-    way (Discord failed for now: the outbox tries again)."""
+    """The manager's follow-up to `/prompt post`, one line (a Jump button goes with it once the
+    post is out): posted, failed and why, or on its way (the outbox tries again)."""
     if outcome.sent is not None:
-        repeat = ""
-        if post.repeat_of_posted_at is not None:
-            when = format_dt(post.repeat_of_posted_at, "D")
-            repeat = f" It is a repeat: the team was last asked it on {when}."
-        return (
-            f"Posted prompt **#{post.prompt_id}** in <#{outcome.sent.channel_id}>: "
-            f"{outcome.url}.{repeat}"
-        )
+        before = post.repeat_of_posted_at
+        repeat = "" if before is None else f" (a repeat: last asked {format_dt(before, 'D')})"
+        return f"✅ Posted prompt **#{post.prompt_id}**{repeat} in <#{outcome.sent.channel_id}>."
     failure = outcome.failure
     if failure is not None and outcome.retry_at is None:
-        return f"Prompt **#{post.prompt_id}** could not be posted: {failure.reason}"
+        return f"Prompt #{post.prompt_id} could not be posted: {failure.reason}"
     why = f" {failure.reason}" if failure is not None else ""
-    when = "" if outcome.retry_at is None else f" (next try {format_dt(outcome.retry_at, 'R')})"
+    when = "" if outcome.retry_at is None else f" ({format_dt(outcome.retry_at, 'R')})"
     return (
-        f"Prompt **#{post.prompt_id}** is not in <#{post.channel_id}> yet:{why} Breakroom posts "
-        f"it by itself{when}; nothing more to do."
+        f"Prompt #{post.prompt_id} isn't in <#{post.channel_id}> yet:{why} Breakroom posts it "
+        f"by itself{when}."
     )
 
 
@@ -184,12 +138,6 @@ class AnswerButton(
         if not isinstance(cog, HasPrompts):
             raise NotFound("Prompts are unavailable for a moment; try again in a minute.")
         await open_answer_modal(interaction, cog.prompts, self.post_id)
-
-
-def answer_view(post_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(AnswerButton(post_id))
-    return view
 
 
 ANSWER_FORM = r"breakroom:answer-form:(?P<post>[0-9]+)"

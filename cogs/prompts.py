@@ -1,8 +1,9 @@
 """`/prompt`: the prompt bank, posting (now and weekly), and answering in the prompt's thread.
 
 Posting a prompt: a message in the team channel with an **Answer** button (a DynamicItem carrying
-the post id, so it works after a restart) and a public thread made from it. An answer is kept in
-the database first, then posted (or edited) in the thread under the member's display name. Both go
+the post id, so it works after a restart) and a public thread made from it; the post shows how
+many have answered, kept live (`cogs/_prompt_messages.py`). An answer is kept in the database
+first, then posted (or edited) in the thread under the member's name and avatar. Both go
 through the one outbox: queued with the row that makes them due, sent by the courier (at once
 when someone waits for it, else by the outbox job), retried and given up by its rules.
 
@@ -23,8 +24,10 @@ from bot.client import Breakroom
 from bot.errors import UserError
 from bot.prompts import Prompts
 from bot.schedule import DEFAULT_TIME, WEEKDAYS, next_slots, parse_weekday, show_time
+from cogs._layout import jump_view
 from cogs._options import PostOption, PromptOption, TeamOption, team_here
 from cogs._prompt_drafts import PromptDrafts
+from cogs._prompt_messages import PostMessages
 from cogs._prompts_ui import (
     ANSWER_FORM,
     AnswerButton,
@@ -57,15 +60,20 @@ class PromptsCog(commands.Cog, name="Prompts"):
         self.bot = bot
         self.prompts: Prompts = bot.services.prompts
         self.drafts = PromptDrafts(bot, self.prompts)
+        self.messages = PostMessages(bot, self.prompts)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AnswerButton)
         self.bot.add_modal_handler(ANSWER_FORM, self.submit_answer)
         self.drafts.register()
+        # Answers given or forgotten (/forget-me): the posts show their new counts.
+        self.prompts.answers.watch(self.messages.counts_changed)
         self.bot.scheduler.register("prompts", self.run_due)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister("prompts")
+        self.prompts.answers.unwatch(self.messages.counts_changed)
+        await self.messages.close()
         self.drafts.forget()
         self.bot.remove_modal_handler(ANSWER_FORM)
         self.bot.remove_dynamic_items(AnswerButton)
@@ -84,9 +92,13 @@ class PromptsCog(commands.Cog, name="Prompts"):
             interaction.user.id,
             interaction.user.display_name,
             values.get("answer", ""),
+            # Kept with the answer: the outbox may post it after a restart, without this member.
+            avatar=interaction.user.display_avatar.url,
         )
         outcome = await self.bot.courier.attempt(saved.delivery_id, early=True)
-        await interaction.followup.send(answer_receipt(saved, outcome), ephemeral=True)
+        await interaction.followup.send(
+            answer_receipt(saved, outcome), view=jump_view(outcome.url), ephemeral=True
+        )
 
     # -- the weekly schedule ------------------------------------------------------------------
 
@@ -163,7 +175,9 @@ class PromptsCog(commands.Cog, name="Prompts"):
         self.drafts.team_channel(found)  # can't post there: say so before queueing anything
         queued = await self.prompts.posts.queue_manual(found.id, prompt, ping_role=ping_role)
         outcome = await self.bot.courier.attempt(queued.delivery_id, early=True)
-        await interaction.followup.send(post_outcome(queued.post, outcome), ephemeral=True)
+        await interaction.followup.send(
+            post_outcome(queued.post, outcome), view=jump_view(outcome.url), ephemeral=True
+        )
 
     @prompt.command(name="schedule")
     @lead_or_manager()

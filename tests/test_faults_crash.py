@@ -69,6 +69,14 @@ class Office:
             if m.embeds and str(m.embeds[0].get("title") or "").startswith(title)
         ]
 
+    def prompt_posts(self) -> list[Message]:
+        """Prompt posts (layouts headed by their question): the ones with an Answer button."""
+        return [
+            m
+            for m in self.dd.messages(self.channel)
+            if any(str(b["custom_id"] or "").startswith("breakroom:answer:") for b in m.buttons())
+        ]
+
     def results(self, poll_id: int) -> list[Message]:
         return [
             m
@@ -155,7 +163,7 @@ async def test_kill_9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) 
                 manager, "reflections settings", share_time=later
             )
             assert "Posted prompt" in await office.command(manager, "prompt post")
-            post = office.posts("Discussion prompt")[0]
+            post = office.prompt_posts()[0]
             await dd.wait_until(lambda: dd.threads(office.channel), what="the prompt's thread")
             text = await office.command(
                 manager,
@@ -192,7 +200,7 @@ async def test_kill_9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) 
             await check_acknowledged_writes(office, poll_id, acked)
             # What fell due while the bot was down goes out when it is back.
             await dd.wait_until(
-                lambda: len(office.posts("Discussion prompt")) == 2,
+                lambda: len(office.prompt_posts()) == 2,
                 timeout=10,
                 what="the weekly post",
             )
@@ -222,7 +230,7 @@ async def test_kill_9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) 
             posted = [m.text for m in reflection_posts(dd.messages(office.channel))]
             for body in bodies:
                 assert sum(body in t for t in posted) == 1, f"posted twice: {body}"
-            assert len(office.posts("Discussion prompt")) == 2
+            assert len(office.prompt_posts()) == 2
             assert len(office.results(due_poll)) == 1
             assert (
                 len(query(office.db_path, "SELECT 1 FROM prompt_posts WHERE slot_at IS NOT NULL"))
@@ -320,7 +328,7 @@ async def test_kill_9_between_send_and_record_sends_nothing_twice(tmp_path: Path
             # the other waits behind it (one request at a time per channel). Both are claimed.
             await dd.wait_until(lambda: fault.hits >= 1, timeout=10, what="a lost answer")
             await eventually(lambda: asyncio.to_thread(claimed), what="both claimed")
-            written = len(office.posts("Discussion prompt")) + len(office.results(poll_id))
+            written = len(office.prompt_posts()) + len(office.results(poll_id))
             assert written >= 1
             await office.kill(first)
             fault.remaining = 0  # Discord is fine again
@@ -337,7 +345,7 @@ async def test_kill_9_between_send_and_record_sends_nothing_twice(tmp_path: Path
                 return not query(office.db_path, "SELECT 1 FROM deliveries")
 
             await eventually(lambda: asyncio.to_thread(emptied), timeout=10, what="both sent")
-            [post] = office.posts("Discussion prompt")
+            [post] = office.prompt_posts()
             [result] = office.results(poll_id)
             recorded = query(office.db_path, "SELECT message_id, state FROM prompt_posts")
             assert [tuple(r) for r in recorded] == [(post.id, "posted")]

@@ -192,5 +192,5 @@ async def test_an_answer_while_another_process_locks_the_database(world: World) 
     assert sum(len(dd.messages(t)) for t in dd.threads(world.channel)) == thread_messages
 
     ix = await answer("A job pays the rent; a career is where I'm going.")
-    assert "answer is saved" in await told(ix)
+    assert "Answer saved" in await told(ix)
     assert await world.bot.db.fetchval("SELECT count(*) FROM prompt_answers") == 1

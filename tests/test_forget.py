@@ -94,8 +94,13 @@ def all_messages(world: World) -> dict[int, Message]:
 def authored_by(message: Message, name: str) -> bool:
     embed = message.embeds[0] if message.embeds else {}
     author = (embed.get("author") or {}).get("name")
-    # An answer post names its author; a reflection's card (or older embed) starts with its text.
-    return author == name or str(embed.get("description", "") or message.text).startswith(name)
+    # an answer's layout begins with the member's name; a reflection's card (or older embed)
+    # starts with its text
+    return (
+        author == name
+        or str(embed.get("description", "") or message.text).startswith(name)
+        or message.text.startswith(f"**{name}**")
+    )
 
 
 def erasures(state: dict[str, Rows]) -> Rows:

@@ -22,7 +22,7 @@ async def test_an_answer_form_open_across_a_restart_still_saves(world: World) ->
     submitted = await world.dd.submit_modal(
         alice, form_id, {"answer": "Still here after the restart"}, channel=world.channel
     )
-    assert "answer is saved" in await reply(submitted)
+    assert "Answer saved" in await reply(submitted)
     _, text = await slash(world, alice, "prompt answers")
     assert "Still here after the restart" in text
 

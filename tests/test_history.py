@@ -12,6 +12,7 @@ from bot.prompts import Prompts
 from bot.teams import Team
 from tests.double import CommandError, Message
 from tests.double.models import walk_components
+from tests.prompts_support import headline
 from tests.support import World, prompt_posted
 from tests.test_history_helpers import (
     answer_of,
@@ -82,7 +83,7 @@ async def test_ten_weeks_show_entries_repeats_reruns_and_charts(world: World) ->
     assert text.count("📝 **Mon") == 11
     for monday in ("5 Jan", "12 Jan", "19 Jan", "26 Jan", "2 Feb", "9 Feb", "16 Feb", "9 Mar"):
         assert f"### Week of Mon {monday} 2026" in text
-    first_prompt = made.posts[0].embeds[0]["description"]
+    first_prompt = headline(made.posts[0])
     assert f"📝 **Mon 5 Jan** · {first_prompt}\n3 answers · [Open the discussion](" in text
     assert text.count("[Open the discussion](https://discord.com/channels/") == 11
     assert "https://" not in text.replace("[Open the discussion](https://", "")  # no raw url

@@ -216,12 +216,16 @@ async def ten_weeks(
                 await vote(world, member, made.rerun, label)
             world.clock.advance(hours=2)
             await close_poll(world, made.rerun)
-    match = re.search(r"prompt #(\d+)", footer(made.posts[0]))
-    assert match, footer(made.posts[0])
-    made.first_prompt_id = int(match.group(1))
+    # The first post's prompt, from its Answer button (breakroom:answer:{post id}).
+    first_post = int(made.posts[0].button("Answer")["custom_id"].rsplit(":", 1)[1])
+    made.first_prompt_id = int(
+        await world.bot.db.fetchval(
+            "SELECT prompt_id FROM prompt_posts WHERE id = ?", (first_post,)
+        )
+    )
     world.clock.advance(hours=1)
     text = await command(world, world.manager, "prompt post", prompt=str(made.first_prompt_id))
-    assert "It is a repeat" in text, text
+    assert "(a repeat: last asked" in text, text
     made.repeat = prompt_posts(world)[-1]
     for member in (alice, bob):
         await answer(world, member, made.repeat, f"{member.name}, asked again")

@@ -11,6 +11,7 @@ import pytest
 from bot.db import Database
 from bot.prompts import Prompts
 from tests.double import Channel, InteractionRecord, Member, Message
+from tests.prompts_support import answer_body, answer_name, headline, texts
 from tests.support import World
 
 #: The world's clock starts on Monday 5 January 2026 at 08:00 UTC; London is on GMT (UTC+0).
@@ -108,7 +109,7 @@ async def test_scheduled_prompt_thread_three_answers_and_an_edit(world: World) -
     world.clock.set(SLOT)
     await world.run_scheduler()
     post = await wait_post(world)
-    assert post.embeds[0]["description"] == "What is the difference between a job and a career?"
+    assert headline(post) == "What is the difference between a job and a career?"
     assert post.button("Answer")["custom_id"].startswith("breakroom:answer:")
     assert post.allowed_mentions == {"parse": []}
     [thread] = dd.threads(world.channel)
@@ -122,20 +123,21 @@ async def test_scheduled_prompt_thread_three_answers_and_an_edit(world: World) -
     ):
         modal, receipt = await answer(world, member, post, words)
         assert "What is the difference between a job and a career?" in modal_text(modal)
-        assert "answer is saved" in receipt
+        assert receipt == "✅ Answer saved and posted in the thread"
     thread_posts = await dd.wait_until(
         lambda: len(dd.messages(thread)) == 3 and dd.messages(thread)
     )
-    assert [m.embeds[0]["author"]["name"] for m in thread_posts] == ["alice", "bob", "carol"]
-    assert thread_posts[0].embeds[0]["description"] == "A job is the car."
+    assert [answer_name(m) for m in thread_posts] == ["alice", "bob", "carol"]
+    assert answer_body(thread_posts[0]) == "A job is the car."
     assert all(m.allowed_mentions == {"parse": []} for m in thread_posts)
 
     modal, receipt = await answer(world, alice, post, "A job is the car; I'm still driving.")
     assert "A job is the car." in modal_text(modal)  # pre-filled with her answer
-    assert "Updated your answer" in receipt
+    assert receipt == "✅ Answer saved and updated in the thread"
     assert len(dd.messages(thread)) == 3
     assert dd.edits(thread_posts[0]) == 1
-    assert thread_posts[0].embeds[0]["description"] == "A job is the car; I'm still driving."
+    assert answer_body(thread_posts[0]) == "A job is the car; I'm still driving."
+    assert "edited" in thread_posts[0].text and "edited" not in thread_posts[1].text
 
     _, listing = await slash(world, bob, "prompt answers")
     assert "3 people answered" in listing
@@ -171,7 +173,7 @@ async def test_a_restart_before_the_slot_posts_once_after_coming_back(world: Wor
     assert len(world.dd.threads(world.channel)) == 1
     # the Answer button of the post made before the restart still works
     _, receipt = await answer(world, world.members[1], post, "Still here after a restart.")
-    assert "answer is saved" in receipt
+    assert "Answer saved" in receipt
 
 
 async def test_a_slot_missed_by_12_hours_or_more_is_skipped_to_the_next(world: World) -> None:
@@ -385,14 +387,14 @@ async def test_rotation_asks_every_prompt_then_a_repeat_reminds_of_the_last_answ
         _, receipt = await slash(world, world.manager, "prompt post")
         assert "Posted prompt" in receipt and "repeat" not in receipt
         posts.append(await wait_post(world, count))
-    assert len({p.embeds[0]["description"] for p in posts}) == 3
-    first_text = posts[0].embeds[0]["description"]
+    assert len({headline(p) for p in posts}) == 3
+    first_text = headline(posts[0])
     await answer(world, alice, posts[0], "A job, on my way somewhere.")
 
     _, receipt = await slash(world, world.manager, "prompt post")
-    assert "It is a repeat" in receipt
+    assert "(a repeat: last asked <t:" in receipt
     repeat = await wait_post(world, 4)
-    assert repeat.embeds[0]["description"] == first_text
+    assert headline(repeat) == first_text
     assert "Asked before" in repeat.text
     modal, _ = await answer(world, alice, repeat, "A career, now.")
     shown = modal_text(modal)
@@ -414,12 +416,12 @@ async def test_manual_post_of_a_chosen_prompt_pings_the_role_only_when_asked(wor
     _, receipt = await slash(world, world.manager, "prompt post", prompt=str(chosen))
     assert f"Posted prompt **#{chosen}** in <#{world.channel.id}>" in receipt
     quiet = await wait_post(world)
-    assert quiet.content == ""
+    assert "<@&" not in quiet.text
     assert len(dd.threads(world.channel)) == 1
 
     await slash(world, world.manager, "prompt post", ping_role=True)
     loud = await wait_post(world, 2)
-    assert loud.content == f"<@&{role.id}>"
+    assert loud.components_v2 and texts(loud)[0] == f"<@&{role.id}>"
     assert loud.allowed_mentions is not None
     assert loud.allowed_mentions["parse"] == []
     assert [int(r) for r in loud.allowed_mentions["roles"]] == [role.id]
@@ -435,13 +437,13 @@ async def test_answer_command_opens_the_latest_prompts_modal(world: World) -> No
     ix = await world.dd.slash(world.members[0], "prompt answer", channel=world.channel)
     await ix.response()
     assert ix.modal is not None
-    assert post.embeds[0]["description"] in modal_text(ix.modal)
+    assert headline(post) in modal_text(ix.modal)
     submitted = await world.dd.submit_modal(
         world.members[0], ix.modal["custom_id"], {"answer": "Mine"}
     )
-    assert "answer is saved" in await reply(submitted)
+    assert "Answer saved" in await reply(submitted)
     [thread] = world.dd.threads(world.channel)
-    assert [m.embeds[0]["description"] for m in world.dd.messages(thread)] == ["Mine"]
+    assert [answer_body(m) for m in world.dd.messages(thread)] == ["Mine"]
 
 
 async def test_answer_in_a_thread_uses_the_threads_team(world: World) -> None:
@@ -536,7 +538,7 @@ async def test_a_scheduled_post_pings_the_role_when_the_manager_asked(world: Wor
     world.clock.set(SLOT)
     await world.run_scheduler()
     post = await wait_post(world)
-    assert post.content == f"<@&{role.id}>"
+    assert texts(post)[0] == f"<@&{role.id}>"
     assert post.allowed_mentions is not None
     assert [int(r) for r in post.allowed_mentions["roles"]] == [role.id]
 
@@ -545,8 +547,8 @@ async def test_a_manual_post_discord_fails_for_now_is_posted_by_itself_once(worl
     await create_team(world)
     world.dd.fail_next("POST", rf"/channels/{world.channel.id}/messages", status=503)
     _, text = await slash(world, world.manager, "prompt post")
-    assert f"is not in <#{world.channel.id}> yet: Discord had a problem (503)" in text
-    assert "Breakroom posts it by itself (next try <t:" in text
+    assert f"isn't in <#{world.channel.id}> yet: Discord had a problem (503)" in text
+    assert "Breakroom posts it by itself (<t:" in text
     assert await prompt_posts(world) == []
     world.clock.advance(minutes=1)
     await world.run_scheduler()

@@ -21,6 +21,7 @@ from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.teams import Teams
 from tests.double import Channel, Message
+from tests.prompts_support import answer_body, answer_name
 from tests.support import World, prompt_posted
 from tests.test_prompts_e2e import answer, create_team, reply, slash, wait_post
 
@@ -182,8 +183,10 @@ async def test_a_503_on_the_thread_post_saves_the_answer_and_the_job_posts_it_on
     failure = dd.fail_next("POST", rf"/channels/{thread.id}/messages", status=503)
     _, receipt = await answer(world, world.members[0], post, "A career is chosen.")
     assert failure.hits == 1
-    assert "answer is saved" in receipt
-    assert "isn't in the thread yet; Breakroom will post it there shortly" in receipt
+    assert receipt == (
+        "✅ Answer saved. Discord is having trouble, so Breakroom will post it in the thread "
+        "shortly, by itself."
+    )
     assert "permission" not in receipt.lower()
     assert thread_posts(world, thread) == []
     assert await world.bot.db.fetchval("SELECT text FROM prompt_answers") == "A career is chosen."
@@ -197,8 +200,8 @@ async def test_a_503_on_the_thread_post_saves_the_answer_and_the_job_posts_it_on
     world.clock.advance(BACKOFF_FIRST)
     await world.run_scheduler()
     [message] = thread_posts(world, thread)
-    assert message.embeds[0]["description"] == "A career is chosen."
-    assert message.embeds[0]["author"]["name"] == "alice"
+    assert answer_body(message) == "A career is chosen."
+    assert answer_name(message) == "alice"
     assert await world.bot.db.fetchval("SELECT message_id FROM prompt_answers") == message.id
     assert await answers_pending(world) == 0
 
@@ -229,9 +232,7 @@ async def test_while_discord_keeps_failing_the_retries_wait_longer_each_time(
     world.clock.advance(minutes=16)
     await world.run_scheduler()
     await world.run_scheduler()
-    assert [m.embeds[0]["description"] for m in thread_posts(world, thread)] == [
-        "Hello from the desk"
-    ]
+    assert [answer_body(m) for m in thread_posts(world, thread)] == ["Hello from the desk"]
 
 
 async def test_a_restart_before_the_retry_still_posts_the_answer_once(world: World) -> None:
@@ -249,9 +250,7 @@ async def test_a_restart_before_the_retry_still_posts_the_answer_once(world: Wor
     await hold_scheduler(world)
     world.clock.advance(hours=1)
     await world.run_scheduler()
-    assert [m.embeds[0]["description"] for m in thread_posts(world, thread)] == [
-        "Said before the restart."
-    ]
+    assert [answer_body(m) for m in thread_posts(world, thread)] == ["Said before the restart."]
     assert await answers_pending(world) == 0
 
 
@@ -289,8 +288,8 @@ async def test_a_run_stopped_after_sending_is_not_posted_twice(world: World) -> 
     assert await answers_pending(world) == 0
     # and it is hers to edit again
     _, receipt = await answer(world, alice, post, "Sent once, edited once.")
-    assert "Your post in the thread is updated" in receipt
-    assert message.embeds[0]["description"] == "Sent once, edited once."
+    assert receipt == "✅ Answer saved and updated in the thread"
+    assert answer_body(message) == "Sent once, edited once."
 
 
 async def test_a_refused_thread_post_tells_the_member_a_manager_must_fix_permissions(
@@ -301,8 +300,8 @@ async def test_a_refused_thread_post_tells_the_member_a_manager_must_fix_permiss
     post, thread = await prompt_with_thread(world)
     dd.fail_next("POST", rf"/channels/{thread.id}/messages", status=403, code=50013)
     _, receipt = await answer(world, world.members[0], post, "Refused for now.")
-    assert "answer is saved" in receipt
-    assert "A manager needs to fix Breakroom's permissions" in receipt
+    assert "Answer saved" in receipt
+    assert "lacks a permission" in receipt and "a manager needs to fix it" in receipt
     assert "`/team edit`" in receipt
     assert f"<#{world.channel.id}>" in receipt
     assert "shortly" not in receipt
@@ -327,7 +326,7 @@ async def test_a_deleted_thread_is_said_plainly_and_not_retried(world: World) ->
         message="Unknown Channel",
     )
     _, receipt = await answer(world, world.members[0], post, "Into the void.")
-    assert "answer is saved" in receipt and "was deleted" in receipt
+    assert "Answer saved" in receipt and "was deleted" in receipt
     assert await answers_pending(world) == 0
     world.clock.advance(hours=1)
     await world.run_scheduler()
@@ -344,14 +343,16 @@ async def test_a_failed_edit_is_made_later_and_the_thread_keeps_one_message(
     [message] = thread_posts(world, thread)
     dd.fail_next("PATCH", rf"/channels/{thread.id}/messages/{message.id}", status=503)
     _, receipt = await answer(world, alice, post, "After.")
-    assert "Updated your answer" in receipt and "saved" in receipt
-    assert "the thread still shows your earlier answer; Breakroom will update it shortly" in receipt
-    assert message.embeds[0]["description"] == "Before."
+    assert receipt == (
+        "✅ Answer saved. Discord is having trouble, so the thread shows your earlier answer "
+        "until Breakroom updates it shortly, by itself."
+    )
+    assert answer_body(message) == "Before."
     world.clock.advance(minutes=1)
     await world.run_scheduler()
     assert thread_posts(world, thread) == [message]
-    assert message.embeds[0]["description"] == "After."
-    assert message.embeds[0]["footer"]["text"] == "edited"
+    assert answer_body(message) == "After."
+    assert message.text.endswith("-# edited")
 
 
 async def test_a_thread_that_could_not_be_opened_is_opened_by_the_retry(world: World) -> None:
@@ -370,7 +371,7 @@ async def test_a_thread_that_could_not_be_opened_is_opened_by_the_retry(world: W
     world.clock.advance(minutes=1)
     await world.run_scheduler()
     [thread] = dd.threads(world.channel)
-    assert [m.embeds[0]["description"] for m in thread_posts(world, thread)] == ["Thread, please."]
+    assert [answer_body(m) for m in thread_posts(world, thread)] == ["Thread, please."]
 
 
 async def test_two_submits_at_once_leave_one_message_showing_the_saved_text(
@@ -392,5 +393,5 @@ async def test_two_submits_at_once_leave_one_message_showing_the_saved_text(
     await world.run_scheduler()
     stored = await world.bot.db.fetchval("SELECT text FROM prompt_answers")
     [message] = thread_posts(world, thread)
-    assert message.embeds[0]["description"] == stored
+    assert answer_body(message) == stored
     assert await answers_pending(world) == 0
