@@ -80,7 +80,7 @@ async def test_ten_weeks_show_entries_repeats_reruns_and_charts(world: World) ->
     names = [name for name, _ in shown.attachments]
     assert names == ["answers-per-week.png", f"poll-{made.rerun}-runs.png"]
     for _, data in shown.attachments:
-        assert png_size(data) == (800, 450)
+        assert png_size(data) == (1600, 900)  # 2×, sharp on phones
         assert len(data) > 5_000
 
 
