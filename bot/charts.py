@@ -4,7 +4,7 @@ across its runs.
 Plain functions from data to PNG bytes, with matplotlib's object API on the Agg backend (no
 pyplot: its global figure state is not safe across threads). Rendering is CPU work: callers on
 the event loop run these through `asyncio.to_thread`; one render at a time (`_render_lock`).
-`answers_figure` and `poll_runs_figure` build the Figure alone, for tests to inspect.
+`answers_figure` and `poll_runs_figure` build the Figure alone (unlocked), for tests to inspect.
 
 Made for Discord's dark theme, where most members read: an opaque dark card (Discord's own
 surfaces) with light text, so it reads the same in the light theme. Series colours are
