@@ -116,7 +116,7 @@ async def test_ten_weeks_show_entries_repeats_reruns_and_charts(world: World) ->
     within_discord_limits(shown)
     assert [b["label"] for b in shown.buttons()] == ["Share with the team"]  # one page
     for _, data in shown.attachments:
-        assert png_size(data) == (800, 450)
+        assert png_size(data) == (1600, 900)  # 2×, sharp on phones
         assert len(data) > 5_000
 
 
