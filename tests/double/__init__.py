@@ -42,6 +42,7 @@ Things worth knowing (see tests/test_double.py for a worked example):
 """
 
 from .builders import CommandError
+from .contract import Violation
 from .double import DiscordDouble
 from .limits import FormErrors
 from .models import (
@@ -75,4 +76,5 @@ __all__ = [
     "MessageFlag",
     "Perm",
     "Role",
+    "Violation",
 ]
