@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.db import Database
-from tests.double import DiscordDouble
+from tests.double import DiscordDouble, contract
 from tests.support import World, endpoints
 
 
@@ -21,6 +21,23 @@ def private_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     monkeypatch.delenv("BREAKROOM_KEY_FILE", raising=False)
     monkeypatch.delenv("BREAKROOM_SECRET", raising=False)
     return config
+
+
+@pytest.fixture(autouse=True)
+def discord_contract() -> Iterator[None]:
+    """Fails the test (at teardown) if the bot sent any request body that Discord's OpenAPI
+    spec refuses (tests/double/contract.py), naming each request and where in its body."""
+    start = len(contract.UNEXPECTED)
+    yield
+    found = contract.UNEXPECTED[start:]
+    del contract.UNEXPECTED[start:]
+    if found:
+        lines = "\n".join(f"  {v}" for v in found)
+        pytest.fail(
+            f"{len(found)} request bod{'y' if len(found) == 1 else 'ies'} broke Discord's "
+            f"OpenAPI contract (answered 400 / 50035):\n{lines}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

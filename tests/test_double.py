@@ -472,9 +472,11 @@ async def test_components_v2_message(harness: Harness) -> None:
 @pytest.mark.asyncio
 async def test_modal_limits(harness: Harness) -> None:
     dd, h = harness.dd, harness
-    ix = await dd.slash(h.alice, "badmodal")
-    refused = await dd.wait_for_message(h.channel, lambda m: m.content.startswith("modal"))
+    with dd.expect_contract_violations() as violations:  # a title over 45 characters
+        ix = await dd.slash(h.alice, "badmodal")
+        refused = await dd.wait_for_message(h.channel, lambda m: m.content.startswith("modal"))
     assert refused.content == "modal refused 400 50035"
+    assert [v.dotted for v in violations] == ["data.title"]
     assert ix.modal is None and ix.rejected[0]["status"] == 400
 
 
@@ -564,7 +566,7 @@ async def test_limits_are_enforced(harness: Harness) -> None:
     with pytest.raises(discord.HTTPException) as info:
         await channel.send("x" * 2001)
     assert info.value.status == 400 and info.value.code == 50035
-    with pytest.raises(discord.HTTPException) as info:
+    with dd.expect_contract_violations(), pytest.raises(discord.HTTPException) as info:
         await channel.send(embed=discord.Embed(title="t" * 257))
     assert info.value.code == 50035 and "embeds.0.title" in str(info.value)
     ok = await channel.send("x" * 2000)
@@ -619,8 +621,9 @@ async def test_threads_and_uploads(harness: Harness) -> None:
     assert made.id == thread.id == message.id and made.parent_id == h.channel.id
     await thread.send("inside")
     assert [m.content for m in dd.messages(made)] == ["inside"]
-    with pytest.raises(discord.HTTPException) as info:
-        await (await h.text_channel().send("again")).create_thread(name="n" * 101)
+    again = await h.text_channel().send("again")
+    with dd.expect_contract_violations(), pytest.raises(discord.HTTPException) as info:
+        await again.create_thread(name="n" * 101)
     assert info.value.code == 50035
 
 
@@ -644,10 +647,11 @@ async def test_message_component_limits(harness: Harness) -> None:
         {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]},
         {},
     ]
-    for body in bad_bodies:
-        with pytest.raises(discord.HTTPException) as info:
-            await h.bot.http.request(route, json=body)
-        assert info.value.status == 400 and info.value.code in (50035, 50006), body
+    with harness.dd.expect_contract_violations():  # the spec refuses most of them first
+        for body in bad_bodies:
+            with pytest.raises(discord.HTTPException) as info:
+                await h.bot.http.request(route, json=body)
+            assert info.value.status == 400 and info.value.code in (50035, 50006), body
     assert harness.dd.messages(h.channel) == []
 
 
@@ -708,7 +712,7 @@ async def test_replies_keep_their_message_reference(harness: Harness) -> None:
         {"message_id": reply.id, "type": 7},
     ]
     for ref in bad_references:
-        with pytest.raises(discord.HTTPException) as info:
+        with dd.expect_contract_violations(), pytest.raises(discord.HTTPException) as info:
             await h.bot.http.request(route, json={"content": "x", "message_reference": ref})
         assert info.value.status == 400 and info.value.code == 50035, ref
         assert "message_reference" in str(info.value), ref

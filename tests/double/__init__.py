@@ -39,9 +39,16 @@ Things worth knowing (see tests/test_double.py for a worked example):
 * Discord's rules are enforced and answered as Discord does (400/50035 with an ``errors`` body,
   404/10003, 10008, 10015, 10062, 403/50013, 400/40060, ...); every REST call is in ``dd.calls``
   and routes the double does not know are answered 404 and listed in ``dd.unknown_routes``.
+* Every request body is also checked against Discord's OpenAPI spec (tests/double/contract.py,
+  the vendored discord-openapi.json.gz): a violation is answered 400/50035, kept in
+  ``dd.contract_violations`` and fails the test at teardown (tests/conftest.py), unless the test
+  sends it on purpose inside ``with dd.expect_contract_violations():``. ``dd.check_contract =
+  False`` turns the check off, for a test of the double's own limits that the spec would
+  refuse first.
 """
 
 from .builders import CommandError
+from .contract import Violation
 from .double import DiscordDouble
 from .limits import FormErrors
 from .models import (
@@ -75,4 +82,5 @@ __all__ = [
     "MessageFlag",
     "Perm",
     "Role",
+    "Violation",
 ]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
 from aiohttp import web
 
-from . import builders
+from . import builders, contract
 from .builders import CommandError
+from .contract import Violation
 from .gateway import Gateway
 from .models import CallRecord, Channel, FaultRule, Guild, InteractionRecord, Member, Message, Perm
 from .rest import RestApi
@@ -53,6 +55,12 @@ class DiscordDouble(DiscordState):
         self._runner: web.AppRunner | None = None
         #: the InteractionRecord of the latest ``autocomplete()``
         self.last_autocomplete: InteractionRecord | None = None
+        #: check every request body against Discord's OpenAPI spec (tests/double/contract.py);
+        #: a test of the double's own limits may turn it off to reach them
+        self.check_contract = True
+        #: every body the spec refused, in order (each was answered 400 / 50035)
+        self.contract_violations: list[Violation] = []
+        self._expecting_violations = 0
 
     # ============================================================================ lifecycle
     async def start(self) -> DiscordDouble:
@@ -404,6 +412,27 @@ class DiscordDouble(DiscordState):
         await self.wait_until(
             self.gateway.live_session, timeout=timeout, what="a bot to IDENTIFY and get READY"
         )
+
+    # ============================================================================ contract
+    def _record_violations(self, found: list[Violation]) -> None:
+        self.contract_violations.extend(found)
+        if not self._expecting_violations:
+            contract.UNEXPECTED.extend(found)  # tests/conftest.py fails the test at teardown
+
+    @contextlib.contextmanager
+    def expect_contract_violations(self) -> Iterator[list[Violation]]:
+        """Bodies sent inside the block are meant to break Discord's contract: the violations
+        are still answered 400 / 50035 but don't fail the test. Yields a list, filled with the
+        violations on leaving the block; leaving it without any is an AssertionError."""
+        start = len(self.contract_violations)
+        seen: list[Violation] = []
+        self._expecting_violations += 1
+        try:
+            yield seen
+        finally:
+            self._expecting_violations -= 1
+        seen.extend(self.contract_violations[start:])
+        assert seen, "expected the spec to refuse a body sent in this block; none was refused"
 
     # ============================================================================ faults
     def fail_next(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from .models import MessageFlag, walk_components
@@ -42,8 +43,11 @@ class FormErrors:
         return "; ".join(self.flat)
 
 
-def check_message(data: dict[str, Any], errs: FormErrors, path: Path = ()) -> None:
-    """Content, embeds, components, poll (only the keys present: edits leave the others as is)."""
+def check_message(
+    data: dict[str, Any], errs: FormErrors, path: Path = (), filenames: Collection[str] = ()
+) -> None:
+    """Content, embeds, components, poll (only the keys present: edits leave the others as is).
+    ``filenames``: the files the message will have, for ``attachment://`` media urls."""
     content = data.get("content")
     if content is not None:
         if not isinstance(content, str):
@@ -58,7 +62,7 @@ def check_message(data: dict[str, Any], errs: FormErrors, path: Path = ()) -> No
     flags = int(data.get("flags") or 0)
     components = data.get("components")
     if components is not None:
-        check_components(components, flags, errs, (*path, "components"))
+        check_components(components, flags, errs, (*path, "components"), filenames)
     if flags & MessageFlag.IS_COMPONENTS_V2 and (content or embeds):
         errs.add(
             (*path, "content"),
@@ -165,15 +169,33 @@ def check_embeds(embeds: Any, errs: FormErrors, path: Path) -> None:
         errs.add(path, "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
 
 
-def check_components(components: Any, flags: int, errs: FormErrors, path: Path) -> None:
+#: what a container (type 17) may hold: action rows, text displays, sections, media galleries,
+#: files, separators
+CONTAINER_CHILDREN = (1, 10, 9, 12, 13, 14)
+#: a section's accessory: a button or a thumbnail
+SECTION_ACCESSORIES = (2, 11)
+MAX_V2_TEXT = 4000
+
+
+def check_components(
+    components: Any, flags: int, errs: FormErrors, path: Path, filenames: Collection[str] = ()
+) -> None:
     if not isinstance(components, list):
         errs.add(path, "BASE_TYPE_ARRAY", "Must be an array.")
         return
     v2 = bool(flags & MessageFlag.IS_COMPONENTS_V2)
     if v2:
-        count = sum(1 for _ in walk_components(components))
-        if count > 40:
+        every = [c for c in walk_components(components) if isinstance(c, dict)]
+        if len(every) > 40:
             errs.add(path, "BASE_TYPE_MAX_LENGTH", "Must be 40 or fewer components in total.")
+        text = sum(len(str(c.get("content") or "")) for c in every if c.get("type") == 10)
+        if text > MAX_V2_TEXT:
+            errs.add(
+                path,
+                "COMPONENTS_TEXT_TOO_LONG",
+                f"The text displays of a message must be {MAX_V2_TEXT} or fewer characters "
+                f"in total, got {text}.",
+            )
     else:
         if len(components) > 5:
             errs.add(path, "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
@@ -185,55 +207,136 @@ def check_components(components: Any, flags: int, errs: FormErrors, path: Path) 
                     'Value of field "type" must be one of (1,) without the IS_COMPONENTS_V2 flag.',
                 )
     seen: set[str] = set()
-    _check_component_list(components, errs, path, seen)
+    _check_component_list(components, errs, path, seen, frozenset(filenames))
 
 
 def _check_component_list(
-    components: list[Any], errs: FormErrors, path: Path, seen: set[str]
+    components: list[Any], errs: FormErrors, path: Path, seen: set[str], files: frozenset[str]
 ) -> None:
     for i, comp in enumerate(components):
-        p = (*path, i)
-        if not isinstance(comp, dict):
-            errs.add(p, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
-            continue
-        ctype = comp.get("type")
-        custom_id = comp.get("custom_id")
-        if custom_id is not None:
-            errs.max_len((*p, "custom_id"), custom_id, 100)
-            if custom_id in seen:
-                errs.add(
-                    (*p, "custom_id"),
-                    "COMPONENT_CUSTOM_ID_DUPLICATED",
-                    "Component custom id cannot be duplicated",
-                )
-            seen.add(custom_id)
-        if ctype == 1:
-            children = comp.get("components") or []
-            buttons = [c for c in children if (c or {}).get("type") == 2]
-            others = [c for c in children if (c or {}).get("type") != 2]
-            if not 1 <= len(children) <= 5:
-                errs.add(
-                    (*p, "components"),
-                    "BASE_TYPE_BAD_LENGTH",
-                    "Must be between 1 and 5 in length.",
-                )
-            if others and (buttons or len(others) > 1):
-                errs.add(
-                    (*p, "components"),
-                    "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                    "The specified component exceeds the maximum width",
-                )
-            _check_component_list(children, errs, (*p, "components"), seen)
-        elif ctype == 2:
-            _check_button(comp, errs, p)
-        elif ctype in (3, 5, 6, 7, 8):
-            _check_select(comp, errs, p)
-        elif ctype in (9, 17):  # section, container
-            _check_component_list(comp.get("components") or [], errs, (*p, "components"), seen)
-            if isinstance(comp.get("accessory"), dict):
-                _check_component_list([comp["accessory"]], errs, (*p, "accessory"), seen)
-        elif ctype == 10:
-            errs.max_len((*p, "content"), comp.get("content"), 4000)
+        _check_component(comp, errs, (*path, i), seen, files)
+
+
+def _check_component(
+    comp: Any, errs: FormErrors, p: Path, seen: set[str], files: frozenset[str]
+) -> None:
+    if not isinstance(comp, dict):
+        errs.add(p, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+        return
+    ctype = comp.get("type")
+    custom_id = comp.get("custom_id")
+    if custom_id is not None:
+        errs.max_len((*p, "custom_id"), custom_id, 100)
+        if custom_id in seen:
+            errs.add(
+                (*p, "custom_id"),
+                "COMPONENT_CUSTOM_ID_DUPLICATED",
+                "Component custom id cannot be duplicated",
+            )
+        seen.add(custom_id)
+    if ctype == 1:
+        children = comp.get("components") or []
+        buttons = [c for c in children if (c or {}).get("type") == 2]
+        others = [c for c in children if (c or {}).get("type") != 2]
+        if not 1 <= len(children) <= 5:
+            errs.add(
+                (*p, "components"),
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 5 in length.",
+            )
+        if others and (buttons or len(others) > 1):
+            errs.add(
+                (*p, "components"),
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "The specified component exceeds the maximum width",
+            )
+        _check_component_list(children, errs, (*p, "components"), seen, files)
+    elif ctype == 2:
+        _check_button(comp, errs, p)
+    elif ctype in (3, 5, 6, 7, 8):
+        _check_select(comp, errs, p)
+    elif ctype in (9, 17):  # section, container
+        children = comp.get("components") or []
+        if ctype == 9:
+            _check_section(comp, errs, p)
+        else:
+            _check_container(children, errs, p)
+        _check_component_list(children, errs, (*p, "components"), seen, files)
+        if isinstance(comp.get("accessory"), dict):
+            _check_component(comp["accessory"], errs, (*p, "accessory"), seen, files)
+    elif ctype == 10:
+        errs.max_len((*p, "content"), comp.get("content"), 4000)
+    elif ctype == 11:  # thumbnail
+        _check_media((comp.get("media") or {}).get("url"), errs, (*p, "media", "url"), files)
+    elif ctype == 12:  # media gallery
+        items = comp.get("items") or []
+        if not 1 <= len(items) <= 10:
+            errs.add((*p, "items"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 10 in length.")
+        for j, item in enumerate(items):
+            url = ((item or {}).get("media") or {}).get("url")
+            _check_media(url, errs, (*p, "items", j, "media", "url"), files)
+    elif ctype == 13:  # file: only an uploaded one
+        url = (comp.get("file") or {}).get("url")
+        _check_media(url, errs, (*p, "file", "url"), files, schemes=())
+
+
+def _check_section(comp: dict[str, Any], errs: FormErrors, p: Path) -> None:
+    """1 to 3 text displays, and one accessory: a button or a thumbnail."""
+    children = comp.get("components") or []
+    if not 1 <= len(children) <= 3:
+        errs.add((*p, "components"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 3 in length.")
+    for j, child in enumerate(children):
+        if (child or {}).get("type") != 10:
+            errs.add(
+                (*p, "components", j, "type"),
+                "UNION_TYPE_CHOICES",
+                'Value of field "type" must be one of (10,).',
+            )
+    accessory = comp.get("accessory")
+    if accessory is None:
+        errs.add((*p, "accessory"), "BASE_TYPE_REQUIRED", "This field is required")
+    elif not isinstance(accessory, dict):
+        errs.add((*p, "accessory"), "MODEL_TYPE_CONVERT", "Only dictionaries may be used")
+    elif accessory.get("type") not in SECTION_ACCESSORIES:
+        errs.add(
+            (*p, "accessory", "type"),
+            "UNION_TYPE_CHOICES",
+            'Value of field "type" must be one of (2, 11).',
+        )
+
+
+def _check_container(children: list[Any], errs: FormErrors, p: Path) -> None:
+    for j, child in enumerate(children):
+        if (child or {}).get("type") not in CONTAINER_CHILDREN:
+            errs.add(
+                (*p, "components", j, "type"),
+                "UNION_TYPE_CHOICES",
+                f'Value of field "type" must be one of {CONTAINER_CHILDREN}.',
+            )
+
+
+def _check_media(
+    url: Any,
+    errs: FormErrors,
+    path: Path,
+    files: frozenset[str],
+    schemes: tuple[str, ...] = ("http://", "https://"),
+) -> None:
+    """A media url: http(s) (unless ``schemes`` is empty), or attachment://<a file sent with
+    the message>."""
+    if not isinstance(url, str) or not url:
+        errs.add(path, "BASE_TYPE_REQUIRED", "This field is required")
+    elif url.startswith("attachment://"):
+        name = url.removeprefix("attachment://")
+        if name not in files:
+            errs.add(
+                path,
+                "UNFURLED_MEDIA_ATTACHMENT_NOT_FOUND",
+                f"attachment://{name} names no file of this message",
+            )
+    elif not url.startswith(schemes) or url in schemes:
+        allowed = ", ".join(s.removesuffix("://") for s in (*schemes, "attachment://"))
+        errs.add(path, "UNFURLED_MEDIA_URL_INVALID", f"Scheme must be one of: {allowed}")
 
 
 def _check_button(comp: dict[str, Any], errs: FormErrors, p: Path) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import payloads
+from . import contract, payloads
 from .errors import (
     EMPTY_MESSAGE,
     MISSING_ACCESS,
@@ -52,12 +52,33 @@ if TYPE_CHECKING:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _API_RE = re.compile(r"^/api/v\d+")
 _FILE_RE = re.compile(r"^files\[(\d+)\]$")
+_CALLBACK_RE = re.compile(r"/interactions/(\d+)/([^/]+)/callback")
 # parsed request body, stored on the request by the middleware
 if hasattr(web, "RequestKey"):
     BODY: Any = web.RequestKey("discord_double_body", object)
     FILES: Any = web.RequestKey("discord_double_files", object)
 else:  # pragma: no cover - aiohttp < 3.12
     BODY, FILES = "discord_double_body", "discord_double_files"
+
+
+def _filenames(
+    msg: Message | None, data: dict[str, Any], files: dict[int, tuple[str, bytes]]
+) -> list[str]:
+    """The files a new or edited message will have, as state._edit_message picks them: those
+    `attachments` keeps (by id) or uploads (by index), or without the key every old one and
+    every upload; for ``attachment://`` media urls."""
+    old = {str(a["id"]): str(a["filename"]) for a in (msg.attachment_objects if msg else [])}
+    specs = data.get("attachments")
+    if not isinstance(specs, list):
+        return list(old.values()) + [name for name, _ in files.values()]
+    names: list[str] = []
+    for spec in specs:
+        sid = str(spec.get("id")) if isinstance(spec, dict) else ""
+        if sid in old:
+            names.append(old[sid])
+        elif sid.isdigit() and int(sid) in files:
+            names.append(str(spec.get("filename") or files[int(sid)][0]))
+    return names
 
 
 class RestApi:
@@ -137,6 +158,8 @@ class RestApi:
             body, files = await self._read_body(request)
             record.json, record.files = body, [files[i] for i in sorted(files)]
             request[BODY], request[FILES] = body, files
+            if dd.check_contract:
+                self._check_contract(request.method, rel, body)
             rule = self._fault(request.method, rel)
             response: web.StreamResponse | None = None
             if rule is None or rule.lose_reply:
@@ -180,6 +203,28 @@ class RestApi:
             return json.loads(text)
         except ValueError:
             raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
+
+    def _check_contract(self, method: str, rel: str, body: Any) -> None:
+        """A body Discord's OpenAPI spec refuses is recorded and answered 400 / 50035 (a refused
+        interaction callback also goes in the interaction's ``rejected``)."""
+        violations = contract.check_body(method, rel, body)
+        if not violations:
+            return
+        self.dd._record_violations(violations)
+        exc = form_error(contract.form_errors(violations))
+        callback = _CALLBACK_RE.fullmatch(rel)
+        ix = self.dd._interactions.get(int(callback[1])) if callback else None
+        if ix is not None and callback is not None and ix.token == callback[2]:
+            ix.rejected.append(
+                {
+                    "type": (body or {}).get("type") if isinstance(body, dict) else None,
+                    "status": exc.status,
+                    "code": exc.code,
+                    "message": str(exc),
+                    "at": asyncio.get_running_loop().time(),
+                }
+            )
+        raise exc
 
     def _check_auth(self, request: web.Request, rel: str) -> None:
         if rel.startswith(("/webhooks/", "/interactions/")):
@@ -234,7 +279,7 @@ class RestApi:
         self, data: dict[str, Any], files: dict[int, Any], path: tuple[str, ...] = ()
     ) -> None:
         errs = FormErrors()
-        check_message(data, errs, path)
+        check_message(data, errs, path, _filenames(None, data, files))
         if errs:
             raise form_error(errs)
         if is_empty_message(data, len(files)):
@@ -247,7 +292,7 @@ class RestApi:
         if probe.get("flags") is None:
             probe["flags"] = msg.flags
         errs = FormErrors()
-        check_message(probe, errs, path)
+        check_message(probe, errs, path, _filenames(msg, data, files))
         if errs:
             raise form_error(errs)
         merged = {
