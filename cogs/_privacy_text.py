@@ -41,8 +41,8 @@ STORED = Topic(
     """\
 Breakroom keeps its data in a database on the host's machine.
 • Teams: name, channel, roles, timezone, weekly schedule, reflection settings.
-• Prompts you answer: the text, with your Discord id and name, so you can edit it and the team \
-can look back. `/forget-me` deletes them.
+• Prompts you answer: the text, with your Discord id, name and avatar link (your picture beside \
+it in the thread), so you can edit it and the team can look back. `/forget-me` deletes them.
 • Votes in ordinary (named) polls: your id and your choice. Anonymous polls: no id (see *Polls \
 and votes*).
 • Reflections: the text, never who wrote it (see *Anonymous reflections*).

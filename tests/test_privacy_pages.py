@@ -22,7 +22,8 @@ FACTS: dict[str, tuple[str, ...]] = {
     "What is stored": (
         "database on the host's machine",
         "name, channel, roles, timezone, weekly schedule, reflection settings",
-        "with your Discord id and name, so you can edit it and the team can look back",
+        "with your Discord id, name and avatar link (your picture beside it in the thread), so "
+        "you can edit it and the team can look back",
         "`/forget-me` deletes them",
         "journal is emptied, deleted text is overwritten",
         "waiting reflections are stored in random order",
