@@ -129,8 +129,7 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def post(self, poll: Poll, interaction: Interaction) -> tuple[Poll, str, str | None]:
         """Post the new poll (waiting in the outbox) now; a poll that can't be posted is
-        forgotten and the member told why. Returns the poll, where it is (or will be) and the
-        link to its message once posted.
+        forgotten and the member told why. Returns the poll, where it is (or will be), its link.
 
         The interaction is deferred first: a slow post (Discord retrying) must not leave the
         member with "This interaction failed" (they would try again and post the poll twice).
@@ -211,10 +210,10 @@ class PollsCog(commands.Cog, name="Polls"):
         except errors.Conflict:
             self.messages.request(poll_id)  # a message still showing Close: fix it
             raise
+        where = f"its results are being posted in <#{team.channel_id}>"
+        view = jump_view(jump_url(closed))
         await interaction.response.send_message(
-            f"🏁 Poll #{closed.id} is closed; its results are being posted in <#{team.channel_id}>",
-            view=jump_view(jump_url(closed)),
-            ephemeral=True,
+            f"🏁 Poll #{closed.id} is closed; {where}", view=view, ephemeral=True
         )
         delivery = await self.bot.services.outbox.pending(RESULT, closed.id)
         if delivery is None:  # already announced by the job's pass
@@ -242,12 +241,11 @@ class PollsCog(commands.Cog, name="Polls"):
         if found.poll.closed:
             comparison = await self.polls.runs.comparison(found.poll.id)
         chart = await self.runs_chart(found, is_manager(interaction), interaction)
+        view = results_layout(found, comparison, chart=chart.filename if chart else None)
         if chart is None:
-            view = results_layout(found, comparison)
             await interaction.response.send_message(view=view, ephemeral=True)
-            return
-        view = results_layout(found, comparison, chart=chart.filename)
-        await interaction.followup.send(view=view, file=chart, ephemeral=True)
+        else:
+            await interaction.followup.send(view=view, file=chart, ephemeral=True)
 
     async def runs_chart(
         self, found: Results, manager: bool, interaction: Interaction
