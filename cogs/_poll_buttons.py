@@ -1,4 +1,5 @@
-"""The poll message's buttons: one per option, and Close while the poll is open (`poll_view`).
+"""The poll message's buttons: one per option, and Close while the poll is open (placed by
+cogs/_poll_layout.py).
 The ids live in the custom ids, so the buttons work after a restart; a click is handed to the
 polls cog (cogs/polls.py), found by name.
 
@@ -107,26 +108,3 @@ class PollCloseButton(
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         await polls_cog(interaction).close_poll(interaction, self.poll_id)
-
-
-def poll_view(poll: Poll) -> discord.ui.View:
-    """A button per option, in rows of five, and Close on a row of its own; once closed the
-    option buttons are disabled (winners in green) and Close is gone."""
-    view = discord.ui.View(timeout=None)
-    winners = {o.id for o in poll.winners} if poll.closed else set()
-    for index, option in enumerate(poll.options):
-        view.add_item(
-            PollButton(
-                poll.id,
-                option.id,
-                label=option.label,
-                row=index // 5,
-                disabled=poll.closed,
-                style=discord.ButtonStyle.success
-                if option.id in winners
-                else discord.ButtonStyle.secondary,
-            )
-        )
-    if not poll.closed:  # at most 20 options in 4 rows: the fifth row is free
-        view.add_item(PollCloseButton(poll.id, row=(len(poll.options) - 1) // 5 + 1))
-    return view

@@ -22,8 +22,9 @@ from bot.client import Breakroom
 from bot.courier import Send, classify
 from bot.outbox import Delivery
 from bot.poll_model import Poll
-from cogs._poll_buttons import is_poll_message, poll_view
-from cogs._polls_ui import is_result_message, poll_embed, result_embed
+from cogs._poll_buttons import is_poll_message
+from cogs._poll_layout import poll_layout
+from cogs._poll_results import is_result_message, result_layout
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,7 @@ class PollMessages:
         return Send(
             team.channel_id,
             team.guild_id,
-            embed=poll_embed(poll, now=self.bot.clock.now()),
-            view=poll_view(poll),
+            view=poll_layout(poll, now=self.bot.clock.now()),
             marker=lambda message: is_poll_message(message, poll),
         )
 
@@ -92,7 +92,7 @@ class PollMessages:
         return Send(
             team.channel_id,
             team.guild_id,
-            embed=result_embed(poll, comparison),
+            view=result_layout(poll, comparison),
             marker=lambda message: is_result_message(message, poll.id),
             reply_to=poll.message_id if poll.channel_id == team.channel_id else None,
         )
@@ -153,9 +153,12 @@ class PollMessages:
                 return False
             comparison = await polls.runs.comparison(poll_id) if poll.closed else None
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+            # content and embed None: a message posted as an embed by an earlier version
+            # becomes the layout at its first edit (its buttons' custom ids are the same)
             await channel.get_partial_message(poll.message_id).edit(
-                embed=poll_embed(poll, comparison, now=self.bot.clock.now()),
-                view=poll_view(poll),
+                content=None,
+                embed=None,
+                view=poll_layout(poll, comparison, now=self.bot.clock.now()),
             )
             return True
 

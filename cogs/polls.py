@@ -26,10 +26,12 @@ from bot.poll_model import Poll, Results
 from bot.poll_store import POST
 from bot.poll_votes import VoteQueue
 from bot.polls import Polls
+from cogs._layout import jump_view
 from cogs._options import PollOption, TeamOption, team_here
 from cogs._poll_buttons import PollButton, PollCloseButton
 from cogs._poll_messages import PollMessages
-from cogs._polls_ui import jump_url, list_embed, results_embed, vote_message
+from cogs._poll_results import results_layout
+from cogs._polls_ui import jump_url, list_embed, vote_message
 from cogs._shared import Interaction, manages_team, role_ids
 
 __all__ = ["PollButton", "PollCloseButton", "PollsCog", "setup"]
@@ -125,9 +127,9 @@ class PollsCog(commands.Cog, name="Polls"):
         await interaction.response.send_message(vote_message(vote), ephemeral=True)
         self.messages.request(poll_id)
 
-    async def post(self, poll: Poll, interaction: Interaction) -> tuple[Poll, str]:
+    async def post(self, poll: Poll, interaction: Interaction) -> tuple[Poll, str, str | None]:
         """Post the new poll (waiting in the outbox) now; a poll that can't be posted is
-        forgotten and the member told why. Returns the poll and where it is, or will be.
+        forgotten and the member told why. Returns the poll, where it is (or will be), its link.
 
         The interaction is deferred first: a slow post (Discord retrying) must not leave the
         member with "This interaction failed" (they would try again and post the poll twice).
@@ -142,8 +144,9 @@ class PollsCog(commands.Cog, name="Polls"):
         self.bot.scheduler.wake()  # a new deadline
         poll = await self.polls.get(poll.id)
         if (url := jump_url(poll)) is not None:
-            return poll, f"is posted in <#{team.channel_id}>: {url}"
-        return poll, f"will be posted in <#{team.channel_id}> shortly (Discord is slow right now)"
+            return poll, f"is posted in <#{team.channel_id}>", url
+        where = f"will be posted in <#{team.channel_id}> shortly (Discord is slow right now)"
+        return poll, where, None
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -179,9 +182,10 @@ class PollsCog(commands.Cog, name="Polls"):
             hide_results=hide_results,
             duration=duration,
         )
-        poll, where = await self.post(poll, interaction)
+        poll, where, url = await self.post(poll, interaction)
         await interaction.followup.send(
-            f"Your poll #{poll.id} {where}.\nIt closes {format_dt(poll.closes_at, 'R')}.",
+            f"📊 Your poll #{poll.id} {where} · closes {format_dt(poll.closes_at, 'R')}",
+            view=jump_view(url),
             ephemeral=True,
         )
 
@@ -206,9 +210,10 @@ class PollsCog(commands.Cog, name="Polls"):
         except errors.Conflict:
             self.messages.request(poll_id)  # a message still showing Close: fix it
             raise
+        where = f"its results are being posted in <#{team.channel_id}>"
+        view = jump_view(jump_url(closed))
         await interaction.response.send_message(
-            f"Poll #{closed.id} is closed; its results are being posted in <#{team.channel_id}>.",
-            ephemeral=True,
+            f"🏁 Poll #{closed.id} is closed; {where}", view=view, ephemeral=True
         )
         delivery = await self.bot.services.outbox.pending(RESULT, closed.id)
         if delivery is None:  # already announced by the job's pass
@@ -236,12 +241,11 @@ class PollsCog(commands.Cog, name="Polls"):
         if found.poll.closed:
             comparison = await self.polls.runs.comparison(found.poll.id)
         chart = await self.runs_chart(found, is_manager(interaction), interaction)
-        embed = results_embed(found, comparison)
+        view = results_layout(found, comparison, chart=chart.filename if chart else None)
         if chart is None:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
-            return
-        embed.set_image(url=f"attachment://{chart.filename}")
-        await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
+            await interaction.response.send_message(view=view, ephemeral=True)
+        else:
+            await interaction.followup.send(view=view, file=chart, ephemeral=True)
 
     async def runs_chart(
         self, found: Results, manager: bool, interaction: Interaction
@@ -281,11 +285,11 @@ class PollsCog(commands.Cog, name="Polls"):
     async def rerun(self, interaction: Interaction, poll: PollOption) -> None:
         assert interaction.guild_id is not None
         again = await self.polls.runs.rerun(poll, interaction.guild_id, interaction.user.id)
-        again, where = await self.post(again, interaction)
+        again, where, url = await self.post(again, interaction)
         await interaction.followup.send(
-            f"Poll #{again.id} asks the question of poll #{again.rerun_of} again; it {where}.\n"
-            f"When it closes {format_dt(again.closes_at, 'R')}, its results are shown beside "
-            f"the previous run's.",
+            f"🔁 Poll #{again.id} asks the question of poll #{again.rerun_of} again: it "
+            f"{where} · closes {format_dt(again.closes_at, 'R')}, then compared with last time",
+            view=jump_view(url),
             ephemeral=True,
         )
 

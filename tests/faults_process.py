@@ -90,9 +90,17 @@ def execute(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
 
 
 def footer(message: Message) -> str:
-    if not message.embeds:
-        return ""
-    return str((message.embeds[0].get("footer") or {}).get("text") or "")
+    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
+    if message.embeds:  # an embed's footer (the prompt posts')
+        return str((message.embeds[0].get("footer") or {}).get("text") or "")
+    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
+    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
+    return f"Poll #{found.group(1)} " if found else ""
+
+
+def has_poll_buttons(message: Message) -> bool:
+    """A poll's own message (its option buttons), not its result post (a link button only)."""
+    return any(b["custom_id"] for b in message.buttons())
 
 
 async def said(ix: InteractionRecord, timeout: float = 5.0) -> str:
@@ -121,7 +129,7 @@ async def create_team_and_poll(
     assert match, content
     poll_id = int(match.group(1))
     message = await dd.wait_for_message(
-        channel, lambda m: footer(m).startswith(f"Poll #{poll_id} ") and bool(m.buttons())
+        channel, lambda m: footer(m).startswith(f"Poll #{poll_id} ") and has_poll_buttons(m)
     )
     return poll_id, message
 

@@ -20,6 +20,7 @@ from bot.client import Breakroom
 from bot.db import Database
 from tests.double import Channel, DiscordDouble, InteractionRecord, Member, Role
 from tests.double import builders as double_builders
+from tests.double.models import walk_components
 
 T = TypeVar("T")
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -84,6 +85,9 @@ def text_of(data: dict[str, Any] | None) -> str:
         parts += [str(embed.get("title") or ""), str(embed.get("description") or "")]
         parts += [f"{f.get('name')}\n{f.get('value')}" for f in embed.get("fields") or []]
         parts.append(str((embed.get("footer") or {}).get("text") or ""))
+    for component in walk_components(list(data.get("components") or [])):
+        if component.get("type") == 10:  # a text display (Components V2)
+            parts.append(str(component.get("content") or ""))
     return "\n".join(p for p in parts if p)
 
 

@@ -22,8 +22,8 @@ from tests.support import World, database_files
 from tests.test_polls_helpers import (
     click,
     create_poll,
-    embed,
     ephemeral_reply,
+    footer_line,
     make_team,
     poll_message,
     result_messages,
@@ -249,7 +249,7 @@ async def test_a_rerun_never_shows_a_hidden_open_polls_results(world: World) -> 
     ix = await world.dd.slash(carol, "poll rerun", channel=world.channel, poll=str(hidden_id))
     await ephemeral_reply(ix)
     rerun = world.dd.messages(world.channel)[-1]
-    rerun_id = int(str(embed(rerun)["footer"]["text"]).split()[1].lstrip("#"))
+    rerun_id = int(re.findall(r"poll #(\d+)", footer_line(rerun))[0])
     await click(world, carol, rerun, "Job")
     # carol created the re-run, not the hidden poll: no chart, no shares of the hidden run.
     ix = await world.dd.slash(carol, "poll results", channel=world.channel, poll=str(rerun_id))
@@ -344,7 +344,7 @@ async def test_live_counts_of_an_anonymous_poll_move_only_in_steps(world: World)
         await world.dd.wait_until(lambda e=edits: message.edit_count > e)  # type: ignore[misc]
         assert shown_counts(message) == zero, "one edit would give one vote away"
         ix = await world.dd.slash(member, "poll results", channel=world.channel, poll=str(poll_id))
-        assert shown_counts((await ephemeral_reply(ix))["embeds"][0]) == zero
+        assert shown_counts(await ephemeral_reply(ix)) == zero
     await click(world, voters[ANONYMOUS_STEP - 1], message, "Both")
     stepped = {"Job": 1, "Career": ANONYMOUS_STEP - 2, "Both": 1}
     await world.dd.wait_until(lambda: shown_counts(message) == stepped)

@@ -94,7 +94,7 @@ async def test_online_backup_while_voting_is_consistent_and_restores(tmp_path: P
             def vote(member: Member, n: int, poll_message: Message = message) -> Job:
                 async def send() -> bool:
                     ix = await dd.click(member, poll_message, buttons[n % 2], timeout=5)
-                    return "Your vote" in await said(ix)
+                    return "✅ Voted" in await said(ix)
 
                 return (member.id, send)
 
@@ -111,7 +111,7 @@ async def test_online_backup_while_voting_is_consistent_and_restores(tmp_path: P
             in_flight = len(stream.acked_before(finished)) - len(stream.acked_before(started))
             assert in_flight > 0, "no vote was acknowledged while the backup ran"
             after = await dd.click(late, message, buttons[1])  # still serving after the backup
-            assert "Your vote" in await said(after)
+            assert "✅ Voted" in await said(after)
             await stream.cancel()
             assert stream.unanswered == []
             # Let the clicks already sent be answered: stopping under load is another test's job.
@@ -143,7 +143,7 @@ async def test_online_backup_while_voting_is_consistent_and_restores(tmp_path: P
             text = await said(ix)
             assert f"{len(voters)} member" in text, text
             click = await dd.click(newcomer, message, buttons[0])
-            assert "Your vote" in await said(click)
+            assert "✅ Voted" in await said(click)
             restored.signal(signal.SIGTERM)
             assert await restored.wait(timeout=20) == 0
 

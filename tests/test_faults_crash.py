@@ -27,6 +27,7 @@ from tests.faults_process import (
     create_team_and_poll,
     execute,
     footer,
+    has_poll_buttons,
     query,
     said,
 )
@@ -81,7 +82,7 @@ class Office:
         return [
             m
             for m in self.dd.messages(self.channel)
-            if footer(m).startswith(f"Poll #{poll_id} ") and not m.buttons()
+            if footer(m).startswith(f"Poll #{poll_id} ") and not has_poll_buttons(m)
         ]
 
     async def kill(self, process: BotProcess) -> None:
@@ -100,7 +101,7 @@ def no_errors(process: BotProcess) -> None:
 def vote_job(office: Office, member: Member, poll: Message, option: int) -> Job:
     async def send() -> bool:
         ix = await office.dd.click(member, poll, poll.buttons()[option]["custom_id"], timeout=3)
-        return "Your vote" in await said(ix)
+        return "✅ Voted" in await said(ix)
 
     return (("vote", member.id), send)
 
@@ -283,7 +284,7 @@ async def check_old_buttons(office: Office, poll: Message, post: Message) -> Non
     dd = office.dd
     newcomer = dd.add_member(office.guild, "newcomer")
     ix = await dd.click(newcomer, poll, poll.buttons()[0]["custom_id"])
-    assert "Your vote" in await said(ix)
+    assert "✅ Voted" in await said(ix)
     click = await dd.click(newcomer, post, post.button("Answer")["custom_id"])
     form = await click.response(timeout=5)
     assert form["type"] == 9, form

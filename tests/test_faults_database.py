@@ -19,6 +19,7 @@ import pytest
 from tests.double import InteractionRecord, Member, Message
 from tests.faults_support import UNEXPECTED, answer_text, changed_tables, dump_db
 from tests.support import World
+from tests.test_polls_helpers import option_button
 
 SAVE_FAILED = "couldn't save that just now"
 #: 4 bytes each in UTF-8: a 2000-character reflection needs overflow pages, i.e. new pages.
@@ -82,7 +83,7 @@ async def poll(world: World) -> Message:
     match = re.search(r"poll #(\d+)", text)
     assert match, text
     return await world.dd.wait_for_message(
-        world.channel, lambda m: f"Poll #{match.group(1)} " in m.text and bool(m.buttons())
+        world.channel, lambda m: f"poll #{match.group(1)}" in m.text and bool(m.buttons())
     )
 
 
@@ -151,7 +152,7 @@ async def test_a_vote_while_another_process_locks_the_database(world: World, pol
     that nothing was saved; after the lock goes, voting works."""
     db = world.bot.db
     before = await dump_db(db)
-    job = poll.button("Job")["custom_id"]
+    job = option_button(poll, "Job")["custom_id"]
     async with locked(world.db_path):
         clicks = await asyncio.gather(*(world.dd.click(m, poll, job) for m in world.members))
         texts = await asyncio.gather(*(told(ix) for ix in clicks))
@@ -161,7 +162,7 @@ async def test_a_vote_while_another_process_locks_the_database(world: World, pol
     assert changed_tables(before, await dump_db(db)) == []
 
     ix = await world.dd.click(world.members[0], poll, job)
-    assert "Your vote: **Job**" in await told(ix)
+    assert "✅ Voted **Job**" in await told(ix)
     assert await db.fetchval("SELECT count(*) FROM poll_votes") == 1
 
 

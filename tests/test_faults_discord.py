@@ -21,6 +21,7 @@ from bot.teams import Team
 from tests.double import InteractionRecord, Member, Message
 from tests.faults_support import UNEXPECTED, answer_text
 from tests.support import World
+from tests.test_polls_helpers import option_button
 
 CHANNEL_POSTS = r"/channels/\d+/messages"
 CHANNEL_EDITS = r"/channels/\d+/messages/\d+"
@@ -39,7 +40,17 @@ async def team(world: World) -> Team:
 
 
 def footer(message: Message) -> str:
-    return str((message.embeds[0].get("footer") or {}).get("text") or "") if message.embeds else ""
+    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
+    if message.embeds:  # an embed's footer (the prompt posts')
+        return str((message.embeds[0].get("footer") or {}).get("text") or "")
+    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
+    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
+    return f"Poll #{found.group(1)} " if found else ""
+
+
+def has_poll_buttons(message: Message) -> bool:
+    """A poll's own message (its option buttons), not its result post (a link button only)."""
+    return any(b["custom_id"] for b in message.buttons())
 
 
 def poll_messages(world: World, poll_id: int) -> list[Message]:
@@ -49,7 +60,7 @@ def poll_messages(world: World, poll_id: int) -> list[Message]:
 
 
 def result_messages(world: World, poll_id: int) -> list[Message]:
-    return [m for m in poll_messages(world, poll_id) if not m.buttons()]
+    return [m for m in poll_messages(world, poll_id) if not has_poll_buttons(m)]
 
 
 def successful(world: World, method: str, path: str) -> int:
@@ -81,7 +92,7 @@ async def create_poll(
 
 
 def counts_shown(message: Message) -> str:
-    return str(message.embeds[0].get("description") or "")
+    return message.text
 
 
 # --- rate limits -----------------------------------------------------------------------------
@@ -97,8 +108,8 @@ async def test_rate_limited_post_edit_and_callback_are_waited_out(world: World, 
     assert successful(world, "POST", CHANNEL_POSTS) == 1  # waited, then posted once
 
     edits = dd.fail_next("PATCH", CHANNEL_EDITS, status=429, retry_after=0.4)
-    ix = await dd.click(bob, message, message.button("Job")["custom_id"])
-    assert "Your vote: **Job**" in await told(ix)
+    ix = await dd.click(bob, message, option_button(message, "Job")["custom_id"])
+    assert "✅ Voted **Job**" in await told(ix)
     await dd.wait_until(
         lambda: "1 vote" in counts_shown(message), what="the count after the rate-limited edit"
     )
@@ -107,8 +118,8 @@ async def test_rate_limited_post_edit_and_callback_are_waited_out(world: World, 
     callbacks = dd.fail_next(
         "POST", r"/interactions/\d+/[^/]+/callback", status=429, retry_after=0.3
     )
-    ix = await dd.click(alice, message, message.button("Career")["custom_id"])
-    assert "Your vote: **Career**" in await told(ix)
+    ix = await dd.click(alice, message, option_button(message, "Career")["custom_id"])
+    assert "✅ Voted **Career**" in await told(ix)
     assert callbacks.hits == 1
     rows = await world.bot.db.fetchall("SELECT user_id FROM poll_votes ORDER BY user_id")
     assert sorted(r[0] for r in rows) == sorted([alice.id, bob.id])
@@ -133,8 +144,8 @@ async def test_a_502_on_an_interaction_answer_is_retried_and_counts_once(
     _, poll_id = await create_poll(world, alice)
     [message] = poll_messages(world, poll_id)
     failure = dd.fail_next("POST", r"/interactions/\d+/[^/]+/callback", status=502)
-    ix = await dd.click(bob, message, message.button("Job")["custom_id"])
-    assert "Your vote: **Job**" in await told(ix)
+    ix = await dd.click(bob, message, option_button(message, "Job")["custom_id"])
+    assert "✅ Voted **Job**" in await told(ix)
     assert failure.hits == 1
     assert await world.bot.db.fetchval("SELECT count(*) FROM poll_votes") == 1
     await dd.wait_until(lambda: "1 vote" in counts_shown(message), what="the live count")
@@ -171,8 +182,8 @@ async def test_a_failed_poll_message_refresh_is_retried(world: World, team: Team
     _, poll_id = await create_poll(world, alice)
     [message] = poll_messages(world, poll_id)
     failure = dd.fail_next("PATCH", CHANNEL_EDITS, status=503)
-    ix = await dd.click(alice, message, message.button("Job")["custom_id"])
-    assert "Your vote: **Job**" in await told(ix)
+    ix = await dd.click(alice, message, option_button(message, "Job")["custom_id"])
+    assert "✅ Voted **Job**" in await told(ix)
     await dd.wait_until(lambda: failure.hits == 1, what="the failed edit")
     await dd.wait_until(
         lambda: "1 vote" in counts_shown(message), timeout=5, what="the refresh to be retried"
@@ -186,7 +197,7 @@ async def test_a_poll_result_message_that_failed_is_retried_and_sent_once(
     alice = world.members[0]
     _, poll_id = await create_poll(world, alice, duration="30m")
     [message] = poll_messages(world, poll_id)
-    ix = await dd.click(alice, message, message.button("Career")["custom_id"])
+    ix = await dd.click(alice, message, option_button(message, "Career")["custom_id"])
     await told(ix)
 
     failure = dd.fail_next("POST", CHANNEL_POSTS, status=503, times=100)
@@ -232,8 +243,8 @@ async def test_a_poll_whose_post_fails_for_now_is_kept_and_posted_later(
         world.clock.advance(seconds=30)
         await world.run_scheduler()
     [message] = poll_messages(world, poll_id)
-    ix = await dd.click(alice, message, message.button("Job")["custom_id"])
-    assert "Your vote: **Job**" in await told(ix)
+    ix = await dd.click(alice, message, option_button(message, "Job")["custom_id"])
+    assert "✅ Voted **Job**" in await told(ix)
     stored = "SELECT message_id FROM polls WHERE id = ?"
     assert await world.bot.db.fetchval(stored, (poll_id,)) == message.id
 
@@ -330,16 +341,16 @@ async def test_dropped_connection_resumes_and_an_invalid_session_reidentifies(
     resumes = dd.resume_count
     await dd.drop_gateway()
     assert dd.resume_count == resumes + 1
-    ix = await dd.click(bob, message, message.button("Job")["custom_id"])
-    assert "Your vote: **Job**" in await told(ix)
+    ix = await dd.click(bob, message, option_button(message, "Job")["custom_id"])
+    assert "✅ Voted **Job**" in await told(ix)
 
     identifies = dd.identify_count
     await dd.invalidate_session()
     assert dd.identify_count == identifies + 1
-    ix = await dd.click(carol, message, message.button("Career")["custom_id"])
-    assert "Your vote: **Career**" in await told(ix)
+    ix = await dd.click(carol, message, option_button(message, "Career")["custom_id"])
+    assert "✅ Voted **Career**" in await told(ix)
     ix = await dd.slash(alice, "poll results", channel=world.channel, poll=str(poll_id))
     assert "2 members voted" in await told(ix)
     await dd.wait_until(
-        lambda: "2 members voted" in message.text, what="the poll message after reconnecting"
+        lambda: " · 2 voted · " in message.text, what="the poll message after reconnecting"
     )

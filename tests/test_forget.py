@@ -47,9 +47,9 @@ async def everyone_writes(world: World) -> dict[str, int]:
             assert "saved" in await answer(world, member, post, f"{member.name} answers")
     named = await create_poll(world, world.manager, "Job or career?", "Job|Career")
     anonymous = await create_poll(world, world.manager, "Swap desks?", "Yes|No", anonymous=True)
-    for poll_id in (named, anonymous):
-        await vote(world, alice, poll_id, poll_message(world, poll_id).buttons()[0]["label"])
-        await vote(world, bob, poll_id, poll_message(world, poll_id).buttons()[1]["label"])
+    for poll_id, (first, second) in ((named, ("Job", "Career")), (anonymous, ("Yes", "No"))):
+        await vote(world, alice, poll_id, first)
+        await vote(world, bob, poll_id, second)
     for member in (alice, bob, carol):
         await reflect_as(world, member, f"{member.name} reflects")
     await world.share_reflections()
@@ -179,7 +179,7 @@ async def test_forget_me_removes_exactly_that_members_rows_and_posts(world: Worl
     assert sum(authored_by(m, "bob") for m in messages_after.values()) == 3  # 2 answers, 1 note
     # The named poll's message shows the new count.
     await world.dd.wait_until(
-        lambda: "Job** — 0 votes" in poll_message(world, polls["named"]).text,
+        lambda: "**Job**\n`░░░░░░░░░░░░` 0% · 0 votes" in poll_message(world, polls["named"]).text,
         what="the poll message refreshed",
     )
 

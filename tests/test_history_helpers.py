@@ -13,6 +13,7 @@ from typing import Any
 from tests.double import InteractionRecord, Member, Message
 from tests.reflection_posts import is_reflection_post
 from tests.support import World
+from tests.test_polls_helpers import option_button
 
 #: The world's clock starts on Monday 5 January 2026, 08:00 UTC; London is on GMT until March 29.
 SLOT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
@@ -70,14 +71,24 @@ def prompt_posts(world: World) -> list[Message]:
 
 
 def footer(message: Message) -> str:
-    return str((message.embeds[0].get("footer") or {}).get("text") or "") if message.embeds else ""
+    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
+    if message.embeds:  # an embed's footer (the prompt posts')
+        return str((message.embeds[0].get("footer") or {}).get("text") or "")
+    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
+    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
+    return f"Poll #{found.group(1)} " if found else ""
+
+
+def has_poll_buttons(message: Message) -> bool:
+    """A poll's own message (its option buttons), not its result post (a link button only)."""
+    return any(b["custom_id"] for b in message.buttons())
 
 
 def poll_message(world: World, poll_id: int) -> Message:
     [found] = [
         m
         for m in world.dd.messages(world.channel)
-        if footer(m).startswith(f"Poll #{poll_id} ") and m.buttons()
+        if footer(m).startswith(f"Poll #{poll_id} ") and has_poll_buttons(m)
     ]
     return found
 
@@ -101,7 +112,7 @@ async def create_poll(
 
 async def vote(world: World, member: Member, poll_id: int, label: str) -> str:
     message = poll_message(world, poll_id)
-    ix = await world.dd.click(member, message, message.button(label)["custom_id"])
+    ix = await world.dd.click(member, message, option_button(message, label)["custom_id"])
     return await reply_text(ix)
 
 

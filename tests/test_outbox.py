@@ -43,7 +43,17 @@ async def pause_loop(world: World) -> None:
 
 
 def footer(message: Message) -> str:
-    return str((message.embeds[0].get("footer") or {}).get("text") or "") if message.embeds else ""
+    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
+    if message.embeds:  # an embed's footer (the prompt posts')
+        return str((message.embeds[0].get("footer") or {}).get("text") or "")
+    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
+    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
+    return f"Poll #{found.group(1)} " if found else ""
+
+
+def has_poll_buttons(message: Message) -> bool:
+    """A poll's own message (its option buttons), not its result post (a link button only)."""
+    return any(b["custom_id"] for b in message.buttons())
 
 
 def titled(world: World, title: str) -> list[Message]:
@@ -70,7 +80,7 @@ def poll_messages(world: World, *, results: bool) -> list[Message]:
     return [
         m
         for m in world.dd.messages(world.channel)
-        if footer(m).startswith("Poll #") and bool(m.buttons()) != results
+        if footer(m).startswith("Poll #") and has_poll_buttons(m) != results
     ]
 
 

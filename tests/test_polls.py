@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 
 import pytest
 
 from cogs._poll_messages import PollMessages
+from tests.double.models import walk_components
 from tests.support import World, database_files, files_containing, id_patterns
 from tests.test_polls_helpers import (
+    as_message,
     click,
     create_poll,
-    embed,
     ephemeral_reply,
     field,
+    footer_line,
     make_team,
+    option_button,
     poll_message,
     result_messages,
     shown_counts,
@@ -35,23 +39,24 @@ async def test_votes_moves_and_removals_match_message_results_and_storage(world:
     alice, bob, carol = world.members
     poll_id, message = await create_poll(world)
     assert message.allowed_mentions is None or not message.allowed_mentions.get("parse")
-    assert [b["label"] for b in message.buttons()] == ["Job", "Career", "Both", "Close"]
-    assert "Job or career?" in message.text and "Closes" in message.text
+    assert message.components_v2 and not message.embeds and not message.content
+    assert [b["label"] for b in message.buttons()] == ["Vote", "Vote", "Vote", "Close"]
+    assert "Job or career?" in message.text and "closes <t:" in footer_line(message)
 
-    assert "Your vote: **Job**" in await click(world, alice, message, "Job")
-    assert "Your vote: **Career**" in await click(world, bob, message, "Career")
-    assert "Your vote: **Career**" in await click(world, carol, message, "Career")
-    assert "moved your vote to **Career**" in await click(world, alice, message, "Career")
-    assert "no vote in this poll now" in await click(world, bob, message, "Career")
+    assert await click(world, alice, message, "Job") == "✅ Voted **Job**"
+    assert await click(world, bob, message, "Career") == "✅ Voted **Career**"
+    assert await click(world, carol, message, "Career") == "✅ Voted **Career**"
+    assert await click(world, alice, message, "Career") == "✅ Moved to **Career**"
+    assert await click(world, bob, message, "Career") == "Removed your vote for **Career**"
 
     expected = {"Job": 0, "Career": 2, "Both": 0}
     assert await stored_counts(world, poll_id) == expected
     await world.dd.wait_until(lambda: shown_counts(message) == expected, what="the live counts")
-    assert "2 members voted" in field(message, "Votes so far")
+    assert " · 2 voted · " in footer_line(message)
 
     ix = await world.dd.slash(bob, "poll results", channel=world.channel, poll=str(poll_id))
     data = await ephemeral_reply(ix)
-    assert shown_counts(data["embeds"][0]) == expected
+    assert shown_counts(data) == expected
     rows = await world.bot.db.fetchall("SELECT user_id FROM poll_votes ORDER BY user_id")
     assert sorted(r[0] for r in rows) == sorted([alice.id, carol.id])
 
@@ -60,13 +65,13 @@ async def test_multiple_choice_confirms_the_whole_selection(world: World) -> Non
     await make_team(world)
     alice = world.members[0]
     poll_id, message = await create_poll(world, multiple=True)
-    assert "Added **Job**. You now have selected: **Job**." in await click(
-        world, alice, message, "Job"
+    assert await click(world, alice, message, "Job") == "✅ Added **Job** · you have Job"
+    assert await click(world, alice, message, "Both") == "✅ Added **Both** · you have Job, Both"
+    assert await click(world, alice, message, "Job") == "Removed **Job** · you have Both"
+    assert await click(world, alice, message, "Both") == (
+        "Removed **Both** · you have nothing selected"
     )
-    assert "You now have selected: **Job**, **Both**." in await click(world, alice, message, "Both")
-    assert "Removed **Job**. You now have selected: **Both**." in await click(
-        world, alice, message, "Job"
-    )
+    await click(world, alice, message, "Both")
     assert await stored_counts(world, poll_id) == {"Job": 0, "Career": 0, "Both": 1}
 
 
@@ -77,7 +82,7 @@ async def test_300_members_clicking_in_the_same_second(world: World) -> None:
     await world.dd.settle()
     poll_id, message = await create_poll(world)
     labels = ["Job", "Career", "Both"]
-    custom_ids = {b["label"]: b["custom_id"] for b in message.buttons()}
+    custom_ids = {label: option_button(message, label)["custom_id"] for label in labels}
     picks = {member.id: labels[n % 3] for n, member in enumerate(voters)}
 
     interactions = await asyncio.gather(
@@ -91,14 +96,14 @@ async def test_300_members_clicking_in_the_same_second(world: World) -> None:
     latencies = sorted(ix.latency or 99.0 for ix in interactions)
     assert latencies[-1] < 3.0, f"slowest confirmation {latencies[-1]:.2f} s"
     assert all(ix.ephemeral and not ix.rejected for ix in interactions)
-    assert all("Your vote: **" in r["data"]["content"] for r in responses)
+    assert all(r["data"]["content"].startswith("✅ Voted **") for r in responses)
 
     expected = {label: 100 for label in labels}
     assert await stored_counts(world, poll_id) == expected
     await world.dd.wait_until(
         lambda: shown_counts(message) == expected, timeout=10, what="the final counts"
     )
-    assert "300 members voted" in field(message, "Votes so far")
+    assert " · 300 voted · " in footer_line(message)
     times = edit_times(world, message.id)
     assert len(times) <= 12, f"{len(times)} edits for 300 votes"
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
@@ -122,7 +127,7 @@ async def test_edits_are_coalesced_and_end_with_the_final_state(world: World) ->
     await make_team(world)
     voters = [world.dd.add_member(world.guild, f"runner{n}") for n in range(60)]
     poll_id, message = await create_poll(world)
-    job = message.button("Job")["custom_id"]
+    job = option_button(message, "Job")["custom_id"]
     for wave in range(3):  # three bursts of 20 clicks
         interactions = await asyncio.gather(
             *(world.dd.click(m, message, job) for m in voters[wave * 20 : wave * 20 + 20])
@@ -153,11 +158,13 @@ async def test_the_last_votes_reach_the_message_when_the_bot_stops(world: World)
 async def test_anonymous_poll_stores_no_voter_id_anywhere(world: World) -> None:
     await make_team(world)
     poll_id, message = await create_poll(world, anonymous=True)
-    assert "nobody, managers included, can see who voted" in message.text
+    assert footer_line(message).startswith("-# 🔒 Anonymous · ")
     for member, label in zip(world.members, ["Job", "Career", "Career"], strict=True):
         reply = await click(world, member, message, label)
-        assert "anonymous" in reply
-    assert "moved your vote" in await click(world, world.members[0], message, "Both")
+        assert reply == f"✅ Voted **{label}** · anonymous"
+    assert await click(world, world.members[0], message, "Both") == (
+        "✅ Moved to **Both** · anonymous"
+    )
     assert await stored_counts(world, poll_id) == {"Job": 0, "Career": 2, "Both": 1}
 
     ix = await world.dd.slash(
@@ -183,8 +190,14 @@ async def test_named_poll_voters_for_the_creator_and_managers_only(world: World)
         ix = await world.dd.slash(
             member, "poll results", channel=world.channel, poll=str(poll_id), voters=True
         )
-        data = await ephemeral_reply(ix)
-        assert f"<@{bob.id}>" in field(data["embeds"][0], "2. Career")
+        shown = as_message(await ephemeral_reply(ix))
+        [career] = [
+            c["content"]
+            for c in walk_components(shown.components)
+            if c.get("type") == 10 and str(c.get("content")).startswith("**Career**")
+        ]
+        assert career.endswith(f"\n-# <@{bob.id}>")  # under the option bob voted for
+        assert f"<@{bob.id}>" not in shown.text.replace(career, "")
     ix = await world.dd.slash(
         bob, "poll results", channel=world.channel, poll=str(poll_id), voters=True
     )
@@ -200,26 +213,28 @@ async def test_hidden_results_stay_hidden_to_members_until_close(world: World) -
     poll_id, message = await create_poll(world, hide_results=True)
     await click(world, alice, message, "Career")
     await click(world, bob, message, "Career")
-    await world.dd.wait_until(lambda: "2 members voted" in message.text)
-    assert shown_counts(message) == {} and "Hidden until the poll closes" in message.text
+    await world.dd.wait_until(lambda: " · 2 voted · " in footer_line(message))
+    assert shown_counts(message) == {} and " · results at close · " in footer_line(message)
+    assert "%" not in message.text and "Career" in message.text
 
     ix = await world.dd.slash(alice, "poll results", channel=world.channel, poll=str(poll_id))
     data = await ephemeral_reply(ix)
-    assert shown_counts(data["embeds"][0]) == {}
-    assert "hidden until the poll closes" in data["embeds"][0]["description"]
+    assert shown_counts(data) == {}
+    assert "The results are hidden until the poll closes <t:" in as_message(data).text
 
     ix = await world.dd.slash(
         world.manager, "poll results", channel=world.channel, poll=str(poll_id)
     )
     data = await ephemeral_reply(ix)
-    assert shown_counts(data["embeds"][0]) == {"Job": 0, "Career": 2, "Both": 0}
+    assert shown_counts(data) == {"Job": 0, "Career": 2, "Both": 0}
+    assert "Hidden from the team until the poll closes" in as_message(data).text
 
     ix = await world.dd.slash(world.manager, "poll close", channel=world.channel, poll=str(poll_id))
     await ephemeral_reply(ix)
     await world.dd.wait_until(lambda: shown_counts(message) == {"Job": 0, "Career": 2, "Both": 0})
     ix = await world.dd.slash(alice, "poll results", channel=world.channel, poll=str(poll_id))
     data = await ephemeral_reply(ix)
-    assert shown_counts(data["embeds"][0]) == {"Job": 0, "Career": 2, "Both": 0}
+    assert shown_counts(data) == {"Job": 0, "Career": 2, "Both": 0}
 
 
 async def test_close_disables_buttons_and_posts_the_results_once(world: World) -> None:
@@ -231,15 +246,26 @@ async def test_close_disables_buttons_and_posts_the_results_once(world: World) -
     await click(world, alice, message, "Job")
 
     ix = await world.dd.slash(alice, "poll close", channel=world.channel, poll=str(poll_id))
-    assert f"Poll #{poll_id} is closed" in (await ephemeral_reply(ix))["content"]
-    result = await world.dd.wait_for_message(
-        world.channel, lambda m: m.id != message.id and "Results" in str(embed(m).get("title"))
+    reply = as_message(await ephemeral_reply(ix))
+    assert reply.content == (
+        f"🏁 Poll #{poll_id} is closed; its results are being posted in <#{world.channel.id}>"
     )
-    assert "**Career** wins with 67% (2 of 3 voters)" in result.text
-    assert "3 members voted" in result.text
+    [jump] = reply.buttons()
+    assert jump["label"] == "Jump to post" and str(jump["url"]).endswith(f"/{message.id}")
+    await wait_announced(world, poll_id)
+    [result] = result_messages(world, poll_id)
+    assert "🏆 **Career** wins with 67% (2 of 3 voters)" in result.text
+    assert "3 members voted" in footer_line(result)
+    assert [(b["label"], b["url"]) for b in result.buttons()] == [("See the poll", jump["url"])]
     await world.dd.wait_until(lambda: all(b["disabled"] for b in message.buttons()))
-    assert "Poll closed" in message.text and "🏆" in message.text and "67%" in message.text
-    assert "3 members voted" in field(message, "Turnout")
+    assert footer_line(message).startswith("-# 🏁 Closed <t:")
+    assert "**Career** 🏆" in message.text and "67%" in message.text
+    assert " · 3 voted · " in footer_line(message)
+    assert [(b["label"], b["style"]) for b in message.buttons()] == [
+        ("Vote", 2),
+        ("Winner", 3),
+        ("Vote", 2),
+    ]
     await world.run_scheduler()
     assert len(result_messages(world, poll_id)) == 1
 
@@ -267,7 +293,7 @@ async def test_deadline_passing_while_stopped_closes_once_after_restart(world: W
     assert state is not None and state["result_state"] == "posted"
 
     # The open poll's buttons, posted before the restart, still count votes.
-    assert "Your vote: **Job**" in await click(world, bob, long, "Job")
+    assert await click(world, bob, long, "Job") == "✅ Voted **Job**"
     assert await stored_counts(world, long_id) == {"Job": 1, "Career": 1, "Both": 0}
     await world.dd.wait_until(lambda: shown_counts(long) == {"Job": 1, "Career": 1, "Both": 0})
     assert not any(b["disabled"] for b in poll_message(world, long_id).buttons())
@@ -281,7 +307,7 @@ async def test_deadline_closes_the_poll_while_running(world: World) -> None:
     await world.run_scheduler()
     await world.dd.wait_until(lambda: len(result_messages(world, poll_id)) == 1)
     assert all(b["disabled"] for b in message.buttons())
-    assert "**Both** wins with 100%" in result_messages(world, poll_id)[0].text
+    assert "🏆 **Both** wins with 100%" in result_messages(world, poll_id)[0].text
 
 
 async def test_a_failed_result_post_is_retried_later_and_posted_once(world: World) -> None:
@@ -382,7 +408,7 @@ async def test_a_poll_message_left_by_a_killed_run_is_found_by_its_buttons(world
     )
     assert row is not None and tuple(row) == (world.channel.id, message.id)
     assert poll_message(world, poll_id).id == message.id  # one poll message, the first
-    assert "Your vote: **Job**" in await click(world, world.members[0], message, "Job")
+    assert await click(world, world.members[0], message, "Job") == "✅ Voted **Job**"
 
 
 async def test_a_failed_refresh_is_retried_without_another_vote(world: World) -> None:
@@ -408,12 +434,16 @@ async def test_rerun_shows_the_change_since_the_previous_run(world: World) -> No
 
     world.clock.advance(weeks=2)
     ix = await world.dd.slash(voters[0], "poll rerun", channel=world.channel, poll=str(first_id))
-    reply = (await ephemeral_reply(ix))["content"]
-    assert f"question of poll #{first_id} again" in reply
+    reply = as_message(await ephemeral_reply(ix))
+    assert f"asks the question of poll #{first_id} again: it is posted in <#" in reply.content
+    assert "\n" not in reply.content and "https://" not in reply.content
     second = world.dd.messages(world.channel)[-1]
-    second_id = int(str(embed(second)["footer"]["text"]).split()[1].lstrip("#"))
-    assert f"re-run of poll #{first_id}" in embed(second)["footer"]["text"]
-    assert [b["label"] for b in second.buttons()] == ["Job", "Career", "Close"]
+    assert [b["label"] for b in reply.buttons()] == ["Jump to post"]
+    assert str(reply.buttons()[0]["url"]).endswith(f"/{second.id}")
+    found = re.search(r"poll #(\d+) \(re-run of #(\d+)\)$", footer_line(second))
+    assert found is not None and int(found.group(2)) == first_id
+    second_id = int(found.group(1))
+    assert [b["label"] for b in second.buttons()] == ["Vote", "Vote", "Close"]
     row = await world.bot.db.fetchone(
         "SELECT rerun_of, closes_at - created_at FROM polls WHERE id = ?", (second_id,)
     )
@@ -424,10 +454,11 @@ async def test_rerun_shows_the_change_since_the_previous_run(world: World) -> No
     world.clock.advance(days=3)
     await world.run_scheduler()
     await world.dd.wait_until(lambda: len(result_messages(world, second_id)) == 1)
-    text = result_messages(world, second_id)[0].text
-    assert "Compared with the previous run" in text
-    assert "Career 40% → 60%, +20" in text and "Job 60% → 40%, -20" in text
-    await world.dd.wait_until(lambda: "last time 40%, +20" in second.text)
+    [result] = result_messages(world, second_id)
+    assert "**Career** 🏆\n`███████░░░░░` 60% · 3 votes · +20 pts" in result.text
+    assert "**Job**\n`█████░░░░░░░` 40% · 2 votes · -20 pts" in result.text
+    assert f" · pts since poll #{first_id} · <t:" in footer_line(result)
+    await world.dd.wait_until(lambda: "60% · 3 votes · +20 pts" in second.text)
 
     # /poll results of a re-run carries a chart of each option's share across the runs.
     ix = await world.dd.slash(voters[4], "poll results", channel=world.channel, poll=str(second_id))
@@ -436,7 +467,9 @@ async def test_rerun_shows_the_change_since_the_previous_run(world: World) -> No
     [(filename, png)] = followup.attachments
     assert filename == f"poll-{second_id}-runs.png"
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
-    assert followup.embeds[0]["image"]["url"] == f"attachment://{filename}"
+    [gallery] = [c for c in walk_components(followup.components) if c.get("type") == 12]
+    assert gallery["items"][0]["media"]["url"] == f"attachment://{filename}"
+    assert "60% · 3 votes · +20 pts" in followup.text
 
 
 async def test_autocomplete_lists_the_teams_polls_open_first(world: World) -> None:
@@ -482,10 +515,15 @@ async def test_list_shows_open_and_recently_closed_polls(world: World) -> None:
 async def test_twenty_options_make_four_rows_of_five(world: World) -> None:
     await make_team(world)
     labels = [f"Option {n}" for n in range(1, 21)]
-    _, message = await create_poll(world, options=" | ".join(labels))
-    rows = [c for c in message.components if c.get("type") == 1]
+    poll_id, message = await create_poll(world, options=" | ".join(labels))
+    rows = [c for c in walk_components(message.components) if c.get("type") == 1]
     assert [len(r["components"]) for r in rows] == [5, 5, 5, 5, 1]  # Close on a row of its own
-    assert [b["label"] for b in message.buttons()] == [*labels, "Close"]
+    assert [b["label"] for b in message.buttons()] == [str(n) for n in range(1, 21)] + ["Close"]
+    for n, label in enumerate(labels, start=1):
+        assert f"**{n}. {label}**\n`░░░░░░░░░░░░` 0% · 0 votes" in message.text
+    assert await click(world, world.members[0], message, "Option 17") == "✅ Voted **Option 17**"
+    assert (await stored_counts(world, poll_id))["Option 17"] == 1
+    await world.dd.wait_until(lambda: shown_counts(message)["Option 17"] == 1)
 
 
 async def test_poll_text_never_pings(world: World) -> None:

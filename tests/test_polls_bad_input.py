@@ -12,6 +12,7 @@ from tests.test_polls_helpers import (
     create_poll,
     ephemeral_reply,
     make_team,
+    option_button,
     poll_tables,
     result_messages,
     wait_announced,
@@ -209,7 +210,7 @@ async def test_voting_on_a_closed_poll(team_world: World) -> None:
     assert not any(b["disabled"] for b in message.buttons())
 
     before = await poll_tables(world)
-    ix = await world.dd.click(world.members[0], message, message.button("Job")["custom_id"])
+    ix = await world.dd.click(world.members[0], message, option_button(message, "Job")["custom_id"])
     data = await ephemeral_reply(ix)
     assert "This poll is closed, so votes are no longer counted" in data["content"]
     assert await poll_tables(world) == before

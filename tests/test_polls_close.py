@@ -14,7 +14,7 @@ from tests.test_polls_helpers import (
     click,
     create_poll,
     ephemeral_reply,
-    field,
+    footer_line,
     make_team,
     poll_tables,
     result_messages,
@@ -45,8 +45,11 @@ async def closed_by_button(world: World, poll_id: int, message: Message, who: st
     and the results come as one reply to it. Returns the result message."""
     assert f"Poll #{poll_id} is closed" in who
     await wait_announced(world, poll_id)
-    await world.dd.wait_until(lambda: "Poll closed" in message.text, what="the final state")
-    assert [b["label"] for b in message.buttons()] == ["Job", "Career", "Both"]
+    await world.dd.wait_until(
+        lambda: footer_line(message).startswith("-# 🏁 Closed "), what="the final state"
+    )
+    assert "Close" not in [b["label"] for b in message.buttons()]
+    assert len(message.buttons()) == 3
     assert all(b["disabled"] for b in message.buttons())
     [result] = result_messages(world, poll_id)
     assert replied_to(result) == message.id
@@ -61,7 +64,8 @@ async def test_the_creator_closes_their_poll_with_its_button(team_world: World) 
     await click(world, bob, message, "Career")
     answer = await click(world, alice, message, "Close")
     result = await closed_by_button(world, poll_id, message, answer)
-    assert "**Career** wins with 100%" in result.text
+    assert "🏆 **Career** wins with 100%" in result.text
+    assert [b["label"] for b in message.buttons()] == ["Vote", "Winner", "Vote"]
     await world.run_scheduler()
     assert len(result_messages(world, poll_id)) == 1
 
@@ -146,17 +150,17 @@ async def test_the_last_hour_is_shown_once_when_it_begins(team_world: World) -> 
     poll_id, message = await create_poll(world, duration="1d")
     deadline = await closes_at(world, poll_id)
     stamp = int(deadline.timestamp())
-    assert field(message, "Closes") == f"<t:{stamp}:R> (<t:{stamp}:f>)"
+    assert f" · closes <t:{stamp}:R> · " in footer_line(message)
 
     world.clock.set(deadline - timedelta(hours=1, seconds=1))
     await world.run_scheduler()
-    assert "Closes soon" not in message.text
+    assert "closes soon" not in message.text
     edits = world.dd.edits(message)
 
     world.clock.set(deadline - timedelta(hours=1))  # nobody votes: the job edits it
     await world.run_scheduler()
-    await world.dd.wait_until(lambda: "Closes soon" in message.text, what="the last-hour notice")
-    assert field(message, "Closes") == f"⏳ Closes soon — <t:{stamp}:R> (<t:{stamp}:t>)"
+    await world.dd.wait_until(lambda: "closes soon" in message.text, what="the last-hour notice")
+    assert f" · ⏳ closes soon <t:{stamp}:R> · " in footer_line(message)
     assert world.dd.edits(message) == edits + 1
 
     world.clock.advance(minutes=10)
@@ -165,4 +169,4 @@ async def test_the_last_hour_is_shown_once_when_it_begins(team_world: World) -> 
     await click(world, world.members[0], message, "Job")  # one edit for the vote, none before
     await world.dd.wait_until(lambda: shown_counts(message)["Job"] == 1, what="the vote")
     assert world.dd.edits(message) == edits + 2
-    assert "Closes soon" in message.text
+    assert "⏳ closes soon" in message.text

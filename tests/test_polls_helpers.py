@@ -9,11 +9,16 @@ from typing import Any
 from bot.polls import Polls
 from bot.teams import Team
 from tests.double import InteractionRecord, Member, Message
+from tests.double.models import walk_components
 from tests.faults_support import eventually
 from tests.support import World
 
 POLL_TABLES = ("polls", "poll_options", "poll_votes", "poll_ballots")
-_COUNT_LINE = re.compile(r"^\*\*\d+\. (.+?)\*\*(?: 🏆)? — (\d+) votes?", re.MULTILINE)
+#: an option as the poll message (or a results layout) shows it with its count: its label in
+#: bold (numbered when the options are a list), then its bar, share and votes
+_COUNT_LINE = re.compile(
+    r"^\*\*(?:\d+\. )?(.+?)\*\*(?: 🏆)?\n`[█░]+` \d+% · (\d+) votes?", re.MULTILINE
+)
 
 
 async def make_team(world: World, name: str = "Front desk") -> Team:
@@ -25,12 +30,6 @@ def embed(message: Message) -> dict[str, Any]:
     return message.embeds[0]
 
 
-def footer(message: Message) -> str:
-    if not message.embeds:
-        return ""
-    return str((message.embeds[0].get("footer") or {}).get("text") or "")
-
-
 def field(message_or_embed: Message | dict[str, Any], name: str) -> str:
     data = embed(message_or_embed) if isinstance(message_or_embed, Message) else message_or_embed
     for item in data.get("fields") or []:
@@ -39,27 +38,66 @@ def field(message_or_embed: Message | dict[str, Any], name: str) -> str:
     raise KeyError(f"no field {name!r} in {data}")
 
 
+def as_message(data: dict[str, Any]) -> Message:
+    """An interaction's reply data ({"content", "embeds", "components"}) as a message, to read
+    it as a member does (`.text`, `.buttons()`)."""
+    return Message(
+        id=0,
+        channel_id=0,
+        content=str(data.get("content") or ""),
+        embeds=list(data.get("embeds") or []),
+        components=list(data.get("components") or []),
+        flags=int(data.get("flags") or 0),
+    )
+
+
+def footer_line(message: Message) -> str:
+    """The layout's last line of small text (the poll message's or a result post's footer)."""
+    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
+    return lines[-1] if lines else ""
+
+
 def shown_counts(data: Message | dict[str, Any]) -> dict[str, int]:
-    """The counts a member reads on a poll message (or a /poll results embed)."""
-    description = str((embed(data) if isinstance(data, Message) else data).get("description") or "")
-    return {label: int(votes) for label, votes in _COUNT_LINE.findall(description)}
+    """The counts a member reads on a poll message (or a /poll results reply)."""
+    message = data if isinstance(data, Message) else as_message(data)
+    return {label: int(votes) for label, votes in _COUNT_LINE.findall(message.text)}
+
+
+def is_poll_of(message: Message, poll_id: int) -> bool:
+    """The poll's own message: it carries the poll's option buttons."""
+    prefix = f"breakroom:poll:{poll_id}:"
+    return any(str(b["custom_id"] or "").startswith(prefix) for b in message.buttons())
 
 
 def poll_message(world: World, poll_id: int) -> Message:
-    found = [
-        m for m in world.dd.messages(world.channel) if footer(m).startswith(f"Poll #{poll_id} ")
-    ]
-    found = [m for m in found if m.buttons()]
+    found = [m for m in world.dd.messages(world.channel) if is_poll_of(m, poll_id)]
     assert len(found) == 1, f"poll #{poll_id}: {len(found)} poll messages"
     return found[0]
 
 
+def is_result_of(message: Message, poll_id: int) -> bool:
+    return footer_line(message).startswith(f"-# 📊 Results of poll #{poll_id} · ")
+
+
 def result_messages(world: World, poll_id: int) -> list[Message]:
-    return [
-        m
-        for m in world.dd.messages(world.channel)
-        if footer(m).startswith(f"Poll #{poll_id} ") and not m.buttons()
-    ]
+    return [m for m in world.dd.messages(world.channel) if is_result_of(m, poll_id)]
+
+
+def option_button(message: Message, label: str) -> dict[str, Any]:
+    """The button beside an option: the accessory of the section that names it, or in the
+    numbered list the button with the option's number (KeyError if the option isn't shown)."""
+    for component in walk_components(message.components):
+        if component.get("type") != 9:  # a section
+            continue
+        first = str(component["components"][0].get("content") or "").split("\n")[0]
+        if re.fullmatch(rf"\*\*{re.escape(label)}\*\*(?: 🏆)?", first):
+            button: dict[str, Any] = component["accessory"]
+            return message.button(str(button["custom_id"]))
+    numbered = re.search(rf"^\*\*(\d+)\. {re.escape(label)}\*\*", message.text, re.MULTILINE)
+    if numbered is None:
+        raise KeyError(f"no option {label!r} on {message}")
+    [button] = [b for b in message.buttons() if b["label"] == numbered.group(1)]
+    return button
 
 
 async def create_poll(
@@ -82,15 +120,15 @@ async def create_poll(
     match = re.search(r"poll #(\d+)", content)
     assert match, content
     poll_id = int(match.group(1))
-    message = await world.dd.wait_for_message(
-        world.channel, lambda m: footer(m).startswith(f"Poll #{poll_id} ") and m.buttons()
-    )
+    message = await world.dd.wait_for_message(world.channel, lambda m: is_poll_of(m, poll_id))
     return poll_id, message
 
 
 async def click(world: World, member: Member, message: Message, label: str) -> str:
-    """Click an option button; returns the ephemeral answer."""
-    ix = await world.dd.click(member, message, message.button(label)["custom_id"])
+    """Click an option's button (by the option's label) or Close; returns the ephemeral answer
+    (its one line)."""
+    button = message.button("Close") if label == "Close" else option_button(message, label)
+    ix = await world.dd.click(member, message, button["custom_id"])
     response = await ix.response(timeout=5)
     assert ix.ephemeral, response
     return str(response["data"]["content"])
@@ -98,13 +136,19 @@ async def click(world: World, member: Member, message: Message, label: str) -> s
 
 async def ephemeral_reply(ix: InteractionRecord) -> dict[str, Any]:
     """What the member reads, for them only: the response, or after a deferral ("thinking…")
-    the follow-up that replaces it. Returns {"content", "embeds"}."""
+    the follow-up that replaces it. Returns {"content", "embeds", "components"}: read it with
+    `as_message`."""
     response = await ix.response(timeout=5)
     assert ix.ephemeral, response
     assert not ix.rejected, ix.rejected
     if response["type"] == 5:
         message = await ix.wait_followup(timeout=10)
-        return {"content": message.content, "embeds": message.embeds}
+        return {
+            "content": message.content,
+            "embeds": message.embeds,
+            "components": message.components,
+            "flags": message.flags,
+        }
     data: dict[str, Any] = response["data"]
     return data
 

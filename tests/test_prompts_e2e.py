@@ -11,6 +11,7 @@ import pytest
 from bot.db import Database
 from bot.prompts import Prompts
 from tests.double import Channel, InteractionRecord, Member, Message
+from tests.double.models import walk_components
 from tests.prompts_support import answer_body, answer_name, headline, texts
 from tests.support import World
 
@@ -24,6 +25,9 @@ def embed_text(data: dict[str, Any]) -> str:
         parts += [str(embed.get("title") or ""), str(embed.get("description") or "")]
         parts += [f"{f['name']}\n{f['value']}" for f in embed.get("fields") or []]
         parts.append(str((embed.get("footer") or {}).get("text") or ""))
+    for component in walk_components(list(data.get("components") or [])):
+        if component.get("type") == 10:  # a text display (Components V2)
+            parts.append(str(component.get("content") or ""))
     return "\n".join(p for p in parts if p)
 
 

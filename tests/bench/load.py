@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tests.double import DiscordDouble, InteractionRecord, Member, Message, builders
+from tests.double.models import walk_components
 
 Action = Literal["voted", "moved", "removed"]
 CUSTOM_ID = re.compile(r"breakroom:poll:(\d+):(\d+)")
@@ -110,6 +111,10 @@ def prebuild(dd: DiscordDouble, message: Message, plan: PhasePlan) -> list[Click
     channel = dd._channels[message.channel_id]
     guild = dd._guilds[channel.guild_id or 0]
     custom_ids = {b["label"]: b["custom_id"] for b in message.buttons()}
+    for section in walk_components(message.components):  # Breakroom's: "Vote" beside each
+        if section.get("type") == 9:
+            label = str(section["components"][0].get("content") or "").split("\n")[0]
+            custom_ids[label.strip("*")] = section["accessory"].get("custom_id")
     clicks = []
     for planned in plan.clicks:
         custom_id = custom_ids[planned.label]
@@ -178,20 +183,28 @@ def reply_matches(click: Click) -> bool:
     text = original.content if original is not None else ""
     label = f"**{click.planned.label}**"
     expected = {
-        "voted": f"Your vote: {label}",
-        "moved": f"You moved your vote to {label}",
-        "removed": f"Your vote for {label} is removed",
+        "voted": f"Voted {label}",
+        "moved": f"Moved to {label}",
+        "removed": f"Removed your vote for {label}",
     }[click.planned.action]
     return click.ix.ephemeral and expected in text
 
 
 def option_ids(message: Message) -> dict[str, int]:
-    """Button label -> option id (from the custom_id `breakroom:poll:P:O`)."""
+    """Option label -> option id (from the custom_id `breakroom:poll:P:O`): the button's label
+    (the baseline bot's buttons), or the option named in the section the button is beside
+    (Breakroom's layout: its buttons say "Vote")."""
     ids = {}
     for button in message.buttons():
         match = CUSTOM_ID.fullmatch(str(button["custom_id"]))
         if match:
             ids[str(button["label"])] = int(match.group(2))
+    for section in walk_components(message.components):
+        if section.get("type") == 9:
+            match = CUSTOM_ID.fullmatch(str(section["accessory"].get("custom_id")))
+            label = str(section["components"][0].get("content") or "").split("\n")[0]
+            if match:
+                ids[label.removesuffix(" 🏆").strip("*")] = int(match.group(2))
     return ids
 
 
