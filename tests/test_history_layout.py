@@ -247,7 +247,7 @@ def test_the_worst_case_pages_stay_within_discord_limits_and_lose_nothing() -> N
         assert text_length(view) <= 4000, n
         errors = FormErrors()
         payload = {"components": view.to_components(), "flags": MessageFlag.IS_COMPONENTS_V2}
-        check_message(payload, errors)
+        check_message(payload, errors, filenames=chart_names(found))  # the charts go with it
         assert not errors, (n, str(errors))
         assert f"Page {n} of {len(views)}" in all_text(view)
         assert len(chart_names(found)) == 5 and "attachment://answers-per-week.png" in str(
