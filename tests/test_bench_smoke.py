@@ -23,5 +23,8 @@ async def test_bench_harness_answers_every_click_and_stores_exact_totals(tmp_pat
         assert phase.totals_exact, f"{phase.name}: {phase.totals_note}"
         # each confirmation says what the click did (voted, moved or removed)
         assert phase.replies_ok == phase.clicks, phase.name
+    for phase in report.breakroom.phases:  # (the anonymous poll's counts move in steps)
+        # the poll message, as members read it, ends on the final counts
+        assert phase.shown_final, (phase.name, phase.shown_counts)
     assert report.world.seeded_votes == SMOKE.size.seeded_votes
     assert "targets:" in render(report)

@@ -31,7 +31,8 @@ BREAKROOM_READY = "Breakroom is ready"
 #: Discord refuses a first answer later than this (the double does too)
 DEADLINE = 3.0
 #: Breakroom's live poll message counts, as members read them
-_COUNT_LINE = re.compile(r"^\*\*\d+\. (.+?)\*\*(?: 🏆)? — (\d+) votes?", re.MULTILINE)
+#: (an option's section: "**Job**" and below it "`████░░░░` 33% · 1 vote")
+_COUNT_LINE = re.compile(r"^\*\*(.+?)\*\*(?: 🏆)?\n`[^`\n]*` \d+% · (\d+) votes?$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +147,7 @@ class BenchReport:
 
 
 def shown_counts(message: Message) -> dict[str, int]:
-    description = str((message.embeds[0] if message.embeds else {}).get("description") or "")
-    return {label: int(votes) for label, votes in _COUNT_LINE.findall(description)}
+    return {label: int(votes) for label, votes in _COUNT_LINE.findall(message.text)}
 
 
 def expected_counts(expected: dict[int, str]) -> dict[str, int]:
