@@ -10,8 +10,6 @@ as a fresh module, and `PollMessages.interval` must be one object for every bot 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import ClassVar
 
@@ -19,9 +17,10 @@ import discord
 
 from bot import errors
 from bot.client import Breakroom
-from bot.courier import Send, classify
+from bot.courier import Send
 from bot.outbox import Delivery
 from bot.poll_model import Poll
+from cogs._live_messages import LiveMessages
 from cogs._poll_buttons import is_poll_message
 from cogs._poll_layout import poll_layout
 from cogs._poll_results import is_result_message, result_layout
@@ -29,30 +28,20 @@ from cogs._poll_results import is_result_message, result_layout
 log = logging.getLogger(__name__)
 
 
-class PollMessages:
-    """The poll's messages: drafted for the outbox, and kept in step with the database without
-    hitting Discord's rate limits.
-
-    The live refresh is not an outbox item (the next edit shows whatever the database holds, so
-    a lost one costs nothing). A burst of votes marks the poll dirty; one task per poll edits the
-    message at once, then at most once per `interval` while votes keep coming, and always once
-    more after the last vote.
-    Every edit renders what the database holds at that moment, and all edits of one poll go
-    through one lock, so the message can never go back to an older state.
-    """
+class PollMessages(LiveMessages):
+    """The poll's messages: drafted for the outbox, and the live poll message kept in step with
+    the votes without hitting Discord's rate limits (`LiveMessages`)."""
 
     #: seconds between two edits of one poll message (Discord allows ~5 edits / 5 s / channel)
     interval: ClassVar[float] = 2.5
-    #: a failed edit (Discord or the network failing for now) is tried again this many times,
-    #: waiting longer each time, so the message catches up although nobody votes again
+    #: a failed edit is tried again this many times, so the message catches up although nobody
+    #: votes again
     max_retries: ClassVar[int] = 8
+    subject: ClassVar[str] = "poll"
 
     def __init__(self, bot: Breakroom) -> None:
+        super().__init__()
         self.bot = bot
-        self._closed = False
-        self._dirty: set[int] = set()
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
 
     # -- for the outbox ------------------------------------------------------------------------
 
@@ -99,78 +88,22 @@ class PollMessages:
 
     # -- the live message ----------------------------------------------------------------------
 
-    def request(self, poll_id: int) -> None:
-        """The poll changed: show it soon."""
-        if self._closed:  # stopping: `close` flushes what changed before
-            return
-        self._dirty.add(poll_id)
-        task = self._tasks.get(poll_id)
-        if task is None or task.done():
-            self._tasks[poll_id] = asyncio.create_task(
-                self._run(poll_id), name=f"breakroom-poll-refresh-{poll_id}"
-            )
-
-    async def _run(self, poll_id: int) -> None:
-        failures = 0
-        try:
-            while poll_id in self._dirty:
-                pause = self.interval
-                try:
-                    await self.edit_now(poll_id)
-                    failures = 0
-                except Exception as error:
-                    # The courier's one reading: a hiccup is tried again; deleted, forbidden: not
-                    failure = classify(error, 0)
-                    if failure.retry:
-                        failures += 1
-                        if failures <= self.max_retries:
-                            self._dirty.add(poll_id)
-                            pause = min(self.interval * 2 ** (failures - 1), 60.0)
-                    log.warning(
-                        "could not refresh the message of poll %s: %s",
-                        poll_id,
-                        failure.detail,
-                        exc_info=not isinstance(error, discord.HTTPException),
-                    )
-                await asyncio.sleep(pause)
-        finally:
-            if self._tasks.get(poll_id) is asyncio.current_task():
-                del self._tasks[poll_id]
-            lock = self._locks.get(poll_id)
-            if lock is not None and not lock.locked():
-                del self._locks[poll_id]
-
-    async def edit_now(self, poll_id: int) -> bool:
+    async def edit(self, poll_id: int) -> bool:
         """Edit the message to the poll's current state; False when there is none to edit."""
-        async with self._locks.setdefault(poll_id, asyncio.Lock()):
-            self._dirty.discard(poll_id)
-            polls = self.bot.services.polls
-            try:
-                poll = await polls.get(poll_id)
-            except errors.NotFound:
-                return False
-            if poll.channel_id is None or poll.message_id is None:
-                return False
-            comparison = await polls.runs.comparison(poll_id) if poll.closed else None
-            channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
-            # content and embed None: a message posted as an embed by an earlier version
-            # becomes the layout at its first edit (its buttons' custom ids are the same)
-            await channel.get_partial_message(poll.message_id).edit(
-                content=None,
-                embed=None,
-                view=poll_layout(poll, comparison, now=self.bot.clock.now()),
-            )
-            return True
-
-    async def close(self, flush_timeout: float = 5.0) -> None:
-        """Stop the refresh tasks; the last changes still reach their messages."""
-        self._closed = True
-        pending = set(self._dirty)
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if pending:
-            flush = asyncio.gather(*(self.edit_now(p) for p in pending), return_exceptions=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(flush, flush_timeout)
+        polls = self.bot.services.polls
+        try:
+            poll = await polls.get(poll_id)
+        except errors.NotFound:
+            return False
+        if poll.channel_id is None or poll.message_id is None:
+            return False
+        comparison = await polls.runs.comparison(poll_id) if poll.closed else None
+        channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+        # content and embed None: a message posted as an embed by an earlier version
+        # becomes the layout at its first edit (its buttons' custom ids are the same)
+        await channel.get_partial_message(poll.message_id).edit(
+            content=None,
+            embed=None,
+            view=poll_layout(poll, comparison, now=self.bot.clock.now()),
+        )
+        return True

@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.double import DiscordDouble, InteractionRecord, Member, Message
 from tests.faults_support import answer_text
+from tests.poll_posts import footer, has_poll_buttons
 from tests.process import BotProcess
 from tests.support import TEST_SECRET
 
@@ -87,20 +88,6 @@ def execute(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
         return conn.execute(sql, params).rowcount
     finally:
         conn.close()
-
-
-def footer(message: Message) -> str:
-    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
-    if message.embeds:  # an embed's footer (the prompt posts')
-        return str((message.embeds[0].get("footer") or {}).get("text") or "")
-    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
-    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
-    return f"Poll #{found.group(1)} " if found else ""
-
-
-def has_poll_buttons(message: Message) -> bool:
-    """A poll's own message (its option buttons), not its result post (a link button only)."""
-    return any(b["custom_id"] for b in message.buttons())
 
 
 async def said(ix: InteractionRecord, timeout: float = 5.0) -> str:

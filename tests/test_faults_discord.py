@@ -20,6 +20,7 @@ import pytest
 from bot.teams import Team
 from tests.double import InteractionRecord, Member, Message
 from tests.faults_support import UNEXPECTED, answer_text
+from tests.poll_posts import footer, has_poll_buttons
 from tests.support import World
 from tests.test_polls_helpers import option_button
 
@@ -37,20 +38,6 @@ async def team(world: World) -> Team:
     async with scheduler._pass_lock:
         await scheduler.stop()
     return await world.bot.teams.create(world.guild.id, "Front desk", world.channel.id)
-
-
-def footer(message: Message) -> str:
-    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
-    if message.embeds:  # an embed's footer (the prompt posts')
-        return str((message.embeds[0].get("footer") or {}).get("text") or "")
-    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
-    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
-    return f"Poll #{found.group(1)} " if found else ""
-
-
-def has_poll_buttons(message: Message) -> bool:
-    """A poll's own message (its option buttons), not its result post (a link button only)."""
-    return any(b["custom_id"] for b in message.buttons())
 
 
 def poll_messages(world: World, poll_id: int) -> list[Message]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.double import InteractionRecord, Member, Message
+from tests.poll_posts import footer, has_poll_buttons
 from tests.reflection_posts import is_reflection_post
 from tests.support import World
 from tests.test_polls_helpers import option_button
@@ -68,20 +69,6 @@ def prompt_posts(world: World) -> list[Message]:
         for m in world.dd.messages(world.channel)
         if any((b["custom_id"] or "").startswith("breakroom:answer:") for b in m.buttons())
     ]
-
-
-def footer(message: Message) -> str:
-    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
-    if message.embeds:  # an embed's footer (the prompt posts')
-        return str((message.embeds[0].get("footer") or {}).get("text") or "")
-    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
-    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
-    return f"Poll #{found.group(1)} " if found else ""
-
-
-def has_poll_buttons(message: Message) -> bool:
-    """A poll's own message (its option buttons), not its result post (a link button only)."""
-    return any(b["custom_id"] for b in message.buttons())
 
 
 def poll_message(world: World, poll_id: int) -> Message:

@@ -26,6 +26,7 @@ from bot.outbox import BACKOFF_FIRST, LEASE
 from bot.teams import Team
 from tests.double import Message
 from tests.faults_support import answer_text
+from tests.poll_posts import footer, has_poll_buttons
 from tests.reflection_posts import reflection_posts
 from tests.support import World
 
@@ -40,20 +41,6 @@ async def pause_loop(world: World) -> None:
     scheduler = world.bot.scheduler
     async with scheduler._pass_lock:
         await scheduler.stop()
-
-
-def footer(message: Message) -> str:
-    """ "Poll #3 " for a poll's message or its result post (their footer line names the poll)."""
-    if message.embeds:  # an embed's footer (the prompt posts')
-        return str((message.embeds[0].get("footer") or {}).get("text") or "")
-    lines = [line for line in message.text.splitlines() if line.startswith("-# ")]
-    found = re.search(r"poll #(\d+)", lines[-1]) if lines else None
-    return f"Poll #{found.group(1)} " if found else ""
-
-
-def has_poll_buttons(message: Message) -> bool:
-    """A poll's own message (its option buttons), not its result post (a link button only)."""
-    return any(b["custom_id"] for b in message.buttons())
 
 
 def titled(world: World, title: str) -> list[Message]:
