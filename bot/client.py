@@ -24,11 +24,13 @@ from bot.config import Settings
 from bot.courier import Courier
 from bot.db import Database
 from bot.errors import NotFound, UserError
+from bot.i18n import speak
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.services import Services
 from bot.teams import Teams
 from bot.text import is_number, parse_id
+from bot.translator import BreakroomTranslator
 from bot.unreachable import CONNECTION_ERRORS, DiscordUnreachable
 
 log = logging.getLogger(__name__)
@@ -176,6 +178,7 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
 
 class BreakroomTree(app_commands.CommandTree["Breakroom"]):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        speak(interaction.locale.value)  # replies in the member's language
         # Breakroom's data is per server: a command used in a DM gets a plain answer (only those
         # marked with extras={"dm_ok": True}, /help and /privacy, work there).
         command = interaction.command
@@ -188,8 +191,12 @@ class BreakroomTree(app_commands.CommandTree["Breakroom"]):
     ) -> None:
         await report_error(interaction, error)
 
-    def payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
-        return [command.to_dict(self) for command in self.get_commands(guild=guild)]
+    async def payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        """What a sync sends: the commands with their translations."""
+        commands = self.get_commands(guild=guild)
+        if self.translator is None:
+            return [command.to_dict(self) for command in commands]
+        return [await c.get_translated_payload(self, self.translator) for c in commands]
 
 
 class Breakroom(commands.Bot):
@@ -286,6 +293,7 @@ class Breakroom(commands.Bot):
             )
         self.services = Services(self.db, self.clock, self.key)
         self.courier = Courier(self, self.services.outbox, self.clock, self.scheduler.wake)
+        await self.tree.set_translator(BreakroomTranslator())
         for extension in cog_extensions():
             await self.load_extension(extension)
         # After the cogs' jobs: what they make due in a pass goes out in the same pass.
@@ -293,11 +301,11 @@ class Breakroom(commands.Bot):
         await self.sync_commands_if_changed()
         self.scheduler.start(self.wait_until_ready)
 
-    def tree_hash(self) -> str:
+    async def tree_hash(self) -> str:
         guild = self.dev_guild
-        payload = self.tree.payload(guild)
+        payload = await self.tree.payload(guild)
         if guild is not None:
-            payload += self.tree.payload(None)
+            payload += await self.tree.payload(None)
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -313,7 +321,7 @@ class Breakroom(commands.Bot):
         key = f"command_tree_hash:{scope}"
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        digest = self.tree_hash()
+        digest = await self.tree_hash()
         if await self.db.fetchval("SELECT value FROM bot_state WHERE key = ?", (key,)) == digest:
             log.info("command tree unchanged since the last sync; not syncing")
             return
@@ -345,6 +353,7 @@ class Breakroom(commands.Bot):
         custom_id = str(data.get("custom_id") or "")
         for regex, handler in self._modal_handlers.values():
             if match := regex.fullmatch(custom_id):
+                speak(interaction.locale.value)
                 try:
                     # Forms, like commands and buttons, work inside a server, and carry ids
                     # that a row can have (a number beyond 2**63 - 1 is no id of ours).

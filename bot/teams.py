@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.i18n import ENGLISH, validate_language
 from bot.outbox import Outbox
 from bot.schedule import TIME_EXAMPLES, parse_time
 from bot.text import comparison_key, parse_id, shows_nothing
@@ -47,6 +48,8 @@ class Team:
     lead_channel_id: int | None = None
     #: who may post a `/history` summary in the team channel: "leads" (and managers) or "everyone"
     history_sharing: str = "leads"
+    #: what the team's posts are written in (a bot/i18n.py language)
+    language: str = ENGLISH
 
     @property
     def zone(self) -> ZoneInfo:
@@ -79,6 +82,7 @@ class Team:
             lead_role_id=row["lead_role_id"],
             lead_channel_id=row["lead_channel_id"],
             history_sharing=row["history_sharing"],
+            language=row["language"],
         )
 
 
@@ -162,9 +166,11 @@ class Teams:
         *,
         lead_role_id: int | None = None,
         lead_channel_id: int | None = None,
+        language: str = ENGLISH,
     ) -> Team:
         name = validate_name(name)
         timezone = validate_timezone(timezone)
+        language = validate_language(language)
         now = int(self.clock.now().timestamp())
         async with self.db.transaction() as tx:
             if (existing := await _same_name(tx, guild_id, name_key(name))) is not None:
@@ -176,7 +182,8 @@ class Teams:
             )
             team_id = await tx.insert(
                 "INSERT INTO teams (guild_id, name, name_key, channel_id, role_id, timezone,"
-                " created_at, lead_role_id, lead_channel_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, lead_role_id, lead_channel_id, language)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     guild_id,
                     name,
@@ -187,6 +194,7 @@ class Teams:
                     now,
                     lead_role_id,
                     lead_channel_id,
+                    language,
                 ),
             )
             row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
@@ -204,6 +212,7 @@ class Teams:
         lead_role_id: int | object | None = _UNSET,
         lead_channel_id: int | object | None = _UNSET,
         history_sharing: str | None = None,
+        language: str | None = None,
     ) -> Team:
         """Change what is given; `role_id=None` removes the role. Deliveries Discord refused
         for the team are tried again (see bot/outbox.py)."""
@@ -225,6 +234,8 @@ class Teams:
             if history_sharing not in HISTORY_SHARING:
                 raise InvalidInput("Pick who may share the team's history: leads or everyone.")
             changes["history_sharing"] = history_sharing
+        if language is not None:
+            changes["language"] = validate_language(language)
         async with self.db.transaction() as tx:
             current = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
             if current is None:

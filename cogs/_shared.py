@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot.client import DM_MESSAGE, Breakroom, NotManager, is_manager, report_error
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.i18n import speak
 from bot.teams import Team, not_a_member
 from bot.text import MAX_ID, is_number
 
@@ -56,6 +57,7 @@ def guarded(
 
     @functools.wraps(callback)
     async def wrapper(self: T, interaction: Interaction, *args: Any, **kwargs: Any) -> None:
+        speak(interaction.locale.value)  # replies in the member's language
         try:
             if interaction.guild_id is None:
                 raise app_commands.NoPrivateMessage(DM_MESSAGE)
