@@ -152,10 +152,19 @@ def in_language(language: str, message: str, **fields: Any) -> str:
         return _(message, **fields)
 
 
-@functools.cache
 def locale(language: str | None = None) -> Locale:
+    """Babel's locale of a language (the current one by default)."""
+    return _locale(language or current())
+
+
+#: whose conventions a language's dates follow: Breakroom's English is British ("5 Jan 2026")
+REGION = {ENGLISH: "en_GB"}
+
+
+@functools.cache
+def _locale(language: str) -> Locale:
     try:
-        return Locale.parse(language or current())
+        return Locale.parse(REGION.get(language, language))
     except (ValueError, UnknownLocaleError):
         return Locale.parse(ENGLISH)
 
