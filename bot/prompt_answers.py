@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import _
 from bot.member_data import MemberDataDeleted
 from bot.outbox import Delivery, Outbox, Sent
 from bot.prompt_posts import Post, load_post, no_post
@@ -48,11 +49,15 @@ def clean_answer(text: str) -> str:
 def validate_answer(text: str) -> str:
     cleaned = clean_answer(text)
     if shows_nothing(cleaned):
-        raise InvalidInput("Your answer is empty: write a few words, then send it again.")
+        raise InvalidInput(_("Your answer is empty: write a few words, then send it again."))
     if len(cleaned) > MAX_ANSWER_LENGTH:
         raise InvalidInput(
-            f"An answer can be at most {MAX_ANSWER_LENGTH} characters; yours has {len(cleaned)}. "
-            f"Shorten it and send it again."
+            _(
+                "An answer can be at most {limit} characters; yours has {length}. "
+                "Shorten it and send it again.",
+                limit=MAX_ANSWER_LENGTH,
+                length=len(cleaned),
+            )
         )
     return cleaned
 

@@ -14,13 +14,16 @@ from pathlib import Path
 from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.i18n import ENGLISH, N_, _, language_of
 from bot.teams import clean_text
 from bot.text import comparison_key, shows_nothing
 
-STARTER_FILE = Path(__file__).resolve().parent.parent / "data" / "prompts" / "starter.txt"
+STARTER_DIR = Path(__file__).resolve().parent.parent / "data" / "prompts"
+STARTER_FILE = STARTER_DIR / "starter.txt"
 MAX_PROMPT_LENGTH = 300
 PAGE_SIZE = 10
-NO_PROMPTS = "The prompt bank has no active prompts; add one with /prompt add."
+#: Stored as written here (a team's last post error) and translated where it is shown.
+NO_PROMPTS = N_("The prompt bank has no active prompts; add one with /prompt add.")
 
 
 def prompt_key(text: str) -> str:
@@ -33,14 +36,29 @@ def validate_prompt(text: str) -> str:
     cleaned = clean_text(text)
     if shows_nothing(cleaned):
         raise InvalidInput(
-            "A prompt needs some text: write the question you want the team to discuss."
+            _("A prompt needs some text: write the question you want the team to discuss.")
         )
     if len(cleaned) > MAX_PROMPT_LENGTH:
         raise InvalidInput(
-            f"A prompt can be at most {MAX_PROMPT_LENGTH} characters; this one has "
-            f"{len(cleaned)}. Shorten it and try again."
+            _(
+                "A prompt can be at most {limit} characters; this one has {length}. "
+                "Shorten it and try again.",
+                limit=MAX_PROMPT_LENGTH,
+                length=len(cleaned),
+            )
         )
     return cleaned
+
+
+def starter_file(language: str | None) -> Path:
+    """The starter bank for a language: `starter.<lang>.txt` (`starter.de.txt`,
+    `starter.pt_BR.txt`), or the English `starter.txt` when there is none for it."""
+    chosen = language_of(language)
+    if chosen != ENGLISH:
+        path = STARTER_DIR / f"starter.{chosen}.txt"
+        if path.exists():
+            return path
+    return STARTER_FILE
 
 
 @cache
@@ -106,7 +124,10 @@ async def load_prompt(tx: Transaction, guild_id: int, prompt_id: int | None) -> 
     )
     if row is None:
         raise NotFound(
-            f"There is no prompt #{prompt_id} in this server's bank; `/prompt list` shows the ids."
+            _(
+                "There is no prompt #{id} in this server's bank; `/prompt list` shows the ids.",
+                id=prompt_id,
+            )
         )
     return Prompt.from_row(row)
 
@@ -133,10 +154,17 @@ class PromptBank:
         return to_ts(self.clock.now())
 
     async def ensure_bank(self, guild_id: int) -> None:
-        """Give the server the starter prompts, once (retired ones don't come back)."""
+        """Give the server the starter prompts, once (retired ones don't come back), in the
+        language of its first team (the one whose creation makes the bank); English when there
+        is no bank for that language, or no team yet."""
         if await self.db.fetchval("SELECT 1 FROM prompt_banks WHERE guild_id = ?", (guild_id,)):
             return
-        starter = self._starter if self._starter is not None else starter_prompts()
+        starter = self._starter
+        if starter is None:
+            language = await self.db.fetchval(
+                "SELECT language FROM teams WHERE guild_id = ? ORDER BY id LIMIT 1", (guild_id,)
+            )
+            starter = starter_prompts(starter_file(language))
         now = self._now()
         async with self.db.transaction() as tx:
             if await tx.fetchval("SELECT 1 FROM prompt_banks WHERE guild_id = ?", (guild_id,)):
@@ -165,8 +193,11 @@ class PromptBank:
             existing = min(same, key=lambda r: r["retired_at"] is not None, default=None)
             if existing is not None and existing["retired_at"] is None:
                 raise Conflict(
-                    f"The bank already has this prompt (#{existing['id']}): "
-                    f"“{existing['text'][:120]}”."
+                    _(
+                        "The bank already has this prompt (#{id}): “{text}”.",
+                        id=existing["id"],
+                        text=existing["text"][:120],
+                    )
                 )
             if existing is not None:
                 await tx.execute(
@@ -186,7 +217,7 @@ class PromptBank:
         async with self.db.transaction() as tx:
             prompt = await load_prompt(tx, guild_id, prompt_id)
             if not prompt.active:
-                raise Conflict(f"Prompt #{prompt_id} is already retired.")
+                raise Conflict(_("Prompt #{id} is already retired.", id=prompt_id))
             await tx.execute(
                 "UPDATE prompts SET retired_at = ? WHERE id = ?", (self._now(), prompt_id)
             )

@@ -21,6 +21,7 @@ from typing import Literal
 from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import _
 from bot.outbox import Delivery, Outbox, Sent
 from bot.prompt_bank import NO_PROMPTS, PromptBank, load_prompt, next_in_rotation
 from bot.schedule import GRACE
@@ -34,9 +35,10 @@ PostState = Literal["sending", "posted", "failed"]
 
 
 def no_post(post_id: int | None) -> str:
-    return (
-        f"There is no prompt post #{post_id} in this server (its team may have been deleted); "
-        f"pick a post from the list."
+    return _(
+        "There is no prompt post #{id} in this server (its team may have been deleted); "
+        "pick a post from the list.",
+        id=post_id,
     )
 
 
@@ -191,19 +193,21 @@ class PromptPosts:
         async with self.db.transaction() as tx:
             team = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
             if team is None:
-                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+                raise NotFound(_("That team no longer exists; `/team list` shows the teams."))
             guild_id = team["guild_id"]
             if prompt_id is not None:
                 prompt = await load_prompt(tx, guild_id, prompt_id)
                 if not prompt.active:
                     raise InvalidInput(
-                        f"Prompt #{prompt_id} is retired; add it again with `/prompt add` "
-                        f"to use it."
+                        _(
+                            "Prompt #{id} is retired; add it again with `/prompt add` to use it.",
+                            id=prompt_id,
+                        )
                     )
             else:
                 prompt_id = await next_in_rotation(tx, team_id, guild_id)
                 if prompt_id is None:
-                    raise NotFound(NO_PROMPTS)
+                    raise NotFound(_(NO_PROMPTS))
             queued = await queue_post(
                 tx, self.outbox, team, prompt_id, None, ping_role, self.clock.now(), waited_for=True
             )
@@ -268,8 +272,11 @@ class PromptPosts:
         )
         if row is None:
             raise NotFound(
-                f"Nothing has been posted for {team.name} yet. A manager can post a prompt now "
-                f"with `/prompt post`, or set a weekly time with `/prompt schedule`."
+                _(
+                    "Nothing has been posted for {team} yet. A manager can post a prompt now "
+                    "with `/prompt post`, or set a weekly time with `/prompt schedule`.",
+                    team=team.name,
+                )
             )
         return Post.from_row(row)
 

@@ -17,9 +17,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
+from bot.i18n import N_, _
 from bot.text import plain_number_text
 
+#: The weekday option's values (the commands' contract: never translated).
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: A weekly slot as people read it, one message per weekday (`describe`): "Mondays at 09:30".
+WEEKLY_AT = (
+    N_("Mondays at {time}"),
+    N_("Tuesdays at {time}"),
+    N_("Wednesdays at {time}"),
+    N_("Thursdays at {time}"),
+    N_("Fridays at {time}"),
+    N_("Saturdays at {time}"),
+    N_("Sundays at {time}"),
+)
 #: A slot missed while the bot was down is still posted when it comes back within this time.
 GRACE = timedelta(hours=12)
 DEFAULT_TIME = "09:00"
@@ -34,7 +46,8 @@ _TWENTY_FOUR_HOUR = re.compile(
     re.ASCII | re.IGNORECASE,
 )
 _NAMED = {"noon": "12:00", "midday": "12:00", "midnight": "00:00"}
-TIME_EXAMPLES = "09:30, 9:30 pm, 9am, 17h, 17.30 or 0930"
+#: How a time can be written, for error messages: translate where used, `_(TIME_EXAMPLES)`.
+TIME_EXAMPLES = N_("09:30, 9:30 pm, 9am, 17h, 17.30 or 0930")
 
 
 def parse_time(text: str) -> str:
@@ -57,15 +70,21 @@ def parse_time(text: str) -> str:
 
 def _bad_time(text: str) -> InvalidInput:
     return InvalidInput(
-        f"“{text.strip()[:20]}” is not a time I can read. Write it like {TIME_EXAMPLES}."
+        _(
+            "“{text}” is not a time I can read. Write it like {examples}.",
+            text=text.strip()[:20],
+            examples=_(TIME_EXAMPLES),
+        )
     )
 
 
 def show_time(hhmm: str) -> str:
-    """A stored `HH:MM` as the team reads it back: 24-hour, with the 12-hour form beside it."""
+    """A stored `HH:MM` as the team reads it back: 24-hour, with the 12-hour form beside it
+    (a language that never writes 12-hour times can leave `{twelve_hour}` out)."""
     hour, minute = (int(part) for part in hhmm.split(":"))
-    half = "am" if hour < 12 else "pm"
-    return f"{hhmm} ({(hour % 12) or 12}:{minute:02d} {half})"
+    clock = f"{(hour % 12) or 12}:{minute:02d}"
+    twelve_hour = _("{time} am", time=clock) if hour < 12 else _("{time} pm", time=clock)
+    return _("{time} ({twelve_hour})", time=hhmm, twelve_hour=twelve_hour)
 
 
 def parse_weekday(name: str) -> int | None:
@@ -74,7 +93,9 @@ def parse_weekday(name: str) -> int | None:
     if key == "off":
         return None
     if key not in WEEKDAYS:
-        raise InvalidInput("Pick a weekday from monday to sunday, or off to stop the weekly post.")
+        raise InvalidInput(
+            _("Pick a weekday from monday to sunday, or off to stop the weekly post.")
+        )
     return WEEKDAYS.index(key)
 
 
@@ -130,7 +151,7 @@ def due_slot(
 
 
 def describe(weekday: int | None, hhmm: str | None) -> str:
-    """`Mondays at 09:30`, or `off`."""
+    """`Mondays at 09:30`, or `off` (in the current language)."""
     if weekday is None or hhmm is None:
-        return "off"
-    return f"{WEEKDAYS[weekday].capitalize()}s at {hhmm}"
+        return _("off")
+    return _(WEEKLY_AT[weekday], time=hhmm)

@@ -12,6 +12,7 @@ import discord
 from bot.client import Breakroom
 from bot.courier import Send, Thread, has_custom_id
 from bot.errors import NotFound
+from bot.i18n import _, speaking
 from bot.outbox import Delivery
 from bot.prompt_answers import KIND as ANSWER
 from bot.prompt_posts import KIND as PROMPT_POST
@@ -47,7 +48,7 @@ class PromptDrafts:
         """The team's channel, if Breakroom can post there (else a UserError saying why)."""
         guild = self.bot.get_guild(team.guild_id)
         if guild is None:
-            raise NotFound("Breakroom is no longer in this team's server.")
+            raise NotFound(_("Breakroom is no longer in this team's server."))
         return postable_channel(guild, team.channel_id)
 
     async def post(self, delivery: Delivery) -> Send | None:
@@ -60,13 +61,15 @@ class PromptDrafts:
         channel = self.team_channel(team)
         now = self.bot.clock.now()
         custom_id = answer_button(post.id)
+        with speaking(team.language):  # the post and its thread are the team's
+            view, name = post_layout(post, team, now), thread_name(post, team, now)
         return Send(
             channel.id,
             team.guild_id,
-            view=post_layout(post, team, now),
+            view=view,
             mentions=post_mentions(post, team),
             marker=lambda message: has_custom_id(message, custom_id),
-            open_thread=thread_name(post, team, now),
+            open_thread=name,
         )
 
     async def answer(self, delivery: Delivery) -> Send | None:
@@ -77,13 +80,15 @@ class PromptDrafts:
             return None
         post = found.post
         if post.message_id is None:  # answers are only taken for posted prompts
-            raise NotFound("This prompt was never posted, so it has no thread.")
+            raise NotFound(_("This prompt was never posted, so it has no thread."))
         team = await self.bot.teams.get(post.team_id)
-        name = thread_name(post, team, self.bot.clock.now())
+        with speaking(team.language):  # the thread is the team's
+            name = thread_name(post, team, self.bot.clock.now())
+            view = answer_layout(found.answer)
         return Send(
             post.channel_id,
             post.guild_id,
-            view=answer_layout(found.answer),
+            view=view,
             edit=found.answer.message_id,
             marker=lambda message: is_answer_of(message, found),
             in_thread=Thread(post.channel_id, post.message_id, name, post.thread_id),

@@ -20,7 +20,9 @@ from typing import Any
 import discord
 from discord.utils import escape_markdown
 
+from bot import i18n
 from bot.courier import walk
+from bot.i18n import _, n_
 from bot.prompt_answers import Answer, AnswerToSend
 from bot.prompt_posts import Post
 from bot.teams import Team
@@ -31,16 +33,16 @@ THREAD_NAME_LIMIT = 100
 
 
 def day(moment: datetime, team: Team, *, year: bool = True) -> str:
-    """A date as the team reads it, in its timezone: "1 Dec 2026" (or "1 Dec")."""
+    """A date as the team reads it, in its timezone and the current language: "Dec 1, 2026"
+    (or "Dec 1"; "1 déc. 2026" in French)."""
     local = moment.astimezone(team.zone)
-    return f"{local.day} {local:%b %Y}" if year else f"{local.day} {local:%b}"
+    return i18n.day(local) if year else i18n.day_month(local)
 
 
 def week_of(moment: datetime, team: Team) -> str:
-    """The Monday of the moment's week in the team's timezone: "30 Nov"."""
+    """The Monday of the moment's week in the team's timezone: "Nov 30"."""
     local = moment.astimezone(team.zone).date()
-    monday = local - timedelta(days=local.weekday())
-    return f"{monday.day} {monday:%b}"
+    return i18n.day_month(local - timedelta(days=local.weekday()))
 
 
 def posted_on(post: Post, now: datetime) -> datetime:
@@ -50,12 +52,12 @@ def posted_on(post: Post, now: datetime) -> datetime:
 
 def answers_so_far(count: int) -> str:
     if count == 0:
-        return "No answers yet"
-    return "1 answer so far" if count == 1 else f"{count} answers so far"
+        return _("No answers yet")
+    return n_("{count} answer so far", "{count} answers so far", count)
 
 
 def thread_name(post: Post, team: Team, now: datetime) -> str:
-    """The question and the post's date ("What makes a job a career? · 1 Dec 2026"), within
+    """The question and the post's date ("What makes a job a career? · Dec 1, 2026"), within
     Discord's 100 characters (the question is cut, the date kept). Every asking carries its date,
     so a repeat never shares its thread's name with an earlier one; two askings on the same day
     are told apart by the later one's post number."""
@@ -91,15 +93,20 @@ def post_layout(post: Post, team: Team, now: datetime) -> Layout:
     body: list[discord.ui.Item[Any]] = [
         text(f"## {question}"),
         text(
-            f"-# {escape_markdown(team.name)} · Week of {week_of(when, team)} · "
-            f"{answers_so_far(post.answer_count)}"
+            "-# "
+            + _(
+                "{team} · Week of {week} · {answers}",
+                team=escape_markdown(team.name),
+                week=week_of(when, team),
+                answers=answers_so_far(post.answer_count),
+            )
         ),
     ]
     before = post.repeat_of_posted_at
     if before is not None:
         same_year = before.astimezone(team.zone).year == when.astimezone(team.zone).year
         asked = day(before, team, year=not same_year)
-        body.append(text(f"Asked before on {asked} — has your answer changed?"))
+        body.append(text(_("Asked before on {day} — has your answer changed?", day=asked)))
     body.append(discord.ui.ActionRow(AnswerButton(post.id)))
     items: list[discord.ui.Item[Any]] = []
     if pings_role(post, team):
@@ -118,11 +125,12 @@ def answer_layout(answer: Answer) -> Layout:
     known (answers saved before avatars were kept have none), "edited" once they changed it."""
     lines: list[discord.ui.Item[Any]] = [text(name_line(answer)), text(answer.text)]
     if answer.edited_at is not None:
-        lines.append(text("-# edited"))
+        lines.append(text("-# " + _("edited")))
     if answer.avatar_url is None:
         return layout(card(*lines))
     avatar: discord.ui.Thumbnail[Any] = discord.ui.Thumbnail(
-        answer.avatar_url, description=f"{shorten(answer.display_name, 80)}'s avatar"
+        answer.avatar_url,
+        description=_("{name}'s avatar", name=shorten(answer.display_name, 80)),
     )
     return layout(card(discord.ui.Section(*lines, accessory=avatar)))
 

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from bot import errors
 from bot.client import Breakroom
+from bot.i18n import speaking
 from bot.prompts import Prompts
 from cogs._live_messages import LiveMessages
 from cogs._prompt_layouts import post_layout, post_mentions
@@ -48,10 +49,12 @@ class PostMessages(LiveMessages):
         except errors.NotFound:  # deleted meanwhile, its posts with it
             return False
         channel = self.bot.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
+        with speaking(team.language):  # the post is the team's, whoever answered
+            view = post_layout(post, team, self.bot.clock.now())
         await channel.get_partial_message(post.message_id).edit(
             content=None,
             embed=None,
-            view=post_layout(post, team, self.bot.clock.now()),
+            view=view,
             allowed_mentions=post_mentions(post, team),
         )
         return True

@@ -15,10 +15,13 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import discord
+from babel import dates
 from discord.utils import format_dt
 
+from bot import i18n
 from bot.courier import Outcome
 from bot.errors import NotFound
+from bot.i18n import _, n_
 from bot.prompt_answers import (
     MAX_ANSWER_LENGTH,
     AnswerForm,
@@ -42,45 +45,63 @@ PAGE_BUDGET = 3500  # characters of answers per page of /prompt answers (embed l
 
 
 def local_time(moment: datetime, team: Team) -> str:
-    return moment.astimezone(team.zone).strftime("%a %d %b %Y, %H:%M %Z")
+    """A moment on the team's clock, in the current language: "Mon, Jan 5, 2026, 9:30 AM GMT"."""
+    local = moment.astimezone(team.zone)
+    weekday_date = dates.format_skeleton("yMMMEd", local, locale=i18n.locale(i18n.current()))
+    return _(
+        "{day}, {time} {zone}",
+        day=weekday_date,
+        time=i18n.time_of_day(local),
+        zone=local.strftime("%Z"),
+    )
 
 
 def answer_receipt(saved: SavedAnswer, outcome: Outcome) -> str:
     """The member's follow-up, one line: the answer is saved, and the truth about the thread (a
     Jump button goes with it once it is there)."""
     failure = outcome.failure
-    listed = "it shows in `/prompt answers`."
     if outcome.sent is not None:
         if outcome.url is None:  # deleted (/forget-me) while it was being posted
-            return "Your answer was deleted meanwhile, so it isn't in the thread."
+            return _("Your answer was deleted meanwhile, so it isn't in the thread.")
         if outcome.edited:
-            return "✅ Answer saved and updated in the thread"
-        return "✅ Answer saved and posted in the thread"
+            return _("✅ Answer saved and updated in the thread")
+        return _("✅ Answer saved and posted in the thread")
     if failure is None:  # another attempt holds it (a second submit's, another run's)
-        return "✅ Answer saved; it is on its way to the thread by itself."
+        return _("✅ Answer saved; it is on its way to the thread by itself.")
     if outcome.retry_at is not None:
-        later = (
-            "the thread shows your earlier answer until Breakroom updates it shortly"
-            if saved.answer.message_id is not None
-            else "Breakroom will post it in the thread shortly"
+        if saved.answer.message_id is not None:
+            return _(
+                "✅ Answer saved. Discord is having trouble, so the thread shows your earlier "
+                "answer until Breakroom updates it shortly, by itself."
+            )
+        return _(
+            "✅ Answer saved. Discord is having trouble, so Breakroom will post it in the thread "
+            "shortly, by itself."
         )
-        return f"✅ Answer saved. Discord is having trouble, so {later}, by itself."
     match failure.kind:
         case "transient":  # still failing at its deadline
-            return f"✅ Answer saved, but Discord kept failing, so it isn't in the thread; {listed}"
+            return _(
+                "✅ Answer saved, but Discord kept failing, so it isn't in the thread; it shows "
+                "in `/prompt answers`."
+            )
         case "forbidden":
-            return (
-                f"✅ Answer saved, but Breakroom lacks a permission to post in the thread of "
-                f"<#{saved.post.channel_id}>: a manager needs to fix it, then save the team with "
-                f"`/team edit`. Meanwhile {listed}"
+            return _(
+                "✅ Answer saved, but Breakroom lacks a permission to post in the thread of "
+                "{channel}: a manager needs to fix it, then save the team with `/team edit`. "
+                "Meanwhile it shows in `/prompt answers`.",
+                channel=f"<#{saved.post.channel_id}>",
             )
         case "gone":
-            return (
-                f"✅ Answer saved, but the prompt's post or its thread was deleted, so it can't "
-                f"go there; {listed}"
+            return _(
+                "✅ Answer saved, but the prompt's post or its thread was deleted, so it can't "
+                "go there; it shows in `/prompt answers`."
             )
         case _:
-            return f"✅ Answer saved, but Discord refused it ({failure.detail}); {listed}"
+            return _(
+                "✅ Answer saved, but Discord refused it ({detail}); it shows in "
+                "`/prompt answers`.",
+                detail=failure.detail,
+            )
 
 
 def post_outcome(post: Post, outcome: Outcome) -> str:
@@ -88,16 +109,35 @@ def post_outcome(post: Post, outcome: Outcome) -> str:
     post is out): posted, failed and why, or on its way (the outbox tries again)."""
     if outcome.sent is not None:
         before = post.repeat_of_posted_at
-        repeat = "" if before is None else f" (a repeat: last asked {format_dt(before, 'D')})"
-        return f"✅ Posted prompt **#{post.prompt_id}**{repeat} in <#{outcome.sent.channel_id}>."
+        channel = f"<#{outcome.sent.channel_id}>"
+        if before is None:
+            return _("✅ Posted prompt **#{id}** in {channel}.", id=post.prompt_id, channel=channel)
+        return _(
+            "✅ Posted prompt **#{id}** (a repeat: last asked {when}) in {channel}.",
+            id=post.prompt_id,
+            when=format_dt(before, "D"),
+            channel=channel,
+        )
     failure = outcome.failure
     if failure is not None and outcome.retry_at is None:
-        return f"Prompt #{post.prompt_id} could not be posted: {failure.reason}"
-    why = f" {failure.reason}" if failure is not None else ""
-    when = "" if outcome.retry_at is None else f" ({format_dt(outcome.retry_at, 'R')})"
-    return (
-        f"Prompt #{post.prompt_id} isn't in <#{post.channel_id}> yet:{why} Breakroom posts it "
-        f"by itself{when}."
+        return _(
+            "Prompt #{id} could not be posted: {reason}", id=post.prompt_id, reason=failure.reason
+        )
+    fields = {"id": post.prompt_id, "channel": f"<#{post.channel_id}>"}
+    if outcome.retry_at is None:  # another attempt holds it
+        return _("Prompt #{id} isn't in {channel} yet: Breakroom posts it by itself.", **fields)
+    when = format_dt(outcome.retry_at, "R")
+    if failure is None:
+        return _(
+            "Prompt #{id} isn't in {channel} yet: Breakroom posts it by itself ({when}).",
+            when=when,
+            **fields,
+        )
+    return _(
+        "Prompt #{id} isn't in {channel} yet: {reason} Breakroom posts it by itself ({when}).",
+        reason=failure.reason,
+        when=when,
+        **fields,
     )
 
 
@@ -123,7 +163,7 @@ class AnswerButton(
     def __init__(self, post_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Answer",
+                label=_("Answer"),
                 emoji="✍️",
                 style=discord.ButtonStyle.primary,
                 custom_id=answer_button(post_id),
@@ -136,7 +176,7 @@ class AnswerButton(
         # Found by name, not class: the cog's extension may have been reloaded since.
         cog: Any = interaction.client.get_cog("Prompts")
         if not isinstance(cog, HasPrompts):
-            raise NotFound("Prompts are unavailable for a moment; try again in a minute.")
+            raise NotFound(_("Prompts are unavailable for a moment; try again in a minute."))
         await open_answer_modal(interaction, cog.prompts, self.post_id)
 
 
@@ -146,11 +186,14 @@ ANSWER_FORM = r"breakroom:answer-form:(?P<post>[0-9]+)"
 def answer_modal(form: AnswerForm) -> discord.ui.Modal:
     """The answer form, answered by `PromptsCog.submit_answer` from its custom_id, so a form left
     open across a restart still saves."""
-    modal = discord.ui.Modal(title="Your answer", custom_id=f"breakroom:answer-form:{form.post.id}")
+    modal = discord.ui.Modal(
+        title=_("Your answer"), custom_id=f"breakroom:answer-form:{form.post.id}"
+    )
     intro = f"**{form.post.prompt_text}**"
     if form.previous is not None and form.current is None:
         when = discord.utils.format_dt(form.previous.answered_at, "D")
-        intro += f"\n\nLast time this was asked ({when}) you wrote:\n>>> {form.previous.text}"
+        intro += "\n\n" + _("Last time this was asked ({when}) you wrote:", when=when)
+        intro += f"\n>>> {form.previous.text}"
     modal.add_item(discord.ui.TextDisplay(intro))
     answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
         custom_id="answer",
@@ -158,11 +201,14 @@ def answer_modal(form: AnswerForm) -> discord.ui.Modal:
         max_length=MAX_ANSWER_LENGTH,
         default=form.current.text if form.current else None,
     )
-    label = "Change your answer" if form.current else "Your answer"
+    label = _("Change your answer") if form.current else _("Your answer")
     modal.add_item(
         discord.ui.Label(
             text=label,
-            description="Up to 1000 characters; posted in the thread under your name.",
+            description=_(
+                "Up to {limit} characters; posted in the thread under your name.",
+                limit=MAX_ANSWER_LENGTH,
+            ),
             component=answer,
         )
     )
@@ -196,18 +242,25 @@ def answers_embed(listed: AnswerList, page: int) -> discord.Embed:
     ]
     pages = paginate(entries, PAGE_BUDGET)
     page = min(page, len(pages))
-    people = "1 person" if listed.count == 1 else f"{listed.count} people"
+    people = n_("{count} person answered.", "{count} people answered.", listed.count)
     body = "\n\n".join(pages[page - 1]) or (
-        "Nobody has answered yet: use the Answer button under the post, or `/prompt answer`."
+        _("Nobody has answered yet: use the Answer button under the post, or `/prompt answer`.")
     )
     embed = discord.Embed(
         title=choice_name(listed.post.prompt_text),
-        description=f"**{people} answered.**\n\n{body}",
+        description=f"**{people}**\n\n{body}",
         colour=EMBED_COLOUR,
     )
     assert listed.post.posted_at is not None
-    footer = f"{listed.post.team_name} · posted {listed.post.posted_at:%d %b %Y}"
+    fields = {"team": listed.post.team_name, "day": i18n.day(listed.post.posted_at)}
     if len(pages) > 1:
-        footer += f" · page {page} of {len(pages)} (use the page option for more)"
+        footer = _(
+            "{team} · posted {day} · page {page} of {pages} (use the page option for more)",
+            page=page,
+            pages=len(pages),
+            **fields,
+        )
+    else:
+        footer = _("{team} · posted {day}", **fields)
     embed.set_footer(text=footer)
     return embed

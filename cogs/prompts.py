@@ -22,8 +22,9 @@ from discord.ext import commands
 
 from bot.client import Breakroom
 from bot.errors import UserError
+from bot.i18n import _, n_
 from bot.prompts import Prompts
-from bot.schedule import DEFAULT_TIME, WEEKDAYS, next_slots, parse_weekday, show_time
+from bot.schedule import DEFAULT_TIME, WEEKDAYS, describe, next_slots, parse_weekday, show_time
 from cogs._layout import jump_view
 from cogs._options import PostOption, PromptOption, TeamOption, team_here
 from cogs._prompt_drafts import PromptDrafts
@@ -117,12 +118,13 @@ class PromptsCog(commands.Cog, name="Prompts"):
         """Add a prompt to the server's bank"""
         assert interaction.guild_id is not None
         added = await self.prompts.bank.add(interaction.guild_id, text)
-        verb = "Brought back" if added.restored else "Added"
-        await interaction.response.send_message(
-            f"{verb} prompt **#{added.prompt.id}**: {added.prompt.text}\n"
-            f"It joins the rotation: teams get it before any prompt repeats.",
-            ephemeral=True,
-        )
+        fields = {"id": added.prompt.id, "text": added.prompt.text}
+        if added.restored:
+            said = _("Brought back prompt **#{id}**: {text}", **fields)
+        else:
+            said = _("Added prompt **#{id}**: {text}", **fields)
+        rotation = _("It joins the rotation: teams get it before any prompt repeats.")
+        await interaction.response.send_message(f"{said}\n{rotation}", ephemeral=True)
 
     @prompt.command(name="list")
     @app_commands.describe(page="Which page of the bank to show")
@@ -132,13 +134,25 @@ class PromptsCog(commands.Cog, name="Prompts"):
         """The prompt bank, with ids and how often each was asked"""
         assert interaction.guild_id is not None
         bank = await self.prompts.bank.list_page(interaction.guild_id, page)
-        lines = [f"`#{p.id}` · asked {p.times_asked}× · {p.text}" for p in bank.prompts]
+        lines = [
+            n_(
+                "`#{id}` · asked {count}× · {text}",
+                "`#{id}` · asked {count}× · {text}",
+                p.times_asked,
+                id=p.id,
+                text=p.text,
+            )
+            for p in bank.prompts
+        ]
         embed = discord.Embed(
-            title=f"Prompt bank — page {bank.page} of {bank.pages}",
-            description="\n".join(lines) or "The bank is empty: add a prompt with `/prompt add`.",
+            title=_("Prompt bank — page {page} of {pages}", page=bank.page, pages=bank.pages),
+            description="\n".join(lines)
+            or _("The bank is empty: add a prompt with `/prompt add`."),
             colour=EMBED_COLOUR,
         )
-        embed.set_footer(text=f"{bank.active} active · {bank.retired} retired")
+        embed.set_footer(
+            text=_("{active} active · {retired} retired", active=bank.active, retired=bank.retired)
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @prompt.command(name="remove")
@@ -149,8 +163,12 @@ class PromptsCog(commands.Cog, name="Prompts"):
         assert interaction.guild_id is not None
         retired = await self.prompts.bank.retire(interaction.guild_id, prompt)
         await interaction.response.send_message(
-            f"Retired prompt **#{retired.id}**: {retired.text}\nIt won't be posted again; its "
-            f"past posts and answers stay. Adding the same text again brings it back.",
+            _(
+                "Retired prompt **#{id}**: {text}\nIt won't be posted again; its past posts and "
+                "answers stay. Adding the same text again brings it back.",
+                id=retired.id,
+                text=retired.text,
+            ),
             ephemeral=True,
         )
 
@@ -213,16 +231,20 @@ class PromptsCog(commands.Cog, name="Prompts"):
         self.bot.scheduler.wake()
         lines: list[str] = []
         if previous_error:
-            lines.append(f"⚠️ The last scheduled post failed: {previous_error}")
+            # Stored as written (English, or Discord's words): translated when it is a message.
+            lines.append(_("⚠️ The last scheduled post failed: {error}", error=_(previous_error)))
         if updated.schedule_weekday is None or updated.schedule_time is None:
-            lines.insert(0, f"The weekly prompt for **{updated.name}** is off.")
-            lines.append("`/prompt post` still posts one whenever you like.")
+            lines.insert(0, _("The weekly prompt for **{team}** is off.", team=updated.name))
+            lines.append(_("`/prompt post` still posts one whenever you like."))
         else:
             lines.insert(
                 0,
-                f"**{updated.name}** gets a prompt "
-                f"{WEEKDAYS[updated.schedule_weekday].capitalize()}s at "
-                f"{show_time(updated.schedule_time)}, {updated.timezone} time. The next three:",
+                _(
+                    "**{team}** gets a prompt {when}, {timezone} time. The next three:",
+                    team=updated.name,
+                    when=describe(updated.schedule_weekday, show_time(updated.schedule_time)),
+                    timezone=updated.timezone,
+                ),
             )
             slots = next_slots(
                 self.bot.clock.now(), updated.schedule_weekday, updated.schedule_time, updated.zone
@@ -235,7 +257,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
             except UserError as problem:
                 lines.append(f"⚠️ {problem}")
             if ping_role and not updated.role_id:
-                lines.append("The team has no role to mention; set one with `/team edit`.")
+                lines.append(_("The team has no role to mention; set one with `/team edit`."))
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     @prompt.command(name="answer")

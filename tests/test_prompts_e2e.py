@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from babel.dates import format_skeleton
 
 from bot.db import Database
+from bot.i18n import time_of_day
 from bot.prompts import Prompts
 from tests.double import Channel, InteractionRecord, Member, Message
 from tests.double.models import walk_components
@@ -104,7 +106,7 @@ async def test_scheduled_prompt_thread_three_answers_and_an_edit(world: World) -
     first = int(SLOT.timestamp())
     for slot in (first, first + 7 * 86400, first + 14 * 86400):
         assert f"<t:{slot}:F>" in text
-    assert "Mon 05 Jan 2026, 09:30 GMT" in text
+    assert f"{format_skeleton('yMMMEd', SLOT, locale='en')}, {time_of_day(SLOT)} GMT" in text
 
     world.clock.set(SLOT - timedelta(minutes=1))
     await world.run_scheduler()

@@ -9,13 +9,14 @@ import dataclasses
 import io
 import itertools
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.export import export_team
+from bot.i18n import day, day_month
 from bot.prompt_answers import Answer
 from bot.prompts import Prompts
 from bot.teams import Teams
@@ -37,6 +38,8 @@ from tests.test_prompts_e2e import SLOT, create_team, keep_only, slash, wait_pos
 from tests.test_prompts_retry import answers_pending, hold_scheduler, thread_posts
 
 QUESTION = "What is the difference between a job and a career?"
+#: Dates as the post writes them (bot/i18n.py, English here)
+JAN_5 = day_month(date(2026, 1, 5))
 
 
 @pytest.fixture(autouse=True)
@@ -74,14 +77,14 @@ async def test_a_post_shows_its_question_and_a_live_answer_count(world: World) -
     post = await wait_post(world)
     print(f"--- the post\n{post.text}")
     within_discord_limits(post)
-    assert texts(post) == [f"## {QUESTION}", "-# Front desk · Week of 5 Jan · No answers yet"]
+    assert texts(post) == [f"## {QUESTION}", f"-# Front desk · Week of {JAN_5} · No answers yet"]
     [button] = post.buttons()
     assert (button["label"], button["emoji"]["name"]) == ("Answer", "✍️")
     post_id = int(await world.bot.db.fetchval("SELECT id FROM prompt_posts"))
     assert button["custom_id"] == f"breakroom:answer:{post_id}"
     assert post.allowed_mentions == {"parse": []}
     [thread] = dd.threads(world.channel)
-    assert thread.name == f"{QUESTION} · 5 Jan 2026"
+    assert thread.name == f"{QUESTION} · {day(date(2026, 1, 5))}"
 
     await answered(world, 0, post, "A job is the car.")
     await dd.wait_until(lambda: "· 1 answer so far" in post.text, what="the count")
@@ -206,15 +209,18 @@ async def test_thread_names_of_a_first_asking_and_its_repeats_differ(world: Worl
     print(f"--- a repeat\n{repeat.text}\n--- its confirmation\n{receipt}")
     assert receipt.startswith("✅ Posted prompt **#1** (a repeat: last asked <t:")
     assert headline(repeat) == question
-    assert "Asked before on 5 Jan — has your answer changed?" in texts(repeat)
-    assert "-# Front desk · Week of 12 Jan · No answers yet" in texts(repeat)
+    assert f"Asked before on {JAN_5} — has your answer changed?" in texts(repeat)
+    assert f"-# Front desk · Week of {day_month(date(2026, 1, 12))} · No answers yet" in texts(
+        repeat
+    )
     await slash(world, world.manager, "prompt post")  # the same day again
     await wait_post(world, 3)
     threads = await dd.wait_until(lambda: len(dd.threads(world.channel)) == 3, what="3 threads")
     assert threads
     names = [t.name for t in dd.threads(world.channel)]
+    first, second = day(date(2026, 1, 5)), day(date(2026, 1, 12))
     assert sorted(names) == sorted(
-        [f"{question} · 5 Jan 2026", f"{question} · 12 Jan 2026", f"{question} · 12 Jan 2026 · #3"]
+        [f"{question} · {first}", f"{question} · {second}", f"{question} · {second} · #3"]
     )
     assert len(set(names)) == 3
 
@@ -235,7 +241,7 @@ async def test_long_and_markdown_looking_input_stays_within_discords_limits(worl
     assert headline(post) == " ".join(long_prompt.split())
     assert [int(r) for r in (post.allowed_mentions or {})["roles"]] == [role.id]
     [thread] = await dd.wait_until(lambda: dd.threads(world.channel))
-    assert len(thread.name) <= 100 and thread.name.endswith("… · 5 Jan 2026")
+    assert len(thread.name) <= 100 and thread.name.endswith(f"… · {day(date(2026, 1, 5))}")
     assert thread.name.startswith(" ".join(long_prompt.split())[:60])
 
     hostile = "# Not a heading\n-# tiny\n> quote ||spoiler|| ``` @everyone <@&1> " + "x" * 2000
@@ -268,10 +274,11 @@ async def test_worst_case_layouts_fit(db: Database) -> None:
     view = post_layout(post, team, clock.now())
     assert text_length(view) <= 4000 and component_count(view) <= 40
     name = thread_name(post, team, clock.now())
-    assert len(name) == 100 and name.endswith(" · 1 Dec 2026")  # the team's date, not UTC's
+    assert len(name) == 100 and name.endswith(f" · {day(date(2026, 12, 1))}")  # the team's date
     shown = [item.content for item in view.walk_children() if hasattr(item, "content")]
-    assert "Asked before on 27 Oct 2025 — has your answer changed?" in shown
-    assert any("Week of 30 Nov · 10000 answers so far" in line for line in shown)
+    assert f"Asked before on {day(date(2025, 10, 27))} — has your answer changed?" in shown
+    week = day_month(date(2026, 11, 30))
+    assert any(f"Week of {week} · 10000 answers so far" in line for line in shown)
 
     answer = Answer(
         id=1,
