@@ -152,10 +152,16 @@ def in_language(language: str, message: str, **fields: Any) -> str:
         return _(message, **fields)
 
 
-@functools.cache
 def locale(language: str | None = None) -> Locale:
+    """Babel's locale for `language`, by default the current one (looked up each call: a cache
+    keyed on the argument alone would keep the first current language for good)."""
+    return _parsed_locale(language or current())
+
+
+@functools.cache
+def _parsed_locale(language: str) -> Locale:
     try:
-        return Locale.parse(language or current())
+        return Locale.parse(language)
     except (ValueError, UnknownLocaleError):
         return Locale.parse(ENGLISH)
 
