@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.i18n import N_, _
 from bot.reflection_store import ERASE, NOTICE, POST, ReflectionStore, set_next_share
 from bot.reflection_text import (
     MAX_THRESHOLD,
@@ -29,6 +30,8 @@ from bot.reflection_text import (
 from bot.schedule import parse_time
 from bot.secret import keyed_hash
 
+ALREADY_REPORTED = N_("You already reported this reflection; managers can see your reason.")
+
 
 class ReflectionModeration(ReflectionStore):
     def reporter(self, guild_id: int, user_id: int, reflection_id: int) -> bytes:
@@ -45,9 +48,12 @@ class ReflectionModeration(ReflectionStore):
             )
         if row is None:
             raise NotFound(
-                f"No posted reflection in this server has the code “{excerpt(code, 20)}”. "
-                f"The code is under each posted reflection (like K7Q2M); start typing and "
-                f"pick one from the list."
+                _(
+                    "No posted reflection in this server has the code “{code}”. The code is "
+                    "under each posted reflection (like K7Q2M); start typing and pick one from "
+                    "the list.",
+                    code=excerpt(code, 20),
+                )
             )
         return row
 
@@ -65,7 +71,7 @@ class ReflectionModeration(ReflectionStore):
         async with self.db.transaction() as tx:
             row = await self._posted_by_ref(tx, guild_id, code)
             if row["state"] == "hidden":
-                raise Conflict(f"Reflection {row['ref']} is already hidden.")
+                raise Conflict(_("Reflection {code} is already hidden.", code=row["ref"]))
             tx.mark_sensitive()  # its text must not stay readable in the WAL
             await tx.execute(
                 "UPDATE reflections SET state = 'hidden', body = NULL, about = NULL,"
@@ -91,7 +97,7 @@ class ReflectionModeration(ReflectionStore):
                 "DELETE FROM reflection_reports WHERE reflection_id = ?", (row["id"],)
             )
             if not closed:
-                raise NotFound(f"Reflection {row['ref']} has no open reports.")
+                raise NotFound(_("Reflection {code} has no open reports.", code=row["ref"]))
         return closed
 
     async def _reportable(self, tx: Transaction, guild_id: int, reflection_id: int) -> Row:
@@ -101,7 +107,7 @@ class ReflectionModeration(ReflectionStore):
             (reflection_id, guild_id),
         )
         if row is None or row["state"] != "posted":
-            raise NotFound("That reflection is no longer shown, so there is nothing to report.")
+            raise NotFound(_("That reflection is no longer shown, so there is nothing to report."))
         return row
 
     async def check_reportable(self, guild_id: int, user_id: int, reflection_id: int) -> int:
@@ -113,9 +119,7 @@ class ReflectionModeration(ReflectionStore):
                 "SELECT 1 FROM reflection_reports WHERE reflection_id = ? AND reporter = ?",
                 (reflection_id, self.reporter(guild_id, user_id, reflection_id)),
             ):
-                raise Conflict(
-                    "You already reported this reflection; managers can see your reason."
-                )
+                raise Conflict(_(ALREADY_REPORTED))
             team = await tx.fetchone(
                 "SELECT t.id, t.lead_channel_id FROM reflections r JOIN teams t"
                 " ON t.id = r.team_id WHERE r.id = ?",
@@ -137,9 +141,7 @@ class ReflectionModeration(ReflectionStore):
                 " VALUES (?, ?, ?)",
                 (reflection_id, self.reporter(guild_id, user_id, reflection_id), reason),
             ):
-                raise Conflict(
-                    "You already reported this reflection; managers can see your reason."
-                )
+                raise Conflict(_(ALREADY_REPORTED))
 
     # -- what managers see ----------------------------------------------------------------------
 
@@ -167,7 +169,7 @@ class ReflectionModeration(ReflectionStore):
                 (team_id,),
             )
             if settings is None:
-                raise NotFound(TEAM_GONE)
+                raise NotFound(_(TEAM_GONE))
             # Only what was released: nothing about the pending ones, not even their number.
             counts = {
                 row[0]: row[1]
@@ -197,9 +199,12 @@ class ReflectionModeration(ReflectionStore):
         and its daily sharing time (team-local HH:MM)."""
         if threshold is not None and not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
             raise InvalidInput(
-                f"The threshold must be a whole number from {MIN_THRESHOLD} to {MAX_THRESHOLD}: "
-                f"with fewer than {MIN_THRESHOLD} authors in a batch, a colleague could tell "
-                f"whose is whose."
+                _(
+                    "The threshold must be a whole number from {low} to {high}: with fewer than "
+                    "{low} authors in a batch, a colleague could tell whose is whose.",
+                    low=MIN_THRESHOLD,
+                    high=MAX_THRESHOLD,
+                )
             )
         share = None if share_time is None else parse_time(share_time)
         async with self.db.transaction() as tx:
@@ -208,7 +213,7 @@ class ReflectionModeration(ReflectionStore):
                 " reflection_share_time = coalesce(?, reflection_share_time) WHERE id = ?",
                 (threshold, share, team_id),
             ):
-                raise NotFound(TEAM_GONE)
+                raise NotFound(_(TEAM_GONE))
             if share is not None:
                 # The next one at the new time, counted from now: changing the time never
                 # releases a batch at once (that would point at whoever wrote last).

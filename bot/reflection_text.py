@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Row
 from bot.errors import InvalidInput
+from bot.i18n import N_, _
 from bot.outbox import Trouble
 from bot.schedule import slot_on
 from bot.teams import Team, clean_text
@@ -35,15 +36,19 @@ DEFAULT_SHARE_TIME = "17:00"
 ERASE_WITHIN = timedelta(hours=24)
 EXCERPT = 80
 
-NEUTRAL_NOT_FOUND = (
+# Texts, translated where they are used (`_(NEUTRAL_NOT_FOUND)`).
+NEUTRAL_NOT_FOUND = N_(
     "No reflection of yours matches that code. Check the receipt code Breakroom showed you when "
     "you wrote it (it looks like R-7F3KQ); only the person who wrote a reflection can delete it."
 )
-KEY_REPLACED_NOTE = (
-    " Receipts given before Breakroom's secret key was replaced can't be checked any more; "
+#: the same answer in a server that still has reflections from before a key change
+NEUTRAL_NOT_FOUND_KEY_REPLACED = N_(
+    "No reflection of yours matches that code. Check the receipt code Breakroom showed you when "
+    "you wrote it (it looks like R-7F3KQ); only the person who wrote a reflection can delete it. "
+    "Receipts given before Breakroom's secret key was replaced can't be checked any more; "
     "a manager can still hide a posted reflection."
 )
-TEAM_GONE = "That team no longer exists; `/team list` shows the teams."
+TEAM_GONE = N_("That team no longer exists; `/team list` shows the teams.")
 
 _CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 
@@ -170,11 +175,15 @@ def clean_body(text: str) -> str:
 def validate_body(text: str) -> str:
     body = clean_body(text)
     if not body:
-        raise InvalidInput("Your reflection is empty: write a few words, then send it again.")
+        raise InvalidInput(_("Your reflection is empty: write a few words, then send it again."))
     if len(body) > MAX_BODY:
         raise InvalidInput(
-            f"A reflection can be at most {MAX_BODY} characters; yours has {len(body)}. "
-            f"Shorten it and send it again."
+            _(
+                "A reflection can be at most {limit} characters; yours has {length}. "
+                "Shorten it and send it again.",
+                limit=MAX_BODY,
+                length=len(body),
+            )
         )
     return body
 
@@ -185,7 +194,11 @@ def validate_about(text: str | None) -> str | None:
         return None
     if len(about) > MAX_ABOUT:
         raise InvalidInput(
-            f"“What is it about” can be at most {MAX_ABOUT} characters; yours has {len(about)}."
+            _(
+                "“What is it about” can be at most {limit} characters; yours has {length}.",
+                limit=MAX_ABOUT,
+                length=len(about),
+            )
         )
     return about
 
@@ -193,14 +206,14 @@ def validate_about(text: str | None) -> str | None:
 def validate_reason(text: str) -> str:
     reason = clean_text(text)
     if shows_nothing(reason):
-        raise InvalidInput("Say in a few words what is wrong with this reflection.")
+        raise InvalidInput(_("Say in a few words what is wrong with this reflection."))
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"Keep the reason under {MAX_REASON} characters.")
+        raise InvalidInput(_("Keep the reason under {limit} characters.", limit=MAX_REASON))
     return reason
 
 
 def new_code(rng: random.Random) -> str:
-    return "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "".join(rng.choice(CODE_ALPHABET) for _position in range(CODE_LENGTH))
 
 
 def _squeeze(text: str) -> str:

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import _
 from bot.member_data import MemberDataDeleted
 from bot.outbox import Delivery, Outbox, Sent
 from bot.reflection_moderation import ReflectionModeration
@@ -40,8 +41,8 @@ from bot.reflection_store import ERASE, NOTICE
 from bot.reflection_text import (
     DAILY_LIMIT,
     ERASE_WITHIN,
-    KEY_REPLACED_NOTE,
     NEUTRAL_NOT_FOUND,
+    NEUTRAL_NOT_FOUND_KEY_REPLACED,
     RECEIPT_PREFIX,
     TEAM_GONE,
     Deleted,
@@ -70,11 +71,14 @@ class DailyLimit:
 
     def reserve(self, marker: bytes, expires_at: int, now: int) -> None:
         self._counts = {m: c for m, c in self._counts.items() if c[1] > now}
-        written, _ = self._counts.get(marker, (0, expires_at))
+        written = self._counts.get(marker, (0, expires_at))[0]
         if written >= DAILY_LIMIT:
             raise InvalidInput(
-                f"You have written {DAILY_LIMIT} reflections for this team today, the most "
-                f"for one day. You can write again tomorrow."
+                _(
+                    "You have written {limit} reflections for this team today, the most for one "
+                    "day. You can write again tomorrow.",
+                    limit=DAILY_LIMIT,
+                )
             )
         self._counts[marker] = (written + 1, expires_at)
 
@@ -128,7 +132,7 @@ class Reflections(ReflectionModeration):
                     (team.id,),
                 )
                 if settings is None:
-                    raise NotFound(TEAM_GONE)
+                    raise NotFound(_(TEAM_GONE))
                 code = await self._insert(tx, team, user_id, body, about, int(settings[0]))
                 await self.shuffle_pending(tx, team.id)
         except BaseException:
@@ -193,7 +197,7 @@ class Reflections(ReflectionModeration):
             " WHERE t.guild_id = ? AND r.key_id != ? LIMIT 1",
             (guild_id, self.key_id),
         )
-        return NEUTRAL_NOT_FOUND + (KEY_REPLACED_NOTE if old else "")
+        return _(NEUTRAL_NOT_FOUND_KEY_REPLACED if old else NEUTRAL_NOT_FOUND)
 
     async def delete_by_author(self, guild_id: int, user_id: int, code: str) -> Deleted:
         """Delete the reflection with this receipt code, if this member wrote it."""

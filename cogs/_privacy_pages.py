@@ -12,15 +12,15 @@ from typing import Any
 import discord
 
 from bot.client import report_error
+from bot.i18n import _, speak
 from cogs._layout import Layout, card, layout, separator, text
-from cogs._privacy_text import BY_KEY, SUMMARY, TITLE, TOPICS, full_pages
+from cogs._privacy_text import BY_KEY, TOPICS, full_pages, summary_text, title_text
 from cogs._shared import FromCustomId, Interaction
 
 TOPIC_MENU = "breakroom:privacy:topic"
 PAGE_PREFIX = "breakroom:privacy:page:"
 SUMMARY_PAGE = "summary"
 FULL_PAGE = "full-"
-HINT = "-# Choose a topic below, or read the full text."
 
 
 def privacy_page(page: str) -> Layout:
@@ -44,7 +44,10 @@ def privacy_page(page: str) -> Layout:
 def summary_page() -> Layout:
     return layout(
         card(
-            text(f"{TITLE}\n{SUMMARY}\n{HINT}"),
+            text(
+                f"{title_text()}\n{summary_text()}\n-# "
+                + _("Choose a topic below, or read the full text.")
+            ),
             separator(),
             discord.ui.ActionRow(TopicMenu()),
             discord.ui.ActionRow(PageButton(f"{FULL_PAGE}1")),
@@ -55,16 +58,18 @@ def summary_page() -> Layout:
 def full_text_page(number: int) -> Layout:
     pages = full_pages()
     number = min(max(number, 1), len(pages))
-    where = f" · page {number} of {len(pages)}" if len(pages) > 1 else ""
+    where = ""
+    if len(pages) > 1:
+        where = " · " + _("page {number} of {total}", number=number, total=len(pages))
     buttons: list[discord.ui.Item[Any]] = []
     if number > 1:
-        buttons.append(PageButton(f"{FULL_PAGE}{number - 1}", "◀ Previous"))
+        buttons.append(PageButton(f"{FULL_PAGE}{number - 1}", _("◀ Previous")))
     if number < len(pages):
-        buttons.append(PageButton(f"{FULL_PAGE}{number + 1}", "Next ▶"))
+        buttons.append(PageButton(f"{FULL_PAGE}{number + 1}", _("Next ▶")))
     buttons.append(PageButton(SUMMARY_PAGE))
     return layout(
         card(
-            text(f"{TITLE}{where}\n\n{pages[number - 1]}"),
+            text(f"{title_text()}{where}\n\n{pages[number - 1]}"),
             separator(),
             discord.ui.ActionRow(*buttons),
         )
@@ -73,8 +78,8 @@ def full_text_page(number: int) -> Layout:
 
 def page_label(page: str) -> str:
     if page == SUMMARY_PAGE:
-        return "Summary"
-    return "Full text"
+        return _("Summary")
+    return _("Full text")
 
 
 class PageButton(
@@ -108,15 +113,17 @@ class TopicMenu(
     def __init__(self, current: str | None = None) -> None:
         options = [
             discord.SelectOption(
-                label=topic.label,
+                label=_(topic.label),
                 value=topic.key,
-                description=topic.hint,
+                description=_(topic.hint),
                 default=topic.key == current,
             )
             for topic in TOPICS
         ]
         super().__init__(
-            discord.ui.Select(custom_id=TOPIC_MENU, placeholder="Read more about…", options=options)
+            discord.ui.Select(
+                custom_id=TOPIC_MENU, placeholder=_("Read more about…"), options=options
+            )
         )
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
@@ -126,6 +133,7 @@ class TopicMenu(
 
 async def show(interaction: Interaction, page: str) -> None:
     # Not `guarded`: /privacy answers in DMs as well, and so do its buttons.
+    speak(interaction.locale.value)  # the page in the member's language
     try:
         await interaction.response.edit_message(view=privacy_page(page))
     except Exception as error:

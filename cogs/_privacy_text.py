@@ -9,15 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TITLE = "**Breakroom and your privacy**"
+from bot.i18n import N_, _
 
-SUMMARY = """\
-• **Stored:** your prompt answers and your votes in named polls, with your Discord id, in a \
-database on the host's machine.
-• **Reflections** never carry who wrote them: nobody, managers included, can trace one to you. \
-Anonymous polls keep no id either.
-• **Kept** until a manager deletes the team; deleted 30 days after Breakroom leaves the server.
-• **`/forget-me`** deletes what you wrote in this server."""
+# Each paragraph is a message of its own, translated where it is shown (`Topic.text`,
+# `summary_text`). A paragraph that names another topic has a field for its heading
+# (`{polls}`, `{reflections}`: the topics' keys), so the reference reads as the heading does in
+# every language.
+
+TITLE = N_("Breakroom and your privacy")
+
+SUMMARY = (
+    N_(
+        "• **Stored:** your prompt answers and your votes in named polls, with your Discord id, "
+        "in a database on the host's machine."
+    ),
+    N_(
+        "• **Reflections** never carry who wrote them: nobody, managers included, can trace one "
+        "to you. Anonymous polls keep no id either."
+    ),
+    N_(
+        "• **Kept** until a manager deletes the team; deleted 30 days after Breakroom leaves the "
+        "server."
+    ),
+    N_("• **`/forget-me`** deletes what you wrote in this server."),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,97 +42,139 @@ class Topic:
     label: str
     #: the menu's one-line description of the topic (≤100 characters)
     hint: str
-    body: str
+    #: its paragraphs
+    body: tuple[str, ...]
 
     @property
     def text(self) -> str:
-        return f"**{self.label}**\n{self.body}"
+        """The topic in the current language: its heading, then its paragraphs."""
+        names = headings()
+        return "\n".join([f"**{_(self.label)}**", *(_(line, **names) for line in self.body)])
 
 
 STORED = Topic(
     "stored",
-    "What is stored",
-    "Teams, answers, votes, reflections; the files keep no history",
-    """\
-Breakroom keeps its data in a database on the host's machine.
-• Teams: name, channel, roles, timezone, weekly schedule, reflection settings.
-• Prompts you answer: the text, with your Discord id, name and avatar link (your picture beside \
-it in the thread), so you can edit it and the team can look back. `/forget-me` deletes them.
-• Votes in ordinary (named) polls: your id and your choice. Anonymous polls: no id (see *Polls \
-and votes*).
-• Reflections: the text, never who wrote it (see *Anonymous reflections*).
-**The files keep no history**: after every write about a reflection or an anonymous vote the \
-database's journal is emptied, deleted text is overwritten, and waiting reflections are stored \
-in random order, so a copy of the data folder shows no author, no order of writing or voting, \
-and nothing deleted.""",
+    N_("What is stored"),
+    N_("Teams, answers, votes, reflections; the files keep no history"),
+    (
+        N_("Breakroom keeps its data in a database on the host's machine."),
+        N_("• Teams: name, channel, roles, timezone, weekly schedule, reflection settings."),
+        N_(
+            "• Prompts you answer: the text, with your Discord id, name and avatar link (your "
+            "picture beside it in the thread), so you can edit it and the team can look back. "
+            "`/forget-me` deletes them."
+        ),
+        N_(
+            "• Votes in ordinary (named) polls: your id and your choice. Anonymous polls: no id "
+            "(see *{polls}*)."
+        ),
+        N_("• Reflections: the text, never who wrote it (see *{reflections}*)."),
+        N_(
+            "**The files keep no history**: after every write about a reflection or an anonymous "
+            "vote the database's journal is emptied, deleted text is overwritten, and waiting "
+            "reflections are stored in random order, so a copy of the data folder shows no "
+            "author, no order of writing or voting, and nothing deleted."
+        ),
+    ),
 )
 
 REFLECTIONS = Topic(
     "reflections",
-    "Anonymous reflections",
-    "Never who wrote it; when and how they are shared",
-    """\
-• Breakroom stores the text, never who wrote it. Until it is shared, who wrote it is kept only \
-sealed (encrypted), to count different authors; that goes when the batch is shared.
-• A keyed hash with a random value lets *you* delete yours with your receipt code \
-(`/reflections delete`). The code is shown only to you, once.
-• The 5-a-day limit is counted in the bot's memory only.
-**When they are shared**: once a day at the team's sharing time (17:00 unless changed), when at \
-least the threshold (3 or more) of different people have written, all together in random order; \
-never right after someone writes. A reflection waits for the threshold that was set when it was \
-written. Nobody, managers included, is told how many are waiting.""",
+    N_("Anonymous reflections"),
+    N_("Never who wrote it; when and how they are shared"),
+    (
+        N_(
+            "• Breakroom stores the text, never who wrote it. Until it is shared, who wrote it is "
+            "kept only sealed (encrypted), to count different authors; that goes when the batch "
+            "is shared."
+        ),
+        N_(
+            "• A keyed hash with a random value lets *you* delete yours with your receipt code "
+            "(`/reflections delete`). The code is shown only to you, once."
+        ),
+        N_("• The 5-a-day limit is counted in the bot's memory only."),
+        N_(
+            "**When they are shared**: once a day at the team's sharing time (17:00 unless "
+            "changed), when at least the threshold (3 or more) of different people have written, "
+            "all together in random order; never right after someone writes. A reflection waits "
+            "for the threshold that was set when it was written. Nobody, managers included, is "
+            "told how many are waiting."
+        ),
+    ),
 )
 
 POLLS = Topic(
     "polls",
-    "Polls and votes",
-    "Named polls keep your id; anonymous ones don't",
-    """\
-• Votes in ordinary (named) polls: your id and your choice. `/forget-me` deletes them.
-• Votes in **anonymous** polls: no id. One vote per person is kept by a keyed hash (HMAC with a \
-secret key kept outside the data folder) of the server, your id and that poll, with your choice \
-sealed (encrypted) under the key.
-• While an anonymous poll is open its counts move only in steps of several voters, so no change \
-gives one vote away; at close the hashes and sealed choices are deleted and only the counts \
-stay.""",
+    N_("Polls and votes"),
+    N_("Named polls keep your id; anonymous ones don't"),
+    (
+        N_(
+            "• Votes in ordinary (named) polls: your id and your choice. `/forget-me` deletes them."
+        ),
+        N_(
+            "• Votes in **anonymous** polls: no id. One vote per person is kept by a keyed hash "
+            "(HMAC with a secret key kept outside the data folder) of the server, your id and "
+            "that poll, with your choice sealed (encrypted) under the key."
+        ),
+        N_(
+            "• While an anonymous poll is open its counts move only in steps of several voters, "
+            "so no change gives one vote away; at close the hashes and sealed choices are deleted "
+            "and only the counts stay."
+        ),
+    ),
 )
 
 LEADS = Topic(
     "leads",
-    "Leads and managers",
-    "What they can see and do: never who wrote or who reported",
-    """\
-• Managers, and the leads a manager gives a team, can hide a posted reflection (its text is \
-deleted, an empty record stays) and read why it was reported, but never who wrote it or who \
-reported it.
-• Nobody, managers included, is told how many reflections are waiting.
-• `/export` gives them the team's data as a file: answers and votes in named polls with \
-members' ids; reflections with no author; anonymous polls as counts only. `/forget-me` can't \
-reach copies a manager already exported.""",
+    N_("Leads and managers"),
+    N_("What they can see and do: never who wrote or who reported"),
+    (
+        N_(
+            "• Managers, and the leads a manager gives a team, can hide a posted reflection (its "
+            "text is deleted, an empty record stays) and read why it was reported, but never who "
+            "wrote it or who reported it."
+        ),
+        N_("• Nobody, managers included, is told how many reflections are waiting."),
+        N_(
+            "• `/export` gives them the team's data as a file: answers and votes in named polls "
+            "with members' ids; reflections with no author; anonymous polls as counts only. "
+            "`/forget-me` can't reach copies a manager already exported."
+        ),
+    ),
 )
 
 HOST = Topic(
     "host",
-    "The honest limit",
-    "What whoever runs the bot could do",
-    """\
-Whoever runs the bot holds the key. With the key *and* the member list \
-they could test, one member at a time, who matches a stored hash, or change the program.""",
+    N_("The honest limit"),
+    N_("What whoever runs the bot could do"),
+    (
+        N_(
+            "Whoever runs the bot holds the key. With the key *and* the member list they could "
+            "test, one member at a time, who matches a stored hash, or change the program."
+        ),
+    ),
 )
 
 DELETING = Topic(
     "deleting",
-    "Deleting your data",
-    "How long things are kept; what /forget-me deletes",
-    """\
-**How long**: a team's data stays until a manager deletes the team. If Breakroom is removed \
-from the server, the server's data is deleted after 30 days unless it is added back.
-**`/forget-me`** deletes, after you confirm, in that server only: your answers and their posts, \
-your votes in named polls, and your reflections (those written under the current key): waiting \
-ones at once, shared ones each at its own random time within 24 hours, so nobody sees them \
-vanish together. It can't find your votes in anonymous polls, reflections written under an \
-older key, your own Discord messages, or copies a manager already exported.
-One reflection: `/reflections delete` with its receipt code.""",
+    N_("Deleting your data"),
+    N_("How long things are kept; what /forget-me deletes"),
+    (
+        N_(
+            "**How long**: a team's data stays until a manager deletes the team. If Breakroom is "
+            "removed from the server, the server's data is deleted after 30 days unless it is "
+            "added back."
+        ),
+        N_(
+            "**`/forget-me`** deletes, after you confirm, in that server only: your answers and "
+            "their posts, your votes in named polls, and your reflections (those written under "
+            "the current key): waiting ones at once, shared ones each at its own random time "
+            "within 24 hours, so nobody sees them vanish together. It can't find your votes in "
+            "anonymous polls, reflections written under an older key, your own Discord messages, "
+            "or copies a manager already exported."
+        ),
+        N_("One reflection: `/reflections delete` with its receipt code."),
+    ),
 )
 
 TOPICS: tuple[Topic, ...] = (STORED, REFLECTIONS, POLLS, LEADS, HOST, DELETING)
@@ -136,6 +193,20 @@ def full_pages(budget: int = PAGE_BUDGET) -> list[str]:
         else:
             pages.append(topic.text)
     return pages
+
+
+def headings() -> dict[str, str]:
+    """Every topic's heading in the current language, by key (for the references between
+    them)."""
+    return {topic.key: _(topic.label) for topic in TOPICS}
+
+
+def title_text() -> str:
+    return f"**{_(TITLE)}**"
+
+
+def summary_text() -> str:
+    return "\n".join(_(line) for line in SUMMARY)
 
 
 def full_text() -> str:

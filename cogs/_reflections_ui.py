@@ -10,11 +10,14 @@ from typing import Any
 import discord
 from discord.utils import escape_markdown
 
+from bot.i18n import _, day, n_
 from bot.reflection_store import ERASE
 from bot.reflection_text import (
     MAX_ABOUT,
     MAX_BODY,
     MAX_REASON,
+    Deleted,
+    Hidden,
     OpenReport,
     Overview,
     PostedMessage,
@@ -22,6 +25,7 @@ from bot.reflection_text import (
     Reflection,
     excerpt,
 )
+from bot.schedule import show_time
 from bot.teams import Team
 from cogs._layout import TEXT_LIMIT, Layout, card, layout, message_url, text
 from cogs._shared import routed_by_custom_id
@@ -33,16 +37,21 @@ MAX_REASONS_SHOWN = 3
 
 
 def reflection_post(
-    reflection: Reflection, team: Team, day: date, report: discord.ui.Item[Any]
+    reflection: Reflection, team: Team, shared_on: date, report: discord.ui.Item[Any]
 ) -> Layout:
     """A released reflection as its own card: what was written, shown as typed (markdown does
     nothing), then one muted line (team, "anonymous reflection", the day, the code leads hide it
-    by) with the Report button beside it. Nothing in it points at who wrote it."""
-    muted = (
-        f"-# {escape_markdown(team.name)} · anonymous reflection · "
-        f"{day.day} {day:%b %Y} · code {reflection.ref}"
+    by) with the Report button beside it. Nothing in it points at who wrote it. In the team's
+    language: the caller renders it inside `speaking(team.language)`."""
+    muted = "-# " + _(
+        "{team} · anonymous reflection · {day} · code {code}",
+        team=escape_markdown(team.name),
+        day=day(shared_on),
+        code=reflection.ref,
     )
-    about = f"**About:** {escape_markdown(reflection.about)}\n\n" if reflection.about else ""
+    about = ""
+    if reflection.about:
+        about = _("**About:** {about}", about=escape_markdown(reflection.about)) + "\n\n"
     body = literal(reflection.body or "", TEXT_LIMIT - len(muted) - len(about))
     return layout(
         card(
@@ -64,16 +73,80 @@ def literal(body: str, room: int) -> str:
 
 def receipt_text(receipt: Receipt, team: Team) -> str:
     # No count of who else has written: it would tell the member how close a batch is.
-    return (
-        f"**Your reflection is saved, without your name.**\n"
-        f"Receipt code: **{receipt.code}**\n"
-        f"Keep it if you might want to delete this reflection later "
-        f"(`/reflections delete code:{receipt.code}`). It is shown only to you, only now: "
-        f"Breakroom keeps no copy of it.\n"
-        f"It will be shared at {receipt.share_time} ({team.timezone}) on the first day enough "
-        f"teammates have written, together with theirs and in random order, so nobody can tell "
-        f"whose is whose."
+    return _(
+        "**Your reflection is saved, without your name.**\n"
+        "Receipt code: **{code}**\n"
+        "Keep it if you might want to delete this reflection later "
+        "(`/reflections delete code:{code}`). It is shown only to you, only now: "
+        "Breakroom keeps no copy of it.\n"
+        "It will be shared at {time} ({timezone}) on the first day enough "
+        "teammates have written, together with theirs and in random order, so nobody can tell "
+        "whose is whose.",
+        code=receipt.code,
+        time=receipt.share_time,
+        timezone=team.timezone,
     )
+
+
+def deleted_text(deleted: Deleted, removed: bool | None) -> str:
+    """`/reflections delete`'s answer; `removed`: whether its post went (None: it had none to
+    remove, or a manager had hidden it)."""
+    if deleted.state == "hidden":
+        return _("Deleted: a manager had already hidden it; now nothing of it remains.")
+    if removed is None:
+        return _("Deleted. It had not been posted yet, so nobody saw it.")
+    if removed:
+        return _("Deleted, and its post is removed from the team channel.")
+    return _(
+        "Deleted from Breakroom, but its post could not be removed from the channel; "
+        "a manager can delete that message."
+    )
+
+
+def hidden_text(hidden: Hidden, removed: bool) -> str:
+    """`/reflections hide`'s answer; `removed`: whether its message went (or it had none)."""
+    if removed:
+        answer = _(
+            "Reflection {code} is hidden: its text is deleted and only an empty record remains.",
+            code=hidden.ref,
+        )
+    else:
+        answer = _(
+            "Reflection {code} is hidden: its text is deleted and only an empty record "
+            "remains, but its message could not be removed.",
+            code=hidden.ref,
+        )
+    if hidden.reports_closed:
+        answer += " " + n_(
+            "Its {count} open report is closed.",
+            "Its {count} open reports are closed.",
+            hidden.reports_closed,
+        )
+    return answer
+
+
+def settings_notes(team: Team, closed: int | None, threshold: int | None, timed: bool) -> str:
+    """What `/reflections settings` just did, before the overview: reports closed, the new
+    threshold, the new sharing time (`timed`)."""
+    notes = []
+    if closed is not None:
+        notes.append(n_("Closed {count} report.", "Closed {count} reports.", closed))
+    if threshold is not None:
+        notes.append(
+            _(
+                "Threshold set to {threshold}, for reflections written from now on.",
+                threshold=threshold,
+            )
+        )
+    if timed:
+        notes.append(
+            _(
+                "Batches are shared at {time}, {timezone} time.",
+                time=show_time(team.reflection_share_time),
+                timezone=team.timezone,
+            )
+        )
+    return " ".join(notes)
 
 
 def jump_url(guild_id: int, message: PostedMessage) -> str:
@@ -86,48 +159,82 @@ def post_url(team: Team, report: OpenReport) -> str | None:
 
 def overview_embed(team: Team, overview: Overview) -> discord.Embed:
     lines = [
-        f"Reflections are shared at **{overview.share_time}** ({team.timezone}) on days when "
-        f"at least **{overview.threshold}** different people have written (the `threshold` "
-        f"and `share_time` options change this; a new threshold counts for reflections "
-        f"written after the change).",
-        "How many are waiting is never shown, to anyone: watching it would tell who wrote.",
-        f"Shared so far: **{overview.posted}** · hidden: **{overview.hidden}**.",
+        _(
+            "Reflections are shared at **{time}** ({timezone}) on days when at least "
+            "**{threshold}** different people have written (the `threshold` and `share_time` "
+            "options change this; a new threshold counts for reflections written after the "
+            "change).",
+            time=overview.share_time,
+            timezone=team.timezone,
+            threshold=overview.threshold,
+        ),
+        _("How many are waiting is never shown, to anyone: watching it would tell who wrote."),
+        _(
+            "Shared so far: **{shared}** · hidden: **{hidden}**.",
+            shared=overview.posted,
+            hidden=overview.hidden,
+        ),
     ]
     if overview.waiting_to_post:
-        lines.append(f"Being posted: **{overview.waiting_to_post}**.")
+        lines.append(_("Being posted: **{count}**.", count=overview.waiting_to_post))
     if overview.trouble is not None:
-        what = "removed" if overview.trouble.kind == ERASE else "posted"
-        line = f"⚠️ A reflection could not be {what}: {overview.trouble.error}"
+        lines.append(trouble_line(overview.trouble.kind == ERASE, overview.trouble.error))
         if overview.trouble.retry_at is None:  # given up until the team's settings change
-            line += " Breakroom tries again once the team is edited (`/team edit`)."
-        lines.append(line)
+            lines[-1] += " " + _("Breakroom tries again once the team is edited (`/team edit`).")
     embed = discord.Embed(
-        title=f"Reflections — {team.name}"[:256], description="\n".join(lines), colour=COLOUR
+        title=_("Reflections — {team}", team=team.name)[:256],
+        description="\n".join(lines),
+        colour=COLOUR,
     )
     reports = overview.open_reports
     if not reports:
-        embed.add_field(name="Open reports", value="None.", inline=False)
+        embed.add_field(name=_("Open reports"), value=_("None."), inline=False)
     for report in reports[:MAX_REPORTS_SHOWN]:
-        count = len(report.reasons)
-        reasons = "\n".join(f"• {excerpt(r, 200)}" for r in report.reasons[:MAX_REASONS_SHOWN])
-        if count > MAX_REASONS_SHOWN:
-            reasons += f"\n• …and {count - MAX_REASONS_SHOWN} more"
-        link = f" · [message]({jump_url(team.guild_id, report.message)})" if report.message else ""
-        value = f"> {discord.utils.escape_markdown(report.excerpt)}{link}\n{reasons}"
         embed.add_field(
-            name=f"{report.ref} — {count} report{'s' if count != 1 else ''}",
-            value=value[:1024],
+            name=n_(
+                "{code} — {count} report",
+                "{code} — {count} reports",
+                len(report.reasons),
+                code=report.ref,
+            ),
+            value=report_value(team, report)[:1024],
             inline=False,
         )
     if len(reports) > MAX_REPORTS_SHOWN:
+        left = len(reports) - MAX_REPORTS_SHOWN
         embed.add_field(
-            name="More", value=f"{len(reports) - MAX_REPORTS_SHOWN} more reported", inline=False
+            name=_("More"),
+            value=n_("{count} more reported", "{count} more reported", left),
+            inline=False,
         )
     embed.set_footer(
-        text="Authors and reporters are never shown, not even to managers. "
-        "/reflections hide removes one; the dismiss option closes its reports."
+        text=_(
+            "Authors and reporters are never shown, not even to managers. "
+            "/reflections hide removes one; the dismiss option closes its reports."
+        )
     )
     return embed
+
+
+def trouble_line(removing: bool, error: str) -> str:
+    """The latest failure to post or remove one (the outbox's reason, as it was stored)."""
+    if removing:
+        return _("⚠️ A reflection could not be removed: {error}", error=error)
+    return _("⚠️ A reflection could not be posted: {error}", error=error)
+
+
+def report_value(team: Team, report: OpenReport) -> str:
+    """A reported post's excerpt, its link, and the first reasons."""
+    count = len(report.reasons)
+    reasons = "\n".join(f"• {excerpt(r, 200)}" for r in report.reasons[:MAX_REASONS_SHOWN])
+    if count > MAX_REASONS_SHOWN:
+        left = count - MAX_REASONS_SHOWN
+        reasons += "\n• " + n_("…and {count} more", "…and {count} more", left)
+    link = ""
+    if report.message:
+        url = jump_url(team.guild_id, report.message)
+        link = " · " + _("[message]({url})", url=url)
+    return f"> {discord.utils.escape_markdown(report.excerpt)}{link}\n{reasons}"
 
 
 def notice_embed(team: Team, report: OpenReport) -> discord.Embed:
@@ -135,35 +242,43 @@ def notice_embed(team: Team, report: OpenReport) -> discord.Embed:
     it or who reported it. The post's link is the notice's "Jump to post" button
     (`post_url`)."""
     embed = discord.Embed(
-        title=f"🚩 A reflection in {team.name} was reported",
-        description=f"Code **{report.ref}**: “{escape_markdown(report.excerpt)}”",
+        title=_("🚩 A reflection in {team} was reported", team=team.name)[:256],
+        description=_(
+            "Code **{code}**: “{excerpt}”", code=report.ref, excerpt=escape_markdown(report.excerpt)
+        ),
         colour=discord.Colour.orange(),
     )
     for number, reason in enumerate(report.reasons[:5], start=1):
-        embed.add_field(name=f"Reason {number}", value=reason[:1024], inline=False)
+        embed.add_field(name=_("Reason {number}", number=number), value=reason[:1024], inline=False)
     embed.set_footer(
-        text=f"{len(report.reasons)} open report(s). /reflections hide code:{report.ref} removes "
-        f"it; /reflections settings dismiss:{report.ref} closes the reports."
+        text=n_(
+            "{count} open report. /reflections hide code:{code} removes it; "
+            "/reflections settings dismiss:{code} closes the report.",
+            "{count} open reports. /reflections hide code:{code} removes it; "
+            "/reflections settings dismiss:{code} closes the reports.",
+            len(report.reasons),
+            code=report.ref,
+        )
     )
     return embed
 
 
 def write_modal(team: Team) -> discord.ui.Modal:
     modal = discord.ui.Modal(
-        title="Write an anonymous reflection", custom_id=f"{CUSTOM_ID_PREFIX}write:{team.id}"
+        title=_("Write an anonymous reflection"), custom_id=f"{CUSTOM_ID_PREFIX}write:{team.id}"
     )
     modal.add_item(
         discord.ui.TextInput(
-            label="Your reflection (no name is kept)",
+            label=_("Your reflection (no name is kept)"),
             custom_id="body",
             style=discord.TextStyle.paragraph,
             max_length=MAX_BODY,
-            placeholder="What's on your mind about the work itself?",
+            placeholder=_("What's on your mind about the work itself?"),
         )
     )
     modal.add_item(
         discord.ui.TextInput(
-            label="What is it about? (optional)",
+            label=_("What is it about? (optional)"),
             custom_id="about",
             required=False,
             max_length=MAX_ABOUT,
@@ -174,15 +289,15 @@ def write_modal(team: Team) -> discord.ui.Modal:
 
 def report_modal(reflection_id: int) -> discord.ui.Modal:
     modal = discord.ui.Modal(
-        title="Report this reflection", custom_id=f"{CUSTOM_ID_PREFIX}reason:{reflection_id}"
+        title=_("Report this reflection"), custom_id=f"{CUSTOM_ID_PREFIX}reason:{reflection_id}"
     )
     modal.add_item(
         discord.ui.TextInput(
-            label="What is wrong with it?",
+            label=_("What is wrong with it?"),
             custom_id="reason",
             style=discord.TextStyle.paragraph,
             max_length=MAX_REASON,
-            placeholder="Managers see this reason, never who sent it.",
+            placeholder=_("Managers see this reason, never who sent it."),
         )
     )
     return routed_by_custom_id(modal)

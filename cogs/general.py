@@ -8,55 +8,76 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom, is_manager
+from bot.i18n import N_, _
 from cogs._privacy_pages import DYNAMIC_ITEMS, summary_page
 from cogs._shared import EMBED_COLOUR, Interaction, manages_team
 
+# Each line is a message of its own, translated when /help is shown (`help_embed`).
 INTRO = (
-    "Breakroom helps a support team talk about the work itself: *what is the difference between "
-    "a job and a career?* — and ask again later to see how the answers change.\n"
-    "• **Discussion prompts** posted every week, with a thread and an *Answer* button.\n"
-    "• **Team polls** with buttons, deadlines, anonymous and hidden-until-close modes.\n"
-    "• **Anonymous reflections** that nobody, managers included, can trace to you."
+    N_(
+        "Breakroom helps a support team talk about the work itself: *what is the difference "
+        "between a job and a career?* — and ask again later to see how the answers change."
+    ),
+    N_("• **Discussion prompts** posted every week, with a thread and an *Answer* button."),
+    N_("• **Team polls** with buttons, deadlines, anonymous and hidden-until-close modes."),
+    N_("• **Anonymous reflections** that nobody, managers included, can trace to you."),
 )
 
 #: What every member can do (each part of /help stays under 15 lines).
 MEMBER_PART = (
-    "**Answer** the week's prompt with its *Answer* button or `/prompt answer`; "
-    "`/prompt answers` reads the team's answers, `/prompt list` the prompts.",
-    "**Vote** with a poll's buttons; `/poll create` asks your team, `/poll results`, "
-    "`/poll list`, `/poll rerun`; `/poll close` closes your own poll.",
-    "**Reflect** anonymously with `/reflect`; `/reflections delete` takes yours back with your "
-    "receipt code.",
-    "**Look back** with `/history`; `/team list` shows the server's teams.",
-    "`/privacy` says what is kept; `/forget-me` deletes what you wrote; `/help` is this.",
+    N_(
+        "**Answer** the week's prompt with its *Answer* button or `/prompt answer`; "
+        "`/prompt answers` reads the team's answers, `/prompt list` the prompts."
+    ),
+    N_(
+        "**Vote** with a poll's buttons; `/poll create` asks your team, `/poll results`, "
+        "`/poll list`, `/poll rerun`; `/poll close` closes your own poll."
+    ),
+    N_(
+        "**Reflect** anonymously with `/reflect`; `/reflections delete` takes yours back with "
+        "your receipt code."
+    ),
+    N_("**Look back** with `/history`; `/team list` shows the server's teams."),
+    N_("`/privacy` says what is kept; `/forget-me` deletes what you wrote; `/help` is this."),
 )
 #: What a team's leads (and managers) can do for that team.
 LEAD_PART = (
-    "`/prompt post` posts a prompt now; `/prompt schedule` sets the weekly day and time.",
-    "`/poll close` closes any poll of the team.",
-    "`/reflections hide` hides a posted reflection; `/reflections settings` sets the threshold "
-    "and sharing time and shows the reports.",
-    "`/export` downloads the team's data; `/team edit` changes its channel, role or timezone.",
-    "These are hidden from other members in Discord's menus; a server shows them to a lead "
-    "role under Server Settings → Integrations → Breakroom.",
+    N_("`/prompt post` posts a prompt now; `/prompt schedule` sets the weekly day and time."),
+    N_("`/poll close` closes any poll of the team."),
+    N_(
+        "`/reflections hide` hides a posted reflection; `/reflections settings` sets the "
+        "threshold and sharing time and shows the reports."
+    ),
+    N_("`/export` downloads the team's data; `/team edit` changes its channel, role or timezone."),
+    N_(
+        "These are hidden from other members in Discord's menus; a server shows them to a lead "
+        "role under Server Settings → Integrations → Breakroom."
+    ),
 )
 #: What only managers (Manage Server) can do.
 MANAGER_PART = (
-    "`/team create` and `/team delete`; choosing a team's leads (`lead_role`) and their "
-    "channel for report notices (`lead_channel`) with `/team edit`.",
-    "`/prompt add` and `/prompt remove`: the server's prompt bank.",
+    N_(
+        "`/team create` and `/team delete`; choosing a team's leads (`lead_role`) and their "
+        "channel for report notices (`lead_channel`) with `/team edit`."
+    ),
+    N_("`/prompt add` and `/prompt remove`: the server's prompt bank."),
 )
+
+
+def lines(part: tuple[str, ...]) -> str:
+    """A part of /help in the current language, a line per message."""
+    return "\n".join(_(line) for line in part)
 
 
 def help_embed(*, leads: bool, manages: bool) -> discord.Embed:
     """What the person asking can do first, then (for leads and managers) their part."""
-    embed = discord.Embed(title="Breakroom", description=INTRO, colour=EMBED_COLOUR)
-    embed.add_field(name="What you can do", value="\n".join(MEMBER_PART), inline=False)
+    embed = discord.Embed(title="Breakroom", description=lines(INTRO), colour=EMBED_COLOUR)
+    embed.add_field(name=_("What you can do"), value=lines(MEMBER_PART), inline=False)
     if leads or manages:
-        embed.add_field(name="For your team, as its lead", value="\n".join(LEAD_PART), inline=False)
+        embed.add_field(name=_("For your team, as its lead"), value=lines(LEAD_PART), inline=False)
     if manages:
-        embed.add_field(name="For managers", value="\n".join(MANAGER_PART), inline=False)
-    embed.set_footer(text="Replies meant for you alone are only visible to you.")
+        embed.add_field(name=_("For managers"), value=lines(MANAGER_PART), inline=False)
+    embed.set_footer(text=_("Replies meant for you alone are only visible to you."))
     return embed
 
 

@@ -18,13 +18,14 @@ from discord.ext import commands
 
 from bot.client import Breakroom
 from bot.errors import NotAllowed
+from bot.i18n import N_, _, n_
 from bot.lifetime import Lifetime
 from bot.member_data import MemberDataDeleted
 from cogs._shared import FromCustomId, Interaction, guarded
 
 log = logging.getLogger(__name__)
 
-CANT_FIND = (
+CANT_FIND = N_(
     "Not found, by design: votes in anonymous polls (nothing links them to you), and "
     "reflections written before Breakroom's secret key was replaced."
 )
@@ -47,56 +48,85 @@ class Forgotten:
         return not (self.answers or self.vote_polls or self.reflections or self.reflections_later)
 
 
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"
-
-
 def confirm_text(guild_name: str) -> str:
     return (
-        f"**Forget me in {discord.utils.escape_markdown(guild_name)}?**\n"
-        "This deletes, in this server only:\n"
-        "• your answers to prompts, and your answer posts in their threads;\n"
-        "• your votes in named polls (their counts change);\n"
-        "• reflections you wrote, and their posts (shared ones one by one over the next 24 "
-        "hours, so nobody sees them vanish together).\n"
-        "It can't be undone. " + CANT_FIND
+        _(
+            "**Forget me in {server}?**\n"
+            "This deletes, in this server only:\n"
+            "• your answers to prompts, and your answer posts in their threads;\n"
+            "• your votes in named polls (their counts change);\n"
+            "• reflections you wrote, and their posts (shared ones one by one over the next 24 "
+            "hours, so nobody sees them vanish together).\n"
+            "It can't be undone.",
+            server=discord.utils.escape_markdown(guild_name),
+        )
+        + " "
+        + _(CANT_FIND)
     )
 
 
 def result_text(done: Forgotten) -> str:
     if done.nothing:
         return (
-            "Nothing of yours was left to delete in this server: no answers, no votes in named "
-            "polls, no reflections of yours that Breakroom can find.\n" + CANT_FIND
+            _(
+                "Nothing of yours was left to delete in this server: no answers, no votes in "
+                "named polls, no reflections of yours that Breakroom can find."
+            )
+            + "\n"
+            + _(CANT_FIND)
         )
-    lines = ["Done. Deleted in this server:"]
+    lines = [_("Done. Deleted in this server:")]
     if done.answers:
+        posts = n_("{count} post", "{count} posts", done.answer_posts)
         lines.append(
-            f"• {plural(done.answers, 'answer')} to prompts, and "
-            f"{plural(done.answer_posts, 'post')} in the discussion threads"
+            n_(
+                "• {count} answer to prompts, and {posts} in the discussion threads",
+                "• {count} answers to prompts, and {posts} in the discussion threads",
+                done.answers,
+                posts=posts,
+            )
         )
     if done.vote_polls:
         lines.append(
-            f"• your votes in {plural(done.vote_polls, 'named poll')} (their counts are updated)"
+            n_(
+                "• your votes in {count} named poll (their counts are updated)",
+                "• your votes in {count} named polls (their counts are updated)",
+                done.vote_polls,
+            )
         )
     if done.reflections:
         lines.append(
-            f"• {plural(done.reflections, 'reflection')} of yours not on show (not yet shared, "
-            "or hidden)"
+            n_(
+                "• {count} reflection of yours not on show (not yet shared, or hidden)",
+                "• {count} reflections of yours not on show (not yet shared, or hidden)",
+                done.reflections,
+            )
         )
     if done.reflections_later:
         lines.append(
-            f"• {plural(done.reflections_later, 'shared reflection')} of yours: each is removed, "
-            "text and post, at its own random time within the next 24 hours, so that nobody "
-            "sees them vanish together and learns they had one author"
+            n_(
+                "• {count} shared reflection of yours: each is removed, text and post, at its own "
+                "random time within the next 24 hours, so that nobody sees them vanish together "
+                "and learns they had one author",
+                "• {count} shared reflections of yours: each is removed, text and post, at its "
+                "own random time within the next 24 hours, so that nobody sees them vanish "
+                "together and learns they had one author",
+                done.reflections_later,
+            )
         )
     if done.left_in_discord:
         lines.append(
-            f"⚠️ {plural(done.left_in_discord, 'post')} could not be removed from Discord "
-            "(Breakroom lacks the permission, or the thread is locked); they are deleted from "
-            "Breakroom. A moderator can delete them by hand."
+            n_(
+                "⚠️ {count} post could not be removed from Discord (Breakroom lacks the "
+                "permission, or the thread is locked); it is deleted from Breakroom. A "
+                "moderator can delete it by hand.",
+                "⚠️ {count} posts could not be removed from Discord (Breakroom lacks the "
+                "permission, or the thread is locked); they are deleted from Breakroom. A "
+                "moderator can delete them by hand.",
+                done.left_in_discord,
+            )
         )
-    lines.append(CANT_FIND)
+    lines.append(_(CANT_FIND))
     return "\n".join(lines)
 
 
@@ -111,7 +141,7 @@ class ForgetButton(
         yes = action == "yes"
         super().__init__(
             discord.ui.Button(
-                label="Delete my data" if yes else "Keep it",
+                label=_("Delete my data") if yes else _("Keep it"),
                 style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
                 custom_id=f"breakroom:forget-me:{action}:{user_id}",
             )
@@ -123,17 +153,19 @@ class ForgetButton(
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         if interaction.user.id != self.user_id or interaction.guild_id is None:
             raise NotAllowed(
-                "Only the member who asked can confirm this. To delete your own data, use "
-                "`/forget-me`."
+                _(
+                    "Only the member who asked can confirm this. To delete your own data, use "
+                    "`/forget-me`."
+                )
             )
         if self.action == "no":
-            await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+            await interaction.response.edit_message(content=_("Nothing was deleted."), view=None)
             return
         # Take the buttons away first: a second press can't start a second run.
-        await interaction.response.edit_message(content="Deleting your data…", view=None)
+        await interaction.response.edit_message(content=_("Deleting your data…"), view=None)
         cog = interaction.client.get_cog(PrivacyCog.__cog_name__)
         if not isinstance(cog, PrivacyCog):
-            raise NotAllowed("Forgetting is unavailable for a moment; try again in a minute.")
+            raise NotAllowed(_("Forgetting is unavailable for a moment; try again in a minute."))
         done = await cog.forget(interaction.guild_id, interaction.user.id)
         await interaction.edit_original_response(content=result_text(done))
 

@@ -25,22 +25,25 @@ from discord.ext import commands
 from bot.client import Breakroom, is_manager
 from bot.courier import Delete, Send, has_custom_id
 from bot.errors import NotFound
+from bot.i18n import _, speaking
 from bot.outbox import Delivery
 from bot.reflection_batches import ReflectionBatches
 from bot.reflection_store import ERASE, NOTICE, POST
 from bot.reflection_text import validate_reason
 from bot.reflections import Reflections
-from bot.schedule import show_time
 from cogs._layout import jump_view
 from cogs._options import TeamOption, choice_name, team_here
 from cogs._reflections_ui import (
     CUSTOM_ID_PREFIX,
+    deleted_text,
+    hidden_text,
     notice_embed,
     overview_embed,
     post_url,
     receipt_text,
     reflection_post,
     report_modal,
+    settings_notes,
     write_modal,
 )
 from cogs._shared import (
@@ -104,7 +107,7 @@ class ReportButton(
     def __init__(self, reflection_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Report",
+                label=_("Report"),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"{CUSTOM_ID_PREFIX}report:{reflection_id}",
             )
@@ -201,7 +204,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
     ) -> None:
         team = await self.bot.teams.get(int(match["team"]))
         if team.guild_id != interaction.guild_id:
-            raise NotFound("That team is not in this server; use /reflect here again.")
+            raise NotFound(_("That team is not in this server; use /reflect here again."))
         require_team_member(interaction, team)  # checked again: a role can go meanwhile
         receipt = await self.reflections.write(
             team, interaction.user.id, values.get("body", ""), values.get("about")
@@ -221,8 +224,10 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             interaction.guild_id, interaction.user.id, reflection_id, reason
         )
         await interaction.response.send_message(
-            "Thank you: your report is recorded. Managers and the team's leads see the reason, "
-            "never who sent it.",
+            _(
+                "Thank you: your report is recorded. Managers and the team's leads see the "
+                "reason, never who sent it."
+            ),
             ephemeral=True,
         )
         self.bot.scheduler.wake()  # the leads' notice, if the team has a lead channel
@@ -245,20 +250,12 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         deleted = await self.reflections.delete_by_author(
             interaction.guild_id, interaction.user.id, code
         )
-        if deleted.state == "hidden":
-            answer = "Deleted: a manager had already hidden it; now nothing of it remains."
-        elif deleted.message is None:
-            answer = "Deleted. It had not been posted yet, so nobody saw it."
-        elif await self.bot.courier.delete_now(
-            deleted.message.channel_id, deleted.message.message_id
-        ):
-            answer = "Deleted, and its post is removed from the team channel."
-        else:
-            answer = (
-                "Deleted from Breakroom, but its post could not be removed from the channel; "
-                "a manager can delete that message."
+        removed = None
+        if deleted.state != "hidden" and deleted.message is not None:
+            removed = await self.bot.courier.delete_now(
+                deleted.message.channel_id, deleted.message.message_id
             )
-        await interaction.response.send_message(answer, ephemeral=True)
+        await interaction.response.send_message(deleted_text(deleted, removed), ephemeral=True)
 
     @group.command(name="hide")
     @app_commands.describe(code="The code under the posted reflection (like K7Q2M)")
@@ -273,11 +270,7 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         removed = hidden.message is None or await self.bot.courier.delete_now(
             hidden.message.channel_id, hidden.message.message_id
         )
-        answer = f"Reflection {hidden.ref} is hidden: its text is deleted and only an empty record "
-        answer += "remains." if removed else "remains, but its message could not be removed."
-        if hidden.reports_closed:
-            answer += f" Its {hidden.reports_closed} open report(s) are closed."
-        await interaction.response.send_message(answer, ephemeral=True)
+        await interaction.response.send_message(hidden_text(hidden, removed), ephemeral=True)
 
     @group.command(name="settings")
     @app_commands.describe(
@@ -300,22 +293,17 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         assert interaction.guild_id is not None
         found = team or await team_here(interaction)
         require_lead(interaction, found)
-        notes = []
+        closed = None
         if dismiss is not None:
             closed = await self.reflections.dismiss_reports(interaction.guild_id, dismiss)
-            notes.append(f"Closed {closed} report(s).")
         if threshold is not None or share_time is not None:
             await self.reflections.configure(found.id, threshold, share_time)
             found = await self.bot.teams.get(found.id)
             self.bot.scheduler.wake()  # to work out the next sharing time; it releases nothing
-            if threshold is not None:
-                notes.append(f"Threshold set to {threshold}, for reflections written from now on.")
-            if share_time is not None:
-                shared = show_time(found.reflection_share_time)
-                notes.append(f"Batches are shared at {shared}, {found.timezone} time.")
+        notes = settings_notes(found, closed, threshold, share_time is not None)
         overview = await self.reflections.overview(found.id)
         await interaction.response.send_message(
-            " ".join(notes) or None, embed=overview_embed(found, overview), ephemeral=True
+            notes or None, embed=overview_embed(found, overview), ephemeral=True
         )
 
     # -- posting (the scheduler job releases; the outbox posts and removes) ---------------------
@@ -339,7 +327,8 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
             return None  # deleted meanwhile: its reflections went with it
         # The day only (the team's), like the post's own date: no finer time than Discord shows.
         day = self.bot.clock.now().astimezone(team.zone).date()
-        view = reflection_post(reflection, team, day, ReportButton(reflection.id))
+        with speaking(team.language):  # posted for the team: in its language
+            view = reflection_post(reflection, team, day, ReportButton(reflection.id))
         # An earlier attempt's message, in this layout or an older version's embed, carries the
         # same Report button (`has_custom_id` looks inside cards and rows alike).
         custom_id = f"{CUSTOM_ID_PREFIX}report:{reflection.id}"
@@ -361,9 +350,10 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         team = await self.bot.teams.get(found[0])
         if team.lead_channel_id is None:
             return None
-        embed = notice_embed(team, found[1])
         url = post_url(team, found[1])
-        view = None if url is None else jump_view(url)
+        with speaking(team.language):  # for the team's leads, in the team's language
+            embed = notice_embed(team, found[1])
+            view = None if url is None else jump_view(url, _("Jump to post"))
         return Send(
             team.lead_channel_id, team.guild_id, embed=embed, view=view, mentions=no_pings()
         )

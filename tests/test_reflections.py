@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.reflection_text import KEY_REPLACED_NOTE, NEUTRAL_NOT_FOUND
+from bot.reflection_text import NEUTRAL_NOT_FOUND, NEUTRAL_NOT_FOUND_KEY_REPLACED
 from bot.teams import Team
 from cogs.reflections import ReflectionsCog
 from tests.double import CommandError, Member, Message
@@ -323,7 +323,7 @@ async def test_report_once_and_managers_see_reasons_but_never_who(world: World) 
         "reflections settings",
         dismiss=ref_of(message),
     )
-    assert "Closed 2 report(s)" in reply and "None." in reply
+    assert "Closed 2 reports." in reply and "None." in reply
 
 
 async def test_settings_change_the_threshold_and_the_sharing_time(world: World) -> None:
@@ -530,7 +530,7 @@ async def test_a_replaced_key_keeps_the_bot_working_and_says_old_receipts_cant_b
     await pause_scheduler_loop(world)
     for member in (world.members[0], world.members[1]):
         reply = await answer(world, member, "reflections delete", code=old_code)
-        assert reply == NEUTRAL_NOT_FOUND + KEY_REPLACED_NOTE
+        assert reply == NEUTRAL_NOT_FOUND_KEY_REPLACED
     new_code = await write(world, world.members[1], "under the new key")
     assert "Deleted" in await answer(world, world.members[1], "reflections delete", code=new_code)
 

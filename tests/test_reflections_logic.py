@@ -17,8 +17,8 @@ from bot.outbox import Sent
 from bot.reflection_batches import ReflectionBatches, releasable
 from bot.reflection_text import (
     DAILY_LIMIT,
-    KEY_REPLACED_NOTE,
     NEUTRAL_NOT_FOUND,
+    NEUTRAL_NOT_FOUND_KEY_REPLACED,
     clean_body,
     parse_receipt,
     parse_ref,
@@ -409,7 +409,7 @@ async def test_after_the_key_is_replaced_old_receipts_are_said_to_be_unverifiabl
     for who, code in ((ALICE, receipt.code), (BOB, receipt.code), (ALICE, "R-33333")):
         with pytest.raises(NotFound) as refused:
             await new.delete_by_author(GUILD, who, code)
-        assert str(refused.value) == NEUTRAL_NOT_FOUND + KEY_REPLACED_NOTE
+        assert str(refused.value) == NEUTRAL_NOT_FOUND_KEY_REPLACED
     # The old key's author boxes can't be opened: together they count as one author, so the
     # same person writing again under the new key is never counted twice.
     await new.write(team, ALICE, "again")

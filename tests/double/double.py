@@ -124,13 +124,15 @@ class DiscordDouble(DiscordState):
         options: dict[str, Any] | None = None,
         timeout: float = 10.0,
         strict: bool = True,
+        locale: str = "en-US",
         **values: Any,
     ) -> InteractionRecord:
         """Send a slash command, e.g. ``slash(m, "poll create", question="Q?")``.
 
         ``channel`` is where the command is used (default: the guild's first text channel); option
         values go in ``**values``, or in ``options={...}`` for option names that clash with the
-        parameters (``channel``, ``options``, ``timeout``, ``strict``). ``strict=False`` sends
+        parameters (``channel``, ``options``, ``timeout``, ``strict``, ``locale``). ``locale`` is
+        the member's Discord client language (the payload's ``locale``). ``strict=False`` sends
         values Discord's client would not offer (a thread for an option limited to text
         channels, a value outside the declared lengths, ranges or choices), as a modified client
         could.
@@ -151,7 +153,7 @@ class DiscordDouble(DiscordState):
             strict=strict,
         )
         label = " ".join([command["name"], *(p["name"] for p in path)])
-        ix = builders.new_interaction(self, 2, member, guild, channel, data, label)
+        ix = builders.new_interaction(self, 2, member, guild, channel, data, label, locale=locale)
         return await self._send_interaction(ix, timeout)
 
     async def slash_dm(
@@ -217,13 +219,20 @@ class DiscordDouble(DiscordState):
         return list(response["data"].get("choices") or [])
 
     async def click(
-        self, member: Member, message: Message | int, custom_id: str, /, *, timeout: float = 10.0
+        self,
+        member: Member,
+        message: Message | int,
+        custom_id: str,
+        /,
+        *,
+        timeout: float = 10.0,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """Click the button ``custom_id`` on ``message`` (component interaction, type 3).
 
         On a message in a DM channel (``bot_message(dm_channel(user), ...)``) the click comes
         from a DM: no guild_id, and ``user`` instead of ``member``, as Discord sends it."""
-        return await self._component(member, message, custom_id, None, timeout)
+        return await self._component(member, message, custom_id, None, timeout, locale)
 
     async def select(
         self,
@@ -234,11 +243,12 @@ class DiscordDouble(DiscordState):
         values: list[Any],
         *,
         timeout: float = 10.0,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """Choose ``values`` in a select menu.
 
         String values, or Member/Role/Channel objects for user/role/channel selects."""
-        return await self._component(member, message, custom_id, list(values), timeout)
+        return await self._component(member, message, custom_id, list(values), timeout, locale)
 
     async def _component(
         self,
@@ -247,6 +257,7 @@ class DiscordDouble(DiscordState):
         custom_id: str,
         values: list[Any] | None,
         timeout: float,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         msg = self._message_obj(message)
         channel = self._channels[msg.channel_id]
@@ -260,7 +271,9 @@ class DiscordDouble(DiscordState):
             channel=channel,
             user_id=member.id,
         )
-        ix = builders.new_interaction(self, 3, member, guild, channel, data, custom_id, message=msg)
+        ix = builders.new_interaction(
+            self, 3, member, guild, channel, data, custom_id, message=msg, locale=locale
+        )
         return await self._send_interaction(ix, timeout)
 
     async def submit_modal(
@@ -273,6 +286,7 @@ class DiscordDouble(DiscordState):
         channel: Channel | None = None,
         message: Message | None = None,
         timeout: float = 10.0,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """Submit the modal ``custom_id`` with {field custom_id: value}.
 
@@ -293,7 +307,7 @@ class DiscordDouble(DiscordState):
         guild = self._guilds.get(channel.guild_id or 0)
         data = {"custom_id": custom_id, "components": builders.modal_components(modal, values)}
         ix = builders.new_interaction(
-            self, 5, member, guild, channel, data, custom_id, message=message
+            self, 5, member, guild, channel, data, custom_id, message=message, locale=locale
         )
         return await self._send_interaction(ix, timeout)
 
