@@ -152,10 +152,16 @@ def in_language(language: str, message: str, **fields: Any) -> str:
         return _(message, **fields)
 
 
-@functools.cache
 def locale(language: str | None = None) -> Locale:
+    """The Babel locale of `language` (default: the current one). Not cached on `None`: the
+    current language changes from one task to the next."""
+    return _parsed(language or current())
+
+
+@functools.cache
+def _parsed(language: str) -> Locale:
     try:
-        return Locale.parse(language or current())
+        return Locale.parse(language)
     except (ValueError, UnknownLocaleError):
         return Locale.parse(ENGLISH)
 
