@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.courier import Courier
 from bot.db import Database
 from bot.errors import NotFound, UserError
-from bot.i18n import speak
+from bot.i18n import N_, _, n_, speak
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.services import Services
@@ -44,20 +44,21 @@ def apply_endpoint_settings(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
-DM_MESSAGE = "Breakroom works inside a server: use this command in one of your team's channels."
-MANAGER_MESSAGE = (
+#: what a member reads for each refusal: marked here, translated where it is shown (`_(…)`)
+DM_MESSAGE = N_("Breakroom works inside a server: use this command in one of your team's channels.")
+MANAGER_MESSAGE = N_(
     "Only managers (members with the Manage Server permission) can do this. "
     "Ask your office manager or team lead."
 )
-CHANNEL_OPTION_MESSAGE = (
+CHANNEL_OPTION_MESSAGE = N_(
     "Pick a text channel itself for that option, not a thread, forum or voice channel: a "
     "team's posts go in its channel, and their threads are made there. Nothing was changed."
 )
-OPTION_MESSAGE = (
+OPTION_MESSAGE = N_(
     "Breakroom can't use what was given for that option; pick one of the suggestions Discord "
     "shows. Nothing was changed."
 )
-UNKNOWN_FORM = (
+UNKNOWN_FORM = N_(
     "This form points to something Breakroom doesn't have (it may have been deleted), so "
     "nothing was saved. Use the command again for a fresh one."
 )
@@ -134,25 +135,31 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     if isinstance(error, UserError):
         message = str(error)
     elif isinstance(error, app_commands.NoPrivateMessage):
-        message = DM_MESSAGE
+        message = _(DM_MESSAGE)
     elif isinstance(error, app_commands.TransformerError):
         # A value Discord's client would not offer (a thread for a text-channel option, a
         # channel the bot can't see): discord.py can't turn it into the option's type.
         channel = error.type is discord.AppCommandOptionType.channel
-        message = CHANNEL_OPTION_MESSAGE if channel else OPTION_MESSAGE
+        message = _(CHANNEL_OPTION_MESSAGE if channel else OPTION_MESSAGE)
     elif isinstance(error, NotManager | app_commands.MissingPermissions):
-        message = MANAGER_MESSAGE
+        message = _(MANAGER_MESSAGE)
     elif isinstance(error, app_commands.CommandOnCooldown):
-        message = f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+        seconds = round(error.retry_after)
+        message = n_(
+            "Slow down a little: try again in {count} second.",
+            "Slow down a little: try again in {count} seconds.",
+            seconds,
+        )
     elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
-        message = "This command changed since your Discord app loaded it; try again in a minute."
+        message = _("This command changed since your Discord app loaded it; try again in a minute.")
     elif isinstance(error, sqlite3.OperationalError):
         # Locked by another process, disk full, I/O error: the transaction was rolled back.
         reference = error_reference()
         log.error("database error (reference %s): %s", reference, error)
-        message = (
-            f"Breakroom couldn't save that just now (the database is busy or out of space), so "
-            f"nothing was changed. Please try again in a minute (reference **{reference}**)."
+        message = _(
+            "Breakroom couldn't save that just now (the database is busy or out of space), so "
+            "nothing was changed. Please try again in a minute (reference **{reference}**).",
+            reference=reference,
         )
     else:
         reference = error_reference()
@@ -164,10 +171,11 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
             f"/{command}" if command else f"component {custom_id!r}",
             exc_info=error,
         )
-        message = (
-            f"Something went wrong on our side (reference **{reference}**). Nothing you did "
-            f"caused it; try again, and if it keeps happening give the reference to whoever "
-            f"runs Breakroom."
+        message = _(
+            "Something went wrong on our side (reference **{reference}**). Nothing you did "
+            "caused it; try again, and if it keeps happening give the reference to whoever "
+            "runs Breakroom.",
+            reference=reference,
         )
     try:
         await send_ephemeral(interaction, message)
@@ -360,7 +368,7 @@ class Breakroom(commands.Bot):
                     if interaction.guild_id is None:
                         raise app_commands.NoPrivateMessage(DM_MESSAGE)
                     if any(is_number(g) and parse_id(g) is None for g in match.groups() if g):
-                        raise NotFound(UNKNOWN_FORM)
+                        raise NotFound(_(UNKNOWN_FORM))
                     await handler(interaction, match, modal_values(interaction.data))
                 except Exception as error:
                     await report_error(interaction, error)

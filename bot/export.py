@@ -33,7 +33,17 @@ from typing import Any, Literal
 
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
-from bot.export_sheets import Columns, Tables, answer_rows, poll_rows, word_rows, words_json
+from bot.export_sheets import (
+    Columns,
+    Tables,
+    answer_rows,
+    poll_rows,
+    readme_text,
+    word_rows,
+    words_json,
+)
+from bot.i18n import N_, _, current, speaking
+from bot.teams import TEAM_GONE
 
 SCHEMA_VERSION = 1
 Format = Literal["csv", "json"]
@@ -87,7 +97,7 @@ _STEPPED = "CASE WHEN p.anonymous = 1 AND p.closed_at IS NULL THEN"
 TABLES: tuple[Table, ...] = (
     Table(
         "teams",
-        "the team and its settings",
+        N_("the team and its settings"),
         _cols(
             "id:int guild_id:id name:text channel_id:id role_id:id timezone:text"
             " schedule_weekday:int schedule_time:text reflection_threshold:int created_at:time"
@@ -97,7 +107,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "prompts",
-        "the prompts the team was asked, and how often",
+        N_("the prompts the team was asked, and how often"),
         _cols("id:int text:text starter:bool created_at:time retired_at:time times_asked:int"),
         "SELECT p.id, p.text, p.starter, p.created_at, p.retired_at, COUNT(pp.id)"
         " FROM prompts p JOIN prompt_posts pp ON pp.prompt_id = p.id"
@@ -105,8 +115,10 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "posts",
-        "each time a prompt was posted; repeat_of is the post it repeated (the words a repeat's"
-        " answers used more or less than that post's: words.csv, or the post's words in JSON)",
+        N_(
+            "each time a prompt was posted; repeat_of is the post it repeated (the words a repeat's"
+            " answers used more or less than that post's: words.csv, or the post's words in JSON)"
+        ),
         _cols(
             "id:int prompt_id:int posted_at:time slot_at:time channel_id:id message_id:id"
             " thread_id:id repeat_of:int"
@@ -116,7 +128,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "answers",
-        "members' answers to the posts",
+        N_("members' answers to the posts"),
         _cols(
             "id:int post_id:int user_id:id display_name:text text:text answered_at:time"
             " edited_at:time"
@@ -127,7 +139,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "polls",
-        "the team's polls; rerun_of is the previous run of the same question",
+        N_("the team's polls; rerun_of is the previous run of the same question"),
         _cols(
             "id:int question:text creator_id:id multiple:bool anonymous:bool hide_results:bool"
             " created_at:time closes_at:time closed_at:time rerun_of:int voters:int"
@@ -141,7 +153,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "options",
-        "the options of each poll",
+        N_("the options of each poll"),
         _cols("id:int poll_id:int position:int label:text"),
         "SELECT o.id, o.poll_id, o.position, o.label FROM poll_options o"
         " JOIN polls p ON p.id = o.poll_id WHERE p.team_id = ? AND p.message_id IS NOT NULL"
@@ -149,8 +161,10 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "vote_counts",
-        "votes per option (anonymous polls: this is all there is; while one is open, its counts"
-        " as last shown, moved in steps of several voters)",
+        N_(
+            "votes per option (anonymous polls: this is all there is; while one is open, its counts"
+            " as last shown, moved in steps of several voters)"
+        ),
         _cols("poll_id:int option_id:int votes:int"),
         f"SELECT o.poll_id, o.id, {_STEPPED} o.shown_votes ELSE o.votes END"
         " FROM poll_options o"
@@ -159,7 +173,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "votes",
-        "who picked what, in named (not anonymous) polls only",
+        N_("who picked what, in named (not anonymous) polls only"),
         _cols("poll_id:int option_id:int user_id:id"),
         "SELECT v.poll_id, v.option_id, v.user_id FROM poll_votes v"
         " JOIN polls p ON p.id = v.poll_id WHERE p.team_id = ? AND p.anonymous = 0"
@@ -167,7 +181,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "reflections",
-        "reflections shared with the team (hidden ones without text); never who wrote them",
+        N_("reflections shared with the team (hidden ones without text); never who wrote them"),
         _cols("code:text state:text about:text text:text shared_at:time"),
         "SELECT ref, state, about, body, posted_at FROM reflections"
         " WHERE team_id = ? AND state IN ('posted', 'hidden') ORDER BY posted_at, ref",
@@ -191,23 +205,30 @@ class Sheet:
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
         "answers",
-        "one row per answer: the post's date (in the team's timezone), the prompt, the member's"
-        " name, the answer; by post, then by the time of the answer",
+        N_(
+            "one row per answer: the post's date (in the team's timezone), the prompt, the member's"
+            " name, the answer; by post, then by the time of the answer"
+        ),
         _cols("date:date prompt:text member:text answer:text"),
         answer_rows,
     ),
     Sheet(
         "polls",
-        "one row per option of each poll: the question, which run of it (1, then 2 for its"
-        " first re-run, ...), the option, its votes and its share of the run's voters in percent",
+        N_(
+            "one row per option of each poll: the question, which run of it (1, then 2 for its"
+            " first re-run, ...), the option, its votes and its share of the run's voters in"
+            " percent"
+        ),
         _cols("poll:text run:int option:text votes:int share:int"),
         poll_rows,
     ),
     Sheet(
         "words",
-        "for each repeated prompt, the words and phrases its answers used more (or less) than"
-        " the time before: the post, the prompt, the phrase, more or less, and how many answers"
-        " used it before and after (members' names are left out)",
+        N_(
+            "for each repeated prompt, the words and phrases its answers used more (or less) than"
+            " the time before: the post, the prompt, the phrase, more or less, and how many answers"
+            " used it before and after (members' names are left out)"
+        ),
         _cols(
             "post_id:int prompt:text phrase:text direction:text answers_before:int"
             " answers_after:int"
@@ -215,23 +236,6 @@ SHEETS: tuple[Sheet, ...] = (
         word_rows,
     ),
 )
-
-README = """\
-Breakroom export of the team "{team}" (schema version {version}), made {when} UTC.
-
-All files are CSV, UTF-8, with a header row.
-
-For a spreadsheet, flat files: each row is whole on its own, nothing to look up elsewhere.
-{sheets}
-
-The tables, one file per table in tables/, with the ids that link them. Times are UTC in
-ISO 8601. Ids of Discord things (servers, channels, messages, members) are Discord's ids.
-{tables}
-
-Privacy: reflections carry no author of any kind; anonymous polls carry counts only.
-In the CSV files, a text that begins with = + - or @ starts with an apostrophe so that
-spreadsheet programs show it as text instead of running it; the JSON export keeps the exact text.
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +256,7 @@ def parse_format(text: str) -> Format:
     for known in FORMATS:
         if cleaned == known:
             return known
-    raise InvalidInput("Pick the export format: csv (a zip of tables) or json (one document).")
+    raise InvalidInput(_("Pick the export format: csv (a zip of tables) or json (one document)."))
 
 
 def iso(seconds: int | None) -> str | None:
@@ -298,7 +302,7 @@ async def read_tables(tx: Transaction, team_id: int) -> dict[str, list[Row]]:
     for table in TABLES:
         tables[table.name] = await tx.fetchall(table.sql, (team_id,))
     if not tables["teams"]:
-        raise NotFound("That team no longer exists; `/team list` shows the teams.")
+        raise NotFound(_(TEAM_GONE))
     return tables
 
 
@@ -354,12 +358,12 @@ def render_csv_zip(tables: dict[str, Sequence[Sequence[Any]]], exported_at: date
         for table in TABLES:
             _csv_entry(zf, f"tables/{table.name}.csv", table.columns, tables[table.name], stamp)
         team_name = str(tables["teams"][0][2])
-        readme = README.format(
-            team=team_name,
-            version=SCHEMA_VERSION,
-            when=exported_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-            sheets="\n".join(f"- {s.name}.csv: {s.description}" for s in SHEETS),
-            tables="\n".join(f"- tables/{t.name}.csv: {t.description}" for t in TABLES),
+        readme = readme_text(
+            team_name,
+            SCHEMA_VERSION,
+            exported_at,
+            [(f"{s.name}.csv", s.description) for s in SHEETS],
+            [(f"tables/{t.name}.csv", t.description) for t in TABLES],
         )
         info = zipfile.ZipInfo("README.txt", date_time=stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -380,9 +384,15 @@ def render(
     return ExportFile(filename, data, fmt, counts)
 
 
-async def export_team(db: Database, team_id: int, fmt: Format, exported_at: datetime) -> ExportFile:
-    """Read the team on a snapshot connection, then build the file in a thread."""
+async def export_team(
+    db: Database, team_id: int, fmt: Format, exported_at: datetime, language: str | None = None
+) -> ExportFile:
+    """Read the team on a snapshot connection, then build the file in a thread; the zip's
+    README is in `language` (the team's; default: the current language). CSV headers, JSON keys
+    and the JSON's table descriptions stay English: they are the file's contract."""
     async with db.snapshot() as tx:
         rows = await read_tables(tx, team_id)
     tables: dict[str, Sequence[Sequence[Any]]] = dict(rows)
-    return await asyncio.to_thread(render, tables, fmt, exported_at)
+    with speaking(language or current()):
+        # asyncio.to_thread runs in a copy of this context: the README speaks `language`
+        return await asyncio.to_thread(render, tables, fmt, exported_at)

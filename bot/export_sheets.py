@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, _
 from bot.poll_model import percent
 from bot.wording import WordShift, word_shift
 
@@ -152,3 +153,42 @@ def word_rows(tables: Tables, columns: Columns) -> Iterator[tuple[int, str, str,
         for direction, changes in (("more", shift.more), ("less", shift.less)):
             for c in changes:
                 yield post_id, prompts[post_id], c.phrase, direction, c.before, c.after
+
+
+README = N_(
+    """\
+Breakroom export of the team "{team}" (schema version {version}), made {when} UTC.
+
+All files are CSV, UTF-8, with a header row.
+
+For a spreadsheet, flat files: each row is whole on its own, nothing to look up elsewhere.
+{sheets}
+
+The tables, one file per table in tables/, with the ids that link them. Times are UTC in
+ISO 8601. Ids of Discord things (servers, channels, messages, members) are Discord's ids.
+{tables}
+
+Privacy: reflections carry no author of any kind; anonymous polls carry counts only.
+In the CSV files, a text that begins with = + - or @ starts with an apostrophe so that
+spreadsheet programs show it as text instead of running it; the JSON export keeps the exact text.
+"""
+)
+
+
+def readme_text(
+    team: str,
+    version: int,
+    exported_at: datetime,
+    sheets: Sequence[tuple[str, str]],
+    tables: Sequence[tuple[str, str]],
+) -> str:
+    """The zip's README.txt in the current language: the files (path, description marked with
+    `N_`), what they hold and how they keep members' privacy."""
+    return _(
+        README,
+        team=team,
+        version=version,
+        when=exported_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+        sheets="\n".join(f"- {path}: {_(about)}" for path, about in sheets),
+        tables="\n".join(f"- {path}: {_(about)}" for path, about in tables),
+    )

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.clock import Clock
 from bot.db import Database
 from bot.errors import InvalidInput
+from bot.i18n import _
 from bot.poll_model import OptionChange, Poll, PollRun, compare_runs
 from bot.polls import Polls
 from bot.prompt_posts import Post
@@ -134,7 +135,9 @@ class Timeline:
 
 def validate_weeks(weeks: int) -> int:
     if not 1 <= weeks <= MAX_WEEKS:
-        raise InvalidInput(f"Pick how many weeks to look back: from 1 to {MAX_WEEKS}.")
+        raise InvalidInput(
+            _("Pick how many weeks to look back: from 1 to {weeks}.", weeks=MAX_WEEKS)
+        )
     return weeks
 
 
@@ -230,7 +233,9 @@ class History:
         then = (await self.prompts.answers.for_post(team.guild_id, post.repeat_of)).answers
         now = (await self.prompts.answers.for_post(team.guild_id, post.id)).answers
         names = [answer.display_name for answer in (*then, *now)]
-        return word_shift([a.text for a in then], [a.text for a in now], exclude=names)
+        before, after = [a.text for a in then], [a.text for a in now]
+        # the team's language names the stop words to leave out (a hint: see bot/wording.py)
+        return word_shift(before, after, exclude=names, language=team.language)
 
     async def _poll_entries(
         self, team: Team, since: datetime, until: datetime

@@ -21,6 +21,7 @@ from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput
 from bot.history import validate_weeks
+from bot.i18n import _
 from bot.outbox import Delivery, Outbox, Sent
 from bot.teams import Team
 
@@ -83,7 +84,7 @@ class HistoryShares:
         weeks = validate_weeks(weeks)
         now = self.clock.now()
         if until > now:
-            raise InvalidInput("A timeline can only be shared as it was, not as it will be.")
+            raise InvalidInput(_("A timeline can only be shared as it was, not as it will be."))
         async with self.db.transaction() as tx:
             share_id = await tx.insert(
                 "INSERT INTO history_shares (team_id, weeks, until, shared_at) VALUES (?, ?, ?, ?)",

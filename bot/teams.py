@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.i18n import ENGLISH, validate_language
+from bot.i18n import ENGLISH, N_, _, validate_language
 from bot.outbox import Outbox
 from bot.schedule import TIME_EXAMPLES, parse_time
 from bot.text import comparison_key, parse_id, shows_nothing
@@ -24,6 +24,9 @@ from bot.timezones import validate_timezone
 MAX_NAME_LENGTH = 50
 #: who may share the team's `/history` with it: its leads and managers (the default), or everyone
 HISTORY_SHARING = ("leads", "everyone")
+#: a team deleted meanwhile (a stale button, a command racing a delete)
+TEAM_GONE = N_("That team no longer exists; `/team list` shows the teams.")
+NO_TEAM_YET = N_("This server has no team yet. A manager can create one with `/team create`.")
 _UNSET = object()
 
 
@@ -97,9 +100,11 @@ def takes_part(
 
 
 def not_a_member(team_name: str, role_id: int | None) -> str:
-    return (
-        f"{team_name} is for its members, who hold the <@&{role_id}> role; ask a manager if "
-        f"you should have it."
+    return _(
+        "{team} is for its members, who hold the <@&{role}> role; ask a manager if you should "
+        "have it.",
+        team=team_name,
+        role=role_id,
     )
 
 
@@ -126,16 +131,22 @@ async def _same_name(tx: Transaction, guild_id: int, key: str, team_id: int = 0)
 
 
 def _taken(name: str) -> Conflict:
-    return Conflict(f"This server already has a team called “{name}”; pick another name.")
+    return Conflict(
+        _("This server already has a team called “{name}”; pick another name.", name=name)
+    )
 
 
 def validate_name(name: str) -> str:
     cleaned = clean_text(name)
     if shows_nothing(cleaned):
-        raise InvalidInput("A team needs a name: type a few words, such as “Front desk”.")
+        raise InvalidInput(_("A team needs a name: type a few words, such as “Front desk”."))
     if len(cleaned) > MAX_NAME_LENGTH:
         raise InvalidInput(
-            f"A team name can be at most {MAX_NAME_LENGTH} characters; this one has {len(cleaned)}."
+            _(
+                "A team name can be at most {limit} characters; this one has {length}.",
+                limit=MAX_NAME_LENGTH,
+                length=len(cleaned),
+            )
         )
     return cleaned
 
@@ -232,14 +243,14 @@ class Teams:
             changes["timezone"] = validate_timezone(timezone)
         if history_sharing is not None:
             if history_sharing not in HISTORY_SHARING:
-                raise InvalidInput("Pick who may share the team's history: leads or everyone.")
+                raise InvalidInput(_("Pick who may share the team's history: leads or everyone."))
             changes["history_sharing"] = history_sharing
         if language is not None:
             changes["language"] = validate_language(language)
         async with self.db.transaction() as tx:
             current = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
             if current is None:
-                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+                raise NotFound(_(TEAM_GONE))
             key = changes.get("name_key")
             if isinstance(key, str) and (
                 existing := await _same_name(tx, current["guild_id"], key, team_id)
@@ -265,12 +276,12 @@ class Teams:
         async with self.db.transaction() as tx:
             tx.mark_sensitive()  # its reflections and votes must not stay readable in the WAL
             if not await tx.execute("DELETE FROM teams WHERE id = ?", (team_id,)):
-                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+                raise NotFound(_(TEAM_GONE))
 
     async def get(self, team_id: int) -> Team:
         row = await self.db.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
         if row is None:
-            raise NotFound("That team no longer exists; `/team list` shows the teams.")
+            raise NotFound(_(TEAM_GONE))
         return Team.from_row(row)
 
     async def for_guild(self, guild_id: int) -> list[Team]:
@@ -311,8 +322,11 @@ class Teams:
                     if candidate.id == team_id:
                         return candidate
             raise NotFound(
-                f"There is no team called “{clean_text(team)[:50]}” in this server; "
-                f"`/team list` shows the teams."
+                _(
+                    "There is no team called “{name}” in this server; `/team list` shows the "
+                    "teams.",
+                    name=clean_text(team)[:50],
+                )
             )
         for channel in (channel_id, parent_channel_id):
             if channel is None:
@@ -322,16 +336,14 @@ class Teams:
                 return here[0]
             if len(here) > 1:
                 raise InvalidInput(
-                    "Several teams use this channel; say which one with the `team` option."
+                    _("Several teams use this channel; say which one with the `team` option.")
                 )
         if len(teams) == 1:
             return teams[0]
         if not teams:
-            raise NotFound(
-                "This server has no team yet. A manager can create one with `/team create`."
-            )
+            raise NotFound(_(NO_TEAM_YET))
         raise InvalidInput(
-            "Which team? Use this in a team's channel, or say which one with the `team` option."
+            _("Which team? Use this in a team's channel, or say which one with the `team` option.")
         )
 
     async def set_schedule(
@@ -340,9 +352,11 @@ class Teams:
         """Set the weekly prompt slot (`weekday` 0 = Monday … 6, or None for off; `time` HH:MM
         in the team's zone). Slots from now on count: one that already passed is not posted."""
         if weekday is not None and not 0 <= weekday <= 6:
-            raise InvalidInput("Pick a weekday from monday to sunday, or off.")
+            raise InvalidInput(_("Pick a weekday from monday to sunday, or off."))
         if weekday is not None and time is None:
-            raise InvalidInput(f"Say at what time to post, like {TIME_EXAMPLES}.")
+            raise InvalidInput(
+                _("Say at what time to post, like {examples}.", examples=TIME_EXAMPLES)
+            )
         time = None if time is None else parse_time(time)
         async with self.db.transaction() as tx:
             changed = await tx.execute(
@@ -351,7 +365,7 @@ class Teams:
                 (weekday, time, int(ping_role), team_id),
             )
             if not changed:
-                raise NotFound("That team no longer exists; `/team list` shows the teams.")
+                raise NotFound(_(TEAM_GONE))
             await _schedule_changed(tx, team_id, self.clock)
             row = await tx.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
         assert row is not None

@@ -10,6 +10,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import InvalidInput
+from bot.i18n import _
 
 
 @cache
@@ -26,13 +27,16 @@ def validate_timezone(name: str) -> str:
     canonical = lookup.get(name.casefold())
     if canonical is None:
         raise InvalidInput(
-            f"“{name[:60]}” is not a timezone I know. Use an IANA name such as Europe/London, "
-            f"America/New_York or Asia/Kolkata (the list suggests them as you type)."
+            _(
+                "“{name}” is not a timezone I know. Use an IANA name such as Europe/London, "
+                "America/New_York or Asia/Kolkata (the list suggests them as you type).",
+                name=name[:60],
+            )
         )
     try:
         ZoneInfo(canonical)
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - tzdata ships every listed zone
-        raise InvalidInput(f"The timezone {canonical} can't be loaded here.") from exc
+        raise InvalidInput(_("The timezone {zone} can't be loaded here.", zone=canonical)) from exc
     return canonical
 
 

@@ -18,9 +18,11 @@ from datetime import date, datetime
 from typing import Any
 
 import discord
+from babel import dates
 from discord.utils import escape_markdown
 
 from bot.history import PollEntry, PromptEntry, Timeline, Week
+from bot.i18n import ENGLISH, N_, _, current, locale, n_, percent
 from bot.teams import Team
 from bot.wording import WordChange, WordShift
 from cogs._layout import TEXT_LIMIT, card, layout, message_url, separator, shorten, text
@@ -30,13 +32,13 @@ from cogs._layout import TEXT_LIMIT, card, layout, message_url, separator, short
 WEEKS_PER_PAGE = 12
 MAX_RUN_CHARTS = 4
 ANSWERS_CHART = "answers-per-week.png"
-CONTINUED = " (continued)"
+CONTINUED = N_(" (continued)")
 #: phrases shown per direction for a repeated prompt ("Said more: …")
 MAX_PHRASES = 5
 PHRASE_LIMIT = 40
 PROMPT_LIMIT = 300
 QUESTION_LIMIT = 300
-NOTHING_YET = (
+NOTHING_YET = N_(
     "Nothing yet in this time: no prompt posted, no poll asked, no reflection shared. "
     "Try more `weeks`, or start with `/prompt post` or `/poll create`."
 )
@@ -45,24 +47,30 @@ NOTHING_YET = (
 # -- words -------------------------------------------------------------------------------------
 
 
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"
+def written_day(local: date, *, weekday: bool = True, year: bool = False) -> str:
+    """`Mon 5 Jan 2026` (weekday and year if asked) as the current language writes a day:
+    English as Breakroom always wrote it, other languages as Babel's locale data does."""
+    if current() != ENGLISH:
+        skeleton = ("y" if year else "") + "MMM" + ("E" if weekday else "") + "d"
+        return dates.format_skeleton(skeleton, local, locale=locale())
+    text = f"{local.day} {local:%b}"
+    text = f"{local:%a} {text}" if weekday else text
+    return f"{text} {local.year}" if year else text
 
 
 def short_day(moment: datetime | date, team: Team) -> str:
     """`5 Jan` in the team's timezone."""
     local = moment.astimezone(team.zone) if isinstance(moment, datetime) else moment
-    return f"{local.day} {local:%b}"
+    return written_day(local, weekday=False)
 
 
 def local_day(moment: datetime, team: Team, year: bool = False) -> str:
     """`Mon 5 Jan` (and the year if asked) in the team's timezone."""
-    local = moment.astimezone(team.zone)
-    return f"{local:%a} {short_day(local, team)}" + (f" {local.year}" if year else "")
+    return written_day(moment.astimezone(team.zone), year=year)
 
 
 def week_title(start: date) -> str:
-    return f"### Week of {start:%a} {start.day} {start:%b %Y}"
+    return _("### Week of {day}", day=written_day(start, year=True))
 
 
 def thread_url(team: Team, entry: PromptEntry) -> str | None:
@@ -74,8 +82,22 @@ def thread_url(team: Team, entry: PromptEntry) -> str | None:
     return None
 
 
-def change(points: int, unit: str = "") -> str:
-    return f"{points:+d}{unit}" if points else "±0"
+def change(points: int) -> str:
+    return f"{points:+d}" if points else "±0"
+
+
+def points_change(points: int) -> str:
+    """A share's change in percentage points: `+33 pts`, `±0`."""
+    return _("{change} pts", change=f"{points:+d}") if points else "±0"
+
+
+def share_text(share: int) -> str:
+    """A share in percent (67) as the language writes it (`67%`, `67 %`)."""
+    return percent(share / 100)
+
+
+def voters(count: int) -> str:
+    return n_("{count} voter", "{count} voters", count)
 
 
 # -- the entries -------------------------------------------------------------------------------
@@ -96,9 +118,9 @@ def words_line(shift: WordShift | None) -> str | None:
         return None
     parts = []
     if shift.more:
-        parts.append(f"Said more: {phrases(shift.more)}")
+        parts.append(_("Said more: {phrases}", phrases=phrases(shift.more)))
     if shift.less:
-        parts.append(f"Said less: {phrases(shift.less)}")
+        parts.append(_("Said less: {phrases}", phrases=phrases(shift.less)))
     return " · ".join(parts)
 
 
@@ -106,25 +128,41 @@ def prompt_block(team: Team, entry: PromptEntry) -> str:
     post = entry.post
     prompt = escape_markdown(shorten(" ".join(post.prompt_text.split()), PROMPT_LIMIT))
     lines = [f"📝 **{local_day(entry.when, team)}** · {prompt}"]
-    detail = plural(entry.answers, "answer")
+    detail = n_("{count} answer", "{count} answers", entry.answers)
     if url := thread_url(team, entry):
-        detail += f" · [Open the discussion]({url})"
+        detail += " · " + _("[Open the discussion]({url})", url=url)
     lines.append(detail)
     if entry.previous_answers is not None:
         before = post.repeat_of_posted_at
-        when = f" on {local_day(before, team, year=True)}" if before else ""
-        lines.append(
-            f"↻ Asked before{when}: **{entry.answers}** answered this time, "
-            f"**{entry.previous_answers}** last time "
-            f"({change(entry.answers - entry.previous_answers)})."
-        )
+        counts = {
+            "now": entry.answers,
+            "then": entry.previous_answers,
+            "change": change(entry.answers - entry.previous_answers),
+        }
+        if before:
+            lines.append(
+                _(
+                    "↻ Asked before on {day}: **{now}** answered this time, **{then}** last "
+                    "time ({change}).",
+                    day=local_day(before, team, year=True),
+                    **counts,
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    "↻ Asked before: **{now}** answered this time, **{then}** last time "
+                    "({change}).",
+                    **counts,
+                )
+            )
         if (said := words_line(entry.words)) is not None:
             lines.append(said)
     return "\n".join(lines)
 
 
 def run_label(number: int, moment: datetime, team: Team) -> str:
-    return f"Run {number} · {short_day(moment, team)}"
+    return _("Run {number} · {day}", number=number, day=short_day(moment, team))
 
 
 def option_lines(entry: PollEntry) -> list[str]:
@@ -132,7 +170,8 @@ def option_lines(entry: PollEntry) -> list[str]:
     poll = entry.poll
     winners = {o.id for o in poll.winners} if poll.closed else set()
     return [
-        f"• {escape_markdown(o.label)}: {poll.share(o)}%" + (" 🏆" if o.id in winners else "")
+        _("• {option}: {share}", option=escape_markdown(o.label), share=share_text(poll.share(o)))
+        + (" 🏆" if o.id in winners else "")
         for o in poll.options
     ]
 
@@ -144,45 +183,53 @@ def comparison_lines(team: Team, entry: PollEntry) -> list[str]:
     winners = {o.label.casefold() for o in poll.winners} if poll.closed else set()
     before = run_label(entry.run_number - 1, entry.previous.date, team)
     now = run_label(entry.run_number, poll.closed_at or poll.created_at, team)
-    lines = [
-        f"**{before}** ({plural(entry.previous.voters, 'voter')}) → "
-        f"**{now}** ({plural(poll.voters, 'voter')})"
-    ]
+    lines = [f"**{before}** ({voters(entry.previous.voters)}) → **{now}** ({voters(poll.voters)})"]
     for c in entry.changes:
         won = " 🏆" if c.label.casefold() in winners else ""
-        lines.append(
-            f"• {escape_markdown(c.label)}: {c.before}% → {c.after}% ({change(c.points, ' pts')})"
-            f"{won}"
+        line = _(
+            "• {option}: {before} → {after} ({change})",
+            option=escape_markdown(c.label),
+            before=share_text(c.before),
+            after=share_text(c.after),
+            change=points_change(c.points),
         )
+        lines.append(line + won)
     return lines
 
 
 def poll_block(team: Team, entry: PollEntry) -> str:
     poll = entry.poll
     state = (
-        f"closed {local_day(poll.closed_at, team)}"
+        _("closed {day}", day=local_day(poll.closed_at, team))
         if poll.closed_at is not None
-        else f"open until {local_day(poll.closes_at, team)}"
+        else _("open until {day}", day=local_day(poll.closes_at, team))
     )
-    run = f", run {entry.run_number}" if entry.is_rerun else ""
     question = escape_markdown(shorten(poll.question, QUESTION_LIMIT))
-    head = f"📊 **{question}** · poll #{poll.id}{run} · {state}"
+    fields = {"question": question, "id": poll.id, "state": state}
+    if entry.is_rerun:
+        head = _(
+            "📊 **{question}** · poll #{id}, run {run} · {state}", run=entry.run_number, **fields
+        )
+    else:
+        head = _("📊 **{question}** · poll #{id} · {state}", **fields)
     if not (entry.results_visible and entry.changes and entry.previous is not None):
-        head += f" · {plural(poll.voters, 'voter')}"
+        head += " · " + voters(poll.voters)
     lines = [head]
     if not entry.results_visible:
-        lines.append("Results hidden until the poll closes.")
+        lines.append(_("Results hidden until the poll closes."))
     elif entry.changes and entry.previous is not None:
         lines += comparison_lines(team, entry)
     else:
-        lines += option_lines(entry) if poll.voters else ["Nobody voted."]
+        lines += option_lines(entry) if poll.voters else [_("Nobody voted.")]
         if entry.is_rerun and entry.previous is not None:
-            lines.append(f"Run {entry.run_number - 1}'s results are still hidden.")
+            lines.append(_("Run {number}'s results are still hidden.", number=entry.run_number - 1))
     return "\n".join(lines)
 
 
 def reflections_block(count: int) -> str:
-    return f"💬 {plural(count, 'anonymous reflection')} shared"
+    return n_(
+        "💬 {count} anonymous reflection shared", "💬 {count} anonymous reflections shared", count
+    )
 
 
 def week_blocks(team: Team, week: Week) -> list[str]:
@@ -204,42 +251,49 @@ def began_later(timeline: Timeline) -> bool:
 def summary(timeline: Timeline) -> str:
     team = timeline.team
     when = (
-        f"Since the team began on {local_day(team.created_at, team)}"
+        _("Since the team began on {day}", day=local_day(team.created_at, team))
         if began_later(timeline)
-        else f"Last {plural(timeline.weeks_asked, 'week')}"
+        else n_("Last {count} week", "Last {count} weeks", timeline.weeks_asked)
     )
-    return (
-        f"**{when}:** {plural(timeline.prompt_count, 'prompt')} "
-        f"({plural(timeline.answer_count, 'answer')}) · {plural(timeline.poll_count, 'poll')} · "
-        f"{plural(timeline.reflection_count, 'reflection')} shared"
+    return _(
+        "**{when}:** {prompts} ({answers}) · {polls} · {reflections}",
+        when=when,
+        prompts=n_("{count} prompt", "{count} prompts", timeline.prompt_count),
+        answers=n_("{count} answer", "{count} answers", timeline.answer_count),
+        polls=n_("{count} poll", "{count} polls", timeline.poll_count),
+        reflections=n_(
+            "{count} reflection shared", "{count} reflections shared", timeline.reflection_count
+        ),
     )
 
 
 def headline(timeline: Timeline) -> str:
     name = escape_markdown(shorten(timeline.team.name, 100))
-    return f"## History — {name}\n{summary(timeline)}"
+    return _("## History — {team}", team=name) + "\n" + summary(timeline)
 
 
 def footer(timeline: Timeline, page: int, pages: int, *, shared: bool = False) -> str:
     team = timeline.team
     start = timeline.first_week
     parts = [
-        f"From {start:%a} {start.day} {start:%b %Y} ({team.timezone})",
-        "reflections are counts only, never who wrote them",
+        _("From {day} ({timezone})", day=written_day(start, year=True), timezone=team.timezone),
+        _("reflections are counts only, never who wrote them"),
     ]
     if shared:
-        parts.insert(0, "Shared from `/history`")
+        parts.insert(0, _("Shared from `/history`"))
         if pages > 1:
-            parts.append("more weeks in `/history`")
+            parts.append(_("more weeks in `/history`"))
     elif pages > 1:
-        parts.insert(0, f"Page {page} of {pages}")
+        parts.insert(0, _("Page {page} of {pages}", page=page, pages=pages))
     return "-# " + " · ".join(parts)
 
 
 def page_budget(timeline: Timeline) -> int:
     """Characters left for the weeks on one page, after the headline and the longest footer."""
     longest = max(
-        len(footer(timeline, 99, 99)), len(footer(timeline, 1, 99, shared=True)), len(NOTHING_YET)
+        len(footer(timeline, 99, 99)),
+        len(footer(timeline, 1, 99, shared=True)),
+        len(_(NOTHING_YET)),
     )
     return TEXT_LIMIT - len(headline(timeline)) - longest - 8
 
@@ -249,27 +303,28 @@ def paginate(timeline: Timeline) -> list[list[str]]:
     budget and `WEEKS_PER_PAGE`; a week too long for what is left of a page goes on on the next
     one, "(continued)". An empty timeline is one page with nothing on it."""
     budget = page_budget(timeline)
+    continued = _(CONTINUED)
     pages: list[list[str]] = [[]]
     used = 0
     for week in reversed(timeline.weeks):
         if week.empty:
             continue
         header = week_title(week.start)
-        current: str | None = None
+        piece_so_far: str | None = None
         for block in week_blocks(timeline.team, week):
-            block = shorten(block, budget - len(header) - len(CONTINUED) - 1)
-            if current is not None and used + 2 + len(block) <= budget:
-                current += "\n\n" + block
+            block = shorten(block, budget - len(header) - len(continued) - 1)
+            if piece_so_far is not None and used + 2 + len(block) <= budget:
+                piece_so_far += "\n\n" + block
                 used += 2 + len(block)
-                pages[-1][-1] = current
+                pages[-1][-1] = piece_so_far
                 continue
-            piece = f"{header}{CONTINUED if current else ''}\n{block}"
+            piece = f"{header}{continued if piece_so_far else ''}\n{block}"
             if pages[-1] and (used + len(piece) > budget or len(pages[-1]) >= WEEKS_PER_PAGE):
                 pages.append([])
                 used = 0
             pages[-1].append(piece)
             used += len(piece)
-            current = piece
+            piece_so_far = piece
     return pages
 
 
@@ -297,8 +352,12 @@ def gallery(timeline: Timeline, names: Sequence[str]) -> discord.ui.MediaGallery
     questions = {f"poll-{s.runs[-1].poll_id}-runs.png": s.question for s in timeline.series}
     items = []
     for name in names:
-        question = shorten(questions.get(name, "A re-run poll"), 200)
-        about = "Answers per week" if name == ANSWERS_CHART else f"{question}: run by run"
+        question = shorten(questions.get(name) or _("A re-run poll"), 200)
+        about = (
+            _("Answers per week")
+            if name == ANSWERS_CHART
+            else _("{question}: run by run", question=question)
+        )
         items.append(discord.MediaGalleryItem(f"attachment://{name}", description=about))
     return discord.ui.MediaGallery(*items)
 
@@ -314,7 +373,7 @@ def history_card(
     """Page `page` (from 1) as one card; `charts`: the files of the message to show."""
     items: list[discord.ui.Item[Any]] = []
     if timeline.empty:
-        items.append(text(f"{headline(timeline)}\n\n{NOTHING_YET}"))
+        items.append(text(f"{headline(timeline)}\n\n{_(NOTHING_YET)}"))
     else:
         items.append(text(headline(timeline)))
         for week in pages[page - 1]:

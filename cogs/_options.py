@@ -14,6 +14,7 @@ are all text options.
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -21,6 +22,7 @@ from discord import app_commands
 
 from bot.client import Breakroom
 from bot.errors import NotFound, UserError
+from bot.i18n import ENGLISH, N_, _, current, day
 from bot.poll_model import parse_poll_ref
 from bot.teams import Team
 from bot.text import parse_id
@@ -29,6 +31,17 @@ Interaction = discord.Interaction[Breakroom]
 
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
+#: what a member reads for an id that names nothing, per kind of option
+UNKNOWN_ID = {
+    "prompt": N_(
+        "“{value}” is not a prompt I know. Pick a prompt from the list that appears as you type "
+        "(it fills in its id)."
+    ),
+    "post": N_(
+        "“{value}” is not a post I know. Pick a post from the list that appears as you type (it "
+        "fills in its id)."
+    ),
+}
 
 
 def choice_name(text: str) -> str:
@@ -66,14 +79,17 @@ async def team_of_namespace(interaction: Interaction) -> Team | None:
 
 
 def read_id(value: str, what: str) -> int:
-    """An id from an autocomplete value (`12`, or `#12` typed by hand)."""
+    """An id from an autocomplete value (`12`, or `#12` typed by hand); `what`: a key of
+    `UNKNOWN_ID`."""
     found = parse_id(value)
     if found is None:
-        raise NotFound(
-            f"“{value.strip()[:40]}” is not a {what} I know. "
-            f"Pick a {what} from the list that appears as you type (it fills in its id)."
-        )
+        raise NotFound(_(UNKNOWN_ID[what], value=value.strip()[:40]))
     return found
+
+
+def post_day(moment: datetime) -> str:
+    """A post's day in a choice: `05 Jan 2026` in English, else as the language writes it."""
+    return moment.strftime("%d %b %Y") if current() == ENGLISH else day(moment)
 
 
 class TeamTransformer(app_commands.Transformer[Breakroom]):
@@ -125,8 +141,8 @@ class PostTransformer(app_commands.Transformer[Breakroom]):
         choices = []
         for post in posts[:MAX_CHOICES]:
             assert post.posted_at is not None
-            day = post.posted_at.astimezone(team.zone).strftime("%d %b %Y")
-            name = choice_name(f"{day} · {post.prompt_text}")
+            posted = post_day(post.posted_at.astimezone(team.zone))
+            name = choice_name(_("{day} · {prompt}", day=posted, prompt=post.prompt_text))
             choices.append(app_commands.Choice(name=name, value=str(post.id)))
         return choices
 
@@ -152,7 +168,9 @@ class PollTransformer(app_commands.Transformer[Breakroom]):
         )
         return [
             app_commands.Choice(
-                name=choice_name(f"{c.question} (closed)" if c.closed else c.question),
+                name=choice_name(
+                    _("{question} (closed)", question=c.question) if c.closed else c.question
+                ),
                 value=str(c.id),
             )
             for c in found

@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, TypeVar
 
 import discord
+from babel.lists import format_list
 from discord import app_commands
 
 from bot.client import DM_MESSAGE, Breakroom, NotManager, is_manager, report_error
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.i18n import speak
+from bot.i18n import ENGLISH, N_, _, current, locale, speak
 from bot.teams import Team, not_a_member
 from bot.text import MAX_ID, is_number
 
@@ -22,7 +23,7 @@ Item = TypeVar("Item", bound="FromCustomId")
 
 #: What a button answers when its custom_id names an id no row can have (≥ 2**63).
 EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
-UNKNOWN_BUTTON = (
+UNKNOWN_BUTTON = N_(
     "This button points to something Breakroom doesn't have (it may have been deleted), so "
     "nothing was changed. Use the command again for a fresh one."
 )
@@ -62,7 +63,7 @@ def guarded(
             if interaction.guild_id is None:
                 raise app_commands.NoPrivateMessage(DM_MESSAGE)
             if getattr(self, "unknown_id", False):
-                raise NotFound(UNKNOWN_BUTTON)
+                raise NotFound(_(UNKNOWN_BUTTON))
             await callback(self, interaction, *args, **kwargs)
         except Exception as error:
             await report_error(interaction, error)
@@ -126,11 +127,20 @@ def manages_team(interaction: Interaction, team: Team) -> bool:
 def require_lead(interaction: Interaction, team: Team) -> None:
     """Checked at run time, for the team the command acts on."""
     if not manages_team(interaction, team):
-        leads = f" and {team.name}'s leads (<@&{team.lead_role_id}>)" if team.lead_role_id else ""
-        raise NotAllowed(
-            f"Only managers (Manage Server){leads} can do this for {team.name}. "
-            f"Ask your office manager or team lead."
-        )
+        if team.lead_role_id:
+            refusal = _(
+                "Only managers (Manage Server) and {team}'s leads (<@&{role}>) can do this for "
+                "{team}. Ask your office manager or team lead.",
+                team=team.name,
+                role=team.lead_role_id,
+            )
+        else:
+            refusal = _(
+                "Only managers (Manage Server) can do this for {team}. Ask your office manager "
+                "or team lead.",
+                team=team.name,
+            )
+        raise NotAllowed(refusal)
 
 
 def lead_or_manager() -> Callable[[T], T]:
@@ -151,19 +161,21 @@ def require_team_member(interaction: Interaction, team: Team) -> None:
         raise NotAllowed(not_a_member(team.name, team.role_id))
 
 
-#: What the bot needs in a team's channel: post the prompt, open its thread, answer in it.
+#: What the bot needs in a team's channel: post the prompt, open its thread, answer in it (the
+#: names Discord's channel settings show, translated as the manager's client shows them).
 POST_PERMISSIONS = {
-    "view_channel": "View Channel",
-    "send_messages": "Send Messages",
-    "embed_links": "Embed Links",
-    "create_public_threads": "Create Public Threads",
-    "send_messages_in_threads": "Send Messages in Threads",
-    "read_message_history": "Read Message History",
+    "view_channel": N_("View Channel"),
+    "send_messages": N_("Send Messages"),
+    "embed_links": N_("Embed Links"),
+    "create_public_threads": N_("Create Public Threads"),
+    "send_messages_in_threads": N_("Send Messages in Threads"),
+    "read_message_history": N_("Read Message History"),
 }
 
 
 def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    """ "A, B and C" as the current language lists words (English without the serial comma)."""
+    return format_list(words, locale=locale("en_GB" if current() == ENGLISH else None))
 
 
 def postable_channel(guild: discord.Guild, channel_id: int) -> discord.TextChannel:
@@ -171,24 +183,32 @@ def postable_channel(guild: discord.Guild, channel_id: int) -> discord.TextChann
     channel = guild.get_channel(channel_id)
     if channel is None:
         raise NotFound(
-            "The team's channel no longer exists (or Breakroom can't see it). "
-            "Choose another one with `/team edit`."
+            _(
+                "The team's channel no longer exists (or Breakroom can't see it). "
+                "Choose another one with `/team edit`."
+            )
         )
     if not isinstance(channel, discord.TextChannel):
-        raise InvalidInput(f"{channel.mention} is not a text channel; pick a text channel.")
+        raise InvalidInput(
+            _("{channel} is not a text channel; pick a text channel.", channel=channel.mention)
+        )
     me = guild.me
     if me is None:  # pragma: no cover - the bot's own member always comes with the guild
-        raise NotAllowed("Breakroom can't check its permissions in this server yet; try again.")
+        raise NotAllowed(_("Breakroom can't check its permissions in this server yet; try again."))
     permissions = channel.permissions_for(me)
-    missing = [label for name, label in POST_PERMISSIONS.items() if not getattr(permissions, name)]
-    if "Send Messages" in missing and "Embed Links" in missing:
+    missing = [name for name in POST_PERMISSIONS if not getattr(permissions, name)]
+    if "send_messages" in missing and "embed_links" in missing:
         # discord.py reports embed links as missing wherever sending is (as Discord applies
         # it); name only what the manager has to grant.
-        missing.remove("Embed Links")
+        missing.remove("embed_links")
     if missing:
         raise NotAllowed(
-            f"Breakroom can't post in {channel.mention}: it is missing {_join(missing)} there. "
-            f"Give Breakroom's role those permissions in the channel settings, or pick another "
-            f"channel."
+            _(
+                "Breakroom can't post in {channel}: it is missing {permissions} there. Give "
+                "Breakroom's role those permissions in the channel settings, or pick another "
+                "channel.",
+                channel=channel.mention,
+                permissions=_join([_(POST_PERMISSIONS[name]) for name in missing]),
+            )
         )
     return channel

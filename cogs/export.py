@@ -11,12 +11,14 @@ import asyncio
 import io
 
 import discord
+from babel.numbers import format_decimal
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Breakroom
 from bot.errors import InvalidInput
 from bot.export import SCHEMA_VERSION, ExportFile, export_team, parse_format
+from bot.i18n import _, locale, n_
 from cogs._options import TeamOption, team_here
 from cogs._shared import Interaction, lead_or_manager, require_lead
 
@@ -25,36 +27,54 @@ CONCURRENT_EXPORTS = 2
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    amount = format_decimal(size / 1_000_000, format="#,##0.0", locale=locale())
+    return _("{size} MB", size=amount)
 
 
 def describe(export: ExportFile, team_name: str) -> str:
     counts = export.counts
-    kind = "a zip of CSV tables" if export.format == "csv" else "one JSON document"
-    return (
-        f"Here is the data of **{discord.utils.escape_markdown(team_name)}** as {kind} "
-        f"(schema version {SCHEMA_VERSION}): {plural(counts['posts'], 'prompt post')}, "
-        f"{plural(counts['answers'], 'answer')}, {plural(counts['polls'], 'poll')}, "
-        f"{plural(counts['reflections'], 'shared reflection')}.\n"
+    fields = {
+        "team": discord.utils.escape_markdown(team_name),
+        "version": SCHEMA_VERSION,
+        "posts": n_("{count} prompt post", "{count} prompt posts", counts["posts"]),
+        "answers": n_("{count} answer", "{count} answers", counts["answers"]),
+        "polls": n_("{count} poll", "{count} polls", counts["polls"]),
+        "reflections": n_(
+            "{count} shared reflection", "{count} shared reflections", counts["reflections"]
+        ),
+    }
+    if export.format == "csv":
+        first = _(
+            "Here is the data of **{team}** as a zip of CSV tables (schema version {version}): "
+            "{posts}, {answers}, {polls}, {reflections}.",
+            **fields,
+        )
+    else:
+        first = _(
+            "Here is the data of **{team}** as one JSON document (schema version {version}): "
+            "{posts}, {answers}, {polls}, {reflections}.",
+            **fields,
+        )
+    privacy = _(
         "Reflections carry no author and anonymous polls carry counts only. Answers and votes "
         "in named polls carry members' ids: keep the file as carefully as the server itself."
     )
+    return f"{first}\n{privacy}"
 
 
 def too_large(export: ExportFile, limit: int) -> str:
     advice = (
-        "Try `format: csv`, which is compressed."
+        _("Try `format: csv`, which is compressed.")
         if export.format == "json"
-        else "Whoever runs Breakroom can copy the data from its database file instead."
+        else _("Whoever runs Breakroom can copy the data from its database file instead.")
     )
-    return (
-        f"The export is {megabytes(export.size)}, more than the {megabytes(limit)} Discord lets "
-        f"me attach here, so I can't send it. {advice}"
+    sizes = {"size": megabytes(export.size), "limit": megabytes(limit)}
+    refusal = _(
+        "The export is {size}, more than the {limit} Discord lets me attach here, so I can't "
+        "send it.",
+        **sizes,
     )
+    return f"{refusal} {advice}"
 
 
 class ExportCog(commands.Cog, name="Export"):
@@ -90,7 +110,9 @@ class ExportCog(commands.Cog, name="Export"):
         require_lead(interaction, found)
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._slots:
-            export = await export_team(self.bot.db, found.id, fmt, self.bot.clock.now())
+            export = await export_team(
+                self.bot.db, found.id, fmt, self.bot.clock.now(), found.language
+            )
         limit = interaction.filesize_limit
         if export.size > limit:
             raise InvalidInput(too_large(export, limit))

@@ -25,14 +25,15 @@ from bot.courier import Outcome, Send
 from bot.errors import NotAllowed, NotFound
 from bot.history import DEFAULT_WEEKS, MAX_WEEKS, Timeline
 from bot.history_share import KIND, may_share
+from bot.i18n import N_, _, speaking
 from bot.outbox import Delivery
-from bot.teams import Team, not_a_member
+from bot.teams import TEAM_GONE, Team, not_a_member
 from cogs._history_ui import chart_names, history_layout, paginate, render_charts
 from cogs._layout import jump_view
 from cogs._options import TeamOption, team_here
 from cogs._shared import UNKNOWN_BUTTON, FromCustomId, Interaction, guarded, role_ids
 
-SHARE_LABEL = "Share with the team"
+SHARE_LABEL = N_("Share with the team")
 
 
 async def team_of(interaction: Interaction, team_id: int, until: int) -> tuple[Team, datetime]:
@@ -40,9 +41,9 @@ async def team_of(interaction: Interaction, team_id: int, until: int) -> tuple[T
     bot = interaction.client
     team = await bot.teams.get(team_id)
     if team.guild_id != interaction.guild_id:
-        raise NotFound("That team no longer exists; `/team list` shows the teams.")
+        raise NotFound(_(TEAM_GONE))
     if until > bot.clock.now().timestamp():  # a timeline is taken at or before now
-        raise NotFound(UNKNOWN_BUTTON)
+        raise NotFound(_(UNKNOWN_BUTTON))
     return team, datetime.fromtimestamp(until, UTC)
 
 
@@ -66,7 +67,7 @@ class HistoryPage(
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=label or f"Page {page}",
+                label=label or _("Page {page}", page=page),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"breakroom:history:{team_id}:{weeks}:{until}:{page}",
                 disabled=disabled,
@@ -98,7 +99,7 @@ class ShareHistory(
     def __init__(self, team_id: int, weeks: int, until: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label=SHARE_LABEL,
+                label=_(SHARE_LABEL),
                 style=discord.ButtonStyle.primary,
                 custom_id=f"breakroom:history-share:{team_id}:{weeks}:{until}",
             )
@@ -121,21 +122,29 @@ class ShareHistory(
 def refusal(team: Team) -> str:
     if team.history_sharing == "everyone":
         return not_a_member(team.name, team.role_id)
-    return (
-        f"Only {team.name}'s leads and managers can share its history with the team. "
-        f"Ask one of them, or ask them to let every member share it "
-        f"(`/team edit` → `history_sharing`)."
+    return _(
+        "Only {team}'s leads and managers can share its history with the team. Ask one of "
+        "them, or ask them to let every member share it (`/team edit` → `history_sharing`).",
+        team=team.name,
     )
 
 
 def share_answer(team: Team, outcome: Outcome) -> tuple[str, str | None]:
     """The one line a member reads after Share, and the post's link when there is one."""
+    channel = team.channel_id
     if outcome.sent is not None:
-        return f"Shared with {team.name} in <#{team.channel_id}>.", outcome.url
+        line = _("Shared with {team} in <#{channel}>.", team=team.name, channel=channel)
+        return line, outcome.url
     if outcome.failure is not None and outcome.retry_at is None:
-        return f"Couldn't share it in <#{team.channel_id}>: {outcome.failure.reason}", None
+        reason = outcome.failure.reason
+        return _(
+            "Couldn't share it in <#{channel}>: {reason}", channel=channel, reason=reason
+        ), None
     return (
-        f"It will be posted in <#{team.channel_id}> shortly (Discord is slow right now).",
+        _(
+            "It will be posted in <#{channel}> shortly (Discord is slow right now).",
+            channel=channel,
+        ),
         None,
     )
 
@@ -146,8 +155,8 @@ def buttons(timeline: Timeline, pages: int, page: int) -> list[discord.ui.Item[A
     ids = (timeline.team.id, timeline.weeks_asked, until)
     found: list[discord.ui.Item[Any]] = []
     if pages > 1:
-        found.append(HistoryPage(*ids, page - 1, "◀ Previous", disabled=page <= 1))
-        found.append(HistoryPage(*ids, page + 1, "Next ▶", disabled=page >= pages))
+        found.append(HistoryPage(*ids, page - 1, _("◀ Previous"), disabled=page <= 1))
+        found.append(HistoryPage(*ids, page + 1, _("Next ▶"), disabled=page >= pages))
     if not timeline.empty:
         found.append(ShareHistory(*ids))
     return found
@@ -179,10 +188,12 @@ class HistoryCog(commands.Cog, name="History"):
         if share is None:  # its team was deleted
             return None
         team = await self.bot.teams.get(share.team_id)
-        timeline = await self.bot.services.history.timeline(team, share.weeks, share.until)
-        charts = await asyncio.to_thread(render_charts, timeline)
-        names = [name for name, _ in charts]
-        view = history_layout(timeline, paginate(timeline), 1, names, shared=True)
+        with speaking(team.language):  # for the team: its language, whoever shared it
+            timeline = await self.bot.services.history.timeline(team, share.weeks, share.until)
+            # asyncio.to_thread runs in a copy of this context: the charts speak it too
+            charts = await asyncio.to_thread(render_charts, timeline)
+            names = [name for name, _data in charts]
+            view = history_layout(timeline, paginate(timeline), 1, names, shared=True)
         return Send(team.channel_id, team.guild_id, view=view, files=tuple(charts))
 
     @app_commands.command(name="history")
@@ -202,7 +213,7 @@ class HistoryCog(commands.Cog, name="History"):
         timeline = await self.bot.services.history.timeline(found, weeks)
         pages = paginate(timeline)
         charts = await asyncio.to_thread(render_charts, timeline)
-        names = [name for name, _ in charts]
+        names = [name for name, _data in charts]
         view = history_layout(timeline, pages, 1, names, buttons(timeline, len(pages), 1))
         await interaction.followup.send(view=view, files=files(charts), ephemeral=True)
 

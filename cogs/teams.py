@@ -11,9 +11,10 @@ from discord.ext import commands
 
 from bot.client import Breakroom, NotManager, is_manager
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_, NATIVE, _, language_of, n_, search_languages
 from bot.outbox import Trouble
 from bot.schedule import describe, next_slots
-from bot.teams import Team, search_timezones
+from bot.teams import NO_TEAM_YET, TEAM_GONE, Team, search_timezones
 from cogs._options import MAX_CHOICES, TeamOption
 from cogs._shared import (
     EMBED_COLOUR,
@@ -29,38 +30,62 @@ from cogs._shared import (
 FIELD_LIMIT = 1024
 MAX_TEAM_FIELDS = 25
 #: who may post a `/history` summary in the team channel (`/team edit history_sharing`)
-HISTORY_SHARING = {"leads": "its leads and managers", "everyone": "every team member"}
+HISTORY_SHARING = {
+    "leads": N_("`/history` can be shared by its leads and managers"),
+    "everyone": N_("`/history` can be shared by every team member"),
+}
 
 
 def next_post_line(team: Team, now: datetime) -> str:
     if team.schedule_weekday is None or team.schedule_time is None:
-        return "Weekly prompt: off"
+        return _("Weekly prompt: off")
     [slot] = next_slots(now, team.schedule_weekday, team.schedule_time, team.zone, 1)
-    ping = f", mentioning <@&{team.role_id}>" if team.schedule_ping_role and team.role_id else ""
-    return (
-        f"Weekly prompt: {describe(team.schedule_weekday, team.schedule_time)} "
-        f"({team.timezone}){ping} — next {discord.utils.format_dt(slot, 'F')}"
-    )
+    fields = {
+        "slot": describe(team.schedule_weekday, team.schedule_time),
+        "timezone": team.timezone,
+        "next": discord.utils.format_dt(slot, "F"),
+    }
+    if team.schedule_ping_role and team.role_id:
+        return _(
+            "Weekly prompt: {slot} ({timezone}), mentioning <@&{role}> — next {next}",
+            role=team.role_id,
+            **fields,
+        )
+    return _("Weekly prompt: {slot} ({timezone}) — next {next}", **fields)
 
 
 def trouble_lines(troubles: list[Trouble], shown: str | None) -> list[str]:
     """What Discord refused for the team (given up), once per reason."""
     reasons = dict.fromkeys(t.error for t in troubles if t.retry_at is None and t.error != shown)
-    return [f"⚠️ Not delivered: {reason}" for reason in list(reasons)[:3]]
+    return [_("⚠️ Not delivered: {reason}", reason=reason) for reason in list(reasons)[:3]]
 
 
 def team_summary(team: Team, now: datetime, troubles: list[Trouble] | None = None) -> str:
-    role = f"<@&{team.role_id}>" if team.role_id else "no role"
+    role = f"<@&{team.role_id}>" if team.role_id else _("no role")
+    language = NATIVE.get(team.language, team.language)
     lines = [
-        f"Channel <#{team.channel_id}> · {role} · {team.timezone}",
+        _(
+            "Channel <#{channel}> · {role} · {timezone} · posts in {language}",
+            channel=team.channel_id,
+            role=role,
+            timezone=team.timezone,
+            language=language,
+        ),
         next_post_line(team, now),
     ]
-    if team.lead_role_id is not None:
-        notices = f" · report notices in <#{team.lead_channel_id}>" if team.lead_channel_id else ""
-        lines.append(f"Leads <@&{team.lead_role_id}>{notices}")
-    lines.append(f"`/history` can be shared by {HISTORY_SHARING[team.history_sharing]}")
+    if team.lead_role_id is not None and team.lead_channel_id:
+        lines.append(
+            _(
+                "Leads <@&{role}> · report notices in <#{channel}>",
+                role=team.lead_role_id,
+                channel=team.lead_channel_id,
+            )
+        )
+    elif team.lead_role_id is not None:
+        lines.append(_("Leads <@&{role}>", role=team.lead_role_id))
+    lines.append(_(HISTORY_SHARING[team.history_sharing]))
     if team.last_post_error:
-        lines.append(f"⚠️ Last scheduled post failed: {team.last_post_error}")
+        lines.append(_("⚠️ Last scheduled post failed: {error}", error=team.last_post_error))
     lines += trouble_lines(troubles or [], team.last_post_error)
     text = "\n".join(lines)
     return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
@@ -78,9 +103,24 @@ async def timezone_autocomplete(
     return [app_commands.Choice(name=z, value=z) for z in search_timezones(current)][:MAX_CHOICES]
 
 
+async def language_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Each language in its own words; the value is its code."""
+    found = search_languages(current, MAX_CHOICES)
+    return [app_commands.Choice(name=name, value=code) for code, name in found]
+
+
+def server_language(interaction: Interaction) -> str:
+    """A new team's default language: the server's (its community locale), English when
+    Breakroom doesn't speak it."""
+    locale = interaction.guild_locale
+    return language_of(None if locale is None else locale.value)
+
+
 def team_role(role: discord.Role | None) -> int | None:
     if role is not None and role.is_default():
-        raise InvalidInput("@everyone can't be a team's role; pick the role its members share.")
+        raise InvalidInput(_("@everyone can't be a team's role; pick the role its members share."))
     return None if role is None else role.id
 
 
@@ -95,7 +135,7 @@ class ConfirmDelete(
     def __init__(self, team_id: int, created: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Delete the team and its data",
+                label=_("Delete the team and its data"),
                 style=discord.ButtonStyle.danger,
                 custom_id=f"breakroom:team-delete:{team_id}:{created}",
             )
@@ -112,11 +152,13 @@ class ConfirmDelete(
             team.guild_id != interaction.guild_id
             or int(team.created_at.timestamp()) != self.created
         ):
-            raise NotFound("That team no longer exists; `/team list` shows the teams.")
+            raise NotFound(_(TEAM_GONE))
         await interaction.client.teams.delete(team.id)
         await interaction.response.edit_message(
-            content=f"Deleted the team **{discord.utils.escape_markdown(team.name)}** "
-            f"and its data.",
+            content=_(
+                "Deleted the team **{team}** and its data.",
+                team=discord.utils.escape_markdown(team.name),
+            ),
             embed=None,
             view=None,
         )
@@ -128,7 +170,7 @@ class KeepTeam(
     def __init__(self) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Keep it",
+                label=_("Keep it"),
                 style=discord.ButtonStyle.secondary,
                 custom_id="breakroom:team-keep",
             )
@@ -137,7 +179,7 @@ class KeepTeam(
     @guarded
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         await interaction.response.edit_message(
-            content="Nothing was deleted.", embed=None, view=None
+            content=_("Nothing was deleted."), embed=None, view=None
         )
 
 
@@ -164,8 +206,9 @@ class TeamsCog(commands.Cog, name="Teams"):
         timezone="The team's timezone, e.g. Europe/London (default UTC)",
         lead_role="A role whose members lead the team: they may do for it what managers may",
         lead_channel="Where leads are told at once when a reflection is reported",
+        language="The language of the team's posts (default: the server's language)",
     )
-    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    @app_commands.autocomplete(timezone=timezone_autocomplete, language=language_autocomplete)
     async def create(
         self,
         interaction: Interaction,
@@ -175,6 +218,7 @@ class TeamsCog(commands.Cog, name="Teams"):
         timezone: str = "UTC",
         lead_role: discord.Role | None = None,
         lead_channel: discord.TextChannel | None = None,
+        language: str | None = None,
     ) -> None:
         """Create a team with its home channel"""
         assert interaction.guild is not None
@@ -189,13 +233,14 @@ class TeamsCog(commands.Cog, name="Teams"):
             timezone,
             lead_role_id=team_role(lead_role),
             lead_channel_id=None if lead_channel is None else lead_channel.id,
+            language=language or server_language(interaction),
         )
         await self.bot.services.prompts.bank.ensure_bank(team.guild_id)
-        note = (
+        note = _(
             "Next: set a weekly time with `/prompt schedule`, or post a prompt now with "
             "`/prompt post`. The starter prompt bank is ready (`/prompt list`)."
         )
-        embed = team_embed("Team created", team, self.bot.clock.now(), note)
+        embed = team_embed(_("Team created"), team, self.bot.clock.now(), note)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @team.command(name="edit")
@@ -210,6 +255,7 @@ class TeamsCog(commands.Cog, name="Teams"):
         lead_role="A new lead role (managers only)",
         lead_channel="A new channel for report notices (managers only)",
         history_sharing="Who may share /history with the team: leads (and managers), or everyone",
+        language="A new language for the team's posts",
     )
     @app_commands.choices(
         history_sharing=[
@@ -217,7 +263,7 @@ class TeamsCog(commands.Cog, name="Teams"):
             app_commands.Choice(name="everyone: every team member", value="everyone"),
         ]
     )
-    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    @app_commands.autocomplete(timezone=timezone_autocomplete, language=language_autocomplete)
     async def edit(
         self,
         interaction: Interaction,
@@ -230,6 +276,7 @@ class TeamsCog(commands.Cog, name="Teams"):
         lead_role: discord.Role | None = None,
         lead_channel: discord.TextChannel | None = None,
         history_sharing: app_commands.Choice[str] | None = None,
+        language: str | None = None,
     ) -> None:
         """Change a team's name, channel, role, timezone or leads"""
         assert interaction.guild is not None
@@ -237,13 +284,13 @@ class TeamsCog(commands.Cog, name="Teams"):
         if (lead_role or lead_channel) and not is_manager(interaction):
             # A lead choosing who leads could make everyone a lead.
             raise NotAllowed(
-                "Only managers (Manage Server) choose a team's leads and lead channel."
+                _("Only managers (Manage Server) choose a team's leads and lead channel.")
             )
-        given = (name, channel, role, timezone, lead_role, lead_channel, history_sharing)
+        given = (name, channel, role, timezone, lead_role, lead_channel, history_sharing, language)
         if all(value is None for value in given) and not remove_role:
-            raise InvalidInput("Nothing to change: give a new name, channel, role or timezone.")
+            raise InvalidInput(_("Nothing to change: give a new name, channel, role or timezone."))
         if role is not None and remove_role:
-            raise InvalidInput("Give a new role or remove the role, not both.")
+            raise InvalidInput(_("Give a new role or remove the role, not both."))
         if channel is not None:
             postable_channel(interaction.guild, channel.id)
         changes: dict[str, Any] = {}
@@ -260,30 +307,29 @@ class TeamsCog(commands.Cog, name="Teams"):
             channel_id=None if channel is None else channel.id,
             timezone=timezone,
             history_sharing=None if history_sharing is None else history_sharing.value,
+            language=language,
             **changes,
         )
         self.bot.scheduler.wake()  # what was given up for the team is tried again
-        embed = team_embed("Team updated", edited, self.bot.clock.now())
+        embed = team_embed(_("Team updated"), edited, self.bot.clock.now())
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @team.command(name="list")
     async def list_teams(self, interaction: Interaction) -> None:
-        """The server's teams: channel, role, timezone and weekly prompt"""
+        """The server's teams: channel, role, timezone, language and weekly prompt"""
         assert interaction.guild_id is not None
         teams = await self.bot.teams.for_guild(interaction.guild_id)
         if not teams:
-            await interaction.response.send_message(
-                "This server has no team yet. A manager can create one with `/team create`.",
-                ephemeral=True,
-            )
+            await interaction.response.send_message(_(NO_TEAM_YET), ephemeral=True)
             return
         now = self.bot.clock.now()
-        embed = discord.Embed(title=f"Teams ({len(teams)})", colour=EMBED_COLOUR)
+        embed = discord.Embed(title=_("Teams ({count})", count=len(teams)), colour=EMBED_COLOUR)
         for team in teams[:MAX_TEAM_FIELDS]:
             troubles = await self.bot.services.outbox.troubles(team.id)
             embed.add_field(name=team.name, value=team_summary(team, now, troubles), inline=False)
         if len(teams) > MAX_TEAM_FIELDS:
-            embed.set_footer(text=f"and {len(teams) - MAX_TEAM_FIELDS} more teams")
+            more = len(teams) - MAX_TEAM_FIELDS
+            embed.set_footer(text=n_("and {count} more team", "and {count} more teams", more))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @team.command(name="delete")
@@ -295,9 +341,11 @@ class TeamsCog(commands.Cog, name="Teams"):
         view.add_item(ConfirmDelete(team.id, int(team.created_at.timestamp())))
         view.add_item(KeepTeam())
         await interaction.response.send_message(
-            f"Delete the team **{discord.utils.escape_markdown(team.name)}**? This deletes its "
-            f"prompt posts, answers, polls, reflections and schedule for good. Messages already "
-            f"in Discord stay.",
+            _(
+                "Delete the team **{team}**? This deletes its prompt posts, answers, polls, "
+                "reflections and schedule for good. Messages already in Discord stay.",
+                team=discord.utils.escape_markdown(team.name),
+            ),
             view=view,
             ephemeral=True,
         )

@@ -237,7 +237,9 @@ def new_interaction(
     data: dict[str, Any],
     name: str,
     message: Message | None = None,
-    locale: str = "en-US",
+    *,
+    locale: str | None = None,
+    guild_locale: str | None = None,
 ) -> InteractionRecord:
     iid = dd._snowflake()
     token = f"dd{iid}_{secrets.token_urlsafe(24)}"
@@ -254,7 +256,7 @@ def new_interaction(
             "permissions": str(dd.permissions_for(user.id, channel)),
         },
         "app_permissions": str(dd.permissions_for(dd.bot_user_id, channel)),
-        "locale": locale,
+        "locale": locale or "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],
         "attachment_size_limit": 10485760,
@@ -265,8 +267,8 @@ def new_interaction(
         mdata["permissions"] = str(dd.permissions_for(user.id, channel))
         payload.update(
             guild_id=str(guild.id),
-            guild_locale="en-US",
-            guild={"id": str(guild.id), "locale": "en-US", "features": []},
+            guild_locale=guild_locale or "en-US",
+            guild={"id": str(guild.id), "locale": guild_locale or "en-US", "features": []},
             member=mdata,
             authorizing_integration_owners={"0": str(guild.id)},
             context=0,

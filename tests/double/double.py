@@ -124,15 +124,17 @@ class DiscordDouble(DiscordState):
         options: dict[str, Any] | None = None,
         timeout: float = 10.0,
         strict: bool = True,
-        locale: str = "en-US",
+        locale: str | None = None,
+        guild_locale: str | None = None,
         **values: Any,
     ) -> InteractionRecord:
         """Send a slash command, e.g. ``slash(m, "poll create", question="Q?")``.
 
         ``channel`` is where the command is used (default: the guild's first text channel); option
         values go in ``**values``, or in ``options={...}`` for option names that clash with the
-        parameters (``channel``, ``options``, ``timeout``, ``strict``, ``locale``). ``locale`` is
-        the member's Discord client language (the payload's ``locale``). ``strict=False`` sends
+        parameters (``channel``, ``options``, ``timeout``, ``strict``, ``locale``,
+        ``guild_locale``: the member's Discord language and the server's, default en-US).
+        ``strict=False`` sends
         values Discord's client would not offer (a thread for an option limited to text
         channels, a value outside the declared lengths, ranges or choices), as a modified client
         could.
@@ -153,7 +155,9 @@ class DiscordDouble(DiscordState):
             strict=strict,
         )
         label = " ".join([command["name"], *(p["name"] for p in path)])
-        ix = builders.new_interaction(self, 2, member, guild, channel, data, label, locale=locale)
+        ix = builders.new_interaction(
+            self, 2, member, guild, channel, data, label, locale=locale, guild_locale=guild_locale
+        )
         return await self._send_interaction(ix, timeout)
 
     async def slash_dm(
@@ -191,6 +195,7 @@ class DiscordDouble(DiscordState):
         channel: Channel | None = None,
         options: dict[str, Any] | None = None,
         timeout: float = 5.0,
+        locale: str | None = None,
         **values: Any,
     ) -> list[dict[str, Any]]:
         """Send an autocomplete (type 4) for option ``focused`` and return the bot's choices."""
@@ -209,7 +214,7 @@ class DiscordDouble(DiscordState):
             focused=focused,
         )
         label = " ".join([command["name"], *(p["name"] for p in path)])
-        ix = builders.new_interaction(self, 4, member, guild, channel, data, label)
+        ix = builders.new_interaction(self, 4, member, guild, channel, data, label, locale=locale)
         self.last_autocomplete = await self._send_interaction(ix, timeout)
         response = await ix.response(timeout)
         if response["type"] != 8:
@@ -226,7 +231,7 @@ class DiscordDouble(DiscordState):
         /,
         *,
         timeout: float = 10.0,
-        locale: str = "en-US",
+        locale: str | None = None,
     ) -> InteractionRecord:
         """Click the button ``custom_id`` on ``message`` (component interaction, type 3).
 
@@ -257,7 +262,7 @@ class DiscordDouble(DiscordState):
         custom_id: str,
         values: list[Any] | None,
         timeout: float,
-        locale: str = "en-US",
+        locale: str | None = None,
     ) -> InteractionRecord:
         msg = self._message_obj(message)
         channel = self._channels[msg.channel_id]
