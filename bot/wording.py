@@ -96,14 +96,19 @@ def _locale(language: str | None) -> str | None:
     return code if code in STOP_WORDS else None
 
 
-def _detected(tokens: Counter[str]) -> str:
+def _detected(tokens: Counter[str], hint: str | None = None) -> str:
+    """The answers' language: the hint (the team's language) unless the answers plainly use
+    another one (twice its stop words: a team left on English that writes French)."""
     hits = dict.fromkeys(LANGUAGES, 0)
     for token, times in tokens.items():
         key = token.casefold()
         for code in LANGUAGES:
             if key in STOP_WORDS[code]:
                 hits[code] += times
-    return max(LANGUAGES, key=lambda code: (hits[code], -LANGUAGES.index(code)))
+    best = max(LANGUAGES, key=lambda code: (hits[code], -LANGUAGES.index(code)))
+    if hint is not None and hits[best] <= 2 * hits[hint]:
+        return hint
+    return best
 
 
 def _excluded(names: Iterable[str]) -> set[str]:
@@ -168,7 +173,7 @@ def word_shift(
     after = [t for t in after if t.strip()]
     tokens = [_tokens(text) for text in before], [_tokens(text) for text in after]
     seen = Counter(token for side in tokens for answer in side for token in answer)
-    code = _locale(language) or _detected(seen)
+    code = _detected(seen, _locale(language))
     if not before or not after or limit <= 0:
         return WordShift(language=code, answers_before=len(before), answers_after=len(after))
     stop, excluded = STOP_WORDS[code], _excluded(exclude)

@@ -199,15 +199,18 @@ def test_the_language_is_the_one_whose_stop_words_the_answers_use(code: str, tex
     assert word_shift([text, text], [text]).language == code
 
 
-def test_a_known_locale_decides_the_language_an_unknown_one_does_not() -> None:
+def test_the_teams_language_decides_unless_the_answers_plainly_use_another() -> None:
     assert set(LANGUAGES) == {"en", "fr", "de", "es", "nl", "it", "pt"}
     assert all(len(STOP_WORDS[code]) >= 80 for code in LANGUAGES)
     assert word_shift(FR_BEFORE, FR_AFTER, language="fr").language == "fr"
     assert word_shift(FR_BEFORE, FR_AFTER, language="ja").language == "fr"  # detected
-    assert word_shift(JOB_BEFORE, JOB_AFTER, language="pt-BR").language == "pt"
-    # told it is English, the French little words stay in
-    english = word_shift(FR_BEFORE, FR_AFTER, language="en-GB")
-    assert english.language == "en" and "les factures" in phrases(english)
+    # a team left on English that writes French: the answers' language, its little words out
+    french = word_shift(FR_BEFORE, FR_AFTER, language="en-GB")
+    assert french.language == "fr" and "les factures" not in phrases(french)
+    assert word_shift(JOB_BEFORE, JOB_AFTER, language="pt-BR").language == "en"
+    # answers with too few little words to tell: the team's language
+    few = ["Coffee machine coffee", "coffee machine"]
+    assert word_shift(few, few, language="de").language == "de"
     # nothing to go by: English
     assert language_of(["1 2 3"]) == "en" and language_of([]) == "en"
 
