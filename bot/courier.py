@@ -30,6 +30,7 @@ import discord
 
 from bot.clock import Clock
 from bot.errors import UserError
+from bot.i18n import _
 from bot.outbox import Delivery, Outbox, Sent
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ class Failure:
     reason: str
     #: Discord's status and text ("0: …" for the network)
     detail: str
+    #: not Discord's doing nor the network's: a bug, logged with its traceback
+    unexpected: bool = False
 
     @property
     def retry(self) -> bool:
@@ -128,29 +131,31 @@ def classify(exc: BaseException, channel_id: int) -> Failure:
     if isinstance(exc, UserError):
         return Failure("refused", str(exc), detail)
     if isinstance(exc, discord.Forbidden):
-        return Failure(
-            "forbidden",
-            f"Discord refused it in <#{channel_id}>: Breakroom lacks a permission there "
-            f"({exc.text or 'Missing Permissions'}). Fix the channel's permissions, or choose "
-            f"another channel with `/team edit`.",
-            detail,
+        reason = _(
+            "Discord refused it in <#{channel}>: Breakroom lacks a permission there ({why}). Fix "
+            "the channel's permissions, or choose another channel with `/team edit`.",
+            channel=channel_id,
+            why=exc.text or "Missing Permissions",
         )
+        return Failure("forbidden", reason, detail)
     if isinstance(exc, discord.NotFound):
-        return Failure(
-            "gone",
-            f"<#{channel_id}> (or the message) no longer exists. Choose another channel with "
-            f"`/team edit`.",
-            detail,
+        reason = _(
+            "<#{channel}> (or the message) no longer exists. Choose another channel with "
+            "`/team edit`.",
+            channel=channel_id,
         )
+        return Failure("gone", reason, detail)
     if isinstance(exc, discord.DiscordServerError) or status == 429:
-        return Failure("transient", f"Discord had a problem ({status}).", detail)
+        return Failure("transient", _("Discord had a problem ({status}).", status=status), detail)
     if isinstance(exc, discord.HTTPException):
-        return Failure(
-            "refused", f"Discord refused it ({status}: {exc.text or 'no reason given'}).", detail
-        )
+        why = exc.text or _("no reason given")
+        reason = _("Discord refused it ({status}: {why}).", status=status, why=why)
+        return Failure("refused", reason, detail)
     if isinstance(exc, discord.RateLimited | aiohttp.ClientError | OSError | TimeoutError):
-        return Failure("transient", f"Discord could not be reached ({text}).", detail)
-    return Failure("transient", f"An unexpected error ({text}).", detail)
+        reason = _("Discord could not be reached ({why}).", why=text)
+        return Failure("transient", reason, detail)
+    reason = _("An unexpected error ({why}).", why=text)
+    return Failure("transient", reason, detail, unexpected=True)
 
 
 def has_custom_id(message: discord.Message, custom_id: str) -> bool:
@@ -241,7 +246,7 @@ class Courier:
             raise
         except Exception as exc:
             failure = classify(exc, channel_id)
-            if failure.reason.startswith("An unexpected error"):
+            if failure.unexpected:
                 log.exception("delivery %s (%s) failed", delivery.id, delivery.kind)
             retry_at = await self.outbox.failed(delivery, failure.reason, retry=failure.retry)
             log.warning(
