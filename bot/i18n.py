@@ -152,10 +152,15 @@ def in_language(language: str, message: str, **fields: Any) -> str:
         return _(message, **fields)
 
 
-@functools.cache
 def locale(language: str | None = None) -> Locale:
+    # Not cached itself: a cache keyed on `None` would keep the first language it was asked in.
+    return _parsed_locale(language or current())
+
+
+@functools.cache
+def _parsed_locale(language: str) -> Locale:
     try:
-        return Locale.parse(language or current())
+        return Locale.parse(language)
     except (ValueError, UnknownLocaleError):
         return Locale.parse(ENGLISH)
 

@@ -237,6 +237,7 @@ def new_interaction(
     data: dict[str, Any],
     name: str,
     message: Message | None = None,
+    locale: str = "en-US",
 ) -> InteractionRecord:
     iid = dd._snowflake()
     token = f"dd{iid}_{secrets.token_urlsafe(24)}"
@@ -253,7 +254,7 @@ def new_interaction(
             "permissions": str(dd.permissions_for(user.id, channel)),
         },
         "app_permissions": str(dd.permissions_for(dd.bot_user_id, channel)),
-        "locale": "en-US",
+        "locale": locale,
         "entitlements": [],
         "entitlement_sku_ids": [],
         "attachment_size_limit": 10485760,

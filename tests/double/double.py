@@ -124,13 +124,15 @@ class DiscordDouble(DiscordState):
         options: dict[str, Any] | None = None,
         timeout: float = 10.0,
         strict: bool = True,
+        locale: str = "en-US",
         **values: Any,
     ) -> InteractionRecord:
         """Send a slash command, e.g. ``slash(m, "poll create", question="Q?")``.
 
         ``channel`` is where the command is used (default: the guild's first text channel); option
         values go in ``**values``, or in ``options={...}`` for option names that clash with the
-        parameters (``channel``, ``options``, ``timeout``, ``strict``). ``strict=False`` sends
+        parameters (``channel``, ``options``, ``timeout``, ``strict``, ``locale``: the member's
+        Discord client language, as `interaction.locale`). ``strict=False`` sends
         values Discord's client would not offer (a thread for an option limited to text
         channels, a value outside the declared lengths, ranges or choices), as a modified client
         could.
@@ -151,7 +153,7 @@ class DiscordDouble(DiscordState):
             strict=strict,
         )
         label = " ".join([command["name"], *(p["name"] for p in path)])
-        ix = builders.new_interaction(self, 2, member, guild, channel, data, label)
+        ix = builders.new_interaction(self, 2, member, guild, channel, data, label, locale=locale)
         return await self._send_interaction(ix, timeout)
 
     async def slash_dm(
@@ -217,13 +219,21 @@ class DiscordDouble(DiscordState):
         return list(response["data"].get("choices") or [])
 
     async def click(
-        self, member: Member, message: Message | int, custom_id: str, /, *, timeout: float = 10.0
+        self,
+        member: Member,
+        message: Message | int,
+        custom_id: str,
+        /,
+        *,
+        timeout: float = 10.0,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """Click the button ``custom_id`` on ``message`` (component interaction, type 3).
 
         On a message in a DM channel (``bot_message(dm_channel(user), ...)``) the click comes
-        from a DM: no guild_id, and ``user`` instead of ``member``, as Discord sends it."""
-        return await self._component(member, message, custom_id, None, timeout)
+        from a DM: no guild_id, and ``user`` instead of ``member``, as Discord sends it.
+        ``locale``: the member's Discord client language (`interaction.locale`)."""
+        return await self._component(member, message, custom_id, None, timeout, locale)
 
     async def select(
         self,
@@ -247,6 +257,7 @@ class DiscordDouble(DiscordState):
         custom_id: str,
         values: list[Any] | None,
         timeout: float,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         msg = self._message_obj(message)
         channel = self._channels[msg.channel_id]
@@ -260,7 +271,9 @@ class DiscordDouble(DiscordState):
             channel=channel,
             user_id=member.id,
         )
-        ix = builders.new_interaction(self, 3, member, guild, channel, data, custom_id, message=msg)
+        ix = builders.new_interaction(
+            self, 3, member, guild, channel, data, custom_id, message=msg, locale=locale
+        )
         return await self._send_interaction(ix, timeout)
 
     async def submit_modal(
