@@ -23,16 +23,25 @@ import textwrap
 import threading
 import warnings
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
+from bot.chart_words import (
+    answers_summary,
+    day_label,
+    percent_axis,
+    percent_label,
+    run_label,
+    runs_subtitle,
+)
+from bot.i18n import _, current
 from bot.poll_model import PollRun
 
 WIDTH, HEIGHT = 8.0, 4.5  # inches, at 100 dpi for layout
@@ -66,14 +75,6 @@ def short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def day_label(day: date | datetime, *, year: bool = False) -> str:
-    return f"{day.day} {day:%b} {day:%Y}" if year else f"{day.day} {day:%b}"
-
-
 def _png(fig: Figure) -> bytes:
     """The figure at 2×, as a 256-colour PNG: ~2.5× smaller than full colour, and the same
     to the eye (flat colours, anti-aliased text). No timestamp: same input, same bytes."""
@@ -94,7 +95,7 @@ def _text_width(text: str, size: float, bold: bool = False) -> float:
     measure costs about a millisecond). Called under `_render_lock` only."""
     font = FontProperties(size=size, weight="bold" if bold else "normal")
     renderer = _probe().get_renderer()  # type: ignore[no-untyped-call]
-    width, _, _ = renderer.get_text_width_height_descent(text, font, False)
+    width, _height, _descent = renderer.get_text_width_height_descent(text, font, False)
     return float(width) / SAVE_DPI
 
 
@@ -134,7 +135,7 @@ def _fit_labels(
     """The largest font size (from `size` down to `smallest`) at which every label fits `width`
     inches on at most `lines` lines, and the wrapped labels: wrapped, never cut."""
     while True:
-        texts = [fit_lines(label.strip() or "(no label)", size, width, 99) for label in labels]
+        texts = [fit_lines(label.strip() or _("(no label)"), size, width, 99) for label in labels]
         if size <= smallest or max(t.count("\n") for t in texts) < lines:
             return size, texts
         size -= 0.5
@@ -178,13 +179,14 @@ def answers_figure(team_name: str, weeks: Sequence[tuple[date, int]]) -> Figure:
     every week with answers carries its count (turned upright when the bars get narrow), and a
     window with no answers says "No answers yet" across an empty plot."""
     fig = _new_figure(HEIGHT)
-    counts = [count for _, count in weeks]
+    counts = [count for _week, count in weeks]
     total = sum(counts)
-    summary = f"{plural(total, 'answer')} over {plural(len(weeks), 'week')}"
+    busiest = None
     if total and len(weeks) > 1:
         busiest = max(range(len(weeks)), key=lambda i: (counts[i], -i))
-        summary += f" · busiest: week of {day_label(weeks[busiest][0])} ({counts[busiest]})"
-    top = _header(fig, f"Answers per week — {short(team_name, 60)}", summary)
+    summary = answers_summary(weeks, busiest)
+    title = _("Answers per week — {team}", team=short(team_name, 60))
+    top = _header(fig, title, summary)
     ax = _axes(fig, left=0.75, top=top, bottom=0.85)
     ax.grid(axis="y", color=GRID, linewidth=0.8)
     slots = max(len(weeks), 8)
@@ -206,15 +208,15 @@ def answers_figure(team_name: str, weeks: Sequence[tuple[date, int]]) -> Figure:
         ticks.append(index)
         last_year = start.year
     ax.set_xticks(ticks, labels, fontsize=9)
-    ax.set_xlabel("Week starting (Monday)", color=MUTED, fontsize=9.5)
-    ax.set_ylabel("Answers", color=MUTED, fontsize=9.5)
+    ax.set_xlabel(_("Week starting (Monday)"), color=MUTED, fontsize=9.5)
+    ax.set_ylabel(_("Answers"), color=MUTED, fontsize=9.5)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     room = 1.3 if upright else 1.15
     ax.set_ylim(0, max(max(counts, default=0) * room, 4 if total else 5))
     if not total:
-        ax.text(0.5, 0.55, "No answers yet", transform=ax.transAxes, ha="center", va="center",
+        ax.text(0.5, 0.55, _("No answers yet"), transform=ax.transAxes, ha="center", va="center",
                 color=MUTED, fontsize=18, fontweight="bold")  # fmt: skip
-        hint = "Each week's answers to the team's prompts will show here."
+        hint = _("Each week's answers to the team's prompts will show here.")
         ax.text(0.5, 0.4, hint, transform=ax.transAxes, ha="center", va="center", color=MUTED,
                 fontsize=10)  # fmt: skip
     return fig
@@ -242,11 +244,6 @@ def _options(shown: Sequence[PollRun]) -> tuple[list[str], list[list[float | Non
     return list(labels.values()), shares
 
 
-def _run_label(number: int, run: PollRun, years: bool) -> str:
-    state = " (open)" if run.closed_at is None else ""
-    return f"Run {number} · {day_label(run.date, year=years)}{state} · {run.voters} voted"
-
-
 def poll_runs_figure(
     runs: Sequence[PollRun], question: str | None = None, *, include_hidden: bool = False
 ) -> Figure:
@@ -271,10 +268,10 @@ def poll_runs_figure(
         raise ValueError("no run of this poll has results that may be shown")
     left_out = max(0, len(numbered) - MAX_RUNS)
     numbered = numbered[left_out:]
-    shown = [run for _, run in numbered]
+    shown = [run for _number, run in numbered]
     labels, shares = _options(shown)
     years = len({run.date.year for run in shown}) > 1
-    run_labels = [_run_label(n, run, years) for n, run in numbered]
+    run_labels = [run_label(n, run, years) for n, run in numbered]
     n_runs, n_options = len(shown), len(labels)
     group = (WIDTH - 1.1) / n_options * 0.92  # inches of label per option, upright
     upright = n_options <= 6 and group * 0.85 / n_runs >= 0.3
@@ -297,10 +294,8 @@ def poll_runs_figure(
         slot = max(min(n_runs * bar * 1.25, (MAX_HEIGHT - header - 0.6) / n_options), needed)
         height = max(HEIGHT, header + 0.6 + n_options * slot)
     fig = _new_figure(height)
-    subtitle = f"Share of each run's voters per option · {plural(n_runs, 'run')}"
-    if left_out:
-        subtitle += f" (the latest; {plural(left_out, 'older run')} not shown)"
-    legend_top = _header(fig, question or "Poll results across runs", subtitle) - 0.15
+    subtitle = runs_subtitle(n_runs, left_out)
+    legend_top = _header(fig, question or _("Poll results across runs"), subtitle) - 0.15
     top = legend_top + 0.05 + 0.28 * legend_rows + 0.1
     lines = max(t.count("\n") + 1 for t in texts)
     if upright:
@@ -354,10 +349,10 @@ def _draw_runs(
             if not value:  # a zero still shows, as a stub in the run's colour at the baseline
                 patch.set_edgecolor(RUN_COLOURS[age])
                 patch.set_linewidth(4)
-        texts = ["—" if v is None else f"{round(v)}%" for v in run]
+        texts = ["—" if v is None else percent_label(v) for v in run]
         ax.bar_label(bars, labels=texts, color=TEXT, fontsize=size, padding=2)
     axis = ax.yaxis if upright else ax.xaxis
-    axis.set_major_formatter(PercentFormatter(100, decimals=0))
+    axis.set_major_formatter(percent_axis(current()))
     axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
     ax.grid(axis="y" if upright else "x", color=GRID, linewidth=0.8)
     if upright:

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 from bot.errors import InvalidInput
+from bot.i18n import _, n_
 from bot.text import plain_number_text
 
 _UNITS = {
@@ -48,7 +49,7 @@ def parse_duration(
     cleaned = plain_number_text(text).lower()
     shown = text.strip()[:40]
     if not cleaned:
-        raise InvalidInput(f"Give a duration such as {EXAMPLES}.")
+        raise InvalidInput(_("Give a duration such as {examples}.", examples=EXAMPLES))
     total = timedelta()
     position = 0
     seen: set[str] = set()
@@ -66,22 +67,40 @@ def parse_duration(
             return _in_range(total, shown, minimum, maximum)
     if cleaned.isascii() and cleaned.isdigit():
         raise InvalidInput(
-            f"“{shown}” needs a unit: m for minutes, h for hours, d for days, w for weeks "
-            f"(for example {EXAMPLES})."
+            _(
+                "“{typed}” needs a unit: m for minutes, h for hours, d for days, w for weeks "
+                "(for example {examples}).",
+                typed=shown,
+                examples=EXAMPLES,
+            )
         )
-    raise InvalidInput(f"“{shown}” is not a duration I understand. Write it like {EXAMPLES}.")
+    raise InvalidInput(
+        _(
+            "“{typed}” is not a duration I understand. Write it like {examples}.",
+            typed=shown,
+            examples=EXAMPLES,
+        )
+    )
 
 
 def _in_range(total: timedelta, shown: str, minimum: timedelta, maximum: timedelta) -> timedelta:
     if total < minimum:
         raise InvalidInput(
-            f"“{shown}” is too short: the shortest is {format_duration(minimum)}. "
-            f"Write it like {EXAMPLES}."
+            _(
+                "“{typed}” is too short: the shortest is {shortest}. Write it like {examples}.",
+                typed=shown,
+                shortest=format_duration(minimum),
+                examples=EXAMPLES,
+            )
         )
     if total > maximum:
         raise InvalidInput(
-            f"“{shown}” is too long: the longest is {format_duration(maximum)}. "
-            f"Pick something shorter, such as 1w or 2w."
+            _(
+                "“{typed}” is too long: the longest is {longest}. "
+                "Pick something shorter, such as 1w or 2w.",
+                typed=shown,
+                longest=format_duration(maximum),
+            )
         )
     return total
 
@@ -90,8 +109,24 @@ def format_duration(duration: timedelta) -> str:
     """A short human form: `1 day 12 hours`, `30 minutes`, `4 weeks`."""
     minutes = int(duration.total_seconds() // 60)
     parts: list[str] = []
-    for name, size in (("week", 7 * 24 * 60), ("day", 24 * 60), ("hour", 60), ("minute", 1)):
+    for unit, size in ((_weeks, 7 * 24 * 60), (_days, 24 * 60), (_hours, 60), (_minutes, 1)):
         count, minutes = divmod(minutes, size)
         if count:
-            parts.append(f"{count} {name}{'' if count == 1 else 's'}")
-    return " ".join(parts) if parts else "less than a minute"
+            parts.append(unit(count))
+    return " ".join(parts) if parts else _("less than a minute")
+
+
+def _weeks(count: int) -> str:
+    return n_("{count} week", "{count} weeks", count)
+
+
+def _days(count: int) -> str:
+    return n_("{count} day", "{count} days", count)
+
+
+def _hours(count: int) -> str:
+    return n_("{count} hour", "{count} hours", count)
+
+
+def _minutes(count: int) -> str:
+    return n_("{count} minute", "{count} minutes", count)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.errors import Conflict, NotAllowed
+from bot.i18n import _
 from bot.outbox import Delivery, Outbox, Sent
 from bot.poll_model import Poll, from_ts, placeholders, to_ts
 from bot.poll_store import get_poll
@@ -55,11 +56,13 @@ class PollClosing:
             poll = await get_poll(tx, poll_id, guild_id)
             if not poll.can_manage(actor_id, actor_is_manager):
                 raise NotAllowed(
-                    "Only the member who created this poll, the team's leads or a manager can "
-                    "close it; it closes by itself at its deadline."
+                    _(
+                        "Only the member who created this poll, the team's leads or a manager "
+                        "can close it; it closes by itself at its deadline."
+                    )
                 )
             if poll.closed:
-                raise Conflict("This poll is already closed; `/poll results` shows its results.")
+                raise Conflict(_("This poll is already closed; `/poll results` shows its results."))
             await tx.execute(
                 "UPDATE polls SET closed_at = ?, result_state = 'posting' WHERE id = ?",
                 (min(to_ts(now), to_ts(poll.closes_at)), poll_id),
@@ -81,7 +84,7 @@ class PollClosing:
             )
             closed = sorted((row[0], row[1]) for row in rows)
             await self._announce(tx, closed, now)
-        return [poll_id for poll_id, _ in closed]
+        return [poll_id for poll_id, _team in closed]
 
     async def last_hour_due(self, now: datetime) -> list[int]:
         """The open, posted polls whose last hour has begun by `now` and whose message has not
@@ -115,7 +118,7 @@ class PollClosing:
             await self.outbox.enqueue(
                 tx, RESULT, poll_id, team_id=team_id, deadline=now + RESULT_DEADLINE
             )
-        await _drop_ballots(tx, [poll_id for poll_id, _ in closed])
+        await _drop_ballots(tx, [poll_id for poll_id, _team in closed])
 
     # -- told by the outbox --------------------------------------------------------------------
 

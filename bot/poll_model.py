@@ -12,6 +12,7 @@ from typing import Literal
 
 from bot.db import Row
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import N_, _
 from bot.teams import clean_text
 from bot.text import comparison_key, parse_id, shows_nothing
 
@@ -30,9 +31,9 @@ ANONYMOUS_STEP = 5
 ResultState = Literal["none", "posting", "posted", "failed"]
 VoteAction = Literal["voted", "moved", "removed", "added"]
 
-UNKNOWN_POLL = "There is no poll {ref} in this server; `/poll list` shows the team's polls."
-GONE_POLL = "This poll no longer exists (it may have been deleted with its team)."
-CLOSED_POLL = (
+UNKNOWN_POLL = N_("There is no poll {ref} in this server; `/poll list` shows the team's polls.")
+GONE_POLL = N_("This poll no longer exists (it may have been deleted with its team).")
+CLOSED_POLL = N_(
     "This poll is closed, so votes are no longer counted. `/poll results` shows the final counts."
 )
 
@@ -216,11 +217,15 @@ class OptionChange:
 def validate_question(question: str) -> str:
     cleaned = clean_text(question)
     if shows_nothing(cleaned):
-        raise InvalidInput("A poll needs a question: type what you want to ask the team.")
+        raise InvalidInput(_("A poll needs a question: type what you want to ask the team."))
     if len(cleaned) > MAX_QUESTION_LENGTH:
         raise InvalidInput(
-            f"A poll question can be at most {MAX_QUESTION_LENGTH} characters; yours has "
-            f"{len(cleaned)}. Shorten it and try again."
+            _(
+                "A poll question can be at most {limit} characters; yours has {length}. "
+                "Shorten it and try again.",
+                limit=MAX_QUESTION_LENGTH,
+                length=len(cleaned),
+            )
         )
     return cleaned
 
@@ -233,32 +238,53 @@ def parse_options(text: str) -> list[str]:
     for number, part in enumerate(parts, start=1):
         if shows_nothing(part) and len(parts) > 1:
             raise InvalidInput(
-                f"Option {number} is empty: remove the extra `|` or type an option between them "
-                f"(for example `Job | Career | Both`)."
+                _(
+                    "Option {number} is empty: remove the extra `|` or type an option between "
+                    "them (for example `Job | Career | Both`).",
+                    number=number,
+                )
             )
     options = [part for part in parts if not shows_nothing(part)]
     if len(options) < MIN_OPTIONS:
         raise InvalidInput(
-            f"A poll needs at least {MIN_OPTIONS} options, separated by `|` "
-            f"(for example `Job | Career | Both`)."
+            _(
+                "A poll needs at least {minimum} options, separated by `|` "
+                "(for example `Job | Career | Both`).",
+                minimum=MIN_OPTIONS,
+            )
         )
     if len(options) > MAX_OPTIONS:
         raise InvalidInput(
-            f"A poll can have at most {MAX_OPTIONS} options; you gave {len(options)}. "
-            f"Remove some and try again."
+            _(
+                "A poll can have at most {maximum} options; you gave {given}. "
+                "Remove some and try again.",
+                maximum=MAX_OPTIONS,
+                given=len(options),
+            )
         )
     seen: dict[str, int] = {}
     for number, option in enumerate(options, start=1):
         if len(option) > MAX_OPTION_LENGTH:
             raise InvalidInput(
-                f"Option {number} (“{option[:30]}…”) has {len(option)} characters; an option "
-                f"can have at most {MAX_OPTION_LENGTH}. Shorten it and try again."
+                _(
+                    "Option {number} (“{start}…”) has {length} characters; an option can have "
+                    "at most {limit}. Shorten it and try again.",
+                    number=number,
+                    start=option[:30],
+                    length=len(option),
+                    limit=MAX_OPTION_LENGTH,
+                )
             )
         key = comparison_key(option)
         if key in seen:
             raise InvalidInput(
-                f"“{option}” appears twice (options {seen[key]} and {number}); "
-                f"each option must be different."
+                _(
+                    "“{option}” appears twice (options {first} and {second}); "
+                    "each option must be different.",
+                    option=option,
+                    first=seen[key],
+                    second=number,
+                )
             )
         seen[key] = number
     return options
@@ -270,8 +296,11 @@ def parse_poll_ref(text: str | int) -> int:
     if poll_id is not None:
         return poll_id
     raise NotFound(
-        f"“{str(text).strip()[:40]}” is not a poll I know: pick one from the list as you type, "
-        f"or use its number (`/poll list` shows them)."
+        _(
+            "“{typed}” is not a poll I know: pick one from the list as you type, "
+            "or use its number (`/poll list` shows them).",
+            typed=str(text).strip()[:40],
+        )
     )
 
 

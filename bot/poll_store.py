@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Row, Transaction
 from bot.errors import NotFound
+from bot.i18n import _
 from bot.outbox import Outbox
 from bot.poll_model import (
     UNKNOWN_POLL,
@@ -54,7 +55,7 @@ async def get_poll(tx: Transaction, poll_id: int, guild_id: int | None) -> Poll:
     """The poll; with `guild_id`, only if it belongs to that server (else NotFound)."""
     polls = await load_polls(tx, "p.id = ?", (poll_id,))
     if not polls or (guild_id is not None and polls[0].guild_id != guild_id):
-        raise NotFound(UNKNOWN_POLL.format(ref=f"#{poll_id}"))
+        raise NotFound(_(UNKNOWN_POLL, ref=f"#{poll_id}"))
     return polls[0]
 
 

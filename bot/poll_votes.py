@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from bot.db import Database, Row, SyncTransaction
-from bot.errors import Conflict, NotAllowed, NotFound, UserError
+from bot.errors import Conflict, NotFound, UserError
+from bot.i18n import _
 from bot.poll_ballots import Ballots
 from bot.poll_model import (
     CLOSED_POLL,
@@ -28,7 +30,8 @@ from bot.poll_model import (
     poll_from_row,
     voter_key,
 )
-from bot.teams import not_a_member, takes_part
+from bot.poll_refusals import Refusal, not_in_team, refused, retold
+from bot.teams import takes_part
 
 
 def _counted(
@@ -82,7 +85,7 @@ async def cast_votes(
     # The hash is computed for every click (microseconds), whatever kind of poll it is for.
     voters = [(r, voter_hash_of(r.guild_id, r.user_id, r.poll_id)) for r in requests]
     poll_ids = sorted({r.poll_id for r in requests})
-    Applied = list[tuple[int, VoteAction, int, frozenset[int]] | UserError]
+    Applied = list[tuple[int, VoteAction, int, frozenset[int]] | Refusal]
 
     def write(tx: SyncTransaction) -> tuple[dict[int, Poll], Applied]:
         # Runs on the database thread, in one round trip for the whole batch.
@@ -94,14 +97,14 @@ async def cast_votes(
             poll = polls.get(request.poll_id)
             option = poll.option(request.option_id) if poll else None
             if poll is None or option is None or poll.guild_id != request.guild_id:
-                applied.append(NotFound(GONE_POLL))
+                applied.append(lambda: NotFound(_(GONE_POLL)))
                 continue
             team_role, lead_role = roles[poll.id]
             if not takes_part(team_role, lead_role, request.role_ids, request.is_manager):
-                applied.append(NotAllowed(not_a_member(poll.team_name, team_role)))
+                applied.append(functools.partial(not_in_team, poll.team_name, team_role))
                 continue
             if not poll.accepts_votes(now):
-                applied.append(Conflict(CLOSED_POLL))
+                applied.append(lambda: Conflict(_(CLOSED_POLL)))
                 continue
             current = selections.setdefault(voter_key(poll, request.user_id, voter_hash), set())
             action: VoteAction
@@ -125,8 +128,8 @@ async def cast_votes(
     fresh, applied = await db.run_in_transaction(write)
     results: list[Vote | UserError] = []
     for item in applied:
-        if isinstance(item, UserError):
-            results.append(item)
+        if not isinstance(item, tuple):
+            results.append(refused(item))
             continue
         poll_id, action, option_id, selected = item
         poll = fresh[poll_id]
@@ -335,14 +338,17 @@ class VoteQueue:
         """One click; `role_ids`, `is_manager`: whether the member takes part in the team."""
         if self._closed:
             raise Unavailable(
-                "Breakroom is restarting, so your vote was not counted. Click again in a minute."
+                _("Breakroom is restarting, so your vote was not counted. Click again in a minute.")
             )
         future: asyncio.Future[Vote] = asyncio.get_running_loop().create_future()
         request = VoteRequest(poll_id, option_id, guild_id, user_id, role_ids, is_manager)
         self._waiting.append((request, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="breakroom-poll-votes")
-        return await future
+        try:
+            return await future
+        except UserError as error:  # made in the writer's task: told in this member's words
+            raise retold(error) from None
 
     async def _write(self) -> None:
         if self.gather_delay > 0:
@@ -351,18 +357,18 @@ class VoteQueue:
             batch = self._waiting[: self.max_batch]
             del self._waiting[: self.max_batch]
             try:
-                results = await self.write([request for request, _ in batch])
+                results = await self.write([request for request, _future in batch])
             except asyncio.CancelledError:
-                for _, future in batch:
+                for _request, future in batch:
                     future.cancel()
                 raise
             except Exception as error:  # the whole batch failed (rolled back): tell each click
-                for _, future in batch:
+                for _request, future in batch:
                     if not future.done():
                         future.set_exception(error)
                 continue
             self.batches += 1
-            for (_, future), result in zip(batch, results, strict=True):
+            for (_request, future), result in zip(batch, results, strict=True):
                 if future.done():
                     continue
                 if isinstance(result, UserError):
@@ -380,6 +386,6 @@ class VoteQueue:
             except TimeoutError:
                 writer.cancel()
                 await asyncio.gather(writer, return_exceptions=True)
-        for _, future in self._waiting:
+        for _request, future in self._waiting:
             future.cancel()
         self._waiting.clear()

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.durations import parse_duration
 from bot.errors import NotAllowed, UserError
+from bot.i18n import _
 from bot.member_data import MemberDataDeleted
 from bot.outbox import Delivery, Outbox, Sent
 from bot.poll_ballots import Ballots
@@ -116,13 +117,17 @@ class Polls:
             poll = await get_poll(tx, poll_id, guild_id)
             if voters and poll.anonymous:
                 raise NotAllowed(
-                    "This poll is anonymous: nobody, managers included, can see who voted. "
-                    "Leave out the `voters` option to see the counts."
+                    _(
+                        "This poll is anonymous: nobody, managers included, can see who voted. "
+                        "Leave out the `voters` option to see the counts."
+                    )
                 )
             if voters and not poll.can_manage(viewer_id, viewer_is_manager):
                 raise NotAllowed(
-                    "Only the member who created this poll and managers can see who voted. "
-                    "Leave out the `voters` option to see the counts."
+                    _(
+                        "Only the member who created this poll and managers can see who voted. "
+                        "Leave out the `voters` option to see the counts."
+                    )
                 )
             names: dict[int, tuple[int, ...]] | None = None
             if voters:
@@ -209,7 +214,7 @@ class Polls:
             picked: dict[tuple[int, bytes], set[int]] = {}
             for row in rows:
                 picked.setdefault((row[0], bytes(row[1])), set()).add(row[2])
-            ids = sorted({poll_id for poll_id, _ in picked})
+            ids = sorted({poll_id for poll_id, _voter in picked})
             polls = {p.id: p for p in await load_polls(tx, f"p.id IN ({placeholders(ids)})", ids)}
             await tx.executemany(
                 "INSERT OR IGNORE INTO poll_ballots (poll_id, voter_hash, ballot) VALUES (?, ?, ?)",

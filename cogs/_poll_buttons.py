@@ -16,6 +16,7 @@ import discord
 
 from bot import errors
 from bot.courier import has_custom_id
+from bot.i18n import _
 from bot.poll_model import Poll
 from cogs._shared import FromCustomId, Interaction, guarded
 
@@ -48,7 +49,7 @@ def polls_cog(interaction: Interaction) -> PollHandler:
     # Found by name, not class: the cog's extension may have been reloaded since.
     cog: Any = interaction.client.get_cog("Polls")
     if not isinstance(cog, PollHandler):
-        raise errors.NotFound("Polls are unavailable for a moment; try again in a minute.")
+        raise errors.NotFound(_("Polls are unavailable for a moment; try again in a minute."))
     return cog
 
 
@@ -97,7 +98,7 @@ class PollCloseButton(
     def __init__(self, poll_id: int, *, row: int | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Close",
+                label=_("Close"),
                 custom_id=close_button_id(poll_id),
                 row=row,
                 style=discord.ButtonStyle.danger,

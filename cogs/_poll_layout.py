@@ -16,6 +16,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import _
 from bot.poll_model import Poll
 from cogs._layout import (
     COMPONENT_LIMIT,
@@ -75,7 +76,7 @@ def _sections(
     counts = poll.closed or not poll.hide_results
     items = _frame_top(poll)
     for index, change in enumerate(changes_by_option(poll, comparison)):
-        label = "Winner" if poll.closed and poll.options[index] in poll.winners else "Vote"
+        label = _("Winner") if poll.closed and poll.options[index] in poll.winners else _("Vote")
         items.append(
             discord.ui.Section(
                 text(option_text(poll, index, counts=counts, label_room=room, change=change)),

@@ -18,6 +18,7 @@ import discord
 from bot import errors
 from bot.client import Breakroom
 from bot.courier import Send
+from bot.i18n import speaking
 from bot.outbox import Delivery
 from bot.poll_model import Poll
 from cogs._live_messages import LiveMessages
@@ -59,10 +60,12 @@ class PollMessages(LiveMessages):
         if poll is None or poll.message_id is not None or poll.closed:
             return None
         team = await self.bot.teams.get(poll.team_id)
+        with speaking(team.language):  # a post for the team: in the team's language
+            view = poll_layout(poll, now=self.bot.clock.now())
         return Send(
             team.channel_id,
             team.guild_id,
-            view=poll_layout(poll, now=self.bot.clock.now()),
+            view=view,
             marker=lambda message: is_poll_message(message, poll),
         )
 
@@ -78,10 +81,12 @@ class PollMessages(LiveMessages):
             log.warning("poll %s: its message can't be edited (%s)", poll.id, error)
         team = await self.bot.teams.get(poll.team_id)
         comparison = await self.bot.services.polls.runs.comparison(poll.id)
+        with speaking(team.language):
+            view = result_layout(poll, comparison)
         return Send(
             team.channel_id,
             team.guild_id,
-            view=result_layout(poll, comparison),
+            view=view,
             marker=lambda message: is_result_message(message, poll.id),
             reply_to=poll.message_id if poll.channel_id == team.channel_id else None,
         )
@@ -93,17 +98,20 @@ class PollMessages(LiveMessages):
         polls = self.bot.services.polls
         try:
             poll = await polls.get(poll_id)
+            team = await self.bot.teams.get(poll.team_id)
         except errors.NotFound:
             return False
         if poll.channel_id is None or poll.message_id is None:
             return False
         comparison = await polls.runs.comparison(poll_id) if poll.closed else None
+        with speaking(team.language):  # the team's message, whoever's click moved it
+            view = poll_layout(poll, comparison, now=self.bot.clock.now())
         channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
         # content and embed None: a message posted as an embed by an earlier version
         # becomes the layout at its first edit (its buttons' custom ids are the same)
         await channel.get_partial_message(poll.message_id).edit(
             content=None,
             embed=None,
-            view=poll_layout(poll, comparison, now=self.bot.clock.now()),
+            view=view,
         )
         return True

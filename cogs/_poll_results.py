@@ -12,6 +12,7 @@ from typing import Any
 import discord
 from discord.utils import format_dt
 
+from bot.i18n import LANGUAGES, N_, _, n_, speaking
 from bot.poll_model import Poll, Results
 from cogs._layout import Layout, card, layout, link_button, separator, text
 from cogs._polls_ui import (
@@ -22,7 +23,6 @@ from cogs._polls_ui import (
     jump_url,
     literal,
     option_text,
-    plural,
     since_text,
     winner_text,
 )
@@ -31,18 +31,22 @@ from cogs._polls_ui import (
 LEGACY_RESULT_FOOTER = "results"
 #: text for the voters of all options together, in `/poll results` with voters
 VOTERS_ROOM = 1500
+#: the result post's heading, and `/poll results`'
+_RESULTS_HEADLINE = N_("📊 Results: {question}")
+_POLL_HEADLINE = N_("📊 Poll #{id}: {question}")
 
 
 def result_marker(poll_id: int) -> str:
-    """How the result post's footer line starts: what finds it again in the channel."""
-    return f"-# 📊 Results of poll #{poll_id} · "
+    """How the result post's footer line starts (in the current language): what finds it again
+    in the channel."""
+    return "-# " + _("📊 Results of poll #{id}", id=poll_id) + " · "
 
 
 def _top(lines: str, url: str | None) -> discord.ui.Item[Any]:
     """The question and the summary, with a link to the poll beside them when it is posted."""
     if url is None:
         return text(lines)
-    return discord.ui.Section(text(lines), accessory=link_button(url, "See the poll"))
+    return discord.ui.Section(text(lines), accessory=link_button(url, _("See the poll")))
 
 
 def _options(
@@ -57,8 +61,8 @@ def _options(
 def result_layout(poll: Poll, comparison: Comparison | None) -> Layout:
     """The post in the team channel when a poll closes: who won, every option's share, the
     turnout and, for a re-run, each option's change since the last run."""
-    top = f"{headline(poll.question, '📊 Results: ')}\n{winner_text(poll)}"
-    footer = [f"{plural(poll.voters, 'member')} voted"]
+    top = f"{headline(poll.question, _RESULTS_HEADLINE)}\n{winner_text(poll)}"
+    footer = [n_("{count} member voted", "{count} members voted", poll.voters)]
     if (since := since_text(comparison)) is not None:
         footer.append(since)
     footer_line = result_marker(poll.id) + f"{literal(poll.team_name)} · " + " · ".join(footer)
@@ -72,17 +76,23 @@ def result_layout(poll: Poll, comparison: Comparison | None) -> Layout:
 
 def is_result_message(message: discord.Message, poll_id: int) -> bool:
     """Whether `message` is the result post of that poll (and not the poll itself): this
-    layout's footer line, or the embed footer `Poll #3 · <team> · results` of earlier versions."""
+    layout's footer line (in any language: the team's may have changed since), or the embed
+    footer `Poll #3 · <team> · results` of earlier versions."""
     if message.embeds and not message.components:
         footer = message.embeds[0].footer.text or ""
         return footer.startswith(f"Poll #{poll_id} · ") and footer.endswith(
             f" · {LEGACY_RESULT_FOOTER}"
         )
-    marker = result_marker(poll_id)
+    markers = tuple(_marker_in(language, poll_id) for language in LANGUAGES)
     return any(
-        isinstance(item, discord.TextDisplay) and item.content.startswith(marker)
+        isinstance(item, discord.TextDisplay) and item.content.startswith(markers)
         for item in _walk(message.components)
     )
+
+
+def _marker_in(language: str, poll_id: int) -> str:
+    with speaking(language):
+        return result_marker(poll_id)
 
 
 def _walk(components: list[Any]) -> list[Any]:
@@ -101,13 +111,14 @@ def _voters(poll: Poll, voters: dict[int, tuple[int, ...]], room: int) -> list[s
         ids = voters.get(option.id, ())
         value = ""
         for shown, user_id in enumerate(ids):
-            more = f" and {len(ids) - shown} more"
+            left = len(ids) - shown
+            more = n_("{voters} and {count} more", "{voters} and {count} more", left, voters=value)
             mention = f"{', ' if value else ''}<@{user_id}>"
-            if len(value) + len(mention) + len(more) > budget:
-                value = (value + more) if value else plural(len(ids), "voter")
+            if len(more) + len(mention) > budget:
+                value = more if value else n_("{count} voter", "{count} voters", len(ids))
                 break
             value += mention
-        lines.append(f"-# {value or 'nobody'}")
+        lines.append(f"-# {value or _('nobody')}")
     return lines
 
 
@@ -120,23 +131,25 @@ def results_layout(
     counts = results.counts_visible
     if poll.closed:
         assert poll.closed_at is not None
-        summary = winner_text(poll) if counts else "Closed."
-        when = f"closed {format_dt(poll.closed_at, 'R')}"
+        summary = winner_text(poll) if counts else _("Closed.")
+        when = _("closed {when}", when=format_dt(poll.closed_at, "R"))
     else:
-        summary = f"Open · closes {format_dt(poll.closes_at, 'R')}"
-        when = f"closes {format_dt(poll.closes_at, 'R')}"
-    top = f"{headline(poll.question, f'📊 Poll #{poll.id}: ')}\n{summary}"
+        summary = _("Open · closes {when}", when=format_dt(poll.closes_at, "R"))
+        when = _("closes {when}", when=format_dt(poll.closes_at, "R"))
+    top = f"{headline(poll.question, _POLL_HEADLINE, id=poll.id)}\n{summary}"
     notes: list[str] = []
     if counts and poll.hide_results and not poll.closed:
         notes.append(
-            "🔒 Hidden from the team until the poll closes; you see them as its creator or "
-            "a manager."
+            _(
+                "🔒 Hidden from the team until the poll closes; you see them as its creator or "
+                "a manager."
+            )
         )
     elif not counts:
         closes = format_dt(poll.closes_at, "R")
-        notes.append(f"🔒 The results are hidden until the poll closes {closes}.")
-    turnout = f"{plural(poll.voters, 'member')} voted"
-    footer = [f"poll #{poll.id}", literal(poll.team_name), turnout, when]
+        notes.append(_("🔒 The results are hidden until the poll closes {when}.", when=closes))
+    turnout = n_("{count} member voted", "{count} members voted", poll.voters)
+    footer = [_("poll #{id}", id=poll.id), literal(poll.team_name), turnout, when]
     if (since := since_text(comparison)) is not None and counts:
         footer.append(since)
     voters = None if results.voters is None else _voters(poll, results.voters, VOTERS_ROOM)

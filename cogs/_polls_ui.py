@@ -14,8 +14,9 @@ from typing import Any
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
+from bot.i18n import N_, _, n_, percent
 from bot.poll_closing import LAST_HOUR
-from bot.poll_model import OptionChange, Poll, PollRun, Vote
+from bot.poll_model import OptionChange, Poll, PollOption, PollRun, Vote
 from cogs._layout import TEXT_LIMIT, message_url, shorten
 from cogs._shared import EMBED_COLOUR
 
@@ -52,10 +53,6 @@ def literal(text: str, limit: int | None = None) -> str:
     return "…"
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def bar(percent: int) -> str:
     filled = max(0, min(BAR_WIDTH, round(BAR_WIDTH * percent / 100)))
     return "█" * filled + "░" * (BAR_WIDTH - filled)
@@ -72,8 +69,11 @@ def closes_soon(poll: Poll, now: datetime) -> bool:
     return not poll.closed and poll.closes_at - LAST_HOUR <= now
 
 
-def headline(question: str, prefix: str = "📊 ") -> str:
-    return f"### {prefix}{literal(question)}"
+def headline(question: str, template: str | None = None, **fields: Any) -> str:
+    """The question as a heading; `template` (a message with `{question}`) says what of it."""
+    if template is None:
+        return f"### 📊 {literal(question)}"
+    return "### " + _(template, question=literal(question), **fields)
 
 
 def option_text(
@@ -95,9 +95,15 @@ def option_text(
     if not counts:
         return label
     share = poll.share(option)
-    line = f"`{bar(share)}` {share}% · {plural(option.votes, 'vote')}"
+    line = n_(
+        "`{bar}` {share} · {count} vote",
+        "`{bar}` {share} · {count} votes",
+        option.votes,
+        bar=bar(share),
+        share=percent(share / 100),
+    )
     if change is not None:
-        line += f" · {change.points:+d} pts"
+        line = _("{line} · {points} pts", line=line, points=f"{change.points:+d}")
     return f"{label}\n{line}"
 
 
@@ -124,16 +130,45 @@ def changes_by_option(poll: Poll, comparison: Comparison | None) -> list[OptionC
 def winner_text(poll: Poll) -> str:
     winners = poll.winners
     if not winners:
-        return "Nobody voted."
-    names = " and ".join(f"**{literal(o.label)}**" for o in winners[:3])
-    if len(winners) > 3:
-        names = ", ".join(f"**{literal(o.label)}**" for o in winners[:3])
-        names += f" and {len(winners) - 3} more"
+        return _("Nobody voted.")
     top = winners[0]
-    picked = f"{top.votes} of {plural(poll.voters, 'voter')}"
+    share, votes, voters = percent(poll.share(top) / 100), top.votes, poll.voters
     if len(winners) == 1:
-        return f"🏆 {names} wins with {poll.share(top)}% ({picked})."
-    return f"🏆 Tie between {names}: {poll.share(top)}% each ({picked} each)."
+        return n_(
+            "🏆 {name} wins with {share} ({votes} of {count} voter).",
+            "🏆 {name} wins with {share} ({votes} of {count} voters).",
+            voters,
+            name=f"**{literal(top.label)}**",
+            share=share,
+            votes=votes,
+        )
+    return n_(
+        "🏆 Tie between {names}: {share} each ({votes} of {count} voter each).",
+        "🏆 Tie between {names}: {share} each ({votes} of {count} voters each).",
+        voters,
+        names=tied_names(winners),
+        share=share,
+        votes=votes,
+    )
+
+
+def tied_names(winners: tuple[PollOption, ...]) -> str:
+    """The tied options: "**A** and **B**", "**A**, **B** and **C**" past three "… and 2 more"."""
+    names = [f"**{literal(o.label)}**" for o in winners[:3]]
+    if len(winners) > 3:
+        return n_(
+            "{first}, {second}, {third} and {count} more",
+            "{first}, {second}, {third} and {count} more",
+            len(winners) - 3,
+            first=names[0],
+            second=names[1],
+            third=names[2],
+        )
+    if len(names) == 3:
+        return _(
+            "{first} and {second} and {third}", first=names[0], second=names[1], third=names[2]
+        )
+    return _("{first} and {second}", first=names[0], second=names[1])
 
 
 def since_text(comparison: Comparison | None) -> str | None:
@@ -141,36 +176,47 @@ def since_text(comparison: Comparison | None) -> str | None:
     if comparison is None:
         return None
     previous = comparison[0]
-    return (
-        f"pts since poll #{previous.poll_id} · {format_dt(previous.date, 'D')} "
-        f"({previous.voters} voted)"
+    return n_(
+        "pts since poll #{id} · {date} ({count} voted)",
+        "pts since poll #{id} · {date} ({count} voted)",
+        previous.voters,
+        id=previous.poll_id,
+        date=format_dt(previous.date, "D"),
     )
 
 
 def poll_footer(poll: Poll, now: datetime) -> str:
     """The poll message's one footer line: how it works, turnout, deadline, who asked."""
-    parts = ["🔒 Anonymous" if poll.anonymous else "👤 Not anonymous"]
+    parts = [_("🔒 Anonymous") if poll.anonymous else _("👤 Not anonymous")]
     if poll.multiple:
-        parts.append("pick any")
+        parts.append(_("pick any"))
     if poll.hide_results and not poll.closed:
-        parts.append("results at close")
-    parts.append(f"{poll.voters} voted")
+        parts.append(_("results at close"))
+    parts.append(n_("{count} voted", "{count} voted", poll.voters))
     if poll.closed:
         assert poll.closed_at is not None
-        parts.insert(0, f"🏁 Closed {format_dt(poll.closed_at, 'R')}")
+        parts.insert(0, _("🏁 Closed {when}", when=format_dt(poll.closed_at, "R")))
     elif closes_soon(poll, now):
-        parts.append(f"⏳ closes soon {format_dt(poll.closes_at, 'R')}")
+        parts.append(_("⏳ closes soon {when}", when=format_dt(poll.closes_at, "R")))
     else:
-        parts.append(f"closes {format_dt(poll.closes_at, 'R')}")
-    parts.append(f"asked by <@{poll.creator_id}>")
-    ref = f"poll #{poll.id}"
-    if poll.rerun_of is not None:
-        ref += f" (re-run of #{poll.rerun_of})"
-    parts.append(ref)
+        parts.append(_("closes {when}", when=format_dt(poll.closes_at, "R")))
+    parts.append(_("asked by {member}", member=f"<@{poll.creator_id}>"))
+    if poll.rerun_of is None:
+        parts.append(_("poll #{id}", id=poll.id))
+    else:
+        parts.append(_("poll #{id} (re-run of #{rerun_of})", id=poll.id, rerun_of=poll.rerun_of))
     return "-# " + " · ".join(parts)
 
 
 # -- the vote receipt --------------------------------------------------------------------------
+
+#: what a click on a single-choice poll did
+SINGLE_RECEIPTS = {
+    "voted": N_("✅ Voted {option}"),
+    "added": N_("✅ Voted {option}"),
+    "moved": N_("✅ Moved to {option}"),
+    "removed": N_("Removed your vote for {option}"),
+}
 
 
 def vote_message(vote: Vote) -> str:
@@ -178,18 +224,17 @@ def vote_message(vote: Vote) -> str:
     member has now). The poll's footer says whether it is anonymous; the receipt only notes it."""
     chosen = f"**{literal(vote.option.label)}**"
     if not vote.poll.multiple:
-        text = {
-            "voted": f"✅ Voted {chosen}",
-            "added": f"✅ Voted {chosen}",
-            "moved": f"✅ Moved to {chosen}",
-            "removed": f"Removed your vote for {chosen}",
-        }[vote.action]
+        text = _(SINGLE_RECEIPTS[vote.action], option=chosen)
     else:
-        text = f"Removed {chosen}" if vote.action == "removed" else f"✅ Added {chosen}"
         have = ", ".join(literal(o.label, RECEIPT_LABEL) for o in vote.selected)
-        text += f" · you have {have}" if have else " · you have nothing selected"
+        if vote.action == "removed":
+            text = _("Removed {option} · you have {selected}", option=chosen, selected=have)
+            if not have:
+                text = _("Removed {option} · you have nothing selected", option=chosen)
+        else:
+            text = _("✅ Added {option} · you have {selected}", option=chosen, selected=have)
     if vote.poll.anonymous:
-        text += " · anonymous"
+        text = _("{receipt} · anonymous", receipt=text)
     return shorten(text, CONTENT_LIMIT)
 
 
@@ -218,21 +263,31 @@ def list_embed(team_name: str, polls: list[Poll]) -> discord.Embed:
     """`/poll list`: the team's open polls (soonest deadline first), then the last closed."""
     open_polls = [p for p in polls if not p.closed]
     closed = [p for p in polls if p.closed]
-    embed = discord.Embed(title=f"📊 Polls of {team_name}", colour=COLOUR_OPEN)
+    embed = discord.Embed(title=_("📊 Polls of {team}", team=team_name), colour=COLOUR_OPEN)
     lines: list[str] = []
     for poll in open_polls[:LIST_OPEN_LIMIT]:
-        link = f" · [message]({url})" if (url := jump_url(poll)) else ""
-        lines.append(
-            f"**#{poll.id}** {escape_markdown(shorten(poll.question, 90))} — "
-            f"{plural(poll.voters, 'voter')}, closes {format_dt(poll.closes_at, 'R')}{link}"
+        line = n_(
+            "**#{id}** {question} — {count} voter, closes {when}",
+            "**#{id}** {question} — {count} voters, closes {when}",
+            poll.voters,
+            id=poll.id,
+            question=escape_markdown(shorten(poll.question, 90)),
+            when=format_dt(poll.closes_at, "R"),
         )
+        if (url := jump_url(poll)) is not None:
+            line = _("{line} · [message]({url})", line=line, url=url)
+        lines.append(line)
     if len(open_polls) > LIST_OPEN_LIMIT:
-        lines.append(f"…and {len(open_polls) - LIST_OPEN_LIMIT} more open polls.")
+        more = len(open_polls) - LIST_OPEN_LIMIT
+        lines.append(n_("…and {count} more open poll.", "…and {count} more open polls.", more))
     embed.add_field(
-        name="Open", value="\n".join(lines) or "No open polls. Start one with `/poll create`."
+        name=_("Open"),
+        value="\n".join(lines) or _("No open polls. Start one with `/poll create`."),
     )
     lines = [
         f"**#{p.id}** {escape_markdown(shorten(p.question, 90))} — {winner_text(p)}" for p in closed
     ]
-    embed.add_field(name="Recently closed", value="\n".join(lines) or "None yet.", inline=False)
+    embed.add_field(
+        name=_("Recently closed"), value="\n".join(lines) or _("None yet."), inline=False
+    )
     return fit(embed)

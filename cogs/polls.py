@@ -21,6 +21,7 @@ from discord.utils import format_dt
 from bot import errors
 from bot.client import Breakroom, is_manager
 from bot.courier import Failure
+from bot.i18n import _
 from bot.poll_closing import RESULT
 from bot.poll_model import Poll, Results
 from bot.poll_store import POST
@@ -84,7 +85,7 @@ class PollsCog(commands.Cog, name="Polls"):
         if self._announcing:
             # Let announcements under way finish; one cut short before its post stays due in
             # the outbox and is posted after the restart.
-            _, late = await asyncio.wait(self._announcing, timeout=5)
+            _done, late = await asyncio.wait(self._announcing, timeout=5)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
@@ -113,7 +114,7 @@ class PollsCog(commands.Cog, name="Polls"):
     async def vote(self, interaction: Interaction, poll_id: int, option_id: int) -> None:
         """A click on an option: answer first, then refresh the message (coalesced)."""
         if interaction.guild_id is None:
-            raise errors.NotFound("This poll no longer exists.")
+            raise errors.NotFound(_("This poll no longer exists."))
         member = (frozenset(role_ids(interaction)), is_manager(interaction))  # team member?
         try:
             vote = await self.votes.vote(
@@ -127,9 +128,10 @@ class PollsCog(commands.Cog, name="Polls"):
         await interaction.response.send_message(vote_message(vote), ephemeral=True)
         self.messages.request(poll_id)
 
-    async def post(self, poll: Poll, interaction: Interaction) -> tuple[Poll, str, str | None]:
+    async def post(self, poll: Poll, interaction: Interaction) -> tuple[Poll, int, str | None]:
         """Post the new poll (waiting in the outbox) now; a poll that can't be posted is
-        forgotten and the member told why. Returns the poll, where it is (or will be), its link.
+        forgotten and the member told why. Returns the poll, the channel it is (or will be)
+        posted in, and its link once posted.
 
         The interaction is deferred first: a slow post (Discord retrying) must not leave the
         member with "This interaction failed" (they would try again and post the poll twice).
@@ -143,10 +145,7 @@ class PollsCog(commands.Cog, name="Polls"):
                 raise not_posted(outcome.failure, team.channel_id)  # given up: the poll is gone
         self.bot.scheduler.wake()  # a new deadline
         poll = await self.polls.get(poll.id)
-        if (url := jump_url(poll)) is not None:
-            return poll, f"is posted in <#{team.channel_id}>", url
-        where = f"will be posted in <#{team.channel_id}> shortly (Discord is slow right now)"
-        return poll, where, None
+        return poll, team.channel_id, jump_url(poll)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -182,12 +181,9 @@ class PollsCog(commands.Cog, name="Polls"):
             hide_results=hide_results,
             duration=duration,
         )
-        poll, where, url = await self.post(poll, interaction)
-        await interaction.followup.send(
-            f"📊 Your poll #{poll.id} {where} · closes {format_dt(poll.closes_at, 'R')}",
-            view=jump_view(url),
-            ephemeral=True,
-        )
+        poll, channel_id, url = await self.post(poll, interaction)
+        said = created_text(poll, channel_id, posted=url is not None)
+        await interaction.followup.send(said, view=jump_view(url), ephemeral=True)
 
     @poll.command(name="close", description="Close a poll now and post its results")
     @app_commands.describe(poll="The poll to close (type to search the open polls)")
@@ -210,11 +206,13 @@ class PollsCog(commands.Cog, name="Polls"):
         except errors.Conflict:
             self.messages.request(poll_id)  # a message still showing Close: fix it
             raise
-        where = f"its results are being posted in <#{team.channel_id}>"
-        view = jump_view(jump_url(closed))
-        await interaction.response.send_message(
-            f"🏁 Poll #{closed.id} is closed; {where}", view=view, ephemeral=True
+        said = _(
+            "🏁 Poll #{id} is closed; its results are being posted in {channel}",
+            id=closed.id,
+            channel=f"<#{team.channel_id}>",
         )
+        view = jump_view(jump_url(closed))
+        await interaction.response.send_message(said, view=view, ephemeral=True)
         delivery = await self.bot.services.outbox.pending(RESULT, closed.id)
         if delivery is None:  # already announced by the job's pass
             return
@@ -265,7 +263,8 @@ class PollsCog(commands.Cog, name="Polls"):
         # Imported on first use: matplotlib costs ~40 MiB and half a second at start-up.
         from bot.charts import poll_runs_chart
 
-        # Every run left is one this member may see (hidden ones were filtered just above).
+        # Every run left is one this member may see (hidden ones were filtered just above). The
+        # chart speaks the member's language: to_thread carries the context into the thread.
         png = await asyncio.to_thread(
             poll_runs_chart, runs, found.poll.question, include_hidden=True
         )
@@ -285,13 +284,9 @@ class PollsCog(commands.Cog, name="Polls"):
     async def rerun(self, interaction: Interaction, poll: PollOption) -> None:
         assert interaction.guild_id is not None
         again = await self.polls.runs.rerun(poll, interaction.guild_id, interaction.user.id)
-        again, where, url = await self.post(again, interaction)
-        await interaction.followup.send(
-            f"🔁 Poll #{again.id} asks the question of poll #{again.rerun_of} again: it "
-            f"{where} · closes {format_dt(again.closes_at, 'R')}, then compared with last time",
-            view=jump_view(url),
-            ephemeral=True,
-        )
+        again, channel_id, url = await self.post(again, interaction)
+        said = rerun_text(again, channel_id, posted=url is not None)
+        await interaction.followup.send(said, view=jump_view(url), ephemeral=True)
 
     # -- privacy -------------------------------------------------------------------------------
 
@@ -302,19 +297,62 @@ class PollsCog(commands.Cog, name="Polls"):
             self.messages.request(poll_id)
 
 
+def created_text(poll: Poll, channel_id: int, *, posted: bool) -> str:
+    """What the member reads once their new poll is posted (or while Discord is slow)."""
+    fields: dict[str, object] = {
+        "id": poll.id,
+        "channel": f"<#{channel_id}>",
+        "when": format_dt(poll.closes_at, "R"),
+    }
+    if posted:
+        return _("📊 Your poll #{id} is posted in {channel} · closes {when}", **fields)
+    return _(
+        "📊 Your poll #{id} will be posted in {channel} shortly (Discord is slow right "
+        "now) · closes {when}",
+        **fields,
+    )
+
+
+def rerun_text(again: Poll, channel_id: int, *, posted: bool) -> str:
+    """What the member reads once the re-run is posted (or while Discord is slow)."""
+    fields: dict[str, object] = {
+        "id": again.id,
+        "rerun_of": again.rerun_of,
+        "channel": f"<#{channel_id}>",
+        "when": format_dt(again.closes_at, "R"),
+    }
+    if posted:
+        return _(
+            "🔁 Poll #{id} asks the question of poll #{rerun_of} again: it is posted in "
+            "{channel} · closes {when}, then compared with last time",
+            **fields,
+        )
+    return _(
+        "🔁 Poll #{id} asks the question of poll #{rerun_of} again: it will be posted in "
+        "{channel} shortly (Discord is slow right now) · closes {when}, then compared "
+        "with last time",
+        **fields,
+    )
+
+
 def not_posted(failure: Failure, channel_id: int) -> errors.UserError:
     """What the member is told when their poll can't be posted (and was forgotten)."""
     if failure.kind == "forbidden":
         return errors.NotAllowed(
-            f"I can't post in <#{channel_id}>. Ask a manager to let Breakroom view the "
-            f"channel, send messages and embed links there, then try again."
+            _(
+                "I can't post in {channel}. Ask a manager to let Breakroom view the channel, "
+                "send messages and embed links there, then try again.",
+                channel=f"<#{channel_id}>",
+            )
         )
     if failure.kind == "gone":
         return errors.NotFound(
-            "The team's channel no longer exists. A manager can pick another one with "
-            "`/team edit`, then try again."
+            _(
+                "The team's channel no longer exists. A manager can pick another one with "
+                "`/team edit`, then try again."
+            )
         )
-    return errors.UserError(f"Your poll could not be posted: {failure.reason}")
+    return errors.UserError(_("Your poll could not be posted: {reason}", reason=failure.reason))
 
 
 async def setup(bot: Breakroom) -> None:

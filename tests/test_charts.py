@@ -22,6 +22,7 @@ from bot.charts import (
     poll_runs_chart,
     poll_runs_figure,
 )
+from bot.i18n import day_month
 from bot.poll_model import PollRun, RunOption
 from tests import chart_snapshots
 from tests.chart_snapshots import ANSWERS, RUNS, TWENTY
@@ -113,20 +114,26 @@ def test_a_window_without_answers_says_no_answers_yet() -> None:
     assert "0 answers over 3 weeks" in empty
     some = [t.get_text() for t in drawn_texts(answers_figure("T", weeks([0, 1, 0])))]
     assert "No answers yet" not in some
-    assert "1 answer over 3 weeks · busiest: week of 12 Jan (1)" in some
+    assert f"1 answer over 3 weeks · busiest: week of {day_month(date(2026, 1, 12))} (1)" in some
 
 
 def test_one_week_gets_a_slim_bar_and_a_year_thins_its_dates() -> None:
     one = answers_figure("T", weeks([4]))
     [bar] = bar_series(one)[0]
     assert 0.4 < bar.get_window_extent().width / one.dpi < 1.0  # inches: not a wall of colour
-    assert [t.get_text() for t in one.axes[0].get_xticklabels()] == ["5 Jan\n2026"]
+    # dates as the language writes them (bot.i18n.day_month: "Jan 5" in English)
+    assert [t.get_text() for t in one.axes[0].get_xticklabels()] == [
+        f"{day_month(date(2026, 1, 5))}\n2026"
+    ]
 
     counts = [0 if n % 9 == 0 else n % 7 + 1 for n in range(52)]
     year = answers_figure("T", weeks(counts, date(2025, 6, 2)))
     dates = [t.get_text() for t in year.axes[0].get_xticklabels()]
     assert 8 <= len(dates) <= 13
-    assert dates[0] == "2 Jun\n2025" and "12 Jan\n2026" in dates  # the year where it changes
+    first, new_year = day_month(date(2025, 6, 2)), day_month(date(2026, 1, 12))
+    assert (
+        dates[0] == f"{first}\n2025" and f"{new_year}\n2026" in dates
+    )  # the year where it changes
     assert sum("\n" in d for d in dates) == 2
     # a count on every week with answers, none on the empty weeks
     assert bar_labels(year) == [[str(c) if c else "" for c in counts]]
@@ -164,9 +171,9 @@ def test_runs_are_grouped_bars_told_apart_by_colour_and_hatch() -> None:
     assert series[-1][0].get_hatch() in (None, "")  # the latest run is the solid one
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == [
-        "Run 1 · 6 Jan · 3 voted",
-        "Run 2 · 27 Jan · 3 voted",
-        "Run 3 · 17 Feb · 6 voted",
+        f"Run 1 · {day_month(date(2026, 1, 6))} · 3 voted",
+        f"Run 2 · {day_month(date(2026, 1, 27))} · 3 voted",
+        f"Run 3 · {day_month(date(2026, 2, 17))} · 6 voted",
     ]
     # every bar says its percent, zeros too
     assert bar_labels(fig) == [["33%", "67%", "0%"], ["0%", "67%", "33%"], ["33%", "17%", "50%"]]
@@ -252,7 +259,7 @@ def test_hidden_runs_are_left_out_unless_asked_for() -> None:
     assert poll_runs_chart([shown, hidden]) == poll_runs_chart([shown])
     assert poll_runs_chart([shown, hidden], include_hidden=True) != poll_runs_chart([shown])
     legend = poll_runs_figure([shown, hidden], include_hidden=True).legends[0].get_texts()
-    assert legend[-1].get_text() == "Run 2 · 26 Jan (open) · 3 voted"
+    assert legend[-1].get_text() == f"Run 2 · {day_month(date(2026, 1, 26))} (open) · 3 voted"
     with pytest.raises(ValueError):
         poll_runs_chart([hidden])
     with pytest.raises(ValueError):
