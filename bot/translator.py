@@ -3,8 +3,9 @@
 
 Command, option and choice *names* are translated with the message context "command name" (a
 name's translation must itself be a valid name: lowercase, no spaces, at most 32 characters),
-descriptions as they are written. What a catalogue doesn't translate is left out, and Discord
-shows the English. The English names stay the contract other programs drive the bot by.
+descriptions as they are written. Every language is sent for every text, also where the word
+is the English one ("export"); tests/test_i18n.py checks no text is left untranslated.
+The English names stay the contract other programs drive the bot by.
 """
 
 from __future__ import annotations
@@ -46,4 +47,4 @@ class BreakroomTranslator(app_commands.Translator):
             text = catalogue.pgettext(NAME_CONTEXT, message)
         else:
             text = catalogue.gettext(message)
-        return None if text == message else text
+        return text  # also when it is the English word ("export"): every language is listed

@@ -45,7 +45,7 @@ PAGE_BUDGET = 3500  # characters of answers per page of /prompt answers (embed l
 
 
 def local_time(moment: datetime, team: Team) -> str:
-    """A moment on the team's clock, in the current language: "Mon, Jan 5, 2026, 9:30 AM GMT"."""
+    """A moment on the team's clock, in the current language: "Mon, 5 Jan 2026, 09:30 GMT"."""
     local = moment.astimezone(team.zone)
     weekday_date = dates.format_skeleton("yMMMEd", local, locale=i18n.locale(i18n.current()))
     return _(

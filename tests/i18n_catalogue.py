@@ -94,6 +94,7 @@ def update(catalog: Catalog) -> list[str]:
         else:
             translated = Catalog(locale=language, domain=DOMAIN, project="Breakroom")
         translated.update(catalog, no_fuzzy_matching=True)
+        translated.fuzzy = False  # the header: the catalogue is in use, not a draft
         with path.open("wb") as handle:
             write_po(handle, translated, sort_output=True, width=100, ignore_obsolete=True)
         written.append(str(path.relative_to(ROOT)))

@@ -106,7 +106,7 @@ async def test_scheduled_prompt_thread_three_answers_and_an_edit(world: World) -
     first = int(SLOT.timestamp())
     for slot in (first, first + 7 * 86400, first + 14 * 86400):
         assert f"<t:{slot}:F>" in text
-    assert f"{format_skeleton('yMMMEd', SLOT, locale='en')}, {time_of_day(SLOT)} GMT" in text
+    assert f"{format_skeleton('yMMMEd', SLOT, locale='en_GB')}, {time_of_day(SLOT)} GMT" in text
 
     world.clock.set(SLOT - timedelta(minutes=1))
     await world.run_scheduler()

@@ -29,10 +29,10 @@ COMPONENT_LIMIT = 40
 
 
 def today(world: World) -> str:
-    """The day the sharing happens, as the post names it in English (the team's timezone is
-    UTC): Babel's medium date, "Jan 5, 2026"."""
+    """The day the sharing happens, as the post names it in (British) English (the team's
+    timezone is UTC): "5 Jan 2026"."""
     now = world.clock.now()
-    return f"{now:%b} {now.day}, {now.year}"
+    return f"{now.day} {now:%b} {now.year}"
 
 
 async def reflection_id(world: World, ref: str) -> int:

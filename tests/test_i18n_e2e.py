@@ -1,0 +1,127 @@
+"""Breakroom in people's languages with the real catalogues (data/locales): what a member reads
+follows their Discord client's language, what a team reads follows the team's, through the double.
+
+Expected texts are the catalogue's own translations (`in_language`), and each is checked to differ
+from the English, so a test can't pass on an untranslated text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.i18n import _, in_language, speaking
+from bot.poll_model import CLOSED_POLL
+from bot.prompt_bank import starter_file, starter_prompts
+from cogs._poll_messages import PollMessages
+from cogs._prompt_layouts import answers_so_far, week_of
+from tests.prompts_support import headline
+from tests.support import World
+from tests.test_polls_helpers import (
+    ephemeral_reply,
+    footer_line,
+    is_poll_of,
+    option_button,
+    wait_announced,
+)
+
+
+@pytest.fixture(autouse=True)
+def quick_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PollMessages, "interval", 0.05)
+
+
+def translated(language: str, message: str, **fields: object) -> str:
+    text = in_language(language, message, **fields)
+    if language != "en":
+        assert text != in_language("en", message, **fields), f"{message!r} untranslated"
+    return text
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"), [("de", "de"), ("pt-BR", "pt_BR"), ("ja", "en"), ("en-US", "en")]
+)
+async def test_a_member_reads_replies_forms_and_errors_in_their_language(
+    world: World, locale: str, language: str
+) -> None:
+    await world.bot.teams.create(world.guild.id, "Front desk", world.channel.id)
+    alice = world.members[0]
+    created = await world.dd.slash(
+        world.manager,
+        "poll create",
+        channel=world.channel,
+        question="Job or career?",
+        options={"options": "Job|Career"},
+    )
+    await ephemeral_reply(created)
+    message = await world.dd.wait_for_message(world.channel, lambda m: is_poll_of(m, 1))
+
+    # a reply: the vote receipt
+    vote = await world.dd.click(
+        alice, message, option_button(message, "Job")["custom_id"], locale=locale
+    )
+    receipt = (await vote.response(timeout=5))["data"]["content"]
+    assert receipt == translated(language, "✅ Voted {option}", option="**Job**")
+
+    # a form: /reflect's title
+    reflect = await world.dd.slash(alice, "reflect", channel=world.channel, locale=locale)
+    form = (await reflect.response(timeout=5))["data"]
+    assert form["title"] == translated(language, "Write an anonymous reflection")
+
+    # an error from the feature logic: a vote on a closed poll
+    await world.bot.services.polls.closing.close(1, world.guild.id, world.manager.id, True)
+    late = await world.dd.click(
+        alice, message, option_button(message, "Career")["custom_id"], locale=locale
+    )
+    refused = (await late.response(timeout=5))["data"]["content"]
+    assert translated(language, CLOSED_POLL) in refused
+
+
+async def test_a_french_team_gets_its_posts_in_french_whoever_writes(world: World) -> None:
+    made = await world.dd.slash(
+        world.manager,
+        "team create",
+        channel=world.channel,
+        name="Accueil",
+        options={"channel": world.channel, "language": "fr"},
+        locale="de",
+    )
+    await ephemeral_reply(made)
+    [team] = await world.bot.teams.for_guild(world.guild.id)
+    assert team.language == "fr"
+
+    # the prompt: from the French starter bank, French words and dates around it
+    posted = await world.dd.slash(world.manager, "prompt post", channel=world.channel, locale="de")
+    await ephemeral_reply(posted)
+    post = await world.dd.wait_for_message(world.channel, lambda m: bool(m.buttons()))
+    assert headline(post) in starter_prompts(starter_file("fr"))
+    assert headline(post) not in starter_prompts(starter_file("en"))
+    meta = {}
+    for language in ("fr", "en"):
+        with speaking(language):
+            now = world.clock.now()
+            meta[language] = "-# " + _(
+                "{team} · Week of {week} · {answers}",
+                team="Accueil",
+                week=week_of(now, team),
+                answers=answers_so_far(0),
+            )
+    assert meta["fr"] != meta["en"] and meta["fr"] in post.text.splitlines()
+    assert [b["label"] for b in post.buttons()] == [translated("fr", "Answer")]
+
+    # a poll created by a German member: its message and results in French
+    created = await world.dd.slash(
+        world.members[0],
+        "poll create",
+        channel=world.channel,
+        question="Café ou thé ?",
+        options={"options": "Café|Thé"},
+        locale="de",
+    )
+    await ephemeral_reply(created)
+    message = await world.dd.wait_for_message(world.channel, lambda m: is_poll_of(m, 1))
+    vote = translated("fr", "Vote")
+    assert [b["label"] for b in message.buttons()][:2] == [vote, vote]
+    closed = await world.dd.slash(world.manager, "poll close", channel=world.channel, poll="1")
+    await ephemeral_reply(closed)
+    await wait_announced(world, 1)
+    results = translated("fr", "📊 Results of poll #{id}", id=1)
+    assert any(footer_line(m).startswith(f"-# {results}") for m in world.dd.messages(world.channel))
