@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
+from bot.i18n import _
 
 #: How long one attempt may run before another run may take the delivery over.
 LEASE = timedelta(minutes=2)
@@ -265,7 +266,7 @@ class Outbox:
             if row is None:
                 return None
             if row["deadline"] is not None and row["deadline"] <= to_ts(now):
-                reason = row["error"] or "It could not be delivered in time."
+                reason = row["error"] or _("It could not be delivered in time.")
                 await self._give_up(tx, Delivery.from_row(row), reason)
                 return None
             await tx.execute(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import _, in_language, speaking
+from bot.i18n import _, day, in_language, speaking
 from bot.poll_model import CLOSED_POLL
 from bot.prompt_bank import starter_file, starter_prompts
 from cogs._poll_messages import PollMessages
 from cogs._prompt_layouts import answers_so_far, week_of
 from tests.prompts_support import headline
+from tests.reflection_posts import ref_of
 from tests.support import World
 from tests.test_polls_helpers import (
     ephemeral_reply,
@@ -22,6 +23,7 @@ from tests.test_polls_helpers import (
     option_button,
     wait_announced,
 )
+from tests.test_reflections import pause_scheduler_loop, posts, write
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +127,24 @@ async def test_a_french_team_gets_its_posts_in_french_whoever_writes(world: Worl
     await wait_announced(world, 1)
     results = translated("fr", "📊 Results of poll #{id}", id=1)
     assert any(footer_line(m).startswith(f"-# {results}") for m in world.dd.messages(world.channel))
+
+
+async def test_a_french_teams_reflections_are_posted_in_french(world: World) -> None:
+    await pause_scheduler_loop(world)  # posting happens at `world.run_scheduler()`
+    await world.bot.teams.create(world.guild.id, "Accueil", world.channel.id, language="fr")
+    for member, text in zip(
+        world.members, ("Calme.", "Les dossiers.", "Le téléphone."), strict=True
+    ):
+        await write(world, member, text)  # members whose Discord is in English
+    await world.share_reflections()
+    shown = posts(world)
+    assert len(shown) == 3
+    with speaking("fr"):
+        today = day(world.clock.now())
+    report = translated("fr", "Report")
+    for message in shown:
+        muted = message.text.splitlines()[-1]
+        line = "{team} · anonymous reflection · {day} · code {code}"
+        fields = {"team": "Accueil", "day": today, "code": ref_of(message)}
+        assert muted == "-# " + translated("fr", line, **fields)
+        assert [b["label"] for b in message.buttons()] == [report]
