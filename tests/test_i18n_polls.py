@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
 
 from bot import i18n
 from bot.charts import poll_runs_figure
@@ -21,6 +19,7 @@ from bot.i18n import speaking
 from bot.poll_model import CLOSED_POLL, PollRun, RunOption
 from bot.poll_votes import VoteQueue
 from cogs._poll_messages import PollMessages
+from tests.i18n_support import installed
 from tests.support import World
 from tests.test_polls_helpers import (
     as_message,
@@ -58,28 +57,12 @@ FRENCH = {
         "Tour {number} · {day} · {count} ont voté",
     ),
 }
-PLURALS = {"de": "nplurals=2; plural=(n != 1);", "fr": "nplurals=2; plural=(n > 1);"}
-
-
-def write_catalogue(folder: Path, language: str, messages: dict[object, object]) -> None:
-    catalog = Catalog(locale=language, domain=i18n.DOMAIN)
-    for msgid, msgstr in messages.items():
-        catalog.add(msgid, msgstr)  # type: ignore[arg-type]
-    with (folder / f"{language}.po").open("wb") as handle:
-        write_po(handle, catalog)
 
 
 @pytest.fixture(autouse=True)
-def catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    folder = tmp_path / "locales"
-    folder.mkdir()
-    write_catalogue(folder, "de", dict(GERMAN))
-    write_catalogue(folder, "fr", dict(FRENCH))
-    monkeypatch.setattr(i18n, "LOCALE_DIR", folder)
+def catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(PollMessages, "interval", 0.05)
-    i18n.translations.cache_clear()
-    yield
-    i18n.translations.cache_clear()
+    yield from installed(tmp_path, monkeypatch, {"de": GERMAN, "fr": FRENCH})
 
 
 async def test_catalogues_plural_forms_are_the_languages() -> None:

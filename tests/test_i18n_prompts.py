@@ -18,6 +18,7 @@ from bot.prompt_bank import STARTER_DIR, starter_file, starter_prompts
 from bot.prompts import Prompts
 from bot.teams import Teams
 from tests.double import Member, builders
+from tests.i18n_support import installed
 from tests.prompts_support import texts
 from tests.support import World
 from tests.test_prompts_e2e import create_team, reply, wait_post
@@ -49,40 +50,10 @@ FRENCH_PLURALS = {
 }
 
 
-def quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def write_po(
-    folder: Path,
-    language: str,
-    messages: dict[str, str],
-    plurals: dict[tuple[str, str], tuple[str, str]] | None = None,
-) -> None:
-    entries = [
-        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
-        '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n'
-    ]
-    entries += [f"msgid {quoted(k)}\nmsgstr {quoted(v)}\n" for k, v in messages.items()]
-    for (one, many), (one_text, many_text) in (plurals or {}).items():
-        entries.append(
-            f"msgid {quoted(one)}\nmsgid_plural {quoted(many)}\n"
-            f"msgstr[0] {quoted(one_text)}\nmsgstr[1] {quoted(many_text)}\n"
-        )
-    (folder / f"{language}.po").write_text("\n".join(entries), encoding="utf-8")
-
-
 @pytest.fixture
 def catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A German and a French catalogue with a few of the prompts' messages translated."""
-    folder = tmp_path / "locales"
-    folder.mkdir()
-    write_po(folder, "de", GERMAN)
-    write_po(folder, "fr", FRENCH, FRENCH_PLURALS)
-    monkeypatch.setattr(bot.i18n, "LOCALE_DIR", folder)
-    bot.i18n.translations.cache_clear()
-    yield folder
-    bot.i18n.translations.cache_clear()
+    yield from installed(tmp_path, monkeypatch, {"de": GERMAN, "fr": {**FRENCH, **FRENCH_PLURALS}})
 
 
 @pytest.fixture

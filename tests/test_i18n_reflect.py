@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 from babel import dates
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
 
-import bot.i18n
 from bot.teams import Team
+from tests.i18n_support import installed
 from tests.reflection_posts import is_reflection_post, ref_of
 from tests.support import World
 from tests.test_reflections import cog, open_form, pause_scheduler_loop, posts, write
@@ -70,31 +68,9 @@ FRENCH_PLURALS = {
 }
 
 
-def write_catalogue(
-    folder: Path,
-    language: str,
-    messages: dict[str, str],
-    plurals: dict[tuple[str, str], tuple[str, str]] | None = None,
-) -> None:
-    catalog = Catalog(locale=language, domain=bot.i18n.DOMAIN)
-    for msgid, msgstr in messages.items():
-        catalog.add(msgid, msgstr)
-    for forms, translated in (plurals or {}).items():
-        catalog.add(forms, translated)
-    with (folder / f"{language}.po").open("wb") as handle:
-        write_po(handle, catalog)
-
-
 @pytest.fixture(autouse=True)
-def catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    folder = tmp_path / "locales"
-    folder.mkdir()
-    write_catalogue(folder, "de", GERMAN)
-    write_catalogue(folder, "fr", FRENCH, FRENCH_PLURALS)
-    monkeypatch.setattr(bot.i18n, "LOCALE_DIR", folder)
-    bot.i18n.translations.cache_clear()
-    yield
-    bot.i18n.translations.cache_clear()
+def catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    yield from installed(tmp_path, monkeypatch, {"de": GERMAN, "fr": {**FRENCH, **FRENCH_PLURALS}})
 
 
 async def french_team(world: World) -> Team:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import bot.i18n
 from bot.teams import Team
 from tests.double import Member, Message
+from tests.i18n_support import installed
 from tests.support import World
 from tests.test_history_helpers import answer, answer_of, command, prompt_posts, reply_text
 
@@ -39,23 +39,9 @@ FRENCH = {
 }
 
 
-def po(messages: dict[str, str]) -> str:
-    def quoted(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    entries = ['msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n']
-    entries += [f"msgid {quoted(k)}\nmsgstr {quoted(v)}\n" for k, v in messages.items()]
-    return "\n".join(entries)
-
-
 @pytest.fixture(autouse=True)
-def catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    (tmp_path / "de.po").write_text(po(GERMAN), encoding="utf-8")
-    (tmp_path / "fr.po").write_text(po(FRENCH), encoding="utf-8")
-    monkeypatch.setattr(bot.i18n, "LOCALE_DIR", tmp_path)
-    bot.i18n.translations.cache_clear()
-    yield
-    bot.i18n.translations.cache_clear()
+def catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    yield from installed(tmp_path, monkeypatch, {"de": GERMAN, "fr": FRENCH})
 
 
 async def slash_text(
