@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import N_, _
 from cogs._shared import EMBED_COLOUR
 
 #: all text displays of one message together (Discord's limit for a Components V2 message)
@@ -34,11 +35,15 @@ def message_url(guild_id: int, channel_id: int, message_id: int | None = None) -
     return url if message_id is None else f"{url}/{message_id}"
 
 
-def link_button(url: str, label: str = "Jump to post") -> discord.ui.Button[Any]:
-    return discord.ui.Button(label=label, url=url, style=discord.ButtonStyle.link)
+#: a link button's label when none is given
+JUMP = N_("Jump to post")
 
 
-def jump_view(url: str | None, label: str = "Jump to post") -> discord.ui.View:
+def link_button(url: str, label: str | None = None) -> discord.ui.Button[Any]:
+    return discord.ui.Button(label=label or _(JUMP), url=url, style=discord.ButtonStyle.link)
+
+
+def jump_view(url: str | None, label: str | None = None) -> discord.ui.View:
     """A one-line confirmation's link button (a plain view: it goes with `content`). Without a url
     it is empty, which sends no components."""
     view = discord.ui.View(timeout=None)

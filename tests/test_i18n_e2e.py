@@ -17,6 +17,7 @@ from tests.prompts_support import headline
 from tests.reflection_posts import ref_of
 from tests.support import World
 from tests.test_polls_helpers import (
+    as_message,
     ephemeral_reply,
     footer_line,
     is_poll_of,
@@ -52,8 +53,11 @@ async def test_a_member_reads_replies_forms_and_errors_in_their_language(
         channel=world.channel,
         question="Job or career?",
         options={"options": "Job|Career"},
+        locale=locale,
     )
-    await ephemeral_reply(created)
+    # a one-line confirmation's link button
+    confirmation = as_message(await ephemeral_reply(created))
+    assert [b["label"] for b in confirmation.buttons()] == [translated(language, "Jump to post")]
     message = await world.dd.wait_for_message(world.channel, lambda m: is_poll_of(m, 1))
 
     # a reply: the vote receipt
