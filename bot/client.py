@@ -301,6 +301,7 @@ class Breakroom(commands.Bot):
             )
         self.services = Services(self.db, self.clock, self.key)
         self.courier = Courier(self, self.services.outbox, self.clock, self.scheduler.wake)
+        self.courier.team_language = self.teams.language_of
         await self.tree.set_translator(BreakroomTranslator())
         for extension in cog_extensions():
             await self.load_extension(extension)

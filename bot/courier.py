@@ -30,7 +30,7 @@ import discord
 
 from bot.clock import Clock
 from bot.errors import UserError
-from bot.i18n import _
+from bot.i18n import _, speaking
 from bot.outbox import Delivery, Outbox, Sent
 
 log = logging.getLogger(__name__)
@@ -187,6 +187,9 @@ class Courier:
         self.clock = clock
         self.wake = wake
         self._drafters: dict[str, Drafter] = {}
+        #: a team's language (bot/i18n.py): what Breakroom records by itself, when nobody is
+        #: waiting for it (a trouble managers read later), is written in it
+        self.team_language: Callable[[int], Awaitable[str]] | None = None
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def handle(self, kind: str, drafter: Drafter) -> None:
@@ -224,7 +227,10 @@ class Courier:
             if drafter is None:  # its cog isn't loaded: leave it due
                 await self.outbox.released(delivery)
                 return Outcome()
-            return await self._deliver(delivery, drafter)
+            if early or delivery.team_id is None or self.team_language is None:
+                return await self._deliver(delivery, drafter)  # in the waiting member's words
+            with speaking(await self.team_language(delivery.team_id)):
+                return await self._deliver(delivery, drafter)
 
     async def _deliver(self, delivery: Delivery, drafter: Drafter) -> Outcome:
         channel_id = 0

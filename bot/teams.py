@@ -284,6 +284,11 @@ class Teams:
             raise NotFound(_(TEAM_GONE))
         return Team.from_row(row)
 
+    async def language_of(self, team_id: int) -> str:
+        """The team's language; English for a team deleted meanwhile."""
+        language = await self.db.fetchval("SELECT language FROM teams WHERE id = ?", (team_id,))
+        return str(language or ENGLISH)
+
     async def for_guild(self, guild_id: int) -> list[Team]:
         rows = await self.db.fetchall(
             "SELECT * FROM teams WHERE guild_id = ? ORDER BY name_key", (guild_id,)

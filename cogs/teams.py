@@ -85,7 +85,9 @@ def team_summary(team: Team, now: datetime, troubles: list[Trouble] | None = Non
         lines.append(_("Leads <@&{role}>", role=team.lead_role_id))
     lines.append(_(HISTORY_SHARING[team.history_sharing]))
     if team.last_post_error:
-        lines.append(_("⚠️ Last scheduled post failed: {error}", error=team.last_post_error))
+        # stored as the catalogue's English when the bank was empty (NO_PROMPTS): shown translated
+        error = _(team.last_post_error)
+        lines.append(_("⚠️ Last scheduled post failed: {error}", error=error))
     lines += trouble_lines(troubles or [], team.last_post_error)
     text = "\n".join(lines)
     return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"

@@ -152,3 +152,37 @@ async def test_a_french_teams_reflections_are_posted_in_french(world: World) -> 
         fields = {"team": "Accueil", "day": today, "code": ref_of(message)}
         assert muted == "-# " + translated("fr", line, **fields)
         assert [b["label"] for b in message.buttons()] == [report]
+
+
+async def test_a_refusal_breakroom_records_by_itself_is_in_the_teams_language(
+    world: World,
+) -> None:
+    team = await world.bot.teams.create(world.guild.id, "Accueil", world.channel.id, language="fr")
+    created = await world.dd.slash(
+        world.members[0],
+        "poll create",
+        channel=world.channel,
+        question="Café ou thé ?",
+        options={"options": "Café|Thé", "duration": "1h"},
+    )
+    await ephemeral_reply(created)
+    await world.dd.wait_for_message(world.channel, lambda m: is_poll_of(m, 1))
+    # the result post, due at the deadline, is refused while nobody is waiting for it
+    world.dd.fail_next(
+        "POST",
+        rf"/channels/{world.channel.id}/messages",
+        status=403,
+        code=50013,
+        message="Missing Permissions",
+    )
+    world.clock.advance(hours=1)
+    await world.run_scheduler()
+    [trouble] = await world.bot.services.outbox.troubles(team.id)
+    refused = translated(
+        "fr",
+        "Discord refused it in <#{channel}>: Breakroom lacks a permission there ({why}). Fix "
+        "the channel's permissions, or choose another channel with `/team edit`.",
+        channel=world.channel.id,
+        why="Missing Permissions",
+    )
+    assert trouble.kind == "poll_result" and trouble.error == refused
