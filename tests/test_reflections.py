@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.outbox import Delivery
 from bot.reflection_text import NEUTRAL_NOT_FOUND, NEUTRAL_NOT_FOUND_KEY_REPLACED
 from bot.teams import Team
 from cogs.reflections import ReflectionsCog
@@ -438,17 +439,24 @@ async def test_a_send_discord_refuses_is_given_up_and_shown_until_the_team_chang
     assert "could not be posted" not in await answer(world, world.manager, "reflections settings")
 
 
-async def test_a_crash_between_send_and_record_does_not_post_twice(world: World) -> None:
+async def released_and_first_claimed(world: World) -> Delivery:
+    """Three reflections ("a", "b", "c") released at the sharing time, and an attempt that has
+    claimed the first one's delivery (as a run does just before it sends)."""
     await setup_team(world)
     for member, text in zip(world.members, ("a", "b", "c"), strict=True):
         await write(world, member, text)
     world.clock.set(await world.next_sharing_time())
     await cog(world).batches.release_due(world.clock.now())
-    # An attempt claims the first delivery and sends its message…
     outbox = world.bot.services.outbox
     [first, *_] = await outbox.due(world.clock.now())
     delivery = await outbox.claim(first)
-    assert delivery is not None
+    assert delivery is not None and delivery.subject is not None
+    return delivery
+
+
+async def test_a_crash_between_send_and_record_does_not_post_twice(world: World) -> None:
+    # An attempt claims the first delivery and sends its message…
+    delivery = await released_and_first_claimed(world)
     draft = await cog(world).draft_post(delivery)
     assert draft is not None
     await world.bot.courier._send(delivery, draft)

@@ -18,6 +18,7 @@ from tests.test_reflections import (
     pause_scheduler_loop,
     post_with,
     posts,
+    released_and_first_claimed,
     report,
     sends,
     setup_team,
@@ -216,15 +217,8 @@ async def test_a_repeat_attempt_finds_an_older_versions_post_and_makes_it_a_card
 ) -> None:
     """An older version sent the post and stopped before recording it; after the upgrade the
     repeat attempt recognises that message by its Report button and edits it into a card."""
-    await setup_team(world)
-    for member, text in zip(world.members, ("a", "b", "c"), strict=True):
-        await write(world, member, text)
-    world.clock.set(await world.next_sharing_time())
-    await cog(world).batches.release_due(world.clock.now())
-    outbox = world.bot.services.outbox
-    [first, *_] = await outbox.due(world.clock.now())
-    delivery = await outbox.claim(first)
-    assert delivery is not None and delivery.subject is not None
+    delivery = await released_and_first_claimed(world)
+    assert delivery.subject is not None
     reflection: Any = await cog(world).batches.to_post(delivery.subject)
     old = legacy_post(world, reflection.id, reflection.ref, reflection.body)
     await world.restart()
