@@ -37,7 +37,7 @@ def setup_logging(level: int) -> None:
 
 async def run_bot(settings: Settings) -> None:
     # Open the database before connecting, so a bad DATABASE_PATH stops us before Discord is asked.
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database)
     try:
         # Likewise the key: moving an old key file, or two different ones, is settled first.
         key = load_or_create_key(settings.secret, settings.key_file, settings.database_path)
@@ -76,7 +76,7 @@ def backup_target_error(settings: Settings, target: Path) -> str | None:
 
 async def backup(settings: Settings, target: Path) -> None:
     """An online copy of the database; the key is never part of it."""
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database)
     try:
         await db.backup(target)
     finally:

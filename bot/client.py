@@ -8,7 +8,6 @@ import logging
 import pkgutil
 import re
 import secrets
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -152,8 +151,8 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         )
     elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         message = _("This command changed since your Discord app loaded it; try again in a minute.")
-    elif isinstance(error, sqlite3.OperationalError):
-        # Locked by another process, disk full, I/O error: the transaction was rolled back.
+    elif isinstance(interaction.client, Breakroom) and interaction.client.db.is_transient(error):
+        # Locked or busy, disk full, I/O error, connection lost: the transaction was rolled back.
         reference = error_reference()
         log.error("database error (reference %s): %s", reference, error)
         message = _(
@@ -293,7 +292,7 @@ class Breakroom(commands.Bot):
 
     async def setup_hook(self) -> None:
         if self._db is None:
-            self._db = await Database.open(self.settings.database_path)
+            self._db = await Database.open(self.settings.database)
         if not self.key:
             settings = self.settings
             self.key = load_or_create_key(

@@ -51,10 +51,34 @@ No privileged gateway intents are needed.
 INVITE_PERMISSIONS = sum(1 << bit for bit in (10, 11, 14, 15, 16, 35, 38))
 
 
+def parse_shard_ids(raw: str, count: int) -> tuple[int, ...]:
+    """SHARD_IDS: ranges and single ids, `0-3` or `4,5` or `0-1,6`, each below SHARD_COUNT."""
+    ids: set[int] = set()
+    for part in raw.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()) or (not last and _):
+            raise SettingsError(
+                f"SHARD_IDS must be shard numbers and ranges such as 0-3 or 4,5, not {raw!r}."
+            )
+        low, high = int(first), int(last or first)
+        if low > high or high >= count:
+            raise SettingsError(
+                f"SHARD_IDS {raw!r} names shards outside 0-{count - 1} (SHARD_COUNT is {count})."
+            )
+        ids.update(range(low, high + 1))
+    return tuple(sorted(ids))
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     token: str
     database_path: Path
+    #: postgresql://… when set: the database is PostgreSQL, and database_path is not used
+    database_url: str | None = None
+    #: how many shards the bot has in all (None: one process, as many as Discord recommends)
+    shard_count: int | None = None
+    #: the shards this process runs (None: all of them)
+    shard_ids: tuple[int, ...] | None = None
     dev_guild_id: int | None = None
     api_base: str | None = None
     gateway_url: str | None = None
@@ -121,6 +145,28 @@ class Settings:
             )
 
         database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
+        database_url = get("DATABASE_URL")
+        if database_url is not None and not database_url.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise SettingsError(
+                f"DATABASE_URL must be a PostgreSQL URL such as "
+                f"postgresql://breakroom@db.example/breakroom, not {database_url!r}; leave it "
+                f"empty to use the SQLite file DATABASE_PATH."
+            )
+        shard_count, shard_ids = shard_settings(get("SHARD_COUNT"), get("SHARD_IDS"))
+        if shard_ids is not None and shard_count is not None and len(shard_ids) < shard_count:
+            # Other processes run the other shards: they must share the database and the key.
+            if database_url is None:
+                raise SettingsError(
+                    "SHARD_IDS names only some of the shards, so other processes run the rest, "
+                    "and processes can share only a PostgreSQL database: set DATABASE_URL."
+                )
+            if secret is None:
+                raise SettingsError(
+                    "SHARD_IDS names only some of the shards, so other processes run the rest, "
+                    "and every process needs the same key: set BREAKROOM_SECRET, the same in all."
+                )
         key_file_raw = get("BREAKROOM_KEY_FILE")
         try:
             key_file = Path(key_file_raw).expanduser() if key_file_raw else default_key_file(values)
@@ -137,6 +183,9 @@ class Settings:
         return cls(
             token=token or "",
             database_path=database_path,
+            database_url=database_url,
+            shard_count=shard_count,
+            shard_ids=shard_ids,
             dev_guild_id=dev_guild_id,
             api_base=api_base,
             gateway_url=gateway_url,
@@ -146,8 +195,28 @@ class Settings:
         )
 
     @property
+    def database(self) -> Path | str:
+        """What `Database.open` is given: the PostgreSQL URL, else the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
     def logging_level(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+def shard_settings(
+    count_raw: str | None, ids_raw: str | None
+) -> tuple[int | None, tuple[int, ...] | None]:
+    if count_raw is None:
+        if ids_raw is not None:
+            raise SettingsError("SHARD_IDS needs SHARD_COUNT, the number of shards in all.")
+        return None, None
+    if not count_raw.isdigit() or not 1 <= int(count_raw) <= 10_000:
+        raise SettingsError(
+            f"SHARD_COUNT must be the number of shards in all (1 or more), not {count_raw!r}."
+        )
+    count = int(count_raw)
+    return count, None if ids_raw is None else parse_shard_ids(ids_raw, count)
 
 
 def check_key_file(key_file: Path, raw: str | None, database_path: Path) -> None:

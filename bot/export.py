@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
@@ -392,7 +392,8 @@ async def export_team(
     and the JSON's table descriptions stay English: they are the file's contract."""
     async with db.snapshot() as tx:
         rows = await read_tables(tx, team_id)
-    tables: dict[str, Sequence[Sequence[Any]]] = dict(rows)
+    # sqlite3.Row and asyncpg.Record both index and iterate like a tuple
+    tables = cast(dict[str, Sequence[Sequence[Any]]], rows)
     with speaking(language or current()):
         # asyncio.to_thread runs in a copy of this context: the README speaks `language`
         return await asyncio.to_thread(render, tables, fmt, exported_at)

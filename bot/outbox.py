@@ -260,7 +260,7 @@ class Outbox:
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT * FROM deliveries WHERE id = ? AND state != 'given_up'"
-                " AND (due_at <= ? OR (? AND state = 'due'))",
+                " AND (due_at <= ? OR (? = 1 AND state = 'due'))",
                 (delivery_id, to_ts(now), int(early)),
             )
             if row is None:

@@ -22,7 +22,7 @@ MAX_CHAIN = 10_000
 # The run itself, then each step back to the run it re-ran, with its distance.
 _EARLIER = (
     "WITH RECURSIVE chain (id, depth) AS ("
-    " SELECT ?, 0"
+    " SELECT id, 0 FROM polls WHERE id = ?"
     " UNION ALL SELECT p.rerun_of, c.depth + 1 FROM polls p JOIN chain c ON p.id = c.id"
     f" WHERE p.rerun_of IS NOT NULL AND c.depth < {MAX_CHAIN}"
     ") SELECT id FROM chain ORDER BY depth DESC"
@@ -30,7 +30,7 @@ _EARLIER = (
 # The run itself, then each step on to its newest re-run; the last step is the latest run.
 _LATEST = (
     "WITH RECURSIVE chain (id, depth) AS ("
-    " SELECT ?, 0"
+    " SELECT id, 0 FROM polls WHERE id = ?"
     " UNION ALL SELECT (SELECT max(p.id) FROM polls p WHERE p.rerun_of = c.id), c.depth + 1"
     f" FROM chain c WHERE c.id IS NOT NULL AND c.depth < {MAX_CHAIN}"
     ") SELECT id FROM chain WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1"

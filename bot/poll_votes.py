@@ -206,23 +206,31 @@ def _selections(
         else:
             named.add((poll.id, request.user_id))
     selections: Selections = {}
+    # Rows of these polls and these voters, then the pairs asked for: the same on SQLite and
+    # PostgreSQL (whose `IN (VALUES (?, ?))` has no column types for its parameters).
     if named:
+        poll_ids, user_ids = tuple({k[0] for k in named}), tuple({k[1] for k in named})
         rows = tx.fetchall(
             "SELECT poll_id, user_id, option_id FROM poll_votes"
-            f" WHERE (poll_id, user_id) IN (VALUES {','.join('(?, ?)' for _ in named)})",
-            [part for key in named for part in key],
+            f" WHERE poll_id IN ({placeholders(poll_ids)})"
+            f" AND user_id IN ({placeholders(user_ids)})",
+            [*poll_ids, *user_ids],
         )
         for row in rows:
-            selections.setdefault((row[0], row[1]), set()).add(row[2])
+            if (row[0], row[1]) in named:
+                selections.setdefault((row[0], row[1]), set()).add(row[2])
     if anonymous:
+        poll_ids, hashes = tuple({k[0] for k in anonymous}), tuple({k[1] for k in anonymous})
         rows = tx.fetchall(
             "SELECT poll_id, voter_hash, ballot FROM poll_ballots"
-            f" WHERE (poll_id, voter_hash) IN (VALUES {','.join('(?, ?)' for _ in anonymous)})",
-            [part for key in anonymous for part in key],
+            f" WHERE poll_id IN ({placeholders(poll_ids)})"
+            f" AND voter_hash IN ({placeholders(hashes)})",
+            [*poll_ids, *hashes],
         )
         for row in rows:
             voter = bytes(row[1])
-            selections[(row[0], voter)] = ballots.open(polls[row[0]], voter, bytes(row[2]))
+            if (row[0], voter) in anonymous:
+                selections[(row[0], voter)] = ballots.open(polls[row[0]], voter, bytes(row[2]))
     return selections
 
 

@@ -135,10 +135,10 @@ async def load_prompt(tx: Transaction, guild_id: int, prompt_id: int | None) -> 
 async def next_in_rotation(tx: Transaction, team_id: int, guild_id: int) -> int | None:
     """Rotation: a never-asked prompt first (oldest first), else the least recently asked."""
     row = await tx.fetchone(
-        "SELECT p.id, MAX(pp.id) AS last_post FROM prompts p LEFT JOIN prompt_posts pp"
+        "SELECT p.id FROM prompts p LEFT JOIN prompt_posts pp"
         " ON pp.prompt_id = p.id AND pp.team_id = ? AND pp.state != 'failed'"
         " WHERE p.guild_id = ? AND p.retired_at IS NULL GROUP BY p.id"
-        " ORDER BY last_post IS NOT NULL, last_post, p.id LIMIT 1",
+        " ORDER BY MAX(pp.id) IS NOT NULL, MAX(pp.id), p.id LIMIT 1",
         (team_id, guild_id),
     )
     return None if row is None else int(row["id"])

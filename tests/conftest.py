@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,6 +12,55 @@ from bot.clock import ManualClock
 from bot.db import Database
 from tests.double import DiscordDouble, contract
 from tests.support import World, endpoints
+
+pytest_plugins = ["tests.pg_fixtures"]
+
+#: Every test that uses a database (the `db` and `world` fixtures, or `database` itself) runs on
+#: both; a test about SQLite's files is marked `sqlite_only`.
+BACKENDS = ("sqlite", "postgresql")
+_databases = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: the test is about SQLite itself (its files, WAL, backups)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("backend", BACKENDS[:1] if only else BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+async def _build_schema(url: str) -> None:
+    database = await Database.open(url)
+    await database.close()
+
+
+@pytest.fixture
+async def database(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Path | str]:
+    """Where this test's fresh database is: a SQLite file, or a PostgreSQL database made from a
+    template at the latest schema (dropped after the test)."""
+    if backend == "sqlite":
+        yield tmp_path / "breakroom.db"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    template = await cluster.template("breakroom_template", _build_schema)
+    name = f"breakroom_test_{os.getpid()}_{next(_databases)}"
+    url: str = await cluster.create_database(name, template=template)
+    try:
+        yield url
+    finally:
+        await cluster.drop_database(name)
 
 
 @pytest.fixture(autouse=True)
@@ -49,13 +100,13 @@ def closed_port() -> Iterator[int]:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh database file at the latest schema, for feature-logic tests."""
-    database = await Database.open(tmp_path / "b.db")
+async def db(database: Path | str) -> AsyncIterator[Database]:
+    """A fresh database at the latest schema, for feature-logic tests."""
+    opened = await Database.open(database)
     try:
-        yield database
+        yield opened
     finally:
-        await database.close()
+        await opened.close()
 
 
 @pytest.fixture
@@ -65,7 +116,7 @@ async def dd() -> AsyncIterator[DiscordDouble]:
 
 
 @pytest.fixture
-async def world(dd: DiscordDouble, tmp_path: Path) -> AsyncIterator[World]:
+async def world(dd: DiscordDouble, tmp_path: Path, database: Path | str) -> AsyncIterator[World]:
     guild = dd.add_guild("Riverside Legal")
     channel = dd.add_channel(guild, "front-desk")
     manager = dd.add_member(guild, "maria", manager=True)
@@ -73,7 +124,8 @@ async def world(dd: DiscordDouble, tmp_path: Path) -> AsyncIterator[World]:
     w = World(
         dd=dd,
         clock=ManualClock(),
-        db_path=tmp_path / "breakroom.db",
+        db_path=database if isinstance(database, Path) else tmp_path / "breakroom.db",
+        database_url=database if isinstance(database, str) else None,
         guild=guild,
         channel=channel,
         manager=manager,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import struct
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import discord
 import yarl
 
@@ -33,6 +35,12 @@ from bot.reflection_text import Reflection
 from tests.double import Channel, DiscordDouble, Guild, Member
 
 TEST_SECRET = "test-secret-" + "k" * 40
+#: What the schema's rules raise when they refuse a row, on SQLite and on PostgreSQL
+REFUSED_BY_SCHEMA = (
+    sqlite3.IntegrityError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.RaiseError,
+)
 
 
 @asynccontextmanager
@@ -120,8 +128,15 @@ class World:
     channel: Channel
     manager: Member
     members: list[Member]
+    #: set when the test runs on PostgreSQL (then db_path is not used)
+    database_url: str | None = None
     running: RunningBot | None = None
     stopped: list[RunningBot] = field(default_factory=list)
+
+    @property
+    def database(self) -> Path | str:
+        """What `Database.open` is given for this world's database (a file or a URL)."""
+        return self.database_url or self.db_path
 
     @property
     def bot(self) -> Breakroom:
@@ -129,7 +144,9 @@ class World:
         return self.running.bot
 
     async def start(self) -> Breakroom:
-        self.running = await start_bot(self.dd, self.db_path, self.clock)
+        self.running = await start_bot(
+            self.dd, self.db_path, self.clock, database_url=self.database_url
+        )
         return self.running.bot
 
     async def stop(self) -> None:

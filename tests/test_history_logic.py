@@ -77,8 +77,8 @@ class Env:
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    db = await Database.open(tmp_path / "b.db")
+async def env(database: Path | str) -> AsyncIterator[Env]:
+    db = await Database.open(database)
     clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))  # a Monday
     team = await Teams(db, clock).create(GUILD, "Front desk", 555, timezone="Europe/London")
     prompts = Prompts(db, clock, starter=("First prompt?", "Second prompt?", "Third prompt?"))

@@ -4,7 +4,6 @@ the outbox and what the outbox tells the feature."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.schedule import GRACE
 from bot.teams import Team, Teams
-from tests.support import prompt_posted
+from tests.support import REFUSED_BY_SCHEMA, prompt_posted
 from tests.test_teams import DESK, GUILD, OTHER_GUILD, RECORDS, dump
 
 MONDAY = 0
@@ -376,7 +375,7 @@ async def test_the_unique_constraint_refuses_a_second_post_of_a_slot(
     await prompts.bank.ensure_bank(GUILD)
     prompt_id = (await prompts.bank.list_page(GUILD)).prompts[0].id
     await db.execute(row, (desk.id, prompt_id, int(SLOT.timestamp()), DESK))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(REFUSED_BY_SCHEMA):
         await db.execute(row, (desk.id, prompt_id, int(SLOT.timestamp()), DESK))
 
 

@@ -215,7 +215,7 @@ async def while_stopped(world: World, *sql: str) -> int | None:
     """Stage what a run that stopped mid-post leaves, on the database file, while no bot runs:
     either the slot queued and its delivery claimed by that run, nothing recorded as sent, or
     (`sql`) changes to the posts and the outbox."""
-    db = await Database.open(world.db_path)
+    db = await Database.open(world.database)
     try:
         if sql:
             async with db.transaction() as tx:

@@ -358,7 +358,7 @@ async def test_an_earlier_attempts_answer_is_adopted_in_either_format(
         message.flags, message.components = 0, []
         message.embeds = [{"description": "Sent once.", "author": {"name": "bob"}}]
     await world.stop()
-    db = await Database.open(world.db_path)
+    db = await Database.open(world.database)
     try:
         now = int(world.clock.now().timestamp())
         async with db.transaction() as tx:

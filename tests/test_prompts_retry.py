@@ -262,7 +262,7 @@ async def test_a_run_stopped_after_sending_is_not_posted_twice(world: World) -> 
     await answer(world, alice, post, "Sent once.")
     [message] = thread_posts(world, thread)
     await world.stop()
-    db = await Database.open(world.db_path)
+    db = await Database.open(world.database)
     try:
         now = ts(world.clock.now())
         async with db.transaction() as tx:
