@@ -39,6 +39,16 @@ Things worth knowing (see tests/test_double.py for a worked example):
 * Discord's rules are enforced and answered as Discord does (400/50035 with an ``errors`` body,
   404/10003, 10008, 10015, 10062, 403/50013, 400/40060, ...); every REST call is in ``dd.calls``
   and routes the double does not know are answered 404 and listed in ``dd.unknown_routes``.
+* Sharding is Discord's: an IDENTIFY's ``shard: [id, count]`` decides what its session gets. A
+  guild belongs to shard ``(guild_id >> 22) % count`` (``shard_of(guild_id, count)``; the k-th
+  guild added is on shard ``k % count`` for counts up to 10), DMs to shard 0; READY,
+  GUILD_CREATE, guild events, messages and interactions (``slash``, ``click``, ...) go only to
+  the owning shard's session, and ``ix.shard`` says which. Several shards may be connected at
+  once (one process or several): ``wait_ready(shard_count=n)`` waits for all n, ``settle()``
+  waits for every live session, ``drop_gateway``/``invalidate_session``/``request_reconnect``
+  take ``shard_id=``. ``DiscordDouble(recommended_shards=n)`` is GET /gateway/bot's ``shards``
+  (what AutoShardedClient uses without a shard_count). Invalid shards are closed with 4010,
+  more than 2,500 guilds on one shard with 4011.
 * Every request body is also checked against Discord's OpenAPI spec (tests/double/contract.py,
   the vendored discord-openapi.json.gz): a violation is answered 400/50035, kept in
   ``dd.contract_violations`` and fails the test at teardown (tests/conftest.py), unless the test
@@ -65,6 +75,7 @@ from .models import (
     Perm,
     Role,
 )
+from .shards import shard_of
 
 __all__ = [
     "CallRecord",
@@ -83,4 +94,5 @@ __all__ = [
     "Perm",
     "Role",
     "Violation",
+    "shard_of",
 ]

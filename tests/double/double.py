@@ -14,7 +14,7 @@ from aiohttp import web
 from . import builders, contract
 from .builders import CommandError
 from .contract import Violation
-from .gateway import Gateway
+from .gateway import Gateway, Session
 from .models import CallRecord, Channel, FaultRule, Guild, InteractionRecord, Member, Message, Perm
 from .rest import RestApi
 from .state import DiscordState, Waiter, _id
@@ -42,6 +42,7 @@ class DiscordDouble(DiscordState):
         bot_name: str = "Breakroom",
         response_deadline: float = 3.0,
         host: str = "127.0.0.1",
+        recommended_shards: int = 1,
     ) -> None:
         super().__init__(
             token=token,
@@ -61,6 +62,9 @@ class DiscordDouble(DiscordState):
         #: every body the spec refused, in order (each was answered 400 / 50035)
         self.contract_violations: list[Violation] = []
         self._expecting_violations = 0
+        #: the ``shards`` GET /gateway/bot recommends (what AutoShardedClient uses when it is
+        #: given no shard_count)
+        self.recommended_shards = recommended_shards
 
     # ============================================================================ lifecycle
     async def start(self) -> DiscordDouble:
@@ -317,10 +321,11 @@ class DiscordDouble(DiscordState):
         return await self._send_interaction(ix, timeout)
 
     async def _send_interaction(self, ix: InteractionRecord, timeout: float) -> InteractionRecord:
+        where = f"guild {ix.guild_id}" if ix.guild_id is not None else "DMs"
         session = await self.wait_until(
-            self.gateway.live_session,
+            lambda: self.gateway.session_for(ix.guild_id),
             timeout=timeout,
-            what=f"a connected bot to send interaction {ix.name!r} to",
+            what=f"a connected bot (the shard that owns {where}) to send {ix.name!r} to",
         )
         self._interactions[ix.id] = ix
         self._by_token[ix.token] = ix
@@ -329,6 +334,7 @@ class DiscordDouble(DiscordState):
             ix.sent_at = now
 
         assert session is not None
+        ix.shard = list(session.shard)
         fut = session.dispatch("INTERACTION_CREATE", ix.payload, before=stamp, want_future=True)
         try:
             if fut is None:
@@ -424,12 +430,20 @@ class DiscordDouble(DiscordState):
                 + self._recent_calls_text()
             ) from None
 
-    async def wait_ready(self, timeout: float = 10.0) -> None:
-        """Wait until a bot IDENTIFIED and READY plus every GUILD_CREATE were sent.
+    async def wait_ready(self, timeout: float = 10.0, *, shard_count: int | None = None) -> None:
+        """Wait until a bot IDENTIFIED and READY plus every GUILD_CREATE were sent; with
+        ``shard_count``, until every one of that many shards did (one process or several).
 
         This is not on_ready: discord.py fires that ``guild_ready_timeout`` later."""
+        if shard_count is None:
+            await self.wait_until(
+                self.gateway.live_session, timeout=timeout, what="a bot to IDENTIFY and get READY"
+            )
+            return
         await self.wait_until(
-            self.gateway.live_session, timeout=timeout, what="a bot to IDENTIFY and get READY"
+            lambda: self.gateway.all_shards_live(shard_count),
+            timeout=timeout,
+            what=f"all {shard_count} shards to IDENTIFY and get READY",
         )
 
     # ============================================================================ contract
@@ -489,45 +503,64 @@ class DiscordDouble(DiscordState):
         return rule
 
     async def drop_gateway(
-        self, code: int = 4000, *, wait: bool = True, timeout: float = 10.0
+        self,
+        code: int = 4000,
+        *,
+        wait: bool = True,
+        timeout: float = 10.0,
+        shard_id: int | None = None,
     ) -> None:
-        """Close the bot's socket abnormally; discord.py RESUMEs.
+        """Close the bot's socket abnormally (every shard's, or shard ``shard_id``'s only);
+        discord.py RESUMEs.
 
         RESUMED is answered after replaying the events dispatched while the bot was away (none
         usually). ``wait``: return once it resumed (or re-identified)."""
         generation = self.gateway.ready_generation
-        if not await self.gateway.drop(code):
-            raise AssertionError("drop_gateway: no bot is connected")
+        dropped = await self.gateway.drop(code, shard_id)
+        if not dropped:
+            raise AssertionError("drop_gateway: no bot is connected" + _shard_text(shard_id))
         if wait:
-            await self.wait_until(
-                lambda: self.gateway.ready_generation > generation and self.gateway.live_session(),
-                timeout=timeout,
-                what="the bot to reconnect after drop_gateway",
-            )
+            await self._wait_back(dropped, generation, timeout, "reconnect after drop_gateway")
 
-    async def invalidate_session(self, *, wait: bool = True, timeout: float = 10.0) -> None:
-        """Send op 9 (d=false); discord.py re-IDENTIFIES and gets READY + GUILD_CREATEs again."""
-        count = self.gateway.identify_count
-        if not self.gateway.invalidate():
-            raise AssertionError("invalidate_session: no bot is connected")
-        if wait:
-            await self.wait_until(
-                lambda: self.gateway.identify_count > count and self.gateway.live_session(),
-                timeout=timeout,
-                what="the bot to re-IDENTIFY after invalidate_session",
-            )
-
-    async def request_reconnect(self, *, wait: bool = True, timeout: float = 10.0) -> None:
-        """Send op 7 RECONNECT; discord.py closes and RESUMEs."""
+    async def invalidate_session(
+        self, *, wait: bool = True, timeout: float = 10.0, shard_id: int | None = None
+    ) -> None:
+        """Send op 9 (d=false) to every shard (or shard ``shard_id``); discord.py re-IDENTIFIES
+        and gets READY + GUILD_CREATEs again."""
         generation = self.gateway.ready_generation
-        if not self.gateway.request_reconnect():
-            raise AssertionError("request_reconnect: no bot is connected")
+        invalidated = self.gateway.invalidate(shard_id)
+        if not invalidated:
+            raise AssertionError("invalidate_session: no bot is connected" + _shard_text(shard_id))
         if wait:
-            await self.wait_until(
-                lambda: self.gateway.ready_generation > generation and self.gateway.live_session(),
-                timeout=timeout,
-                what="the bot to reconnect after op 7",
+            await self._wait_back(
+                invalidated, generation, timeout, "re-IDENTIFY after invalidate_session"
             )
+
+    async def request_reconnect(
+        self, *, wait: bool = True, timeout: float = 10.0, shard_id: int | None = None
+    ) -> None:
+        """Send op 7 RECONNECT to every shard (or shard ``shard_id``); discord.py closes and
+        RESUMEs."""
+        generation = self.gateway.ready_generation
+        asked = self.gateway.request_reconnect(shard_id)
+        if not asked:
+            raise AssertionError("request_reconnect: no bot is connected" + _shard_text(shard_id))
+        if wait:
+            await self._wait_back(asked, generation, timeout, "reconnect after op 7")
+
+    async def _wait_back(
+        self, sessions: list[Session], generation: int, timeout: float, what: str
+    ) -> None:
+        away = [list(s.shard) for s in sessions]
+        await self.wait_until(
+            lambda: self.gateway.back_since(away, generation),
+            timeout=timeout,
+            what=f"the bot to {what} (shards {away})",
+        )
+
+
+def _shard_text(shard_id: int | None) -> str:
+    return "" if shard_id is None else f" on shard {shard_id}"
 
 
 def _describe(fn: Callable[..., Any]) -> str:

@@ -1,154 +1,52 @@
-"""The gateway websocket: HELLO, IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME, compression.
+"""The gateway: HELLO, IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME, and sharding.
 
-One writer task per connection sends frames in order (zlib-stream keeps one compressor per
-connection, so frames must be compressed and written in sequence order).
+Several sessions may be live at once, one per shard (from one process or several): every
+event goes to the session(s) whose shard owns its guild, as on Discord (tests/double/shards.py).
+A bot that does not shard identifies as [0, 1] and gets everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import secrets
-import zlib
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from . import payloads
+from . import payloads, shards
+from .connection import Connection
 
 if TYPE_CHECKING:
     from .double import DiscordDouble
 
-try:  # discord.py asks for zstd-stream when the zstandard module is importable
-    import zstandard
-except ImportError:  # pragma: no cover - depends on the environment
-    zstandard = None
-
-log = logging.getLogger("tests.double.gateway")
-
 HEARTBEAT_INTERVAL_MS = 41250
-
-
-@dataclass
-class _Outgoing:
-    text: str
-    before: Callable[[float], None] | None = None
-    after: Callable[[float], None] | None = None
-    future: asyncio.Future[float] | None = None
-
-
-class Connection:
-    """One websocket connection (a bot process may open several over time)."""
-
-    def __init__(self, ws: web.WebSocketResponse, compress: str | None) -> None:
-        self.ws = ws
-        self.loop = asyncio.get_running_loop()
-        self.session: Session | None = None
-        self.closed = False
-        self.compress = compress
-        self._queue: asyncio.Queue[_Outgoing | None] = asyncio.Queue()
-        self._zlib: Any = None
-        self._zstd: Any = None
-        if compress == "zlib-stream":
-            self._zlib = zlib.compressobj()
-        elif compress == "zstd-stream":
-            if zstandard is None:
-                raise ValueError("zstd-stream requested but zstandard is not installed")
-            self._zstd = zstandard.ZstdCompressor().compressobj()
-        elif compress:
-            raise ValueError(f"unsupported compress={compress!r}")
-        self._writer = self.loop.create_task(
-            self._write_loop(), name="discord-double-gateway-writer"
-        )
-
-    def send(
-        self,
-        payload: dict[str, Any],
-        *,
-        before: Callable[[float], None] | None = None,
-        after: Callable[[float], None] | None = None,
-        want_future: bool = False,
-    ) -> asyncio.Future[float] | None:
-        item = _Outgoing(
-            json.dumps(payload, separators=(",", ":"), ensure_ascii=False), before, after
-        )
-        if want_future:
-            item.future = self.loop.create_future()
-        if self.closed:
-            if item.future is not None:
-                item.future.set_exception(ConnectionError("gateway connection is closed"))
-            return item.future
-        self._queue.put_nowait(item)
-        return item.future
-
-    def send_marker(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` after everything queued before it was written (sends nothing)."""
-        self._queue.put_nowait(_Outgoing("", after=lambda _t: callback()))
-
-    def _encode(self, text: str) -> bytes:
-        raw = text.encode()
-        if self._zlib is not None:
-            return bytes(self._zlib.compress(raw) + self._zlib.flush(zlib.Z_SYNC_FLUSH))
-        return bytes(self._zstd.compress(raw) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
-
-    async def _write_loop(self) -> None:
-        item: _Outgoing | None = None
-        try:
-            while True:
-                item = await self._queue.get()
-                if item is None:
-                    break
-                now = self.loop.time()
-                if item.before is not None:
-                    item.before(now)
-                if not item.text:
-                    pass  # a marker
-                elif self.compress:
-                    await self.ws.send_bytes(self._encode(item.text))
-                else:
-                    await self.ws.send_str(item.text)
-                if item.after is not None:
-                    item.after(now)
-                if item.future is not None and not item.future.done():
-                    item.future.set_result(now)
-                item = None
-        except (ConnectionError, RuntimeError, asyncio.CancelledError) as exc:
-            log.debug("gateway writer stopped: %r", exc)
-        finally:
-            self.closed = True
-            pending: list[_Outgoing | None] = [item] if item is not None else []
-            while not self._queue.empty():
-                pending.append(self._queue.get_nowait())
-            for it in pending:
-                if it is not None and it.future is not None and not it.future.done():
-                    it.future.set_exception(
-                        ConnectionError("gateway connection closed before the event was sent")
-                    )
-
-    async def close(self, code: int, message: str = "") -> None:
-        self.closed = True
-        self._queue.put_nowait(None)
-        if not self.ws.closed:
-            await self.ws.close(code=code, message=message.encode())
-
-    async def wait_writer(self) -> None:
-        self._queue.put_nowait(None)
-        await asyncio.gather(self._writer, return_exceptions=True)
 
 
 @dataclass(eq=False)
 class Session:
     id: str
     intents: int
+    #: [shard_id, shard_count] from IDENTIFY ([0, 1] for a bot that does not shard)
     shard: list[int]
     seq: int = 0
     conn: Connection | None = None
     ready: bool = False
     valid: bool = True
     backlog: list[dict[str, Any]] = field(default_factory=list)
+    #: the gateway's ready_generation when this session last became ready (0: never)
+    ready_at: int = 0
+
+    @property
+    def live(self) -> bool:
+        """Valid, READY (or RESUMED) and connected: events reach the bot now."""
+        return self.valid and self.ready and self.conn is not None and not self.conn.closed
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether Discord sends this session the events of ``guild_id`` (None: DMs)."""
+        return shards.owns(self.shard, guild_id)
 
     def dispatch(self, event: str, data: Any, **kwargs: Any) -> asyncio.Future[float] | None:
         self.seq += 1
@@ -163,7 +61,9 @@ class Gateway:
     def __init__(self, dd: DiscordDouble) -> None:
         self.dd = dd
         self.connections: set[Connection] = set()
+        #: every session ever identified, oldest first
         self.sessions: dict[str, Session] = {}
+        #: the session identified last (each session has its own intents: see ``targets``)
         self.current: Session | None = None
         self.identify_count = 0
         self.resume_count = 0
@@ -177,26 +77,49 @@ class Gateway:
         self._barriers: list[tuple[Session, int, asyncio.Future[None]]] = []
 
     # ----------------------------------------------------------------------------- queries
-    def live_session(self) -> Session | None:
-        s = self.current
-        if s is not None and s.valid and s.ready and s.conn is not None and not s.conn.closed:
-            return s
-        return None
+    def live_sessions(self, shard_id: int | None = None) -> list[Session]:
+        """The sessions events reach now (of shard ``shard_id`` only, if given), oldest first."""
+        return [
+            s
+            for s in self.sessions.values()
+            if s.live and (shard_id is None or s.shard[0] == shard_id)
+        ]
 
-    @property
-    def intents(self) -> int:
-        return self.current.intents if self.current is not None else 0
+    def live_session(self) -> Session | None:
+        """The live session identified last (any shard)."""
+        live = self.live_sessions()
+        return live[-1] if live else None
+
+    def session_for(self, guild_id: int | None) -> Session | None:
+        """The live session whose shard owns ``guild_id`` (None: a DM, shard 0): where Discord
+        sends that guild's interactions. The latest one, if two shard layouts overlap."""
+        live = [s for s in self.live_sessions() if s.owns(guild_id)]
+        return live[-1] if live else None
+
+    def all_shards_live(self, shard_count: int) -> bool:
+        """Every shard of a ``shard_count``-shard bot has a live session."""
+        have = {s.shard[0] for s in self.live_sessions() if s.shard[1] == shard_count}
+        return have >= set(range(shard_count))
+
+    def targets(self, guild_id: int | None, intent: int | None = None) -> list[Session]:
+        """The sessions that get an event of ``guild_id`` (None: a DM event): valid ones whose
+        shard owns the guild and that asked for ``intent``. A disconnected one queues it for its
+        RESUME."""
+        return [
+            s
+            for s in self.sessions.values()
+            if s.valid and s.owns(guild_id) and (intent is None or s.intents & intent)
+        ]
 
     def dispatch(
-        self, event: str, data: Any, intent: int | None = None, **kwargs: Any
-    ) -> asyncio.Future[float] | None:
-        """Send an event to the current session (queued for RESUME if it is disconnected)."""
-        s = self.current
-        if s is None or not s.valid:
-            return None
-        if intent is not None and not s.intents & intent:
-            return None
-        return s.dispatch(event, data, **kwargs)
+        self, event: str, data: Any, intent: int | None = None, *, guild_id: int | None
+    ) -> int:
+        """Send an event of ``guild_id`` (None: not in a guild, e.g. a DM) to the sessions
+        whose shard owns it. Returns how many sessions got it."""
+        sessions = self.targets(guild_id, intent)
+        for s in sessions:
+            s.dispatch(event, data)
+        return len(sessions)
 
     # ----------------------------------------------------------------------------- socket
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -262,22 +185,26 @@ class Gateway:
         if conn.session is not None:
             await conn.close(4005, "Already authenticated.")
             return
-        shard = d.get("shard") or [0, 1]
-        session = Session(
-            id=secrets.token_hex(16), intents=int(d.get("intents") or 0), shard=list(shard)
-        )
-        old = self.current
-        if old is not None:
-            old.valid = False
+        shard = shards.parse(d.get("shard"))
+        if shard is None:
+            await conn.close(*shards.INVALID_SHARD)
+            return
+        guilds = [g for g in self.dd._guilds.values() if not g.removed and shards.owns(shard, g.id)]
+        if len(guilds) > shards.MAX_GUILDS_PER_SHARD:
+            await conn.close(*shards.SHARDING_REQUIRED)
+            return
+        session = Session(id=secrets.token_hex(16), intents=int(d.get("intents") or 0), shard=shard)
+        for old in self.sessions.values():
+            if old.shard == shard:
+                old.valid = False  # this shard's events go to the new session from now on
         self.sessions[session.id] = session
         self.current = session
         session.conn = conn
         conn.session = session
         self.identify_count += 1
-        session.dispatch("READY", payloads.ready_payload(self.dd, session.id, session.shard))
-        for guild in list(self.dd._guilds.values()):
-            if not guild.removed:
-                session.dispatch("GUILD_CREATE", payloads.guild_payload(self.dd, guild))
+        session.dispatch("READY", payloads.ready_payload(self.dd, session.id, shard, guilds))
+        for guild in guilds:
+            session.dispatch("GUILD_CREATE", payloads.guild_payload(self.dd, guild))
         self._after_flush(session, conn)
 
     def _after_flush(self, session: Session, conn: Connection) -> None:
@@ -288,6 +215,7 @@ class Gateway:
         if session.conn is conn and session.valid:
             session.ready = True
             self.ready_generation += 1
+            session.ready_at = self.ready_generation
             self.dd._notify()
 
     async def _resume(self, conn: Connection, d: dict[str, Any]) -> None:
@@ -317,8 +245,8 @@ class Gateway:
         if session is None:
             return
         guild = self.dd._guilds.get(int(d.get("guild_id") or 0))
-        if guild is None:
-            return
+        if guild is None or not session.owns(guild.id):
+            return  # Discord answers only for guilds on the requesting shard
         members = [payloads.bot_member_payload(self.dd, guild)]
         members += [payloads.member_payload(self.dd, m) for m in guild.members]
         user_ids = d.get("user_ids")
@@ -346,18 +274,23 @@ class Gateway:
             chunk["presences"] = []
         session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
-    def barrier(self) -> asyncio.Future[None]:
-        """A future done once the bot has read every event sent so far.
+    def barrier(self) -> asyncio.Future[Any]:
+        """A future done once the bot has read every event sent so far, on every live session
+        (every shard).
 
         The server asks for a heartbeat (op 1); discord.py answers with the last sequence number it
         read, and only after its (synchronous) parsers ran for the events before it."""
-        s = self.live_session()
-        if s is None or s.conn is None:
+        live = self.live_sessions()
+        if not live:
             raise AssertionError("no bot is connected to the gateway")
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._barriers.append((s, s.seq, fut))
-        s.conn.send({"op": 1, "s": None, "t": None, "d": None})
-        return fut
+        futures = []
+        for s in live:
+            assert s.conn is not None
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._barriers.append((s, s.seq, fut))
+            s.conn.send({"op": 1, "s": None, "t": None, "d": None})
+            futures.append(fut)
+        return asyncio.gather(*futures)
 
     def _release_barriers(self, session: Session | None, seq: Any) -> None:
         if not self._barriers or session is None or not isinstance(seq, int):
@@ -372,32 +305,54 @@ class Gateway:
         self._barriers = pending
 
     # ----------------------------------------------------------------------------- faults
-    async def drop(self, code: int = 4000) -> bool:
-        """Close the current session's socket (not a clean close: discord.py will RESUME)."""
-        s = self.current
-        if s is None or s.conn is None:
-            return False
-        conn = s.conn
-        self._detach(conn)
-        await conn.close(code, "dropped by the test double")
-        return True
+    def connected(self, shard_id: int | None = None) -> list[Session]:
+        """Valid sessions with an open socket (of shard ``shard_id`` only, if given)."""
+        return [
+            s
+            for s in self.sessions.values()
+            if s.valid
+            and s.conn is not None
+            and not s.conn.closed
+            and (shard_id is None or s.shard[0] == shard_id)
+        ]
 
-    def invalidate(self) -> bool:
-        s = self.current
-        if s is None or s.conn is None:
-            return False
-        s.valid = False
-        s.ready = False
-        s.conn.send({"op": 9, "s": None, "t": None, "d": False})
+    def back_since(self, shards_away: Iterable[list[int]], generation: int) -> bool:
+        """Every shard in ``shards_away`` has a live session that became ready after
+        ``generation`` (the same session RESUMED, or a new one IDENTIFIED)."""
+        live = self.live_sessions()
+        return all(
+            any(s.shard == shard and s.ready_at > generation for s in live) for shard in shards_away
+        )
+
+    async def drop(self, code: int = 4000, shard_id: int | None = None) -> list[Session]:
+        """Close the sockets of the connected sessions (not a clean close: discord.py will
+        RESUME). Returns the sessions dropped."""
+        dropped = self.connected(shard_id)
+        for s in dropped:
+            conn = s.conn
+            assert conn is not None
+            self._detach(conn)
+            await conn.close(code, "dropped by the test double")
+        return dropped
+
+    def invalidate(self, shard_id: int | None = None) -> list[Session]:
+        """Op 9 (not resumable) to the connected sessions; returns them."""
+        sessions = self.connected(shard_id)
+        for s in sessions:
+            assert s.conn is not None
+            s.valid = False
+            s.ready = False
+            s.conn.send({"op": 9, "s": None, "t": None, "d": False})
         self.dd._notify()
-        return True
+        return sessions
 
-    def request_reconnect(self) -> bool:
-        s = self.current
-        if s is None or s.conn is None:
-            return False
-        s.conn.send({"op": 7, "s": None, "t": None, "d": None})
-        return True
+    def request_reconnect(self, shard_id: int | None = None) -> list[Session]:
+        """Op 7 RECONNECT to the connected sessions; returns them."""
+        sessions = self.connected(shard_id)
+        for s in sessions:
+            assert s.conn is not None
+            s.conn.send({"op": 7, "s": None, "t": None, "d": None})
+        return sessions
 
     async def close(self) -> None:
         for conn in list(self.connections):

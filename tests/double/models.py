@@ -102,11 +102,16 @@ def iso_now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+#: lcm(1, ..., 10): guild ids go round every shard count up to 10 (see SnowflakeGen.for_guild)
+GUILD_PERIOD = 2520
+
+
 class SnowflakeGen:
     """Strictly increasing Discord-style snowflakes (so ``created_at`` looks sane)."""
 
     def __init__(self) -> None:
         self._last = 0
+        self._guilds = 0
 
     def __call__(self) -> int:
         value = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
@@ -114,6 +119,20 @@ class SnowflakeGen:
             value = self._last + 1
         self._last = value
         return value
+
+    def for_guild(self) -> int:
+        """A guild's id: the k-th guild (from 0) gets a timestamp part ≡ k (mod GUILD_PERIOD).
+
+        Discord shards by ``(guild_id >> 22) % shard_count``; guilds made in one millisecond
+        would all land on one shard. Like this, for any shard count up to 10 (any divisor of
+        GUILD_PERIOD), guild k is on shard ``k % shard_count``: the guilds go round the shards
+        in the order the test made them. Still strictly increasing; it may run ahead of the
+        clock by up to GUILD_PERIOD ms, plus one millisecond per guild made within it."""
+        floor = max(int(time.time() * 1000) - DISCORD_EPOCH_MS, (self._last >> 22) + 1)
+        millisecond = floor + (self._guilds - floor) % GUILD_PERIOD
+        self._guilds += 1
+        self._last = millisecond << 22
+        return self._last
 
 
 @dataclass(eq=False)
@@ -393,6 +412,8 @@ class InteractionRecord:
     #: the message a component / modal was used on
     message: Message | None = None
     sent_at: float | None = None
+    #: [shard_id, shard_count] of the session it was sent on (the shard that owns its guild)
+    shard: list[int] | None = None
     responded_at: float | None = None
     response_type: int | None = None
     original: Message | None = None

@@ -386,13 +386,15 @@ def application_payload(dd: DiscordState) -> dict[str, Any]:
     }
 
 
-def ready_payload(dd: DiscordState, session_id: str, shard: list[int]) -> dict[str, Any]:
+def ready_payload(
+    dd: DiscordState, session_id: str, shard: list[int], guilds: list[Guild]
+) -> dict[str, Any]:
+    """READY for a session of ``shard``: ``guilds`` are the ones that shard owns (unavailable
+    until their GUILD_CREATE)."""
     return {
         "v": 10,
         "user": bot_user_full(dd),
-        "guilds": [
-            {"id": str(g.id), "unavailable": True} for g in dd._guilds.values() if not g.removed
-        ],
+        "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": dd.gateway_url,

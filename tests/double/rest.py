@@ -101,7 +101,7 @@ class RestApi:
             ("GET", "/oauth2/applications/@me", self.get_application),
             ("GET", "/applications/@me", self.get_application),
             ("GET", "/gateway", self.get_gateway),
-            ("GET", "/gateway/bot", self.get_gateway),
+            ("GET", "/gateway/bot", self.get_bot_gateway),
             ("GET", app_ + "/commands", self.get_commands),
             ("PUT", app_ + "/commands", self.put_commands),
             ("GET", app_ + r"/guilds/{gid:\d+}/commands", self.get_commands),
@@ -318,14 +318,19 @@ class RestApi:
         return json_response(payloads.application_payload(self.dd))
 
     async def get_gateway(self, request: web.Request) -> web.Response:
+        return json_response({"url": self.dd.gateway_url.rstrip("/")})
+
+    async def get_bot_gateway(self, request: web.Request) -> web.Response:
+        """The URL, the shard count Discord recommends (``dd.recommended_shards``) and the
+        IDENTIFY budget (one IDENTIFY at a time: max_concurrency 1)."""
         return json_response(
             {
                 "url": self.dd.gateway_url.rstrip("/"),
-                "shards": 1,
+                "shards": self.dd.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
-                    "remaining": 999,
-                    "reset_after": 0,
+                    "remaining": max(0, 1000 - self.dd.gateway.identify_count),
+                    "reset_after": 86_400_000,
                     "max_concurrency": 1,
                 },
             }
@@ -600,7 +605,9 @@ class RestApi:
             if key in data and data[key] is not None:
                 setattr(ch, key, data[key])
         event = "THREAD_UPDATE" if ch.is_thread else "CHANNEL_UPDATE"
-        dd.gateway.dispatch(event, payloads.channel_payload(dd, ch), Intent.GUILDS)
+        dd.gateway.dispatch(
+            event, payloads.channel_payload(dd, ch), Intent.GUILDS, guild_id=ch.guild_id
+        )
         dd._notify()
         return json_response(payloads.channel_payload(dd, ch))
 
@@ -758,7 +765,7 @@ class RestApi:
             "newly_created": True,
             "member": payloads.thread_member_payload(dd, thread),
         }
-        dd.gateway.dispatch("THREAD_CREATE", event, Intent.GUILDS)
+        dd.gateway.dispatch("THREAD_CREATE", event, Intent.GUILDS, guild_id=thread.guild_id)
         dd._notify()
         return json_response(payloads.channel_payload(dd, thread), 201)
 

@@ -107,7 +107,7 @@ class DiscordState:
         everyone_permissions: int = Perm.EVERYONE_DEFAULT,
         bot_permissions: int = Perm.BOT_DEFAULT,
     ) -> Guild:
-        gid = self._snowflake()
+        gid = self._snowflake.for_guild()  # spread over the shards, as Discord's ids are
         guild = Guild(id=gid, name=name, owner_id=self.owner_user_id)
         everyone = Role(
             id=gid, name="@everyone", guild_id=gid, permissions=everyone_permissions, position=0
@@ -126,7 +126,7 @@ class DiscordState:
         self._guilds[gid] = guild
         self._roles[everyone.id] = everyone
         self._roles[bot_role.id] = bot_role
-        self.gateway.dispatch("GUILD_CREATE", payloads.guild_payload(self, guild))
+        self.gateway.dispatch("GUILD_CREATE", payloads.guild_payload(self, guild), guild_id=gid)
         self._notify()
         return guild
 
@@ -171,7 +171,9 @@ class DiscordState:
             )
         guild.channels.append(ch)
         self._channels[ch.id] = ch
-        self.gateway.dispatch("CHANNEL_CREATE", payloads.channel_payload(self, ch), Intent.GUILDS)
+        self.gateway.dispatch(
+            "CHANNEL_CREATE", payloads.channel_payload(self, ch), Intent.GUILDS, guild_id=guild.id
+        )
         self._notify()
         return ch
 
@@ -201,6 +203,7 @@ class DiscordState:
             "GUILD_ROLE_CREATE",
             {"guild_id": str(guild.id), "role": payloads.role_payload(role)},
             Intent.GUILDS,
+            guild_id=guild.id,
         )
         self._notify()
         return role
@@ -242,7 +245,7 @@ class DiscordState:
         self._members[(guild.id, uid)] = member
         self._users.setdefault(uid, member)
         data = {**payloads.member_payload(self, member), "guild_id": str(guild.id)}
-        self.gateway.dispatch("GUILD_MEMBER_ADD", data, Intent.GUILD_MEMBERS)
+        self.gateway.dispatch("GUILD_MEMBER_ADD", data, Intent.GUILD_MEMBERS, guild_id=guild.id)
         self._notify()
         return member
 
@@ -251,7 +254,9 @@ class DiscordState:
         member.roles = list(roles)
         if member.guild_id is not None:
             data = {**payloads.member_payload(self, member), "guild_id": str(member.guild_id)}
-            self.gateway.dispatch("GUILD_MEMBER_UPDATE", data, Intent.GUILD_MEMBERS)
+            self.gateway.dispatch(
+                "GUILD_MEMBER_UPDATE", data, Intent.GUILD_MEMBERS, guild_id=member.guild_id
+            )
         self._notify()
 
     def _special_role(self, guild: Guild, name: str, permissions: int) -> Role:
@@ -263,7 +268,7 @@ class DiscordState:
     def remove_guild(self, guild: Guild) -> None:
         """The bot was removed from the guild: GUILD_DELETE; its channels answer 404 afterwards."""
         guild.removed = True
-        self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)})
+        self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id)
         self._notify()
 
     def delete_channel(self, channel: Channel) -> None:
@@ -283,9 +288,10 @@ class DiscordState:
                 "parent_id": str(ch.parent_id),
                 "type": ch.type,
             }
-            self.gateway.dispatch("THREAD_DELETE", data, Intent.GUILDS)
+            self.gateway.dispatch("THREAD_DELETE", data, Intent.GUILDS, guild_id=ch.guild_id)
             return
-        self.gateway.dispatch("CHANNEL_DELETE", payloads.channel_payload(self, ch), Intent.GUILDS)
+        data = payloads.channel_payload(self, ch)
+        self.gateway.dispatch("CHANNEL_DELETE", data, Intent.GUILDS, guild_id=ch.guild_id)
         for thread in guild.threads if guild else []:
             if thread.parent_id == ch.id:
                 thread.deleted = True
@@ -360,8 +366,13 @@ class DiscordState:
         text = "\nrecent REST calls:\n" + ("\n".join(lines) if lines else "  (none)")
         if self.unknown_routes:
             text += f"\nunknown routes: {self.unknown_routes[-5:]}"
-        s = self.gateway.current
-        state = "no session" if s is None else f"ready={s.ready} connected={s.conn is not None}"
+        sessions = [s for s in self.gateway.sessions.values() if s.valid]
+        state = (
+            ", ".join(
+                f"shard {s.shard} ready={s.ready} connected={s.conn is not None}" for s in sessions
+            )
+            or "no session"
+        )
         counts = f"identifies={self.gateway.identify_count}, resumes={self.gateway.resume_count}"
         return f"{text}\ngateway: {state}, {counts}"
 
@@ -502,6 +513,7 @@ class DiscordState:
                 "MESSAGE_DELETE",
                 data,
                 Intent.GUILD_MESSAGES if msg.guild_id else Intent.DIRECT_MESSAGES,
+                guild_id=msg.guild_id,
             )
         self._notify()
 
@@ -555,21 +567,21 @@ class DiscordState:
         msg.attachment_objects, msg.attachments = objects, raws
 
     def _dispatch_message(self, event: str, msg: Message) -> None:
+        """MESSAGE_CREATE/UPDATE to the sessions of the message's shard (shard 0 for a DM);
+        each gets the content only if it asked for MESSAGE_CONTENT (or is concerned)."""
         if msg.ephemeral or (msg.loading and event == "MESSAGE_CREATE"):
             return
         intent = Intent.GUILD_MESSAGES if msg.guild_id else Intent.DIRECT_MESSAGES
-        if not self.gateway.intents & intent:
+        sessions = self.gateway.targets(msg.guild_id, intent)
+        if not sessions:
             return
         data = payloads.message_payload(self, msg, for_gateway=True)
         mentioned = self.bot_user_id in msg.mentioned_user_ids
-        if (
-            not self.gateway.intents & Intent.MESSAGE_CONTENT
-            and msg.author_id != self.bot_user_id
-            and msg.guild_id
-            and not mentioned
-        ):
-            data.update(content="", embeds=[], attachments=[], components=[])
-        self.gateway.dispatch(event, data)
+        concerned = msg.author_id == self.bot_user_id or not msg.guild_id or mentioned
+        hidden = {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+        for session in sessions:
+            sees = concerned or session.intents & Intent.MESSAGE_CONTENT
+            session.dispatch(event, data if sees else hidden)
 
 
 class Waiter:
