@@ -11,6 +11,8 @@ from bot.db import Database
 from tests.double import DiscordDouble, contract
 from tests.support import World, endpoints
 
+pytest_plugins = ["tests.pg_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def private_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
