@@ -86,7 +86,7 @@ class Prompt:
 
     @classmethod
     def from_row(cls, row: Row) -> Prompt:
-        keys = row.keys()
+        keys = list(row.keys())
         return cls(
             id=row["id"],
             guild_id=row["guild_id"],

@@ -85,7 +85,7 @@ class ReflectionStore:
         if len(rows) < 2:
             return
         self.rng.shuffle(rows)
-        columns = rows[0].keys()
+        columns = list(rows[0].keys())
         await tx.execute(
             "DELETE FROM reflections WHERE team_id = ? AND state = 'pending'", (team_id,)
         )

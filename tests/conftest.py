@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import itertools
-import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,7 +16,8 @@ pytest_plugins = ["tests.pg_fixtures"]
 #: Every test that uses a database (the `db` and `world` fixtures, or `database` itself) runs on
 #: both; a test about SQLite's files is marked `sqlite_only`.
 BACKENDS = ("sqlite", "postgresql")
-_databases = itertools.count()
+#: the schema template of each cluster: built once, copied for every test
+_TEMPLATES: dict[int, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,13 +53,11 @@ async def database(
         yield tmp_path / "breakroom.db"
         return
     cluster = request.getfixturevalue("pg_cluster")
-    template = await cluster.template("breakroom_template", _build_schema)
-    name = f"breakroom_test_{os.getpid()}_{next(_databases)}"
-    url: str = await cluster.create_database(name, template=template)
-    try:
+    template = await cluster.template(
+        _TEMPLATES.setdefault(id(cluster), cluster.unique_name("schema")), _build_schema
+    )
+    async with cluster.fresh("breakroom", template=template) as url:
         yield url
-    finally:
-        await cluster.drop_database(name)
 
 
 @pytest.fixture(autouse=True)
