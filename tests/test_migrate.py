@@ -254,7 +254,8 @@ async def test_a_database_made_on_sqlite_moves_to_postgresql_and_old_buttons_wor
         lambda: "0 votes" in counts(poll_message(world, made["anonymous"]).text, "No"),
         what="the anonymous poll's message after bob's change",
     )
-    # carol answers the prompt posted before the move; bob's receipt still finds his reflection.
+    # carol answers the prompt posted before the move; bob's receipt still finds his waiting
+    # reflection.
     assert "saved" in await answer(world, carol, prompt_posts(world)[0], "carol, after")
     deleted = await command(world, bob, "reflections delete", code=made["receipt"])
     assert "Deleted" in deleted, deleted
@@ -266,6 +267,9 @@ async def test_a_database_made_on_sqlite_moves_to_postgresql_and_old_buttons_wor
     await world.dd.settle()
     assert len(prompt_posts(world)) == 2
     assert await world.bot.db.fetchval("SELECT count(*) FROM prompt_posts") == 2
+    # By then /forget-me's erasure, sealed under the key on SQLite, has removed carol's post.
+    await world.dd.wait_until(lambda: len(reflection_posts(world)) == 2, what="carol's erasure")
+    assert await world.bot.db.fetchval("SELECT count(*) FROM deliveries") == 0
     await world.stop()
 
 
