@@ -1,4 +1,5 @@
-"""`python -m bot` runs Breakroom; `python -m bot backup PATH` copies the database while it runs."""
+"""`python -m bot` runs Breakroom; `python -m bot backup PATH` copies the database while it runs;
+`python -m bot migrate --to postgresql://…` copies the SQLite database into an empty PostgreSQL."""
 
 from __future__ import annotations
 
@@ -74,6 +75,16 @@ def backup_target_error(settings: Settings, target: Path) -> str | None:
     return None
 
 
+async def migrate(settings: Settings, source: Path | None, url: str) -> None:
+    """Copy the SQLite database into PostgreSQL (bot/migrate.py), then say what to change."""
+    # Imported here: asyncpg is loaded only by those who use PostgreSQL (as in Database.open).
+    from bot.migrate import migrate as copy_to_postgresql
+    from bot.migrate_advice import advice
+
+    copied = await copy_to_postgresql(source or settings.database_path, url)
+    print(advice(settings, copied))
+
+
 async def backup(settings: Settings, target: Path) -> None:
     """An online copy of the database; the key is never part of it."""
     db = await Database.open(settings.database)
@@ -88,9 +99,22 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     backup_parser = sub.add_parser("backup", help="copy the database consistently, while it runs")
     backup_parser.add_argument("path", type=Path, help="where to write the copy")
+    migrate_parser = sub.add_parser(
+        "migrate", help="copy the SQLite database into a new, empty PostgreSQL database"
+    )
+    migrate_parser.add_argument(
+        "--to", required=True, metavar="URL", help="the PostgreSQL database: postgresql://…"
+    )
+    migrate_parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="PATH",
+        help="the SQLite file (default: DATABASE_PATH)",
+    )
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env(require_token=args.command != "backup")
+        settings = Settings.from_env(require_token=args.command is None)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return EXIT_SETTINGS
@@ -103,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(backup(settings, args.path))
             print(f"Backed up {settings.database_path} to {args.path}.")
             print(where_the_key_is(settings.secret, settings.key_file, settings.database_path))
+        elif args.command == "migrate":
+            asyncio.run(migrate(settings, args.source, args.to))
         else:
             asyncio.run(run_bot(settings))
     except (DatabaseError, KeyFileError, DiscordUnreachable) as exc:
