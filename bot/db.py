@@ -15,6 +15,7 @@ which both databases make safe.
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -112,13 +113,15 @@ class Database(ABC):
     @classmethod
     async def open(cls, target: Path | str, migrations_dir: Path | None = None) -> Database:
         """Open (creating what is missing) and bring the schema up to date."""
+        # A backend is loaded when it is used (asyncpg only for PostgreSQL), and the backends,
+        # which build on this module, are not imported by it.
         if is_postgresql(target):
-            from bot.db_postgres import PostgresDatabase
-
-            return await PostgresDatabase.connect(str(target), migrations_dir)
-        from bot.db_sqlite import SqliteDatabase
-
-        return await SqliteDatabase.connect(Path(target), migrations_dir)
+            backend = importlib.import_module("bot.db_postgres").PostgresDatabase
+            opened: Database = await backend.connect(str(target), migrations_dir)
+        else:
+            backend = importlib.import_module("bot.db_sqlite").SqliteDatabase
+            opened = await backend.connect(Path(target), migrations_dir)
+        return opened
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:

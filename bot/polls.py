@@ -217,7 +217,8 @@ class Polls:
             ids = sorted({poll_id for poll_id, _voter in picked})
             polls = {p.id: p for p in await load_polls(tx, f"p.id IN ({placeholders(ids)})", ids)}
             await tx.executemany(
-                "INSERT OR IGNORE INTO poll_ballots (poll_id, voter_hash, ballot) VALUES (?, ?, ?)",
+                "INSERT INTO poll_ballots (poll_id, voter_hash, ballot) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 [
                     (poll_id, voter, self.ballots.seal(polls[poll_id], voter, options))
                     for (poll_id, voter), options in picked.items()

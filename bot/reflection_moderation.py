@@ -112,8 +112,8 @@ class ReflectionModeration(ReflectionStore):
 
     async def check_reportable(self, guild_id: int, user_id: int, reflection_id: int) -> int:
         """Before opening the report form: the reflection is shown and not yet reported by you.
-        Returns its team's id."""
-        async with self.db.reading() as tx:
+        Returns its team's id. A write: it may put the leads' notice in the outbox."""
+        async with self.db.transaction() as tx:
             row = await self._reportable(tx, guild_id, reflection_id)
             if await tx.fetchval(
                 "SELECT 1 FROM reflection_reports WHERE reflection_id = ? AND reporter = ?",
@@ -137,8 +137,8 @@ class ReflectionModeration(ReflectionStore):
             tx.mark_sensitive()  # the WAL would keep the order of reports
             await self._reportable(tx, guild_id, reflection_id)
             if not await tx.execute(
-                "INSERT OR IGNORE INTO reflection_reports (reflection_id, reporter, reason)"
-                " VALUES (?, ?, ?)",
+                "INSERT INTO reflection_reports (reflection_id, reporter, reason)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (reflection_id, self.reporter(guild_id, user_id, reflection_id), reason),
             ):
                 raise Conflict(_(ALREADY_REPORTED))

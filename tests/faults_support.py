@@ -33,6 +33,12 @@ _TABLES = (
     " ORDER BY name"
 )
 
+_PG = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    " AND tablename != 'breakroom_schema'"
+    " ORDER BY tablename"
+)
+
 
 def _sorted(rows: list[Any]) -> list[tuple[Any, ...]]:
     return sorted((tuple(row) for row in rows), key=repr)
@@ -41,7 +47,7 @@ def _sorted(rows: list[Any]) -> list[tuple[Any, ...]]:
 async def dump_db(db: Database) -> Dump:
     """Every row of every table (sqlite_sequence included), in one consistent read."""
     async with db.reading() as tx:
-        names = [row[0] for row in await tx.fetchall(_TABLES)]
+        names = [row[0] for row in await tx.fetchall(_TABLES if db.backend == "sqlite" else _PG)]
         return {name: _sorted(await tx.fetchall(f'SELECT * FROM "{name}"')) for name in names}
 
 

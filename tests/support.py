@@ -212,6 +212,21 @@ async def post_released(
     return posted
 
 
+async def table_names(db: Database) -> list[str]:
+    """The names of Breakroom's tables (not the database's own), on either backend."""
+    if db.backend == "sqlite":
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+    else:
+        sql = (
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename != 'breakroom_schema' ORDER BY tablename"
+        )
+    return [row[0] for row in await db.fetchall(sql)]
+
+
 async def database_before(tmp_path: Path, version: int) -> tuple[Database, Path]:
     """A database as an older Breakroom left it: only the migrations before `version` applied."""
     old_migrations = tmp_path / "old-migrations"

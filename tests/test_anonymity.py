@@ -156,6 +156,7 @@ async def test_no_receipt_says_how_many_others_are_waiting(world: World) -> None
 # --- 3. a live copy of the database and its WAL ------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_a_live_copy_of_the_files_holds_no_history(world: World, tmp_path: Path) -> None:
     team = await setup_team(world)
     alice, bob, carol = world.members
@@ -192,6 +193,7 @@ async def test_a_live_copy_of_the_files_holds_no_history(world: World, tmp_path:
     attacker.close()
 
 
+@pytest.mark.sqlite_only
 async def test_a_live_copy_holds_no_order_of_anonymous_votes(world: World, tmp_path: Path) -> None:
     await make_team(world)
     voters = [*world.members, *(await more_members(world, 3))]
@@ -212,6 +214,7 @@ async def test_a_live_copy_holds_no_order_of_anonymous_votes(world: World, tmp_p
 # --- 4. the main file alone: physical order and counters ----------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_the_main_file_keeps_no_order_of_writing(world: World) -> None:
     await setup_team(world, seed=3)
     authors = [*world.members, *(await more_members(world, 1))]
@@ -224,6 +227,7 @@ async def test_the_main_file_keeps_no_order_of_writing(world: World) -> None:
     assert offsets != sorted(offsets) and offsets != sorted(offsets, reverse=True), offsets
 
 
+@pytest.mark.sqlite_only
 async def test_the_main_file_holds_no_daily_counter(world: World) -> None:
     team = await setup_team(world)
     alice = world.members[0]
@@ -364,6 +368,7 @@ async def test_live_counts_of_an_anonymous_poll_move_only_in_steps(world: World)
 # --- one member's two reflections through a whole run ----------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_two_reflections_of_one_member_are_never_linked_in_the_files(
     world: World, tmp_path: Path
 ) -> None:
@@ -432,6 +437,7 @@ async def test_with_a_team_role_only_its_members_write_and_report(world: World) 
     assert "saved" in (await submit(world, world.manager, "a manager writes"))["data"]["content"]
 
 
+@pytest.mark.sqlite_only
 async def test_a_deleted_team_leaves_none_of_its_reflections_in_the_files(world: World) -> None:
     team = await setup_team(world)
     for member in world.members:

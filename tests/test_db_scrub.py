@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.db import Database, SyncTransaction
 
 
@@ -20,6 +22,7 @@ async def write(db: Database, value: str, *, sensitive: bool) -> None:
         await tx.execute("INSERT INTO bot_state (key, value) VALUES (?, ?)", (value, value))
 
 
+@pytest.mark.sqlite_only
 async def test_only_a_sensitive_write_empties_the_wal(db: Database) -> None:
     await write(db, "an ordinary write", sensitive=False)
     assert b"an ordinary write" in wal(db)  # WAL mode as usual: the write is in the log
@@ -36,6 +39,7 @@ async def test_only_a_sensitive_write_empties_the_wal(db: Database) -> None:
         assert b"a sensitive write" not in content and b"an ordinary write" not in content
 
 
+@pytest.mark.sqlite_only
 async def test_the_one_trip_transaction_empties_the_wal_too(db: Database) -> None:
     def work(tx: SyncTransaction) -> None:
         tx.execute("INSERT INTO bot_state (key, value) VALUES ('vote', 'sealed')")
@@ -45,6 +49,7 @@ async def test_the_one_trip_transaction_empties_the_wal_too(db: Database) -> Non
     assert wal(db) == b""
 
 
+@pytest.mark.sqlite_only
 async def test_an_open_export_snapshot_delays_the_truncation_to_its_end(db: Database) -> None:
     await write(db, "before the export", sensitive=False)
     async with db.snapshot() as snapshot:
@@ -56,6 +61,7 @@ async def test_an_open_export_snapshot_delays_the_truncation_to_its_end(db: Data
     assert wal(db) == b""
 
 
+@pytest.mark.sqlite_only
 async def test_a_reader_in_another_process_never_makes_a_write_fail(tmp_path: Path) -> None:
     import sqlite3
 

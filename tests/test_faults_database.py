@@ -118,6 +118,7 @@ def vacuum(path: Path) -> None:
         conn.close()
 
 
+@pytest.mark.sqlite_only
 async def test_a_full_disk_refuses_a_reflection_plainly_and_recovers(
     world: World, poll: Message
 ) -> None:
@@ -147,6 +148,7 @@ async def test_a_full_disk_refuses_a_reflection_plainly_and_recovers(
     assert await db.fetchval("SELECT count(*) FROM reflections WHERE body = ?", (WIDE * 2000,)) == 1
 
 
+@pytest.mark.sqlite_only
 async def test_a_vote_while_another_process_locks_the_database(world: World, poll: Message) -> None:
     """Three members vote at once while the file is locked: each is told, within Discord's 3 s,
     that nothing was saved; after the lock goes, voting works."""
@@ -166,6 +168,7 @@ async def test_a_vote_while_another_process_locks_the_database(world: World, pol
     assert await db.fetchval("SELECT count(*) FROM poll_votes") == 1
 
 
+@pytest.mark.sqlite_only
 async def test_an_answer_while_another_process_locks_the_database(world: World) -> None:
     """The answer form defers first, so the member is told in the follow-up; the answer is kept
     nowhere (not half in the database, not in the thread) until they send it again."""

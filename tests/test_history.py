@@ -13,7 +13,7 @@ from bot.teams import Team
 from tests.double import CommandError, Message
 from tests.double.models import walk_components
 from tests.prompts_support import headline
-from tests.support import World, prompt_posted
+from tests.support import World, prompt_posted, table_names
 from tests.test_history_helpers import (
     answer_of,
     close_poll,
@@ -63,12 +63,9 @@ def page_label(message: Message) -> tuple[int, int]:
 
 async def database_state(world: World) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table: to show that something changed nothing."""
-    tables = await world.bot.db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
     return {
-        row[0]: [tuple(r) for r in await world.bot.db.fetchall(f"SELECT * FROM {row[0]}")]
-        for row in tables
+        name: [tuple(r) for r in await world.bot.db.fetchall(f"SELECT * FROM {name}")]
+        for name in await table_names(world.bot.db)
     }
 
 

@@ -17,7 +17,7 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflections import Reflections
 from bot.teams import Teams
-from tests.support import World, click, prompt_posted
+from tests.support import World, click, prompt_posted, table_names
 from tests.test_history import database_state
 from tests.test_history_helpers import answer, command, create_team, prompt_posts
 
@@ -29,13 +29,10 @@ Tables = dict[str, list[tuple[Any, ...]]]
 
 
 async def dump(db: Database) -> Tables:
-    names = await db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
     return {
-        row[0]: sorted(tuple(r) for r in await db.fetchall(f"SELECT * FROM {row[0]}"))
-        for row in names
-        if row[0] != "bot_state"
+        name: sorted(tuple(r) for r in await db.fetchall(f"SELECT * FROM {name}"))
+        for name in await table_names(db)
+        if name != "bot_state"
     }
 
 

@@ -15,13 +15,13 @@ The crash between send and record with a real process (kill -9) is in tests/test
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from bot.db import Database
 from bot.outbox import BACKOFF_FIRST, LEASE
 from bot.teams import Team
 from tests.double import Message
@@ -327,12 +327,15 @@ async def test_a_run_that_stopped_mid_attempt_is_taken_over_once_after_its_lease
     await kind.trigger(world, team)
     await world.stop()
     # What a run that claimed it and then stopped leaves behind (another process would write it).
-    with sqlite3.connect(world.db_path) as conn:
-        conn.execute(
+    db = await Database.open(world.database)
+    try:
+        await db.execute(
             "UPDATE deliveries SET state = 'sending', claimed_by = 'a-stopped-run',"
             " attempts = attempts + 1, due_at = ? WHERE kind = ?",
             (now_ts(world) + int(LEASE.total_seconds()), kind.name),
         )
+    finally:
+        await db.close()
     await world.start()
     await pause_loop(world)
     before = kind.shown(world)

@@ -533,7 +533,11 @@ async def test_a_replaced_key_keeps_the_bot_working_and_says_old_receipts_cant_b
     old_code = await write(world, world.members[0], "under the old key")
     await world.stop()
     world.running = await start_bot(
-        world.dd, world.db_path, world.clock, secret="a-completely-new-secret-" + "n" * 20
+        world.dd,
+        world.db_path,
+        world.clock,
+        secret="a-completely-new-secret-" + "n" * 20,
+        database_url=world.database_url,
     )
     await pause_scheduler_loop(world)
     for member in (world.members[0], world.members[1]):
@@ -546,6 +550,7 @@ async def test_a_replaced_key_keeps_the_bot_working_and_says_old_receipts_cant_b
 # --- privacy of storage and logs --------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_database_files_hold_no_member_ids_names_or_links(world: World) -> None:
     team = await setup_team(world)
     alice, bob, carol = world.members
@@ -613,7 +618,7 @@ async def test_the_log_of_a_whole_run_never_puts_a_member_next_to_a_reflection(
         if record.exc_info:
             line += "\n" + logging.Formatter().formatException(record.exc_info)
         lines.append(line)
-    assert len(lines) > 200, "DEBUG logging was not captured"
+    assert len(lines) > 100, "DEBUG logging was not captured"
     assert any("INTERACTION_CREATE for a reflection" in line for line in lines)
     # The capture would see an id: /help's payload, at DEBUG, carries alice's id.
     assert any(str(alice.id) in line and '"help"' in line.replace("'", '"') for line in lines)

@@ -149,6 +149,7 @@ async def test_the_sixth_reflection_of_the_day_is_refused_until_the_next_day(
     await logic.write(team, ALICE, "a new day")
 
 
+@pytest.mark.sqlite_only
 async def test_the_daily_count_is_kept_in_memory_not_in_the_files(
     logic: Reflections, team: Team, db: Database, clock: ManualClock
 ) -> None:
@@ -270,6 +271,7 @@ async def test_queued_order_is_random_and_follows_the_seed(
     assert len({tuple(o) for o in orders}) >= 3
 
 
+@pytest.mark.sqlite_only
 async def test_the_release_puts_each_reflection_in_the_outbox_in_its_own_transaction(
     logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
@@ -515,6 +517,7 @@ async def test_a_pending_or_hidden_reflection_cannot_be_reported(
 # --- privacy of what is stored ----------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_the_database_files_hold_no_member_id_and_no_receipt_code(
     logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
@@ -566,6 +569,7 @@ async def test_posted_reflections_share_no_value_that_links_one_author(
 # --- forget-me --------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_forget_member_removes_exactly_that_members_traces(
     logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:
@@ -614,6 +618,7 @@ async def test_forget_member_removes_exactly_that_members_traces(
     assert await deliveries(db, "reflection_erasure") == []
 
 
+@pytest.mark.sqlite_only
 async def test_a_removal_whose_post_is_already_gone_removes_the_row_at_its_time(
     logic: Reflections, batches: ReflectionBatches, team: Team, db: Database, clock: ManualClock
 ) -> None:

@@ -90,7 +90,8 @@ async def test_an_old_confirm_button_never_deletes_a_newer_team(world: World) ->
     await (await dd.click(world.manager, first, first.button(label)["custom_id"])).response()
     world.clock.advance(seconds=5)
     await create_team(world, "Front desk again")  # SQLite hands it the deleted team's id
-    assert await world.bot.db.fetchval("SELECT id FROM teams") == 1
+    if world.bot.db.backend == "sqlite":  # (PostgreSQL's identity ids never come back)
+        assert await world.bot.db.fetchval("SELECT id FROM teams") == 1
     stale = await dd.click(world.manager, second, second.button(label)["custom_id"])
     assert "no longer exists" in embed_text((await stale.response())["data"])
     assert await world.bot.db.fetchval("SELECT COUNT(*) FROM teams") == 1
