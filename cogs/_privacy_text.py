@@ -35,6 +35,36 @@ SUMMARY = (
 )
 
 
+# What the database's files keep depends on the database: SQLite's are scrubbed after every
+# sensitive write; PostgreSQL's server keeps a log of changes (README, Privacy). `/privacy` says
+# what holds for the database this Breakroom runs on (`describe_database`).
+FILES_NO_HISTORY = N_(
+    "**The files keep no history**: after every write about a reflection or an anonymous "
+    "vote the database's journal is emptied, deleted text is overwritten, and waiting "
+    "reflections are stored in random order, so a copy of the data folder shows no "
+    "author, no order of writing or voting, and nothing deleted."
+)
+FILES_SERVER_LOG = N_(
+    "**The database server keeps a log of changes**: this Breakroom runs on PostgreSQL, whose "
+    "log and backups keep for a while the order in which things were written, and deleted rows "
+    "until they are cleaned up. They never show who wrote a reflection or what an anonymous "
+    "vote chose: those stay sealed under a key the database never holds. Whoever runs the "
+    "database server is trusted as the host is."
+)
+_database = {"backend": "sqlite"}
+
+
+def describe_database(backend: str) -> None:
+    """Which database this process's Breakroom runs on ("sqlite" or "postgresql")."""
+    _database["backend"] = backend
+
+
+def _as_stored(line: str) -> str:
+    if line is FILES_NO_HISTORY and _database["backend"] != "sqlite":
+        return FILES_SERVER_LOG
+    return line
+
+
 @dataclass(frozen=True, slots=True)
 class Topic:
     key: str
@@ -49,7 +79,8 @@ class Topic:
     def text(self) -> str:
         """The topic in the current language: its heading, then its paragraphs."""
         names = headings()
-        return "\n".join([f"**{_(self.label)}**", *(_(line, **names) for line in self.body)])
+        lines = (_(_as_stored(line), **names) for line in self.body)
+        return "\n".join([f"**{_(self.label)}**", *lines])
 
 
 STORED = Topic(
@@ -69,12 +100,7 @@ STORED = Topic(
             "(see *{polls}*)."
         ),
         N_("• Reflections: the text, never who wrote it (see *{reflections}*)."),
-        N_(
-            "**The files keep no history**: after every write about a reflection or an anonymous "
-            "vote the database's journal is emptied, deleted text is overwritten, and waiting "
-            "reflections are stored in random order, so a copy of the data folder shows no "
-            "author, no order of writing or voting, and nothing deleted."
-        ),
+        FILES_NO_HISTORY,
     ),
 )
 

@@ -10,6 +10,7 @@ from discord.ext import commands
 from bot.client import Breakroom, is_manager
 from bot.i18n import N_, _
 from cogs._privacy_pages import DYNAMIC_ITEMS, summary_page
+from cogs._privacy_text import describe_database
 from cogs._shared import EMBED_COLOUR, Interaction, manages_team
 
 # Each line is a message of its own, translated when /help is shown (`help_embed`).
@@ -89,6 +90,7 @@ class General(commands.Cog, name="General"):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        describe_database(self.bot.db.backend)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
