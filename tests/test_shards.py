@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
+import discord
 import pytest
+from discord.ext import commands
 
 from bot.clock import ManualClock, to_ts
+from bot.config import Settings
 from bot.db import Database
+from bot.launch import apply_endpoint_settings, create_bot
 from bot.lifetime import RETENTION
 from bot.outbox import Outbox
 from bot.reflection_batches import ReflectionBatches
@@ -26,6 +30,9 @@ from bot.reflections import Reflections
 from bot.services import Services
 from bot.sharding import EVERY_SERVER, Shards, shard_of
 from bot.teams import Team
+from bot.unreachable import DiscordUnreachable
+from tests.double import DiscordDouble
+from tests.support import TEST_SECRET
 
 KEY = b"k" * 32
 #: snowflakes of servers on shard 0 and shard 1 of 2 (the bits above 22 decide)
@@ -263,3 +270,39 @@ async def test_two_processes_release_each_sharing_time_once(
         "SELECT next_share_at FROM reflection_teams WHERE team_id = ?", (office.teams[0].id,)
     )
     assert noted == to_ts(sharing + timedelta(days=1))
+
+
+# ----------------------------------------------------------------------------- the sharded bot
+
+
+async def test_a_sharded_bot_still_stops_at_a_gateway_that_never_answers(
+    tmp_path: Path, dd: DiscordDouble, closed_port: int
+) -> None:
+    """discord.py retries a shard's failed first connection forever; Breakroom's stays final."""
+    unreachable = f"ws://127.0.0.1:{closed_port}/"
+    settings = Settings(
+        token=dd.token,
+        database_path=tmp_path / "breakroom.db",
+        secret=TEST_SECRET,
+        gateway_url=unreachable,
+        shard_count=2,
+    )
+    bot = create_bot(settings, clock=ManualClock())
+    assert isinstance(bot, commands.AutoShardedBot)
+    previous = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    apply_endpoint_settings(settings)
+    try:
+        await bot.login(dd.token)
+        with pytest.raises(DiscordUnreachable) as caught:
+            await asyncio.wait_for(bot.connect(), 10)
+    finally:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = previous
+        await bot.close()
+    assert str(caught.value).startswith(
+        f"Breakroom cannot reach Discord at {unreachable} (the gateway address in "
+        "DISCORD_GATEWAY_URL): connection refused;"
+    )
+    assert isinstance(caught.value.__cause__, OSError)
+    unsharded = create_bot(replace(settings, shard_count=None), clock=ManualClock())
+    assert not isinstance(unsharded, commands.AutoShardedBot)
+    await unsharded.close()
