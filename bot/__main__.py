@@ -12,9 +12,9 @@ from pathlib import Path
 
 import discord
 
-from bot.client import Breakroom, apply_endpoint_settings
 from bot.config import Settings, SettingsError
 from bot.db import Database
+from bot.launch import apply_endpoint_settings, create_bot
 from bot.migrations import DatabaseError
 from bot.secret import KeyFileError, load_or_create_key, old_key_file, same_path, where_the_key_is
 from bot.unreachable import DiscordUnreachable
@@ -46,7 +46,7 @@ async def run_bot(settings: Settings) -> None:
         await database.close()
         raise
     apply_endpoint_settings(settings)
-    async with Breakroom(settings, database=database, key=key) as bot:
+    async with create_bot(settings, database=database, key=key) as bot:
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []
         for sig in (signal.SIGINT, signal.SIGTERM):

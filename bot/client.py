@@ -27,20 +27,13 @@ from bot.i18n import N_, _, n_, speak
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.services import Services
+from bot.sharding import Shards
 from bot.teams import Teams
 from bot.text import is_number, parse_id
 from bot.translator import BreakroomTranslator
 from bot.unreachable import CONNECTION_ERRORS, DiscordUnreachable
 
 log = logging.getLogger(__name__)
-
-
-def apply_endpoint_settings(settings: Settings) -> None:
-    """Point discord.py at another REST base and gateway (a proxy, or the test double)."""
-    if settings.api_base:
-        discord.http.Route.BASE = settings.api_base.rstrip("/")
-    if settings.gateway_url:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
 #: what a member reads for each refusal: marked here, translated where it is shown (`_(…)`)
@@ -220,6 +213,7 @@ class Breakroom(commands.Bot):
         database: Database | None = None,
         key: bytes | None = None,
         guild_ready_timeout: float = 2.0,
+        **options: Any,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and threads of the servers; not privileged
@@ -235,8 +229,11 @@ class Breakroom(commands.Bot):
             # A rate limit longer than this raises instead of holding the request (and, for the
             # outbox's job, every delivery behind it): the outbox retries after its back-off.
             max_ratelimit_timeout=30.0,
+            **options,  # the shard settings, for the sharded bot (bot/launch.py)
         )
         self.settings = settings
+        #: the servers whose scheduled work is this process's (all, unless sharded)
+        self.sharding = Shards.of(settings.shard_count, settings.shard_ids)
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(self.clock)
         self._db: Database | None = database
@@ -278,8 +275,8 @@ class Breakroom(commands.Bot):
             except CONNECTION_ERRORS as error:
                 configured = self.settings.gateway_url is not None
                 shown = str(yarl.URL(url).with_query(None))  # as set, without discord.py's query
-                raise DiscordUnreachable(
-                    "gateway", shown, "DISCORD_GATEWAY_URL", configured, error
+                raise self.stop_connecting(
+                    DiscordUnreachable("gateway", shown, "DISCORD_GATEWAY_URL", configured, error)
                 ) from error
             vars(http).pop("ws_connect", None)  # reached once: discord.py's own from now on
             return socket
@@ -290,6 +287,11 @@ class Breakroom(commands.Bot):
         finally:
             vars(http).pop("ws_connect", None)
 
+    def stop_connecting(self, error: DiscordUnreachable) -> BaseException:
+        """What `connect` raises when the gateway was never reached (the sharded bot wraps it:
+        discord.py retries a shard's every Exception)."""
+        return error
+
     async def setup_hook(self) -> None:
         if self._db is None:
             self._db = await Database.open(self.settings.database)
@@ -298,7 +300,7 @@ class Breakroom(commands.Bot):
             self.key = load_or_create_key(
                 settings.secret, settings.key_file, settings.database_path
             )
-        self.services = Services(self.db, self.clock, self.key)
+        self.services = Services(self.db, self.clock, self.key, self.sharding)
         self.courier = Courier(self, self.services.outbox, self.clock, self.scheduler.wake)
         self.courier.team_language = self.teams.language_of
         await self.tree.set_translator(BreakroomTranslator())
@@ -306,7 +308,10 @@ class Breakroom(commands.Bot):
             await self.load_extension(extension)
         # After the cogs' jobs: what they make due in a pass goes out in the same pass.
         self.scheduler.register("outbox", self.courier.run_due, last=True)
-        await self.sync_commands_if_changed()
+        if self.sharding.syncs_commands:
+            await self.sync_commands_if_changed()
+        else:
+            log.info("the process running shard 0 syncs the commands; not syncing here")
         self.scheduler.start(self.wait_until_ready)
 
     async def tree_hash(self) -> str:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.sharding import EVERY_SERVER, Shards
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,21 @@ class Purged:
 
 
 class Lifetime:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, shards: Shards = EVERY_SERVER) -> None:
         self.db = db
         self.clock = clock
+        #: only these shards' servers are this process's to purge, or to find missing: a shard
+        #: process is told of its own shards' servers only
+        self.shards = shards
 
     async def purge_due(self, now: datetime) -> list[Purged]:
         """Delete the data of every server the bot left at least `RETENTION` ago."""
         cutoff = _ts(now - RETENTION)
+        ours, params = self.shards.where("guild_id")
         rows = await self.db.fetchall(
-            "SELECT guild_id FROM guilds WHERE left_at IS NOT NULL AND left_at <= ?"
+            f"SELECT guild_id FROM guilds WHERE left_at IS NOT NULL AND left_at <= ? AND {ours}"
             " ORDER BY left_at",
-            (cutoff,),
+            (cutoff, *params),
         )
         purged: list[Purged] = []
         for row in rows:
@@ -82,8 +87,9 @@ class Lifetime:
         return Purged(guild_id, teams, prompts)
 
     async def next_due(self) -> datetime | None:
+        ours, params = self.shards.where("guild_id")
         left = await self.db.fetchval(
-            "SELECT MIN(left_at) FROM guilds WHERE left_at IS NOT NULL", ()
+            f"SELECT MIN(left_at) FROM guilds WHERE left_at IS NOT NULL AND {ours}", params
         )
         return None if left is None else datetime.fromtimestamp(left, UTC) + RETENTION
 
@@ -94,11 +100,15 @@ class Lifetime:
 
     async def mark_missing_as_left(self, present: Iterable[int]) -> list[int]:
         """Servers with data that the bot is no longer in (removed while it was offline): their
-        30 days start now. Returns their ids."""
+        30 days start now. Returns their ids. `present`: the servers of this process's shards
+        (the others' are other processes' to judge)."""
         here = set(present)
         now = _ts(self.clock.now())
+        ours, params = self.shards.where("guild_id")
         async with self.db.transaction() as tx:
-            rows = await tx.fetchall("SELECT guild_id FROM guilds WHERE left_at IS NULL")
+            rows = await tx.fetchall(
+                f"SELECT guild_id FROM guilds WHERE left_at IS NULL AND {ours}", params
+            )
             missing = [row[0] for row in rows if row[0] not in here]
             await tx.executemany(
                 "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock, from_ts, to_ts
 from bot.db import Database, Row, Transaction
 from bot.i18n import _
+from bot.sharding import EVERY_SERVER, Shards
 
 #: How long one attempt may run before another run may take the delivery over.
 LEASE = timedelta(minutes=2)
@@ -123,9 +124,11 @@ class _Hooks:
 
 
 class Outbox:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, shards: Shards = EVERY_SERVER) -> None:
         self.db = db
         self.clock = clock
+        #: the job sends only the deliveries of these shards' servers' teams (bot/sharding.py)
+        self.shards = shards
         #: names this run's claims: one per bot, so a claim under another name was another run's
         self.run_id = secrets.token_hex(8)
         self._hooks: dict[str, _Hooks] = {}
@@ -239,16 +242,20 @@ class Outbox:
 
     async def due(self, now: datetime, limit: int = PASS_LIMIT) -> list[int]:
         """Deliveries an attempt may claim now: due, or left 'sending' past their lease."""
+        ours, params = self.shards.where_team("team_id")
         rows = await self.db.fetchall(
-            "SELECT id FROM deliveries WHERE state != 'given_up' AND due_at <= ?"
+            f"SELECT id FROM deliveries WHERE state != 'given_up' AND due_at <= ? AND {ours}"
             " ORDER BY due_at, id LIMIT ?",
-            (to_ts(now), limit),
+            (to_ts(now), *params, limit),
         )
         return [row["id"] for row in rows]
 
     async def next_due(self) -> datetime | None:
+        ours, params = self.shards.where_team("team_id")
         return from_ts(
-            await self.db.fetchval("SELECT MIN(due_at) FROM deliveries WHERE state != 'given_up'")
+            await self.db.fetchval(
+                f"SELECT MIN(due_at) FROM deliveries WHERE state != 'given_up' AND {ours}", params
+            )
         )
 
     async def claim(self, delivery_id: int, *, early: bool = False) -> Delivery | None:
@@ -269,11 +276,23 @@ class Outbox:
                 reason = row["error"] or _("It could not be delivered in time.")
                 await self._give_up(tx, Delivery.from_row(row), reason)
                 return None
-            await tx.execute(
+            # Conditional on the attempt read above: another process (shards overlapping after a
+            # restart) may have claimed it since; at READ COMMITTED its update waits for ours,
+            # then finds `attempts` moved on and changes nothing.
+            if not await tx.execute(
                 "UPDATE deliveries SET state = 'sending', due_at = ?, claimed_by = ?,"
-                " attempts = attempts + 1, again = 0 WHERE id = ?",
-                (to_ts(now + LEASE), self.run_id, delivery_id),
-            )
+                " attempts = attempts + 1, again = 0"
+                " WHERE id = ? AND attempts = ? AND state = ? AND due_at = ?",
+                (
+                    to_ts(now + LEASE),
+                    self.run_id,
+                    delivery_id,
+                    row["attempts"],
+                    row["state"],
+                    row["due_at"],
+                ),
+            ):
+                return None
             claimed = await tx.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
         assert claimed is not None
         return Delivery.from_row(claimed)

@@ -24,6 +24,7 @@ from bot.i18n import _
 from bot.outbox import Delivery, Outbox, Sent
 from bot.poll_model import Poll, from_ts, placeholders, to_ts
 from bot.poll_store import get_poll
+from bot.sharding import EVERY_SERVER, Shards
 
 RESULT = "poll_result"
 #: The poll message says "closes soon" this long before the deadline.
@@ -41,10 +42,14 @@ _LAST_HOUR_PENDING = (
 
 
 class PollClosing:
-    def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, outbox: Outbox, shards: Shards = EVERY_SERVER
+    ) -> None:
         self.db = db
         self.clock = clock
         self.outbox = outbox
+        #: only these shards' servers' polls are this process's to close at their deadline
+        self.shards = shards
         outbox.register(RESULT, self._announced, self._not_announced)
 
     async def close(
@@ -75,12 +80,13 @@ class PollClosing:
         put each announcement in the outbox. Returns the polls closed (each is closed once: the
         update and the enqueue commit together). A poll whose message never went out is left to
         the outbox, which gives it up at that deadline: nobody saw it, nothing is announced."""
+        ours, params = self.shards.where("guild_id")
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "UPDATE polls SET closed_at = closes_at, result_state = 'posting'"
                 " WHERE closed_at IS NULL AND message_id IS NOT NULL AND closes_at <= ?"
-                " RETURNING id, team_id",
-                (to_ts(now),),
+                f" AND {ours} RETURNING id, team_id",
+                (to_ts(now), *params),
             )
             closed = sorted((row[0], row[1]) for row in rows)
             await self._announce(tx, closed, now)
@@ -90,23 +96,25 @@ class PollClosing:
         """The open, posted polls whose last hour has begun by `now` and whose message has not
         been edited for it yet: marked as shown (each is returned once), for the caller to edit
         their messages. A poll open for an hour or less never is: its post shows it already."""
+        ours, params = self.shards.where("guild_id")
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "UPDATE polls SET last_hour_shown = 1"
-                f" WHERE {_LAST_HOUR_PENDING} AND closes_at - ? <= ?"
+                f" WHERE {_LAST_HOUR_PENDING} AND closes_at - ? <= ? AND {ours}"
                 " RETURNING id",
-                (_LAST_HOUR_S, _LAST_HOUR_S, to_ts(now)),
+                (_LAST_HOUR_S, _LAST_HOUR_S, to_ts(now), *params),
             )
         return sorted(row[0] for row in rows)
 
     async def next_due(self) -> datetime | None:
         """The next deadline of an open, posted poll, or the start of a last hour still to show,
         whichever is sooner."""
+        ours, params = self.shards.where("guild_id")
         row = await self.db.fetchone(
             "SELECT min(closes_at),"
             f" min(CASE WHEN {_LAST_HOUR_PENDING} THEN closes_at - ? END)"
-            " FROM polls WHERE closed_at IS NULL AND message_id IS NOT NULL",
-            (_LAST_HOUR_S, _LAST_HOUR_S),
+            f" FROM polls WHERE closed_at IS NULL AND message_id IS NOT NULL AND {ours}",
+            (_LAST_HOUR_S, _LAST_HOUR_S, *params),
         )
         times = [value for value in (row[0], row[1]) if value is not None] if row else []
         return from_ts(min(times)) if times else None

@@ -41,12 +41,19 @@ from bot.poll_runs import PollRuns
 from bot.poll_store import POST, get_poll, insert_poll, load_polls
 from bot.poll_votes import cast_votes
 from bot.secret import keyed_hash
+from bot.sharding import EVERY_SERVER, Shards
 from bot.teams import Team, clean_text
 
 
 class Polls:
     def __init__(
-        self, db: Database, clock: Clock, key: bytes, *, outbox: Outbox | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        key: bytes,
+        *,
+        outbox: Outbox | None = None,
+        shards: Shards = EVERY_SERVER,
     ) -> None:
         self.db = db
         #: where its messages and result posts wait to be made (bot/outbox.py)
@@ -55,7 +62,7 @@ class Polls:
         self.key = key
         self.ballots = Ballots(key)
         #: closing polls, and announcing each close once
-        self.closing = PollClosing(db, clock, self.outbox)
+        self.closing = PollClosing(db, clock, self.outbox, shards)
         #: asking a poll again, and its earlier runs
         self.runs = PollRuns(db, clock, self.outbox)
         self.outbox.register(POST, self._posted, self._not_posted)

@@ -178,8 +178,10 @@ class PromptBank:
                 " VALUES (?, ?, ?, 1, ?) ON CONFLICT (guild_id, text_key) DO NOTHING",
                 [(guild_id, text, prompt_key(text), now) for text in starter],
             )
-            await tx.execute(
-                "INSERT INTO prompt_banks (guild_id, seeded_at) VALUES (?, ?)", (guild_id, now)
+            await tx.execute(  # another process may have seeded it meanwhile: one bank
+                "INSERT INTO prompt_banks (guild_id, seeded_at) VALUES (?, ?)"
+                " ON CONFLICT (guild_id) DO NOTHING",
+                (guild_id, now),
             )
 
     async def add(self, guild_id: int, text: str) -> AddedPrompt:

@@ -16,21 +16,33 @@ from bot.outbox import Outbox
 from bot.prompt_bank import NO_PROMPTS, PromptBank, next_in_rotation
 from bot.prompt_posts import Post, queue_post
 from bot.schedule import due_slot, next_slots
+from bot.sharding import EVERY_SERVER, Shards
 from bot.teams import Team
 
 
 class WeeklyPosts:
-    def __init__(self, db: Database, clock: Clock, bank: PromptBank, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        bank: PromptBank,
+        outbox: Outbox,
+        shards: Shards = EVERY_SERVER,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.bank = bank
         self.outbox = outbox
+        #: only these shards' servers' teams are this process's to post for
+        self.shards = shards
 
     async def queue_due(self, now: datetime) -> list[Post]:
         """Queue each team's slot due at `now` (once, ever: of two passes or runs, one does)."""
+        ours, params = self.shards.where("guild_id")
         teams = await self.db.fetchall(
             "SELECT id, guild_id FROM teams WHERE schedule_weekday IS NOT NULL"
-            " AND schedule_time IS NOT NULL ORDER BY id"
+            f" AND schedule_time IS NOT NULL AND {ours} ORDER BY id",
+            params,
         )
         for guild_id in sorted({row["guild_id"] for row in teams}):
             await self.bank.ensure_bank(guild_id)
@@ -85,8 +97,11 @@ class WeeklyPosts:
     async def next_due(self, now: datetime) -> datetime | None:
         """The earliest coming slot of any team."""
         times: list[datetime] = []
+        ours, params = self.shards.where("guild_id")
         for row in await self.db.fetchall(
             "SELECT * FROM teams WHERE schedule_weekday IS NOT NULL AND schedule_time IS NOT NULL"
+            f" AND {ours}",
+            params,
         ):
             team = Team.from_row(row)
             assert team.schedule_weekday is not None and team.schedule_time is not None

@@ -22,6 +22,7 @@ from bot.prompt_answers import PromptAnswers
 from bot.prompt_bank import PromptBank
 from bot.prompt_posts import PromptPosts
 from bot.prompt_weekly import WeeklyPosts
+from bot.sharding import EVERY_SERVER, Shards
 
 
 class Prompts:
@@ -34,12 +35,13 @@ class Prompts:
         starter: tuple[str, ...] | None = None,
         *,
         outbox: Outbox | None = None,
+        shards: Shards = EVERY_SERVER,
     ) -> None:
         #: where posts and answers wait to be sent (bot/outbox.py)
         self.outbox = outbox or Outbox(db, clock)
         self.bank = PromptBank(db, clock, starter)
         self.posts = PromptPosts(db, clock, self.bank, self.outbox)
-        self.weekly = WeeklyPosts(db, clock, self.bank, self.outbox)
+        self.weekly = WeeklyPosts(db, clock, self.bank, self.outbox, shards)
         self.answers = PromptAnswers(db, clock, self.outbox)
 
     async def next_due(self, now: datetime) -> datetime | None:

@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db import Database, Transaction
 from bot.outbox import Delivery, Outbox, Sent
-from bot.reflection_store import ERASE, POST, ReflectionStore, set_next_share
+from bot.reflection_store import ERASE, POST, ReflectionStore
 from bot.reflection_text import PostedMessage, Reflection, next_share_at, to_ts
+from bot.sharding import EVERY_SERVER, Shards
 
 #: Pending reflections whose author can't be read (written before migration 0008, or under a key
 #: since replaced) count together as one author: never more authors than there really are.
@@ -66,8 +67,11 @@ class ReflectionBatches(ReflectionStore):
         rng: random.Random | None = None,
         *,
         outbox: Outbox | None = None,
+        shards: Shards = EVERY_SERVER,
     ) -> None:
         super().__init__(db, clock, key, rng, outbox=outbox)
+        #: only these shards' servers' teams are this process's to release at sharing time
+        self.shards = shards
         self.outbox.register(POST, self._posted)
         self.outbox.register(ERASE, self._erased)
 
@@ -82,10 +86,24 @@ class ReflectionBatches(ReflectionStore):
             for team in await self._sharing_times(tx, now):
                 if team.due > now:
                     continue
+                if not await self._claim_sharing(tx, team, now):
+                    continue  # another process released this sharing time meanwhile
                 if await self._release(tx, team.id, now):
                     released.append(team.id)
-                await set_next_share(tx, team.id, next_share_at(now, team.hhmm, team.zone))
         return released
+
+    async def _claim_sharing(self, tx: Transaction, team: SharingTime, now: datetime) -> bool:
+        """Move the team's sharing time on, if it is still due: of two processes that both saw
+        it due (a restart's overlap), one moves it and releases, the other changes nothing."""
+        return bool(
+            await tx.execute(
+                "INSERT INTO reflection_teams (team_id, next_share_at) VALUES (?, ?)"
+                " ON CONFLICT (team_id) DO UPDATE SET next_share_at = excluded.next_share_at"
+                " WHERE reflection_teams.next_share_at IS NULL"
+                " OR reflection_teams.next_share_at <= ?",
+                (team.id, to_ts(next_share_at(now, team.hhmm, team.zone)), to_ts(now)),
+            )
+        )
 
     async def next_sharing(self, now: datetime) -> datetime | None:
         """The earliest sharing time still to come (or due now) across the teams."""
@@ -93,7 +111,10 @@ class ReflectionBatches(ReflectionStore):
             return await self._next_sharing(tx, now)
 
     async def _next_sharing(self, tx: Transaction, now: datetime) -> datetime | None:
-        noted = await tx.fetchval("SELECT MIN(next_share_at) FROM reflection_teams")
+        ours, params = self.shards.where_team("team_id")
+        noted = await tx.fetchval(
+            f"SELECT MIN(next_share_at) FROM reflection_teams WHERE {ours}", params
+        )
         due = [team.due for team in await self._sharing_times(tx, now)]
         if noted is not None:
             due.append(datetime.fromtimestamp(noted, UTC))
@@ -102,11 +123,12 @@ class ReflectionBatches(ReflectionStore):
     async def _sharing_times(self, tx: Transaction, now: datetime) -> list[SharingTime]:
         """Each team whose sharing time is due, or not yet noted: a new team's first sharing
         time is the first after it was created."""
+        ours, params = self.shards.where("t.guild_id")
         rows = await tx.fetchall(
             "SELECT t.id, t.timezone, t.reflection_share_time, t.created_at, s.next_share_at"
             " FROM teams t LEFT JOIN reflection_teams s ON s.team_id = t.id"
-            " WHERE s.next_share_at IS NULL OR s.next_share_at <= ?",
-            (to_ts(now),),
+            f" WHERE (s.next_share_at IS NULL OR s.next_share_at <= ?) AND {ours}",
+            (to_ts(now), *params),
         )
         found = []
         for row in rows:

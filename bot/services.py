@@ -17,23 +17,29 @@ from bot.polls import Polls
 from bot.prompts import Prompts
 from bot.reflection_batches import ReflectionBatches
 from bot.reflections import Reflections
+from bot.sharding import EVERY_SERVER, Shards
 from bot.teams import Teams
 
 
 class Services:
-    def __init__(self, db: Database, clock: Clock, key: bytes) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, key: bytes, shards: Shards = EVERY_SERVER
+    ) -> None:
+        #: the servers whose scheduled work is this process's (bot/sharding.py): every job's
+        #: "what is due" query is restricted to them
+        self.shards = shards
         #: the one outbox: every feature's posts, edits and deletions in Discord
-        self.outbox = Outbox(db, clock)
+        self.outbox = Outbox(db, clock, shards)
         self.teams = Teams(db, clock, outbox=self.outbox)
-        self.prompts = Prompts(db, clock, outbox=self.outbox)
-        self.polls = Polls(db, clock, key, outbox=self.outbox)
+        self.prompts = Prompts(db, clock, outbox=self.outbox, shards=shards)
+        self.polls = Polls(db, clock, key, outbox=self.outbox, shards=shards)
         self.reflections = Reflections(db, clock, key, outbox=self.outbox)
         self.reflection_batches = ReflectionBatches(
-            db, clock, key, rng=self.reflections.rng, outbox=self.outbox
+            db, clock, key, rng=self.reflections.rng, outbox=self.outbox, shards=shards
         )
         self.history = History(db, clock, self.prompts, self.polls, self.reflections)
         self.history_shares = HistoryShares(db, clock, self.outbox)
-        self.lifetime = Lifetime(db, clock)
+        self.lifetime = Lifetime(db, clock, shards)
 
     @property
     def member_data(self) -> tuple[HoldsMemberData, ...]:
