@@ -4,10 +4,13 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.clock import ManualClock
 from bot.db import Database
+from bot.db_postgres import POSTGRES_MIGRATIONS
+from bot.migrations import load_migrations
 from tests.double import DiscordDouble, contract
 from tests.support import World, endpoints
 
@@ -18,6 +21,14 @@ pytest_plugins = ["tests.pg_fixtures"]
 BACKENDS = ("sqlite", "postgresql")
 #: the schema template of each cluster: built once, copied for every test
 _TEMPLATES: dict[int, str] = {}
+#: emptied test databases ready for the next test, per cluster; the tables of the schema
+_SPARE: dict[int, list[str]] = {}
+_TABLES: dict[int, frozenset[str]] = {}
+_PG_TABLES = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    " AND tablename != 'breakroom_schema'"
+)
+LATEST_VERSION = max(m.version for m in load_migrations(POSTGRES_MIGRATIONS))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,12 +54,32 @@ async def _build_schema(url: str) -> None:
     await database.close()
 
 
+async def _emptied(url: str, tables: frozenset[str]) -> bool:
+    """Empty a used test database for the next test (much quicker than a new copy of the
+    template); False when it can't be trusted to be like new (its tables or version changed, or
+    something still holds it), and it is dropped instead."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("SET lock_timeout = '2s'")
+        found = {r[0] for r in await conn.fetch(_PG_TABLES)}
+        if found != tables or await conn.fetchval("SELECT max(version) FROM breakroom_schema") != (
+            LATEST_VERSION
+        ):
+            return False
+        await conn.execute(f"TRUNCATE {', '.join(sorted(tables))} RESTART IDENTITY CASCADE")
+        return True
+    except asyncpg.PostgresError:
+        return False
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 async def database(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Path | str]:
-    """Where this test's fresh database is: a SQLite file, or a PostgreSQL database made from a
-    template at the latest schema (dropped after the test)."""
+    """Where this test's fresh database is: a SQLite file, or a PostgreSQL database at the
+    latest schema and empty (a copy of a template, emptied after the test for the next one)."""
     if backend == "sqlite":
         yield tmp_path / "breakroom.db"
         return
@@ -56,8 +87,25 @@ async def database(
     template = await cluster.template(
         _TEMPLATES.setdefault(id(cluster), cluster.unique_name("schema")), _build_schema
     )
-    async with cluster.fresh("breakroom", template=template) as url:
+    spare = _SPARE.setdefault(id(cluster), [])
+    if spare:
+        name = spare.pop()
+    else:
+        name = cluster.unique_name("breakroom")
+        await cluster.create_database(name, template=template)
+    url: str = cluster.url(name)
+    tables = _TABLES.get(id(cluster))
+    if tables is None:
+        conn = await asyncpg.connect(url)
+        tables = _TABLES[id(cluster)] = frozenset(r[0] for r in await conn.fetch(_PG_TABLES))
+        await conn.close()
+    try:
         yield url
+    finally:
+        if await _emptied(url, tables):
+            spare.append(name)
+        else:
+            await cluster.drop_database(name)
 
 
 @pytest.fixture(autouse=True)

@@ -102,3 +102,59 @@ def test_default_key_file_that_is_a_folder_is_refused_only_when_it_is_used(tmp_p
         settings(DISCORD_TOKEN="t", XDG_CONFIG_HOME=str(tmp_path))
     # With BREAKROOM_SECRET the key file is not used, so its default place does not matter.
     settings(DISCORD_TOKEN="t", XDG_CONFIG_HOME=str(tmp_path), BREAKROOM_SECRET="s" * 40)
+
+
+PG = "postgresql://breakroom@db.example/breakroom"
+SECRET = "s" * 40
+
+
+def test_a_postgresql_url_replaces_the_file() -> None:
+    s = settings(DISCORD_TOKEN="t", DATABASE_URL=PG)
+    assert s.database_url == PG and s.database == PG
+    assert settings(DISCORD_TOKEN="t").database == Path("data/breakroom.db")
+    with pytest.raises(SettingsError, match="DATABASE_URL must be a PostgreSQL URL"):
+        settings(DISCORD_TOKEN="t", DATABASE_URL="mysql://x/y")
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids"),
+    [
+        ("0-3", (0, 1, 2, 3)),
+        ("4,5", (4, 5)),
+        ("0-1, 6", (0, 1, 6)),
+        ("7", (7,)),
+        ("3,1-2", (1, 2, 3)),
+    ],
+)
+def test_shard_ids_are_ranges_and_lists(raw: str, ids: tuple[int, ...]) -> None:
+    s = settings(
+        DISCORD_TOKEN="t", SHARD_COUNT="8", SHARD_IDS=raw, DATABASE_URL=PG, BREAKROOM_SECRET=SECRET
+    )
+    assert (s.shard_count, s.shard_ids) == (8, ids)
+
+
+@pytest.mark.parametrize("raw", ["a", "3-1", "0-8", "8", "1-", "-1", "1,,2"])
+def test_shard_ids_outside_the_count_or_malformed_are_one_sentence(raw: str) -> None:
+    with pytest.raises(SettingsError, match="SHARD_IDS"):
+        settings(
+            DISCORD_TOKEN="t",
+            SHARD_COUNT="8",
+            SHARD_IDS=raw,
+            DATABASE_URL=PG,
+            BREAKROOM_SECRET=SECRET,
+        )
+
+
+def test_shard_settings_that_cannot_work_are_refused() -> None:
+    with pytest.raises(SettingsError, match="SHARD_COUNT must be"):
+        settings(DISCORD_TOKEN="t", SHARD_COUNT="0")
+    with pytest.raises(SettingsError, match="SHARD_IDS needs SHARD_COUNT"):
+        settings(DISCORD_TOKEN="t", SHARD_IDS="0")
+    # Some of the shards: the other processes need the same database and the same key.
+    with pytest.raises(SettingsError, match="set DATABASE_URL"):
+        settings(DISCORD_TOKEN="t", SHARD_COUNT="2", SHARD_IDS="0", BREAKROOM_SECRET=SECRET)
+    with pytest.raises(SettingsError, match="set BREAKROOM_SECRET"):
+        settings(DISCORD_TOKEN="t", SHARD_COUNT="2", SHARD_IDS="0", DATABASE_URL=PG)
+    # All of them in one process: the SQLite file and a key file do.
+    s = settings(DISCORD_TOKEN="t", SHARD_COUNT="2", SHARD_IDS="0-1")
+    assert (s.shard_count, s.shard_ids, s.database_url) == (2, (0, 1), None)
