@@ -39,6 +39,8 @@ from tests.bench.world import BenchWorld
 from tests.pg import PostgresCluster, PostgresError, Unavailable, choose
 
 SHARDS = 2
+#: what a shard process that leaves the commands to shard 0's logs (bot/client.py)
+NOT_SYNCING = "the process running shard 0 syncs the commands"
 NAME = f"Breakroom PG ×{SHARDS}"
 
 
@@ -135,6 +137,27 @@ async def run_postgresql(
     def server_cpu() -> float | None:
         return tree_cpu_seconds(pid) if pid is not None else None
 
-    return await run_scenario(
+    result = await run_scenario(
         NAME, group, BREAKROOM_READY, dd, plans, config, two_polls, server_cpu
     )
+    result.notes += describe(group)
+    return result
+
+
+def describe(group: ProcessGroup) -> list[str]:
+    """Each process's ready time and peak RSS, and which of them synced the commands (only the
+    one running shard 0 may)."""
+    parts = []
+    for n, name in enumerate(group.names):
+        ready = f"ready after {group.ready[n]:.2f} s" if n < len(group.ready) else "not ready"
+        rss = f", peak RSS {group.rss_kib[n] / 1024:.1f} MiB" if n < len(group.rss_kib) else ""
+        parts.append(f"{name} {ready}{rss}")
+    syncing = [
+        name
+        for name, process in zip(group.names, group.processes, strict=True)
+        if not any(NOT_SYNCING in line for line in process.lines)
+    ]
+    others = len(group.names) - len(syncing)
+    sync = f"command sync: {', '.join(syncing) or 'none'}"
+    sync += f" ({others} logged that they leave it to shard 0)"
+    return ["; ".join(parts) + "; " + sync]

@@ -160,6 +160,9 @@ class ProcessGroup:
     def __init__(self, processes: list[BenchProcess], names: list[str]) -> None:
         self.processes = processes
         self.names = names
+        #: per process: seconds from its start to its ready line, and its last peak RSS read
+        self.ready: list[float] = []
+        self.rss_kib: list[int] = []
 
     async def start(self) -> ProcessGroup:
         for process in self.processes:
@@ -185,13 +188,15 @@ class ProcessGroup:
         first = min(p.started_at for p in self.processes)
         waits = [p.wait_for_line(pattern, timeout) for p in self.processes]
         seconds = await asyncio.gather(*waits)
+        self.ready = list(seconds)
         return max(p.started_at - first + s for p, s in zip(self.processes, seconds, strict=True))
 
     def cpu_seconds(self) -> float:
         return sum(p.cpu_seconds() for p in self.processes)
 
     def peak_rss_kib(self) -> int:
-        return sum(p.peak_rss_kib() for p in self.processes)
+        self.rss_kib = [p.peak_rss_kib() for p in self.processes]
+        return sum(self.rss_kib)
 
     async def stop(self, timeout: float = 20.0) -> int | None:
         """Stop them all at once; the first non-zero exit code, else 0."""

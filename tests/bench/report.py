@@ -285,6 +285,7 @@ def postgresql_section(report: BenchReport) -> list[str]:
         " a poll in a server of each shard, the voters (members of both) taking turns between"
         " them, at the same total rate"
     )
+    out += pg.notes
     rows = [PG_HEADER]
     for n, phase in enumerate(pg.phases):
         if n < len(report.breakroom.phases):

@@ -49,6 +49,8 @@ class ScenarioResult:
     exit_code: int | None = None
     errors: list[str] = field(default_factory=list)
     processes: int = 1
+    #: what else a reader should know about this scenario's processes
+    notes: list[str] = field(default_factory=list)
 
     def phase(self, name: str) -> PhaseResult | None:
         return next((p for p in self.phases if p.name == name), None)
