@@ -246,6 +246,7 @@ PG_HEADER = [
     "CPU ms/click",
     "+ server ms/click",
     "clicks per shard",
+    "others, cores",
     "stored totals",
 ]
 
@@ -269,6 +270,7 @@ def pg_row(setup: str, phase: PhaseResult) -> list[str]:
         fmt(phase.cpu_per_click_ms, ".3f"),
         fmt(phase.server_cpu_per_click_ms, ".3f"),
         shards,
+        fmt(phase.other_cpu, ".2f"),
         totals,
     ]
 
