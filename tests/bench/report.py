@@ -245,7 +245,7 @@ PG_HEADER = [
     "votes/s",
     "CPU ms/click",
     "+ server ms/click",
-    "clicks per shard",
+    "answered per shard",
     "others, cores",
     "stored totals",
 ]
@@ -309,6 +309,7 @@ def process_rows(scenarios: list[ScenarioResult]) -> list[list[str]]:
             "RSS when ready MiB",
             "peak RSS MiB",
             "exit code",
+            "scenario s",
             "log problems",
         ]
     ]
@@ -320,6 +321,7 @@ def process_rows(scenarios: list[ScenarioResult]) -> list[list[str]]:
                 f"{s.ready_rss_kib / 1024:.1f}",
                 f"{s.peak_rss_kib / 1024:.1f}",
                 str(s.exit_code),
+                f"{s.seconds:.0f}",
                 str(len(s.errors)),
             ]
         )

@@ -3,6 +3,7 @@ and stopped; with what it logged that a reader should see."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,8 @@ class ScenarioResult:
     exit_code: int | None = None
     errors: list[str] = field(default_factory=list)
     processes: int = 1
+    #: wall time of the whole scenario: start, ready, every phase, stop
+    seconds: float = 0.0
     #: what else a reader should know about this scenario's processes
     notes: list[str] = field(default_factory=list)
 
@@ -109,6 +112,7 @@ async def run_scenario(
     """Start the bot's process(es), time it to ready, run every phase, read its peak RSS, stop.
 
     `get_target` gives the messages to click, and for Breakroom what to check after each phase."""
+    started = time.perf_counter()
     await process.start()
     try:
         ready = await process.wait_for_line(ready_line, timeout=60)
@@ -122,7 +126,15 @@ async def run_scenario(
         code = await process.stop()
     count = len(process.processes) if isinstance(process, ProcessGroup) else 1
     return ScenarioResult(
-        name, ready, ready_rss, rss, phases, code, problems_of(process), processes=count
+        name,
+        ready,
+        ready_rss,
+        rss,
+        phases,
+        code,
+        problems_of(process),
+        processes=count,
+        seconds=time.perf_counter() - started,
     )
 
 
