@@ -7,8 +7,9 @@ import asyncio
 import sys
 from dataclasses import replace
 
+from tests.bench.config import SMOKE, BenchConfig
 from tests.bench.report import render, targets
-from tests.bench.run import SMOKE, BenchConfig, run_bench
+from tests.bench.run import run_bench
 from tests.bench.world import WorldSize
 
 
@@ -22,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="length of each sustained phase (10)")
     parser.add_argument("--no-baseline", action="store_true", help="Breakroom only")
     parser.add_argument(
+        "--no-postgresql",
+        action="store_true",
+        help="skip the PostgreSQL phase (two shard processes on a throwaway PostgreSQL)",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a target is not met (not for CI)"
     )
     args = parser.parse_args(argv)
@@ -34,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         config = replace(config, seconds=args.seconds)
     if args.no_baseline:
         config = replace(config, baseline=False)
+    if args.no_postgresql:
+        config = replace(config, postgresql=False)
     report = asyncio.run(run_bench(config))
     print(render(report), flush=True)
     if args.strict and any(t.met is False for t in targets(report)):

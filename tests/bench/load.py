@@ -15,11 +15,19 @@ import asyncio
 import math
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tests.double import DiscordDouble, InteractionRecord, Member, Message, builders
+from tests.double import (
+    Channel,
+    DiscordDouble,
+    Guild,
+    InteractionRecord,
+    Member,
+    Message,
+    builders,
+)
 from tests.double.models import walk_components
 
 Action = Literal["voted", "moved", "removed"]
@@ -106,17 +114,22 @@ def plan_phases(
     return phases
 
 
-def prebuild(dd: DiscordDouble, message: Message, plan: PhasePlan) -> list[Click]:
-    """The interaction payloads of a phase, as Discord would send them, built ahead of time."""
-    channel = dd._channels[message.channel_id]
-    guild = dd._guilds[channel.guild_id or 0]
-    custom_ids = {b["label"]: b["custom_id"] for b in message.buttons()}
-    for section in walk_components(message.components):  # Breakroom's: "Vote" beside each
-        if section.get("type") == 9:
-            label = str(section["components"][0].get("content") or "").split("\n")[0]
-            custom_ids[label.strip("*")] = section["accessory"].get("custom_id")
+def prebuild(
+    dd: DiscordDouble,
+    messages: Sequence[Message],
+    plan: PhasePlan,
+    route: Mapping[int, int] | None = None,
+) -> list[Click]:
+    """The interaction payloads of a phase, as Discord would send them, built ahead of time.
+
+    Each click goes to `messages[route[member id]]` (the first message for a member `route`
+    doesn't name): two polls in two shards' servers get their own members' clicks, in the plan's
+    order."""
+    layouts = [_layout(dd, message) for message in messages]
     clicks = []
     for planned in plan.clicks:
+        n = route.get(planned.member.id, 0) if route else 0
+        message, (guild, channel, custom_ids) = messages[n], layouts[n]
         custom_id = custom_ids[planned.label]
         data = builders.component_data(
             dd,
@@ -132,6 +145,18 @@ def prebuild(dd: DiscordDouble, message: Message, plan: PhasePlan) -> list[Click
         )
         clicks.append(Click(planned, ix))
     return clicks
+
+
+def _layout(dd: DiscordDouble, message: Message) -> tuple[Guild, Channel, dict[str, str]]:
+    """A poll message's server, channel, and option label -> the custom_id to click."""
+    channel = dd._channels[message.channel_id]
+    guild = dd._guilds[channel.guild_id or 0]
+    custom_ids = {b["label"]: b["custom_id"] for b in message.buttons()}
+    for section in walk_components(message.components):  # Breakroom's: "Vote" beside each
+        if section.get("type") == 9:
+            label = str(section["components"][0].get("content") or "").split("\n")[0]
+            custom_ids[label.strip("*")] = section["accessory"].get("custom_id")
+    return guild, channel, custom_ids
 
 
 async def send(dd: DiscordDouble, clicks: list[Click], rate: float | None) -> None:

@@ -127,3 +127,78 @@ class BenchProcess:
         if self._reader is not None:
             await self._reader
         return self.proc.returncode
+
+
+def _stat_fields(pid: int) -> list[str]:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()  # fields[0] is field 3 (state)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a server and its children so far: PostgreSQL's postmaster, its backends (one
+    per connection of the bots' pools) and helpers. A child that has exited and been waited for
+    is in the postmaster's cutime + cstime; a live one is read from its own /proc entry."""
+    fields = _stat_fields(pid)
+    # utime, stime, cutime, cstime are fields 14-17
+    total = sum(int(x) for x in fields[11:15])
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            child = _stat_fields(int(entry.name))
+        except (OSError, ValueError):
+            continue  # it exited meanwhile
+        if child[1] == str(pid):  # field 4: the parent's pid
+            total += int(child[11]) + int(child[12])
+    return total / CLOCK_TICKS
+
+
+class ProcessGroup:
+    """Several processes of one bot (one per shard range), measured as one: CPU time and peak
+    RSS are the sums of theirs, ready is when the last one is."""
+
+    def __init__(self, processes: list[BenchProcess], names: list[str]) -> None:
+        self.processes = processes
+        self.names = names
+        #: per process: seconds from its start to its ready line, and its last peak RSS read
+        self.ready: list[float] = []
+        self.rss_kib: list[int] = []
+
+    async def start(self) -> ProcessGroup:
+        for process in self.processes:
+            await process.start()
+        return self
+
+    @property
+    def lines(self) -> list[str]:
+        """Every process's log, each line after its process's name."""
+        return [
+            f"{name}: {line}"
+            for name, process in zip(self.names, self.processes, strict=True)
+            for line in process.lines
+        ]
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def wait_for_line(self, pattern: str, timeout: float = 30.0) -> float:
+        """Wait until every process logged a line matching `pattern`; the seconds from the first
+        start to the last such line."""
+        first = min(p.started_at for p in self.processes)
+        waits = [p.wait_for_line(pattern, timeout) for p in self.processes]
+        seconds = await asyncio.gather(*waits)
+        self.ready = list(seconds)
+        return max(p.started_at - first + s for p, s in zip(self.processes, seconds, strict=True))
+
+    def cpu_seconds(self) -> float:
+        return sum(p.cpu_seconds() for p in self.processes)
+
+    def peak_rss_kib(self) -> int:
+        self.rss_kib = [p.peak_rss_kib() for p in self.processes]
+        return sum(self.rss_kib)
+
+    async def stop(self, timeout: float = 20.0) -> int | None:
+        """Stop them all at once; the first non-zero exit code, else 0."""
+        codes = await asyncio.gather(*(p.stop(timeout) for p in self.processes))
+        return next((c for c in codes if c != 0), codes[0] if codes else None)

@@ -1,4 +1,5 @@
-"""The printed table: figures per phase for both bots, the processes, and the targets."""
+"""The printed tables: figures per phase for every bot, SQLite beside two PostgreSQL shard
+processes, the processes, and the targets."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import os
 import re
 from dataclasses import dataclass
 
-from tests.bench.run import DEADLINE, BenchReport, PhaseResult, ScenarioResult
+from tests.bench.config import DEADLINE
+from tests.bench.phase import PhaseResult
+from tests.bench.run import BenchReport
+from tests.bench.scenario import ScenarioResult
 
 P99_TARGET_MS = 50.0
 P99_TARGET_RATE = 500.0
@@ -202,7 +206,99 @@ def targets(report: BenchReport) -> list[Target]:
                 and all(e is True for e in anon_exact),
             )
         )
+    found.append(postgresql_target(report))
     return found
+
+
+def postgresql_target(report: BenchReport) -> Target:
+    text = (
+        f"(PostgreSQL, 2 shard processes) every click answered within {DEADLINE:g} s, "
+        "both shards clicked, totals exact"
+    )
+    pg = report.postgresql
+    if pg is None:
+        return Target(text, report.postgresql_note or "not run", None)
+    answered = sum(p.answered for p in pg.phases)
+    clicks = sum(p.clicks for p in pg.phases)
+    exact = sum(1 for p in pg.phases if p.totals_exact)
+    both = all(p.by_shard and len(p.by_shard) == 2 for p in pg.phases)
+    return Target(
+        text,
+        f"{answered}/{clicks} answered, slowest {fmt(max(p.max_latency for p in pg.phases), '.2f')}"
+        f" s, {'both shards in every phase' if both else 'NOT both shards'}, "
+        f"{exact}/{len(pg.phases)} exact",
+        answered == clicks
+        and all(p.max_latency <= DEADLINE for p in pg.phases)
+        and both
+        and exact == len(pg.phases),
+    )
+
+
+PG_HEADER = [
+    "phase",
+    "setup",
+    "clicks",
+    "answered",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "votes/s",
+    "CPU ms/click",
+    "+ server ms/click",
+    "answered per shard",
+    "others, cores",
+    "stored totals",
+]
+
+
+def pg_row(setup: str, phase: PhaseResult) -> list[str]:
+    totals = "-"
+    if phase.totals_exact is not None:
+        totals = ("exact: " if phase.totals_exact else "WRONG: ") + phase.totals_note
+    shards = "-"
+    if phase.by_shard:
+        shards = ", ".join(f"{shard}: {n}" for shard, n in phase.by_shard.items())
+    return [
+        phase.name,
+        setup,
+        str(phase.clicks),
+        str(phase.answered),
+        fmt(phase.latency_ms(50)),
+        fmt(phase.latency_ms(99)),
+        fmt(1000 * phase.max_latency, ".0f"),
+        fmt(phase.throughput, ".0f"),
+        fmt(phase.cpu_per_click_ms, ".3f"),
+        fmt(phase.server_cpu_per_click_ms, ".3f"),
+        shards,
+        fmt(phase.other_cpu, ".2f"),
+        totals,
+    ]
+
+
+def postgresql_section(report: BenchReport) -> list[str]:
+    """One SQLite process beside two shard processes on PostgreSQL, phase by phase."""
+    pg = report.postgresql
+    out = ["PostgreSQL: the same clicks, one process on SQLite beside 2 shard processes"]
+    out.append(report.postgresql_note)
+    if pg is None:
+        return [*out, ""]
+    out.append(
+        "2 shards: SHARD_COUNT=2, SHARD_IDS=0 and SHARD_IDS=1 in two processes, one DATABASE_URL;"
+        " a poll in a server of each shard, the voters (members of both) taking turns between"
+        " them, at the same total rate"
+    )
+    out += pg.notes
+    rows = [PG_HEADER]
+    for n, phase in enumerate(pg.phases):
+        if n < len(report.breakroom.phases):
+            rows.append(pg_row("1 process, SQLite", report.breakroom.phases[n]))
+        rows.append(pg_row("2 shards, PostgreSQL", phase))
+    out += [table(rows)]
+    out.append(
+        "CPU ms/click: the bot processes' (both shards' summed); + server: the PostgreSQL "
+        "server's own (postmaster and backends), which SQLite spends inside the bot's process."
+    )
+    return [*out, ""]
 
 
 def process_rows(scenarios: list[ScenarioResult]) -> list[list[str]]:
@@ -213,17 +309,19 @@ def process_rows(scenarios: list[ScenarioResult]) -> list[list[str]]:
             "RSS when ready MiB",
             "peak RSS MiB",
             "exit code",
+            "scenario s",
             "log problems",
         ]
     ]
     for s in scenarios:
         rows.append(
             [
-                s.name,
+                s.name if s.processes == 1 else f"{s.name} ({s.processes} processes, summed)",
                 f"{s.ready_seconds:.2f}",
                 f"{s.ready_rss_kib / 1024:.1f}",
                 f"{s.peak_rss_kib / 1024:.1f}",
                 str(s.exit_code),
+                f"{s.seconds:.0f}",
                 str(len(s.errors)),
             ]
         )
@@ -289,7 +387,9 @@ def render(report: BenchReport) -> str:
         if anon is not None and n < len(anon.phases):
             rows.append(phase_row("Breakroom anon", anon.phases[n], base_phase))
     out += [table(rows), ""]
-    out += [table(process_rows([s for s in (base, br, anon) if s is not None])), ""]
+    out += postgresql_section(report)
+    pg = report.postgresql
+    out += [table(process_rows([s for s in (base, br, anon, pg) if s is not None])), ""]
     if anon is not None:
         out += [
             "Breakroom anon: the same clicks on an anonymous poll — each vote a sealed ballot "
@@ -297,7 +397,7 @@ def render(report: BenchReport) -> str:
             "steps (so 'final shown' is not asked of it).",
             "",
         ]
-    for s in (base, br, anon):
+    for s in (base, br, anon, pg):
         if s is not None and s.errors:
             out.append(f"{s.name} log, first warnings/errors:")
             out += ["  " + line[:200] for line in distinct(s.errors)[:4]]

@@ -14,7 +14,7 @@ from bot.poll_model import Poll
 from bot.polls import Polls
 from bot.secret import load_or_create_key
 from bot.teams import Teams
-from tests.double import Channel, DiscordDouble, Guild, Member
+from tests.double import Channel, DiscordDouble, Guild, Member, shard_of
 from tests.support import TEST_SECRET, click, poll_posted
 
 #: the voted poll's options; its buttons are clicked by label
@@ -27,7 +27,8 @@ class WorldSize:
     guilds: int = 50
     teams_per_guild: int = 5
     seeded_votes: int = 10_000
-    #: members of the first server who click in the benchmark
+    #: members who click in the benchmark (members of the first server, and of the first
+    #: server of shard 1 of 2, so that two shard processes can share the clicks)
     voters: int = 1_000
 
 
@@ -44,6 +45,9 @@ class BenchWorld:
     seeded_votes: int = 0
     seed_seconds: float = 0.0
     team_ids: list[int] = field(default_factory=list)
+    #: with two shards: the index in `guilds` of a server of shard 0 and of one of shard 1
+    #: (the first server, and the first of shard 1), whose members the voters all are
+    shard_guilds: tuple[int, int] | None = None
 
     @property
     def poll_guild(self) -> Guild:
@@ -59,7 +63,8 @@ class BenchWorld:
 
 
 def build_double_world(dd: DiscordDouble, db_path: Path, size: WorldSize) -> BenchWorld:
-    """Servers with a channel per team and a manager each; the voters join the first server.
+    """Servers with a channel per team and a manager each; the voters join the first server,
+    and the first server of shard 1 (of 2) too, for the two shard processes' polls.
 
     Built before any bot connects, so it all arrives in the GUILD_CREATEs (no per-member events).
     """
@@ -74,7 +79,16 @@ def build_double_world(dd: DiscordDouble, db_path: Path, size: WorldSize) -> Ben
         )
         managers.append(dd.add_member(guild, f"manager{g + 1}", manager=True))
     voters = [dd.add_member(guilds[0], f"clerk{n}") for n in range(size.voters)]
-    return BenchWorld(dd, db_path, guilds, channels, managers, voters)
+    world = BenchWorld(dd, db_path, guilds, channels, managers, voters)
+    on_shard = [
+        next((n for n, g in enumerate(guilds) if shard_of(g.id, 2) == s), None) for s in (0, 1)
+    ]
+    if on_shard[0] is not None and on_shard[1] is not None:
+        world.shard_guilds = (on_shard[0], on_shard[1])
+        other = guilds[on_shard[1]] if on_shard[0] == 0 else guilds[on_shard[0]]
+        for voter in voters:
+            dd.add_member(other, voter.name, user_id=voter.id)
+    return world
 
 
 async def seed_database(world: BenchWorld, size: WorldSize) -> None:
