@@ -298,12 +298,17 @@ class Outbox:
         return Delivery.from_row(claimed)
 
     async def _holds(self, tx: Transaction, delivery: Delivery) -> Row | None:
-        """The row, if this attempt still holds it (a later attempt may have taken it over)."""
-        return await tx.fetchone(
-            "SELECT * FROM deliveries WHERE id = ? AND state = 'sending' AND attempts = ?"
-            " AND claimed_by = ?",
+        """The row, if this attempt still holds it (a later attempt may have taken it over),
+        locked until `tx` ends: an update that matches nothing but keeps the row as it is, so
+        that another process's claim of it (an attempt that outlived its lease) waits for this
+        outcome and then finds the row changed, instead of both going ahead."""
+        if not await tx.execute(
+            "UPDATE deliveries SET attempts = attempts WHERE id = ? AND state = 'sending'"
+            " AND attempts = ? AND claimed_by = ?",
             (delivery.id, delivery.attempt, self.run_id),
-        )
+        ):
+            return None
+        return await tx.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery.id,))
 
     async def delivered(self, delivery: Delivery, sent: Sent) -> bool:
         """Discord has it: the feature records it, and the delivery is done — or due again at

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
@@ -81,6 +82,10 @@ class Office:
 
 @pytest.fixture
 async def office(db: Database) -> Office:
+    return await open_office(db)
+
+
+async def open_office(db: Database) -> Office:
     clock = ManualClock()  # Monday 5 January 2026, 08:00 UTC
     shard = {n: Services(db, clock, KEY, shards) for n, shards in enumerate((SHARD_0, SHARD_1))}
     teams = {
@@ -229,6 +234,45 @@ async def test_two_processes_claim_each_delivery_once(
         assert sum(claim is not None for claim in claims) == 1, delivery_id
     rows = await db.fetchall("SELECT attempts FROM deliveries WHERE state = 'sending'")
     assert sorted(row[0] for row in rows) == [1] * len(ids)
+
+
+async def lock_waited_for(db: Database, task: asyncio.Task[Any]) -> bool:
+    """True once a backend of this database waits for a row lock; False if `task` ended first."""
+    async with asyncio.timeout(5):
+        while not task.done():
+            if await db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ):
+                return True
+            await asyncio.sleep(0.01)
+    return False
+
+
+async def test_an_attempt_past_its_lease_holds_its_delivery_while_it_records_the_outcome(
+    pg_url: str,
+) -> None:
+    """On PostgreSQL two processes' transactions run side by side: the attempt recording its
+    outcome holds the row, and a take-over claimed meanwhile waits and then finds it done."""
+    db, other = await Database.open(pg_url), await Database.open(pg_url)
+    try:
+        office = await open_office(db)
+        first, second = Outbox(db, office.clock), Outbox(other, office.clock)
+        queued = await office.shard[0].prompts.posts.queue_manual(office.teams[0].id, None)
+        assert queued.delivery_id is not None
+        delivery = await first.claim(queued.delivery_id, early=True)
+        assert delivery is not None
+        office.clock.advance(minutes=3)  # the attempt outlived its 2-minute lease
+        async with db.transaction() as tx:
+            assert await first._holds(tx, delivery) is not None
+            taking_over = asyncio.create_task(second.claim(delivery.id))
+            assert await lock_waited_for(db, taking_over), "the take-over went ahead"
+            await tx.execute("DELETE FROM deliveries WHERE id = ?", (delivery.id,))  # delivered
+        assert await taking_over is None
+        assert await db.fetchval("SELECT count(*) FROM deliveries") == 0
+    finally:
+        await db.close()
+        await other.close()
 
 
 async def test_two_processes_post_each_weekly_slot_and_close_each_poll_once(
