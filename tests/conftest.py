@@ -12,7 +12,7 @@ from bot.db import Database
 from bot.db_postgres import POSTGRES_MIGRATIONS
 from bot.migrations import load_migrations
 from tests.double import DiscordDouble, contract
-from tests.support import World, endpoints
+from tests.support import PG_TABLES, World, endpoints
 
 pytest_plugins = ["tests.pg_fixtures"]
 
@@ -24,10 +24,6 @@ _TEMPLATES: dict[int, str] = {}
 #: emptied test databases ready for the next test, per cluster; the tables of the schema
 _SPARE: dict[int, list[str]] = {}
 _TABLES: dict[int, frozenset[str]] = {}
-_PG_TABLES = (
-    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-    " AND tablename != 'breakroom_schema'"
-)
 LATEST_VERSION = max(m.version for m in load_migrations(POSTGRES_MIGRATIONS))
 
 
@@ -61,7 +57,7 @@ async def _emptied(url: str, tables: frozenset[str]) -> bool:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("SET lock_timeout = '2s'")
-        found = {r[0] for r in await conn.fetch(_PG_TABLES)}
+        found = {r[0] for r in await conn.fetch(PG_TABLES)}
         if found != tables or await conn.fetchval("SELECT max(version) FROM breakroom_schema") != (
             LATEST_VERSION
         ):
@@ -97,7 +93,7 @@ async def database(
     tables = _TABLES.get(id(cluster))
     if tables is None:
         conn = await asyncpg.connect(url)
-        tables = _TABLES[id(cluster)] = frozenset(r[0] for r in await conn.fetch(_PG_TABLES))
+        tables = _TABLES[id(cluster)] = frozenset(r[0] for r in await conn.fetch(PG_TABLES))
         await conn.close()
     try:
         yield url

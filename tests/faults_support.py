@@ -21,6 +21,7 @@ from bot.db import Database
 from tests.double import Channel, DiscordDouble, InteractionRecord, Member, Role
 from tests.double import builders as double_builders
 from tests.double.models import walk_components
+from tests.support import PG_TABLES
 
 T = TypeVar("T")
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -33,12 +34,6 @@ _TABLES = (
     " ORDER BY name"
 )
 
-_PG = (
-    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-    " AND tablename != 'breakroom_schema'"
-    " ORDER BY tablename"
-)
-
 
 def _sorted(rows: list[Any]) -> list[tuple[Any, ...]]:
     return sorted((tuple(row) for row in rows), key=repr)
@@ -47,7 +42,8 @@ def _sorted(rows: list[Any]) -> list[tuple[Any, ...]]:
 async def dump_db(db: Database) -> Dump:
     """Every row of every table (sqlite_sequence included), in one consistent read."""
     async with db.reading() as tx:
-        names = [row[0] for row in await tx.fetchall(_TABLES if db.backend == "sqlite" else _PG)]
+        listing = _TABLES if db.backend == "sqlite" else PG_TABLES
+        names = [row[0] for row in await tx.fetchall(listing)]
         return {name: _sorted(await tx.fetchall(f'SELECT * FROM "{name}"')) for name in names}
 
 

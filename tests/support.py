@@ -212,6 +212,13 @@ async def post_released(
     return posted
 
 
+#: Breakroom's tables on PostgreSQL (not `breakroom_schema`, the version's own table)
+PG_TABLES = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    " AND tablename != 'breakroom_schema' ORDER BY tablename"
+)
+
+
 async def table_names(db: Database) -> list[str]:
     """The names of Breakroom's tables (not the database's own), on either backend."""
     if db.backend == "sqlite":
@@ -220,10 +227,7 @@ async def table_names(db: Database) -> list[str]:
             " ORDER BY name"
         )
     else:
-        sql = (
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            " AND tablename != 'breakroom_schema' ORDER BY tablename"
-        )
+        sql = PG_TABLES
     return [row[0] for row in await db.fetchall(sql)]
 
 
