@@ -21,7 +21,7 @@ async def test_both_schemas_have_the_same_tables_columns_and_version(
     lite = await Database.open(tmp_path / "b.db")
     pg = await Database.open(pg_url)
     try:
-        assert await lite.schema_version() == await pg.schema_version() == 14
+        assert await lite.schema_version() == await pg.schema_version() == 15
         expected: dict[str, dict[str, str]] = {}
         for (table,) in await lite.fetchall(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
@@ -43,7 +43,7 @@ async def test_both_schemas_have_the_same_tables_columns_and_version(
 async def test_processes_starting_together_migrate_once(pg_url: str) -> None:
     opened = await asyncio.gather(*(PostgresDatabase.connect(pg_url) for _ in range(3)))
     try:
-        assert [await db.schema_version() for db in opened] == [14, 14, 14]
+        assert [await db.schema_version() for db in opened] == [15, 15, 15]
         assert await opened[0].fetchval("SELECT count(*) FROM breakroom_schema") == 1
     finally:
         for db in opened:

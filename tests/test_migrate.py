@@ -377,8 +377,8 @@ async def test_another_schema_version_is_refused_before_the_target_is_touched(
         await migrate(old_path, pg_url)
     newer = await small_database(tmp_path)
     with sqlite3.connect(newer) as conn:
-        conn.execute("PRAGMA user_version = 15")
-    with pytest.raises(DatabaseError, match="schema version 15, newer than"):
+        conn.execute("PRAGMA user_version = 16")
+    with pytest.raises(DatabaseError, match="schema version 16, newer than"):
         await migrate(newer, pg_url)
     assert await table_names(pg_url) == []
 
