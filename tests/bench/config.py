@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tests.bench.bigdata_seed import SMOKE_BIGDATA, BigdataConfig
 from tests.bench.world import WorldSize
 
 #: Discord refuses a first answer later than this (the double does too)
@@ -25,6 +26,8 @@ class BenchConfig:
     anonymous: bool = True
     #: the same phases again on two shard processes sharing one PostgreSQL (tests/bench/postgres.py)
     postgresql: bool = True
+    #: Breakroom on a big database (tests/bench/bigdata.py); None: not run
+    bigdata: BigdataConfig | None = field(default_factory=BigdataConfig)
 
 
 #: what the test suite runs: the whole harness, about 20 clicks per scenario, a few seconds each
@@ -35,4 +38,5 @@ SMOKE = BenchConfig(
     seconds=1.0,
     quiet=0.3,
     export=False,
+    bigdata=SMOKE_BIGDATA,
 )

@@ -8,6 +8,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from tests.bench.bigdata import bigdata_section, bigdata_targets
 from tests.bench.config import DEADLINE
 from tests.bench.phase import PhaseResult
 from tests.bench.run import BenchReport
@@ -207,6 +208,8 @@ def targets(report: BenchReport) -> list[Target]:
             )
         )
     found.append(postgresql_target(report))
+    if report.config.bigdata is not None:
+        found += bigdata_targets(report.bigdata)
     return found
 
 
@@ -390,6 +393,7 @@ def render(report: BenchReport) -> str:
     out += postgresql_section(report)
     pg = report.postgresql
     out += [table(process_rows([s for s in (base, br, anon, pg) if s is not None])), ""]
+    out += bigdata_section(report.bigdata)
     if anon is not None:
         out += [
             "Breakroom anon: the same clicks on an anonymous poll — each vote a sealed ballot "

@@ -17,6 +17,7 @@ from typing import Any
 
 from tests.bench import load
 from tests.bench.baseline_bot import READY_LINE as BASELINE_READY
+from tests.bench.bigdata import BigdataResult, run_bigdata
 from tests.bench.config import DEADLINE, SMOKE, BenchConfig
 from tests.bench.phase import Clicked, PhaseResult, PollUnderTest
 from tests.bench.postgres import keep_seed, postgresql, run_postgresql
@@ -56,6 +57,8 @@ class BenchReport:
     postgresql: ScenarioResult | None = None
     #: which PostgreSQL and how it was filled, or why the phase was not run
     postgresql_note: str = ""
+    #: Breakroom on a big database (None: not run)
+    bigdata: BigdataResult | None = None
 
 
 class LogLines(logging.Handler):
@@ -176,6 +179,10 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
         export_note, export_log = "export: not measured", list[str]()
         if config.export:
             export, export_note, export_log = await run_export()
+        bigdata = None
+        if config.bigdata is not None:
+            (folder / "bigdata").mkdir()
+            bigdata = await run_bigdata(config.bigdata, folder / "bigdata")
     return BenchReport(
         config,
         world,
@@ -189,4 +196,5 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
         time.perf_counter() - started,
         sharded,
         sharded_note,
+        bigdata,
     )
