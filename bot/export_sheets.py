@@ -21,9 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import history_words
 from bot.i18n import N_, _
 from bot.poll_model import percent
-from bot.wording import WordShift, word_shift
+from bot.wording import WordShift
 
 #: table name -> its rows (as `bot.export.read_tables` gives them)
 Tables = Mapping[str, Sequence[Sequence[Any]]]
@@ -124,7 +125,8 @@ def post_words(tables: Tables, columns: Columns) -> dict[int, WordShift]:
         this, earlier = post(row, "id"), post(row, "repeat_of")
         if earlier in texts:
             exclude = names[earlier] + names[this]
-            shifts[this] = word_shift(texts[earlier], texts[this], exclude=exclude)
+            # remembered: the same old posts come back in every export (bot/history_words.py)
+            shifts[this] = history_words.shift(texts[earlier], texts[this], exclude=exclude)
     return shifts
 
 

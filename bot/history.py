@@ -10,20 +10,23 @@ no counts of a poll whose results are hidden until it closes.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
+from bot import history_words
 from bot.clock import Clock
 from bot.db import Database
 from bot.errors import InvalidInput
 from bot.i18n import _
 from bot.poll_model import OptionChange, Poll, PollRun, compare_runs
 from bot.polls import Polls
+from bot.prompt_answers import Answer
 from bot.prompt_posts import Post
 from bot.prompts import Prompts
 from bot.reflection_moderation import ReflectionModeration
 from bot.teams import Team
-from bot.wording import WordShift, word_shift
+from bot.wording import WordShift
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 52
@@ -133,6 +136,17 @@ class Timeline:
         return all(w.empty for w in self.weeks)
 
 
+def _word_shifts(pairs: list[tuple[list[Answer], list[Answer]]], team: Team) -> list[WordShift]:
+    """Each repeat's words used more or less than the last time, never a name of who answered."""
+    shifts = []
+    for then, now in pairs:
+        names = [answer.display_name for answer in (*then, *now)]
+        before, after = [a.text for a in then], [a.text for a in now]
+        # the team's language names the stop words to leave out (a hint: see bot/wording.py)
+        shifts.append(history_words.shift(before, after, exclude=names, language=team.language))
+    return shifts
+
+
 def validate_weeks(weeks: int) -> int:
     if not 1 <= weeks <= MAX_WEEKS:
         raise InvalidInput(
@@ -205,37 +219,42 @@ class History:
     async def _prompt_entries(
         self, team: Team, since: datetime, until: datetime
     ) -> list[PromptEntry]:
+        every = await self.prompts.posts.recent_posts(team.id, "", limit=MAX_POSTS)
+        # the team's posted posts come with their answer counts: nothing to read for those
+        counts = {post.id: post.answer_count for post in every}
         posts = [
             post
-            for post in await self.prompts.posts.recent_posts(team.id, "", limit=MAX_POSTS)
+            for post in every
             if post.posted_at is not None and since <= post.posted_at <= until
         ]
-        counts: dict[int, int] = {}
+        answers: dict[int, list[Answer]] = {}
 
-        async def answers(post_id: int) -> int:
+        async def answers_of(post_id: int) -> list[Answer]:
+            if post_id not in answers:  # each post's answers read once, repeats sharing them
+                found = await self.prompts.answers.for_post(team.guild_id, post_id)
+                answers[post_id] = found.answers
+                counts[post_id] = found.count
+            return answers[post_id]
+
+        async def count(post_id: int) -> int:
             if post_id not in counts:
-                counts[post_id] = (
-                    await self.prompts.answers.for_post(team.guild_id, post_id)
-                ).count
+                await answers_of(post_id)
             return counts[post_id]
 
         entries = []
+        repeats: list[tuple[int, list[Answer], list[Answer]]] = []
         for post in sorted(posts, key=lambda p: (p.posted_at, p.id)):
-            previous = None if post.repeat_of is None else await answers(post.repeat_of)
-            entries.append(PromptEntry(post, await answers(post.id), previous))
+            previous = None if post.repeat_of is None else await count(post.repeat_of)
+            entries.append(PromptEntry(post, await count(post.id), previous))
             if post.repeat_of is not None:
-                entries[-1] = replace(entries[-1], words=await self._words(team, post))
+                then, now = await answers_of(post.repeat_of), await answers_of(post.id)
+                repeats.append((len(entries) - 1, then, now))
+        # the words, off the event loop (seconds of work for a year of large repeats, the
+        # first time: bot/history_words.py remembers them)
+        shifts = await asyncio.to_thread(_word_shifts, [(t, n) for _, t, n in repeats], team)
+        for (index, _then, _now), words in zip(repeats, shifts, strict=True):
+            entries[index] = replace(entries[index], words=words)
         return entries
-
-    async def _words(self, team: Team, post: Post) -> WordShift:
-        """A repeat's words used more or less than the last time, never a name of who answered."""
-        assert post.repeat_of is not None
-        then = (await self.prompts.answers.for_post(team.guild_id, post.repeat_of)).answers
-        now = (await self.prompts.answers.for_post(team.guild_id, post.id)).answers
-        names = [answer.display_name for answer in (*then, *now)]
-        before, after = [a.text for a in then], [a.text for a in now]
-        # the team's language names the stop words to leave out (a hint: see bot/wording.py)
-        return word_shift(before, after, exclude=names, language=team.language)
 
     async def _poll_entries(
         self, team: Team, since: datetime, until: datetime
