@@ -328,7 +328,12 @@ def render_json(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetim
         "tables": rows,
         "descriptions": {table.name: table.description for table in TABLES},
     }
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # encoded piece by piece: the document is never whole in memory as text and as bytes
+    out = io.BytesIO()
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    for chunk in encoder.iterencode(document):
+        out.write(chunk.encode("utf-8"))
+    return out.getvalue()
 
 
 def _csv_entry(
@@ -338,15 +343,17 @@ def _csv_entry(
     rows: Iterable[Sequence[Any]],
     stamp: tuple[int, int, int, int, int, int],
 ) -> None:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([c.name for c in columns])
-    for row in rows:
-        writer.writerow([csv_value(v, c.kind) for c, v in zip(columns, row, strict=True)])
+    """One CSV file of the zip, written row by row into its compressed entry: the file's text
+    is never whole in memory."""
     info = zipfile.ZipInfo(path, date_time=stamp)
     info.compress_type = zipfile.ZIP_DEFLATED
-    # A byte-order mark: spreadsheet programs then read the text as UTF-8.
-    zf.writestr(info, "\ufeff" + text.getvalue())
+    with io.TextIOWrapper(zf.open(info, "w"), encoding="utf-8", newline="") as text:
+        # A byte-order mark: spreadsheet programs then read the text as UTF-8.
+        text.write("\ufeff")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([c.name for c in columns])
+        for row in rows:
+            writer.writerow([csv_value(v, c.kind) for c, v in zip(columns, row, strict=True)])
 
 
 def render_csv_zip(tables: dict[str, Sequence[Sequence[Any]]], exported_at: datetime) -> bytes:
