@@ -8,10 +8,12 @@ queued and recorded is `bot/prompt_posts.py`'s.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.clock import Clock, to_ts
-from bot.db import Database
+from bot.db import Database, Row
 from bot.outbox import Outbox
 from bot.prompt_bank import NO_PROMPTS, PromptBank, next_in_rotation
 from bot.prompt_posts import Post, queue_post
@@ -38,16 +40,21 @@ class WeeklyPosts:
 
     async def queue_due(self, now: datetime) -> list[Post]:
         """Queue each team's slot due at `now` (once, ever: of two passes or runs, one does)."""
-        ours, params = self.shards.where("guild_id")
-        teams = await self.db.fetchall(
-            "SELECT id, guild_id FROM teams WHERE schedule_weekday IS NOT NULL"
-            f" AND schedule_time IS NOT NULL AND {ours} ORDER BY id",
+        ours, params = self.shards.where("t.guild_id")
+        rows = await self.db.fetchall(
+            "SELECT t.*, s.active_since FROM teams t"
+            " LEFT JOIN prompt_schedules s ON s.team_id = t.id"
+            " WHERE t.schedule_weekday IS NOT NULL AND t.schedule_time IS NOT NULL"
+            f" AND {ours} ORDER BY t.id",
             params,
         )
-        for guild_id in sorted({row["guild_id"] for row in teams}):
+        # Only the teams whose slot is due now get a transaction (each checks again in its own):
+        # worked out off the event loop, as thousands of teams take a while.
+        teams = await asyncio.to_thread(_due_teams, rows, now)
+        for guild_id in sorted({guild_id for _team_id, guild_id in teams}):
             await self.bank.ensure_bank(guild_id)
         queued: list[Post] = []
-        for team_id in [row["id"] for row in teams]:
+        for team_id, _guild_id in teams:
             post = await self._queue_slot(team_id, now)
             if post is not None:
                 queued.append(post)
@@ -96,14 +103,37 @@ class WeeklyPosts:
 
     async def next_due(self, now: datetime) -> datetime | None:
         """The earliest coming slot of any team."""
-        times: list[datetime] = []
         ours, params = self.shards.where("guild_id")
-        for row in await self.db.fetchall(
+        rows = await self.db.fetchall(
             "SELECT * FROM teams WHERE schedule_weekday IS NOT NULL AND schedule_time IS NOT NULL"
             f" AND {ours}",
             params,
-        ):
-            team = Team.from_row(row)
-            assert team.schedule_weekday is not None and team.schedule_time is not None
-            times += next_slots(now, team.schedule_weekday, team.schedule_time, team.zone, 1)
-        return min(times, default=None)
+        )
+        return await asyncio.to_thread(_earliest_slot, rows, now)
+
+
+def _due_teams(rows: Sequence[Row], now: datetime) -> list[tuple[int, int]]:
+    """(team id, server id) of the teams (rows of teams with their `active_since`) whose slot
+    is due at `now`."""
+    due = []
+    for row in rows:
+        since = row["active_since"] if row["active_since"] is not None else row["created_at"]
+        slot = due_slot(
+            now,
+            row["schedule_weekday"],
+            row["schedule_time"],
+            Team.from_row(row).zone,
+            datetime.fromtimestamp(since, UTC),
+        )
+        if slot is not None:
+            due.append((row["id"], row["guild_id"]))
+    return due
+
+
+def _earliest_slot(rows: Sequence[Row], now: datetime) -> datetime | None:
+    times: list[datetime] = []
+    for row in rows:
+        team = Team.from_row(row)
+        assert team.schedule_weekday is not None and team.schedule_time is not None
+        times += next_slots(now, team.schedule_weekday, team.schedule_time, team.zone, 1)
+    return min(times, default=None)
