@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db import Database, Row, Transaction
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.guild_joins import GuildJoins
 from bot.i18n import ENGLISH, N_, _, validate_language
 from bot.outbox import Outbox
 from bot.schedule import TIME_EXAMPLES, parse_time
@@ -166,6 +167,7 @@ class Teams:
         self.clock = clock
         #: a team's failed deliveries are shown to managers and retried when its settings change
         self.outbox = outbox or Outbox(db, clock)
+        self._joins = GuildJoins(db, clock)
 
     async def create(
         self,
@@ -378,12 +380,7 @@ class Teams:
 
     async def guild_joined(self, guild_id: int) -> None:
         """The bot is in this server (again): cancel any pending deletion of its data."""
-        now = int(self.clock.now().timestamp())
-        await self.db.execute(
-            "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL",
-            (guild_id, now),
-        )
+        await self._joins.joined(guild_id)  # with the others arriving at the same time
 
     async def guild_left(self, guild_id: int) -> None:
         """The bot was removed: the server's data is deleted 30 days from now unless it returns."""
