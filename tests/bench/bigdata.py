@@ -140,16 +140,30 @@ async def exercise(
     seeded: Seeded | None,
     process: BenchProcess | None = None,
     result: BigdataResult | None = None,
+    notes: list[str] | None = None,
 ) -> list[Measured]:
     """Every measured interaction, `config`'s count of each, on the big team (the first team of
     the first server); with `seeded` None (the empty bot) one of each on a team made first."""
     manager, channel = world.managers[0], world.channels[0][0]
     counts = config
+    rss: list[str] = []
+
+    def note(phase: str) -> None:
+        if process is not None:
+            rss.append(
+                f"{phase} {process.rss_kib() / 1024:.0f}/{process.peak_rss_kib() / 1024:.0f}"
+            )
+
     if seeded is None:
         ix = await dd.slash(
             manager, "team create", channel=channel, name="Team 1", options={"channel": channel}
         )
         await ix.response(timeout=10)
+        # a prompt posted, so that /history draws its chart here too (matplotlib's ~40 MiB
+        # are the charts' cost, whatever the data)
+        ix = await dd.slash(manager, "prompt post", channel=channel)
+        await ix.response(timeout=10)
+        await ix.wait_followup(timeout=30)
     history = Measured("/history")
     for _ in range(counts.history):
         await _timed(
@@ -158,6 +172,7 @@ async def exercise(
             lambda: dd.slash(manager, "history", channel=channel, weeks=config.weeks),
             follow=True,
         )
+    note("/history")
     team_ac = Measured("autocomplete: team")
     for n in range(counts.autocompletes):
         typed = ("Tea", "team 1", "t", "")[n % 4]
@@ -196,6 +211,7 @@ async def exercise(
             poll_ac,
             lambda typed=typed: _autocomplete(dd, manager, channel, "poll results", "poll", typed),
         )
+    note("autocompletes")
     results = Measured("/poll results")
     poll_ref = (
         str(seeded.results_poll_id)
@@ -209,6 +225,7 @@ async def exercise(
             lambda: dd.slash(manager, "poll results", channel=channel, poll=poll_ref),
             follow=True,
         )
+    note("/poll results")
     votes = Measured("vote click")
     if message is not None:
         _guild, _channel, custom_ids = _layout(dd, message)
@@ -226,6 +243,7 @@ async def exercise(
             if ix is not None and f"**{label}**" not in said:  # refused, not counted
                 votes.failures.append(f"the click was answered {said[:120]!r}")
             await asyncio.sleep(0.02)
+    note("votes")
     export = Measured("/export")
     sampler = RssSampler(process) if process is not None else None
     for _ in range(counts.exports):
@@ -238,8 +256,13 @@ async def exercise(
         )
         if result is not None and ix is not None and ix.followups:
             result.export_bytes = sum(len(data) for _, data in ix.followups[0].attachments)
-    if result is not None and sampler is not None:
-        result.export_rss = await sampler.stop()
+    if sampler is not None:
+        before, highest = await sampler.stop()
+        if result is not None:
+            result.export_rss = (before, highest)
+    note("/export")
+    if notes is not None:
+        notes.append("RSS now/peak MiB after each kind: " + ", ".join(rss))
     return [history, export, results, team_ac, poll_ac, votes, created]
 
 
@@ -302,7 +325,9 @@ async def run_bigdata(config: BigdataConfig, workdir: Path) -> BigdataResult:
         result = BigdataResult(config, seeded, [], BotRun(), BotRun())
 
         async def empty_work(process: BenchProcess) -> None:
-            await exercise(dd, world, config, None)
+            notes: list[str] = []
+            await exercise(dd, world, config, None, process, None, notes)
+            result.notes += [f"empty database: {line}" for line in notes]
 
         empty_db = workdir / "empty" / "data" / "breakroom.db"
         empty_db.parent.mkdir(parents=True)
@@ -311,7 +336,9 @@ async def run_bigdata(config: BigdataConfig, workdir: Path) -> BigdataResult:
         # is not needed (the big run's database knows nothing of them)
 
         async def big_work(process: BenchProcess) -> None:
-            result.measured = await exercise(dd, world, config, seeded, process, result)
+            notes: list[str] = []
+            result.measured = await exercise(dd, world, config, seeded, process, result, notes)
+            result.notes += [f"big database: {line}" for line in notes]
 
         result.big = await run_bot(dd, bot_env(dd, big_db), big_db.parent.parent, big_work)
     result.seconds = time.perf_counter() - started
