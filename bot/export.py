@@ -378,15 +378,20 @@ def render_csv_zip(tables: dict[str, Sequence[Sequence[Any]]], exported_at: date
     return buffer.getvalue()
 
 
+def file_name(tables: dict[str, Sequence[Sequence[Any]]], at: datetime, fmt: Format) -> str:
+    team_id, team_name = tables["teams"][0][0], str(tables["teams"][0][2])
+    base = f"breakroom-{slug(team_name) or 'team'}-{team_id}-{at:%Y-%m-%d}"
+    return f"{base}.json" if fmt == "json" else f"{base}.zip"
+
+
 def render(
     tables: dict[str, Sequence[Sequence[Any]]], fmt: Format, exported_at: datetime
 ) -> ExportFile:
-    team_id, team_name = tables["teams"][0][0], str(tables["teams"][0][2])
-    base = f"breakroom-{slug(team_name) or 'team'}-{team_id}-{exported_at:%Y-%m-%d}"
     if fmt == "json":
-        data, filename = render_json(tables, exported_at), f"{base}.json"
+        data = render_json(tables, exported_at)
     else:
-        data, filename = render_csv_zip(tables, exported_at), f"{base}.zip"
+        data = render_csv_zip(tables, exported_at)
+    filename = file_name(tables, exported_at, fmt)
     counts = {name: len(rows) for name, rows in tables.items()}
     return ExportFile(filename, data, fmt, counts)
 
@@ -396,7 +401,13 @@ async def export_team(
 ) -> ExportFile:
     """Read the team on a snapshot connection, then build the file in a thread; the zip's
     README is in `language` (the team's; default: the current language). CSV headers, JSON keys
-    and the JSON's table descriptions stay English: they are the file's contract."""
+    and the JSON's table descriptions stay English: they are the file's contract.
+
+    CSV is streamed: its big tables are read a page at a time (`bot/export_stream.py`)."""
+    if fmt == "csv":
+        from bot.export_stream import export_csv  # (it builds on this module)
+
+        return await export_csv(db, team_id, exported_at, language)
     async with db.snapshot() as tx:
         rows = await read_tables(tx, team_id)
     # sqlite3.Row and asyncpg.Record both index and iterate like a tuple
