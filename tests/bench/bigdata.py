@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import math
 import time
+import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +76,8 @@ class BigdataResult:
     #: VmRSS before the exports and VmHWM after them (KiB), and the file's size (bytes)
     export_rss: tuple[int, int] = (0, 0)
     export_bytes: int = 0
+    #: the zip's files uncompressed: the team's data as CSV text
+    export_text_bytes: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -213,11 +217,10 @@ async def exercise(
         )
     note("autocompletes")
     results = Measured("/poll results")
-    poll_ref = (
-        str(seeded.results_poll_id)
-        if seeded is not None
-        else (str(poll_id_of(message)) if message is not None else "1")
-    )
+    if seeded is not None:
+        poll_ref = str(seeded.results_poll_id)
+    else:  # a re-run, closed, as the big run's: its results come with the runs chart too
+        poll_ref = await _closed_rerun(dd, manager, channel)
     for _ in range(counts.results):
         await _timed(
             dd,
@@ -256,6 +259,9 @@ async def exercise(
         )
         if result is not None and ix is not None and ix.followups:
             result.export_bytes = sum(len(data) for _, data in ix.followups[0].attachments)
+            for _name, data in ix.followups[0].attachments:
+                with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                    result.export_text_bytes = sum(i.file_size for i in zf.infolist())
     if sampler is not None:
         before, highest = await sampler.stop()
         if result is not None:
@@ -286,6 +292,33 @@ class RssSampler:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         return self.before, self.highest
+
+
+async def _closed_rerun(dd: DiscordDouble, manager: Member, channel: Channel) -> str:
+    """A poll asked, closed, asked again and closed: the id of its second run."""
+    question = "Warming up: a job or a career?"
+    ix = await dd.slash(
+        manager,
+        "poll create",
+        channel=channel,
+        question=question,
+        options={"options": " | ".join(VOTE_OPTIONS)},
+        duration="1d",
+    )
+    await ix.response(timeout=10)
+    first = await dd.wait_for_message(
+        channel, lambda m: bool(m.buttons()) and question in m.text, timeout=10
+    )
+    ids = [poll_id_of(first)]
+    for n in range(2):
+        if n:
+            ix = await dd.slash(manager, "poll rerun", channel=channel, poll=str(ids[-1]))
+            await ix.response(timeout=10)
+            await ix.wait_followup(timeout=30)
+            ids.append(ids[-1] + 1)  # (the next poll of an empty database)
+        ix = await dd.slash(manager, "poll close", channel=channel, poll=str(ids[-1]))
+        await ix.response(timeout=10)
+    return str(ids[-1])
 
 
 async def _autocomplete(
@@ -386,11 +419,13 @@ def bigdata_targets(result: BigdataResult | None) -> list[Target]:
         )
     )
     before, after = result.export_rss
+    text = result.export_text_bytes
     found.append(
         Target(
-            "(big data, extra) /export streamed: its peak RSS rise below the file's size × 3",
-            f"{(after - before) / 1024:.1f} MiB rise for a {result.export_bytes / 1e6:.1f} MB file",
-            None if not result.export_bytes else (after - before) * 1024 < 3 * result.export_bytes,
+            "(big data) /export streamed: RSS rise during it < half the CSV text it writes",
+            f"{(after - before) / 1024:.1f} MiB rise for {text / 2**20:.1f} MiB of CSV"
+            f" ({result.export_bytes / 2**20:.1f} MiB zipped)",
+            None if not text else (after - before) * 1024 < text / 2,
         )
     )
     found.append(
