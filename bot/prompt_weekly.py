@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock, to_ts
 from bot.db import Database, Row
@@ -37,12 +38,16 @@ class WeeklyPosts:
         self.outbox = outbox
         #: only these shards' servers' teams are this process's to post for
         self.shards = shards
+        #: the slot arithmetic, kept per team until its next slot (bot/schedule.py is exact but
+        #: takes a while for thousands of teams, each scheduler pass)
+        self._slots = _Slots()
 
     async def queue_due(self, now: datetime) -> list[Post]:
         """Queue each team's slot due at `now` (once, ever: of two passes or runs, one does)."""
         ours, params = self.shards.where("t.guild_id")
         rows = await self.db.fetchall(
-            "SELECT t.*, s.active_since FROM teams t"
+            "SELECT t.id, t.guild_id, t.schedule_weekday, t.schedule_time, t.timezone,"
+            " t.created_at, s.active_since FROM teams t"
             " LEFT JOIN prompt_schedules s ON s.team_id = t.id"
             " WHERE t.schedule_weekday IS NOT NULL AND t.schedule_time IS NOT NULL"
             f" AND {ours} ORDER BY t.id",
@@ -50,7 +55,7 @@ class WeeklyPosts:
         )
         # Only the teams whose slot is due now get a transaction (each checks again in its own):
         # worked out off the event loop, as thousands of teams take a while.
-        teams = await asyncio.to_thread(_due_teams, rows, now)
+        teams = await asyncio.to_thread(self._slots.due_teams, rows, now)
         for guild_id in sorted({guild_id for _team_id, guild_id in teams}):
             await self.bank.ensure_bank(guild_id)
         queued: list[Post] = []
@@ -105,35 +110,51 @@ class WeeklyPosts:
         """The earliest coming slot of any team."""
         ours, params = self.shards.where("guild_id")
         rows = await self.db.fetchall(
-            "SELECT * FROM teams WHERE schedule_weekday IS NOT NULL AND schedule_time IS NOT NULL"
-            f" AND {ours}",
+            "SELECT id, schedule_weekday, schedule_time, timezone FROM teams"
+            f" WHERE schedule_weekday IS NOT NULL AND schedule_time IS NOT NULL AND {ours}",
             params,
         )
-        return await asyncio.to_thread(_earliest_slot, rows, now)
+        return await asyncio.to_thread(self._slots.earliest, rows, now)
 
 
-def _due_teams(rows: Sequence[Row], now: datetime) -> list[tuple[int, int]]:
-    """(team id, server id) of the teams (rows of teams with their `active_since`) whose slot
-    is due at `now`."""
-    due = []
-    for row in rows:
-        since = row["active_since"] if row["active_since"] is not None else row["created_at"]
-        slot = due_slot(
-            now,
-            row["schedule_weekday"],
-            row["schedule_time"],
-            Team.from_row(row).zone,
-            datetime.fromtimestamp(since, UTC),
-        )
-        if slot is not None:
-            due.append((row["id"], row["guild_id"]))
-    return due
+class _Slots:
+    """For each team, what its schedule gave the last time it was looked at: until the slot
+    that came next then, the answer stays the same (no slot falls in between), so a pass
+    works out only the teams whose slot came or whose schedule changed."""
 
+    def __init__(self) -> None:
+        #: team id -> (its schedule, the next slot): not due before that slot
+        self._quiet: dict[int, tuple[tuple[object, ...], datetime]] = {}
+        #: team id -> (its schedule, the next slot), for the earliest coming one
+        self._next: dict[int, tuple[tuple[object, ...], datetime]] = {}
 
-def _earliest_slot(rows: Sequence[Row], now: datetime) -> datetime | None:
-    times: list[datetime] = []
-    for row in rows:
-        team = Team.from_row(row)
-        assert team.schedule_weekday is not None and team.schedule_time is not None
-        times += next_slots(now, team.schedule_weekday, team.schedule_time, team.zone, 1)
-    return min(times, default=None)
+    def due_teams(self, rows: Sequence[Row], now: datetime) -> list[tuple[int, int]]:
+        """(team id, server id) of the teams (rows of teams with their `active_since`) whose
+        slot is due at `now`."""
+        due = []
+        for row in rows:
+            since = row["active_since"] if row["active_since"] is not None else row["created_at"]
+            key = (row["schedule_weekday"], row["schedule_time"], row["timezone"], since)
+            quiet = self._quiet.get(row["id"])
+            if quiet is not None and quiet[0] == key and now < quiet[1]:
+                continue
+            zone = ZoneInfo(row["timezone"])  # (as `Team.zone`)
+            weekday, hhmm = row["schedule_weekday"], row["schedule_time"]
+            slot = due_slot(now, weekday, hhmm, zone, datetime.fromtimestamp(since, UTC))
+            if slot is None:
+                self._quiet[row["id"]] = (key, next_slots(now, weekday, hhmm, zone, 1)[0])
+            else:
+                due.append((row["id"], row["guild_id"]))
+        return due
+
+    def earliest(self, rows: Sequence[Row], now: datetime) -> datetime | None:
+        times: list[datetime] = []
+        for row in rows:
+            key = (row["schedule_weekday"], row["schedule_time"], row["timezone"])
+            known = self._next.get(row["id"])
+            if known is None or known[0] != key or not now < known[1]:
+                weekday, hhmm, zone = key[0], key[1], ZoneInfo(row["timezone"])
+                slot = next_slots(now, int(weekday), str(hhmm), zone, 1)
+                known = self._next[row["id"]] = (key, slot[0])
+            times.append(known[1])
+        return min(times, default=None)
