@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 from bot import history_words
 from bot.db import Database, Transaction
 from bot.errors import NotFound
-from bot.export import (
+from bot.export_sheets import local_date, readme_text
+from bot.export_tables import (
     COLUMNS,
     SCHEMA_VERSION,
     SHEETS,
@@ -34,7 +35,6 @@ from bot.export import (
     csv_value,
     file_name,
 )
-from bot.export_sheets import local_date, readme_text
 from bot.i18n import _, current, speaking
 from bot.teams import TEAM_GONE
 

@@ -49,4 +49,14 @@ async def test_bench_harness_answers_every_click_and_stores_exact_totals(tmp_pat
             # the poll messages, as members read them, end on the final counts
             assert phase.shown_final, (scenario.name, phase.name, phase.shown_counts)
     assert report.world.seeded_votes == SMOKE.size.seeded_votes
+    # the big-data section, tiny: every interaction answered (votes counted), both bots clean
+    big = report.bigdata
+    assert big is not None
+    for measured in big.measured:
+        assert measured.sent > 0 and len(measured.first) == measured.sent, measured.name
+        assert measured.failures == [], (measured.name, measured.failures)
+    assert big.export_bytes > 0 and big.seeded.counts["prompt_answers"] > 0
+    assert (big.big.exit_code, big.empty.exit_code) == (0, 0)
+    assert (big.big.errors, big.empty.errors) == ([], [])
     assert "targets:" in render(report)
+    assert "(big data) /history answered" in render(report)
