@@ -1,12 +1,17 @@
-"""The hot paths read through indexes: every statement Breakroom runs for `/history`, `/export`,
-`/poll results`, the team and poll autocompletes, a vote click and a scheduler pass, on a
-database seeded like the big-data benchmark's (tests/bench/bigdata_seed.py), is captured from
-its SQLite connections (`set_trace_callback`, bound values filled in) and given to
-`EXPLAIN QUERY PLAN`; none may scan a table that grows with the data without an index.
+"""The hot paths read through indexes, on SQLite and on PostgreSQL: every statement Breakroom
+runs for `/history`, `/export`, `/poll results`, the team and poll autocompletes, a vote click
+and a scheduler pass, on a database seeded like the big-data benchmark's
+(tests/bench/bigdata_seed.py), is captured from its SQLite connections (`set_trace_callback`,
+bound values filled in) and given to `EXPLAIN QUERY PLAN`; none may scan a table that grows
+with the data without an index.
 
 A scan of a *partial* index (the open polls, the deliveries still due) reads only the rows that
 are due or open, and is allowed; a scan of a whole table or of a whole index is not. The
 planner works without statistics (the bot never runs ANALYZE), as it does in production.
+
+On PostgreSQL the same data (copied by `python -m bot migrate`) and the same statements are
+EXPLAINed with sequential scans discouraged (`enable_seqscan = off`): on tables this small the
+planner would otherwise prefer them, so a Seq Scan still there means no index can serve.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import asyncpg
 import pytest
 
 from bot.clock import ManualClock
+from bot.migrate import migrate
 from tests.bench.bigdata_seed import BigSize, seed_big
 from tests.double import DiscordDouble, Member
 from tests.support import TEST_SECRET, World
@@ -52,7 +59,7 @@ SIZE = BigSize(
     voters=4,
     answer_length=80,
 )
-_SCAN = re.compile(r"^SCAN (\w+)(?: AS \w+)?(?: USING (?:COVERING )?INDEX (\w+))?")
+_SCAN = re.compile(r"^(SCAN|SEARCH) (\w+)(?: AS \w+)?( USING (?:COVERING )?INDEX (\w+)| USING)?")
 
 
 @pytest.fixture
@@ -97,10 +104,14 @@ def full_scans(db_path: Path, statements: list[str]) -> dict[str, list[str]]:
                 match = _SCAN.match(row[3])
                 if match is None:
                     continue  # SEARCH … USING INDEX, a temporary b-tree, …
-                table = aliases(sql).get(match.group(1), match.group(1))
+                kind, name, using, index = match.groups()
+                table = aliases(sql).get(name, name)
                 if table not in tables or table in SMALL_TABLES:
                     continue  # a CTE (a recursive query's own rows), or a small table
-                if match.group(2) is None or match.group(2) not in partial:
+                # no index at all (a SEARCH without one: MIN() over a table), or a scan of a
+                # whole table or index
+                whole = kind == "SCAN" and (index is None or index not in partial)
+                if using is None or whole:
                     bad.append(row[3])
             if bad:
                 found[sql] = bad
@@ -149,9 +160,8 @@ async def run_hot_paths(dd: DiscordDouble, world: World, voters: list[Member], p
     await world.run_scheduler()
 
 
-async def test_hot_paths_scan_no_big_table(
-    dd: DiscordDouble, tmp_path: Path, traced: list[str]
-) -> None:
+async def seeded_run(dd: DiscordDouble, tmp_path: Path, traced: list[str]) -> Path:
+    """Seed, start the bot on the file, run the hot paths; the statements are in `traced`."""
     guilds = [dd.add_guild(f"Office {g + 1}") for g in range(SIZE.guilds)]
     channels = [
         [dd.add_channel(guild, f"team-{t + 1}") for t in range(SIZE.teams_per_guild)]
@@ -181,5 +191,59 @@ async def test_hot_paths_scan_no_big_table(
     ran: Callable[[str], bool] = lambda table: any(table in s for s in traced)  # noqa: E731
     # the paths did run: their tables were read
     assert all(ran(t) for t in ("prompt_answers", "poll_votes", "reflections", "deliveries"))
+    return db_path
+
+
+async def test_hot_paths_scan_no_big_table(
+    dd: DiscordDouble, tmp_path: Path, traced: list[str]
+) -> None:
+    db_path = await seeded_run(dd, tmp_path, traced)
     scans = full_scans(db_path, traced)
     assert not scans, "\n\n".join(f"{sql}\n  -> {'; '.join(plan)}" for sql, plan in scans.items())
+
+
+def for_postgresql(sql: str) -> str:
+    """A statement as SQLite ran it (its values filled in), in PostgreSQL's spelling: blobs
+    x'…' as bytea literals, `?` never appears (the values are in)."""
+    return re.sub(r"\bx'([0-9a-fA-F]*)'", r"'\\x\1'::bytea", sql)
+
+
+async def test_the_same_statements_use_indexes_on_postgresql(
+    dd: DiscordDouble, tmp_path: Path, traced: list[str], pg_url: str
+) -> None:
+    """The same data copied to PostgreSQL (`python -m bot migrate`), the same statements given
+    to its EXPLAIN with sequential scans discouraged: a Seq Scan left means no index serves."""
+    db_path = await seeded_run(dd, tmp_path, traced)
+    await migrate(db_path, pg_url)
+    conn = await asyncpg.connect(pg_url)
+    seq: dict[str, list[str]] = {}
+    explained = 0
+    unexplained: list[str] = []
+    try:
+        await conn.execute("SET enable_seqscan = off")
+        for sql in dict.fromkeys(s.strip() for s in traced):
+            if not re.match(r"(?is)^(WITH|SELECT|UPDATE|DELETE)\b", sql):
+                continue
+            if any(known in sql for known in READ_WHOLE):
+                continue
+            try:
+                rows = await conn.fetch(f"EXPLAIN {for_postgresql(sql)}")
+            except asyncpg.PostgresError as error:
+                unexplained.append(f"{sql[:80]}: {error}")
+                continue
+            explained += 1
+            plan = [row[0] for row in rows]
+            bad = [line.strip() for line in plan if re.search(r"Seq Scan on (\w+)", line)]
+            bad = [
+                line
+                for line in bad
+                if re.search(r"Seq Scan on (\w+)", line).group(1)  # type: ignore[union-attr]
+                not in SMALL_TABLES
+            ]
+            if bad:
+                seq[sql] = bad
+    finally:
+        await conn.close()
+    assert unexplained == []  # every statement of the run is PostgreSQL's too
+    assert explained > 100
+    assert not seq, "\n\n".join(f"{sql}\n  -> {'; '.join(plan)}" for sql, plan in seq.items())
