@@ -456,6 +456,9 @@ def bigdata_section(result: BigdataResult | None) -> list[str]:
         "/export csv, /poll results of a closed re-run poll (3 runs: a chart)",
         "each interaction sent one at a time; first = the first callback, complete = the "
         "follow-up (the timeline, the file) received",
+        "empty database: the same double world, a fresh database; /team create, /prompt post and "
+        "a poll closed and re-run first (so that its charts are drawn too), then the same "
+        "interactions, as many",
     ]
     rows = [
         [
