@@ -24,6 +24,7 @@ from bot.courier import Courier
 from bot.db import Database
 from bot.errors import NotFound, UserError
 from bot.i18n import N_, _, n_, speak
+from bot.paced_http import PacedTrace
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.services import Services
@@ -34,7 +35,6 @@ from bot.translator import BreakroomTranslator
 from bot.unreachable import CONNECTION_ERRORS, DiscordUnreachable
 
 log = logging.getLogger(__name__)
-
 
 #: what a member reads for each refusal: marked here, translated where it is shown (`_(…)`)
 DM_MESSAGE = N_("Breakroom works inside a server: use this command in one of your team's channels.")
@@ -229,6 +229,7 @@ class Breakroom(commands.Bot):
             # A rate limit longer than this raises instead of holding the request (and, for the
             # outbox's job, every delivery behind it): the outbox retries after its back-off.
             max_ratelimit_timeout=30.0,
+            http_trace=PacedTrace(),  # within the global limit and channels' edits: bot/pacing.py
             **options,  # the shard settings, for the sharded bot (bot/launch.py)
         )
         self.settings = settings

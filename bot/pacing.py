@@ -1,0 +1,211 @@
+"""Discord's rate limits, kept on the bot's side, so that a Monday morning's burst of posts stays
+within them instead of meeting them (429s).
+
+discord.py paces each route's bucket once its X-RateLimit headers have been seen, but not the
+global limit (50 requests per second per bot token) before Discord answers a 429, and many first
+requests to buckets it has not seen yet (a post in each of 500 channels) all go at once. Two
+things here fill those gaps:
+
+- `Window`: at most `limit` events in any `per` seconds, taken in turn (first come, first
+  served). `Pacing.global_` is the global one, for every request except the interaction
+  endpoints (`exempt`: an interaction's callback and follow-ups, which Discord leaves out of the
+  global limit, so a member's click is never answered later because posts are going out).
+- `ChannelEdits`: the edits and deletions of one channel's messages share a bucket (5 per 5 s,
+  whatever the message). Breakroom's own edits of a channel take their turns here, one at a time,
+  and wait out the bucket as its headers last told it, *before* they render what they send, so
+  several live messages in one channel (polls, a prompt's answer count) share the channel's
+  budget without queueing stale edits. Without headers (a Discord double with its limits off)
+  nothing waits.
+
+Plain asyncio, nothing from discord: `bot/paced_http.py` is the thin hook that puts this between
+discord.py's HTTP session and Discord (an aiohttp trace: it runs when a request really leaves,
+after discord.py's own bucket waits, and sees every answer's headers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+#: Discord's global limit: requests per second per bot token (interaction endpoints excepted)
+GLOBAL_LIMIT = 50
+GLOBAL_PER = 1.0
+#: Requests reach Discord a little unevenly (the network, a busy loop at either end): a window
+#: is kept this much longer than Discord's, so that two requests sent `per` apart can't arrive
+#: inside one of its windows.
+SLACK = 0.05
+
+#: The interaction endpoints: exempt from the global limit (Discord's docs, "Global Rate Limit")
+_EXEMPT = re.compile(r"/(?:interactions/\d+/[^/]+/callback|webhooks/\d+/[^/]+)(?:/|$)")
+#: Editing or deleting a channel's message: the channel's edit bucket
+_EDIT = re.compile(r"/channels/(\d+)/messages/(\d+)$")
+
+Time = Callable[[], float]
+Sleep = Callable[[float], Awaitable[object]]
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
+def exempt(path: str) -> bool:
+    """Is a request to this URL path outside the global limit (an interaction endpoint)?"""
+    return _EXEMPT.search(path) is not None
+
+
+def edited_channel(method: str, path: str) -> int | None:
+    """The channel whose edit bucket a request counts in (editing or deleting a message)."""
+    if method.upper() not in ("PATCH", "DELETE"):
+        return None
+    match = _EDIT.search(path)
+    return None if match is None else int(match.group(1))
+
+
+class Window:
+    """At most `limit` turns in any `per` seconds (+ `slack`), given in the order asked for."""
+
+    def __init__(
+        self,
+        limit: int,
+        per: float,
+        *,
+        slack: float = SLACK,
+        time: Time = _loop_time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.limit = limit
+        self.per = per + slack
+        self._time = time
+        self._sleep = sleep
+        #: when the last `limit` turns were taken
+        self._taken: deque[float] = deque()
+        self._queue = asyncio.Lock()
+        #: turns that had to wait, and how long in all (seconds): for the log and the bench
+        self.waited = 0
+        self.waited_seconds = 0.0
+
+    def _wait(self, now: float) -> float:
+        while self._taken and now >= self._taken[0] + self.per:  # as the pause is reckoned
+            self._taken.popleft()
+        return 0.0 if len(self._taken) < self.limit else self._taken[0] + self.per - now
+
+    async def turn(self) -> None:
+        """Return when a turn is free, and take it."""
+        now = self._time()
+        if not self._queue.locked() and self._wait(now) <= 0:
+            self._taken.append(now)
+            return
+        started = now
+        async with self._queue:  # first come, first served
+            now = self._time()
+            while (pause := self._wait(now)) > 0:
+                await self._sleep(pause)
+                now = self._time()
+            self._taken.append(now)
+            self.waited += 1
+            self.waited_seconds += now - started
+
+
+@dataclass(slots=True)
+class _Bucket:
+    remaining: int
+    #: when the bucket's window ends (on `time`'s clock)
+    resets_at: float
+
+
+class ChannelEdits:
+    """Each channel's edit bucket as Discord's headers last told it (`learned`), and turns at
+    editing (`turn`): one at a time per channel, each after the bucket has room."""
+
+    def __init__(
+        self, *, slack: float = SLACK, time: Time = _loop_time, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.slack = slack
+        self._time = time
+        self._sleep = sleep
+        self._buckets: dict[int, _Bucket] = {}
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        #: turns that had to wait for the bucket, and how long in all (seconds)
+        self.waited = 0
+        self.waited_seconds = 0.0
+
+    def learned(self, channel_id: int, remaining: int, reset_after: float) -> None:
+        """An answer's headers about the channel's edit bucket (a 429's too: remaining 0)."""
+        self._buckets[channel_id] = _Bucket(remaining, self._time() + reset_after)
+        if len(self._buckets) > 1024:  # forget windows long over
+            now = self._time()
+            for key in [k for k, b in self._buckets.items() if b.resets_at < now]:
+                del self._buckets[key]
+
+    def pause(self, channel_id: int) -> float:
+        """How long an edit in the channel would have to wait now (0: it may go)."""
+        bucket = self._buckets.get(channel_id)
+        if bucket is None or bucket.remaining > 0:
+            return 0.0
+        return max(0.0, bucket.resets_at + self.slack - self._time())
+
+    @asynccontextmanager
+    async def turn(self, channel_id: int) -> AsyncIterator[None]:
+        """The channel's next turn: render and send the edit inside it."""
+        lock = self._locks.get(channel_id)
+        if lock is None:
+            lock = self._locks[channel_id] = asyncio.Lock()
+        async with lock:
+            started = self._time()
+            waited = False
+            while (pause := self.pause(channel_id)) > 0:
+                waited = True
+                await self._sleep(pause)
+            if waited:
+                self.waited += 1
+                self.waited_seconds += self._time() - started
+            bucket = self._buckets.get(channel_id)
+            if bucket is not None:
+                if bucket.resets_at <= self._time():
+                    del self._buckets[channel_id]  # a new window: its first answer tells
+                else:
+                    bucket.remaining -= 1  # until this edit's answer says more
+            yield
+
+
+class Pacing:
+    """One bot's pacing: the global window and its channels' edit buckets."""
+
+    def __init__(
+        self,
+        global_limit: int = GLOBAL_LIMIT,
+        per: float = GLOBAL_PER,
+        *,
+        slack: float = SLACK,
+        time: Time = _loop_time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.global_ = Window(global_limit, per, slack=slack, time=time, sleep=sleep)
+        self.edits = ChannelEdits(slack=slack, time=time, sleep=sleep)
+
+    async def before(self, method: str, path: str) -> None:
+        """A request is about to leave: wait for the global limit unless it is exempt."""
+        if not exempt(path):
+            await self.global_.turn()
+
+    def after(self, method: str, path: str, headers: Mapping[str, str], status: int) -> None:
+        """Its answer came: what its headers (lower-case names, or a case-insensitive mapping)
+        say about the channel's edit bucket. A global 429 says nothing about the channel."""
+        channel_id = edited_channel(method, path)
+        if channel_id is None or headers.get("x-ratelimit-global"):
+            return
+        remaining = headers.get("x-ratelimit-remaining")
+        reset_after = headers.get("x-ratelimit-reset-after") or headers.get("retry-after")
+        if status == 429:
+            remaining = "0"
+        if remaining is None or reset_after is None:
+            return
+        try:
+            self.edits.learned(channel_id, int(remaining), float(reset_after))
+        except ValueError:
+            return  # not Discord's headers: nothing learned
