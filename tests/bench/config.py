@@ -25,6 +25,12 @@ class BenchConfig:
     anonymous: bool = True
     #: the same phases again on two shard processes sharing one PostgreSQL (tests/bench/postgres.py)
     postgresql: bool = True
+    #: the Monday-morning burst (tests/bench/burst.py): teams in as many servers due at once (0:
+    #: not run), polls sharing the first team's channel, the members clicking them, and how often
+    monday: int = 500
+    monday_polls: int = 3
+    monday_voters: int = 200
+    monday_click_rate: float = 20.0
 
 
 #: what the test suite runs: the whole harness, about 20 clicks per scenario, a few seconds each
@@ -35,4 +41,7 @@ SMOKE = BenchConfig(
     seconds=1.0,
     quiet=0.3,
     export=False,
+    monday=6,
+    monday_voters=10,
+    monday_click_rate=10.0,
 )

@@ -8,6 +8,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from tests.bench.burst_report import burst_section, burst_targets
 from tests.bench.config import DEADLINE
 from tests.bench.phase import PhaseResult
 from tests.bench.run import BenchReport
@@ -207,6 +208,8 @@ def targets(report: BenchReport) -> list[Target]:
             )
         )
     found.append(postgresql_target(report))
+    if report.config.monday:
+        found += [Target(*line) for line in burst_targets(report.burst)]
     return found
 
 
@@ -409,6 +412,7 @@ def render(report: BenchReport) -> str:
                     "previous heartbeat; no click waited that long: see max ms)",
                 ]
             out.append("")
+    out += burst_section(report.burst)
     out.append("targets:")
     target_rows = [["target", "measured", "verdict"]]
     target_rows += [[t.text, t.measured, t.verdict] for t in targets(report)]

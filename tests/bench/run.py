@@ -17,6 +17,7 @@ from typing import Any
 
 from tests.bench import load
 from tests.bench.baseline_bot import READY_LINE as BASELINE_READY
+from tests.bench.burst import BurstResult, run_burst
 from tests.bench.config import DEADLINE, SMOKE, BenchConfig
 from tests.bench.phase import Clicked, PhaseResult, PollUnderTest
 from tests.bench.postgres import keep_seed, postgresql, run_postgresql
@@ -56,6 +57,8 @@ class BenchReport:
     postgresql: ScenarioResult | None = None
     #: which PostgreSQL and how it was filled, or why the phase was not run
     postgresql_note: str = ""
+    #: the Monday-morning burst (tests/bench/burst.py; None: not run)
+    burst: BurstResult | None = None
 
 
 class LogLines(logging.Handler):
@@ -99,7 +102,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         folder = workdir
         db_path = folder / "data" / "breakroom.db"
-        async with DiscordDouble() as dd:
+        async with DiscordDouble(rate_limits=True) as dd:  # as Discord limits requests
             world = build_double_world(dd, db_path, config.size)
             await seed_database(world, config.size)
             seeded = keep_seed(db_path) if config.postgresql else None
@@ -172,6 +175,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
                         sharded_note = setup.note
                         if setup.url is not None:
                             sharded = await run_postgresql(world, plans, config, setup, folder)
+        burst = await run_burst(config, folder) if config.monday else None
         export: dict[str, Any] | None = None
         export_note, export_log = "export: not measured", list[str]()
         if config.export:
@@ -189,4 +193,5 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
         time.perf_counter() - started,
         sharded,
         sharded_note,
+        burst,
     )
