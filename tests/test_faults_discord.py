@@ -19,7 +19,7 @@ import pytest
 
 from bot.teams import Team
 from tests.double import InteractionRecord, Member, Message
-from tests.faults_support import UNEXPECTED, answer_text
+from tests.faults_support import UNEXPECTED, answer_text, rate_limited_dd  # noqa: F401 (`dd`: rate limits on)
 from tests.poll_posts import footer, has_poll_buttons
 from tests.support import World
 from tests.test_polls_helpers import option_button
