@@ -8,6 +8,7 @@ Requests go over HTTP to the double, as a client's would. Time is the limits' in
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +17,7 @@ import discord
 import pytest
 
 from tests.double import LIMITS, Channel, DiscordDouble, Guild, Member, builders
-from tests.double.ratelimits import Limit, RateLimits, route_of
+from tests.double.ratelimits import Limit, RateLimits, _loop_time, route_of
 from tests.support import endpoints
 
 WALL = 1_700_000_000.0  # the injected epoch, for X-RateLimit-Reset
@@ -376,3 +377,49 @@ async def test_discord_py_paces_itself_from_the_headers() -> None:
         assert texts == sorted(expected + [f"then {n}" for n in range(3)])
         assert len(dd.rate_limits.hits) <= 1, dd.rate_limits.hits
         assert all(h.limit == "message_create" for h in dd.rate_limits.hits)
+
+
+async def test_discord_py_waits_out_the_global_limit() -> None:
+    """Thirty sends at once across six channels, with a global limit of 10 per 0.3 s (Discord's is
+    50 per second): discord.py reads ``"global": true``, holds every request back until
+    ``retry_after`` passed, and all thirty messages arrive, each once."""
+    async with DiscordDouble(rate_limits=True) as dd, endpoints(dd):
+        guild = dd.add_guild("Riverside Legal")
+        desks = [dd.add_channel(guild, f"desk-{n}") for n in range(6)]
+        client = discord.Client(intents=discord.Intents.none())
+        await client.login(dd.token)
+        try:
+            channels = [await client.fetch_channel(d.id) for d in desks]
+            dd.rate_limits.configure(global_=(10, 0.3))
+            await asyncio.gather(
+                *(c.send(f"{c.id} {n}") for c in channels for n in range(5))  # type: ignore[union-attr]
+            )
+        finally:
+            await client.close()
+        for desk in desks:
+            assert sorted(m.content for m in dd.messages(desk)) == [
+                f"{desk.id} {n}" for n in range(5)
+            ]
+        hits = dd.rate_limits.hits
+        assert hits and all(h.is_global and h.bucket == "global" for h in hits)
+
+
+async def test_discord_py_paces_an_interactions_follow_ups(office: Office) -> None:
+    """An interaction's webhook bucket (5 per 0.3 s here): discord.py's webhook adapter sends one
+    at a time and waits out Remaining 0, so twelve follow-ups meet at most one 429 (two for a
+    client ignoring the headers) and all arrive."""
+    dd = office.dd
+    dd.rate_limits.clock, dd.rate_limits.wall = _loop_time, time.time  # discord.py sleeps for real
+    dd.rate_limits.configure(webhook=(5, 0.3))
+    iid, token = _interaction(office)
+    status, _, _ = await office.call(
+        "POST", f"/interactions/{iid}/{token}/callback", {"type": 5}, bot=False
+    )
+    assert status == 204
+    hook = discord.Webhook.partial(dd.application_id, token, session=office.http)
+    async with endpoints(dd):
+        for n in range(12):
+            await hook.send(f"follow-up {n}", wait=True)
+    [ix] = dd.interactions
+    assert [m.text for m in ix.followups] == [f"follow-up {n}" for n in range(12)]
+    assert len(dd.rate_limits.hits) <= 1, dd.rate_limits.hits
