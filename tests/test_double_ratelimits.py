@@ -16,7 +16,7 @@ import discord
 import pytest
 
 from tests.double import LIMITS, Channel, DiscordDouble, Guild, Member, builders
-from tests.double.ratelimits import Limit, RateLimits, _loop_time, route_of
+from tests.double.ratelimits import Limit, RateLimits, loop_clock, route_of
 from tests.support import endpoints
 
 WALL = 1_700_000_000.0  # the injected epoch, for X-RateLimit-Reset
@@ -356,7 +356,7 @@ async def test_discord_py_paces_an_interactions_follow_ups(office: Office) -> No
     at a time and waits out Remaining 0, so twelve follow-ups meet at most one 429 (two for a
     client ignoring the headers) and all arrive."""
     dd = office.dd
-    dd.rate_limits.clock, dd.rate_limits.wall = _loop_time, time.time  # discord.py sleeps for real
+    dd.rate_limits.clock, dd.rate_limits.wall = loop_clock, time.time  # discord.py sleeps for real
     dd.rate_limits.configure(webhook=(5, 0.3))
     iid, token = _interaction(office)
     status, _, _ = await office.call(
