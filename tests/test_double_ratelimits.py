@@ -7,7 +7,7 @@ Requests go over HTTP to the double, as a client's would. Time is the limits' in
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +16,7 @@ import discord
 import pytest
 
 from tests.double import LIMITS, Channel, DiscordDouble, Guild, Member, builders
-from tests.double.ratelimits import Limit, RateLimits, route_of
+from tests.double.ratelimits import Limit, RateLimits, loop_clock, route_of
 from tests.support import endpoints
 
 WALL = 1_700_000_000.0  # the injected epoch, for X-RateLimit-Reset
@@ -351,28 +351,22 @@ def test_configured_numbers_and_route_keys() -> None:
 # ----------------------------------------------------------------------------- discord.py
 
 
-async def test_discord_py_paces_itself_from_the_headers() -> None:
-    """Sixteen sends at once to one channel (its bucket 5 per 0.3 s here, so as not to wait 5 s):
-    discord.py reads Remaining and Reset-After and waits out each window, so at most one 429 (when
-    answers arrive out of order), and every message arrives. Without the headers it sends one at
-    a time into a 429 every sixth message: three here."""
-    async with DiscordDouble(rate_limits=True) as dd, endpoints(dd):
-        dd.rate_limits.configure(message_create=(5, 0.3))
-        guild = dd.add_guild("Riverside Legal")
-        ch = dd.add_channel(guild, "front-desk")
-        client = discord.Client(intents=discord.Intents.none())
-        await client.login(dd.token)
-        try:
-            channel = await client.fetch_channel(ch.id)
-            assert isinstance(channel, discord.TextChannel)
-            sent = await asyncio.gather(*(channel.send(f"note {n}") for n in range(16)))
-            for n in range(3):  # and one after another
-                await channel.send(f"then {n}")
-        finally:
-            await client.close()
-        expected = [f"note {n}" for n in range(16)]
-        assert sorted(m.content for m in sent) == sorted(expected)
-        texts = sorted(m.content for m in dd.messages(ch))
-        assert texts == sorted(expected + [f"then {n}" for n in range(3)])
-        assert len(dd.rate_limits.hits) <= 1, dd.rate_limits.hits
-        assert all(h.limit == "message_create" for h in dd.rate_limits.hits)
+async def test_discord_py_paces_an_interactions_follow_ups(office: Office) -> None:
+    """An interaction's webhook bucket (5 per 0.3 s here): discord.py's webhook adapter sends one
+    at a time and waits out Remaining 0, so twelve follow-ups meet at most one 429 (two for a
+    client ignoring the headers) and all arrive."""
+    dd = office.dd
+    dd.rate_limits.clock, dd.rate_limits.wall = loop_clock, time.time  # discord.py sleeps for real
+    dd.rate_limits.configure(webhook=(5, 0.3))
+    iid, token = _interaction(office)
+    status, _, _ = await office.call(
+        "POST", f"/interactions/{iid}/{token}/callback", {"type": 5}, bot=False
+    )
+    assert status == 204
+    hook = discord.Webhook.partial(dd.application_id, token, session=office.http)
+    async with endpoints(dd):
+        for n in range(12):
+            await hook.send(f"follow-up {n}", wait=True)
+    [ix] = dd.interactions
+    assert [m.text for m in ix.followups] == [f"follow-up {n}" for n in range(12)]
+    assert len(dd.rate_limits.hits) <= 1, dd.rate_limits.hits

@@ -187,7 +187,8 @@ class _Window:
     ends: float
 
 
-def _loop_time() -> float:
+def loop_clock() -> float:
+    """The double's clock: the running loop's time (that of ``dd.calls``), else monotonic."""
     try:
         return asyncio.get_running_loop().time()
     except RuntimeError:
@@ -217,7 +218,7 @@ class RateLimits:
         self.enabled = enabled
         self.limits: dict[str, Limit] = dict(LIMITS)
         self.limits.update(limits or {})
-        self.clock = clock or _loop_time
+        self.clock = clock or loop_clock
         self.wall = wall
         self.hits: list[RateLimitHit] = []
         self._windows: dict[str, _Window] = {}
@@ -258,13 +259,13 @@ class RateLimits:
         limit = self.limits[route.name]
         digest = bucket_hash(route)
         key = f"{digest}:{route.major}"
-        window = self._window(key, limit, now)
         if not route.exempt_from_global:
             overall = self.limits["global"]
             gwindow = self._window("global", overall, now)
             if gwindow.count >= overall.limit:
                 return self._refuse(now, method, path, "global", overall, gwindow, None, "global")
             gwindow.count += 1
+        window = self._window(key, limit, now)
         if window.count >= limit.limit:
             headers = self._headers(digest, limit, window, now)
             return self._refuse(now, method, path, key, limit, window, headers, route.name)

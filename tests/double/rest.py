@@ -180,6 +180,7 @@ class RestApi:
                 verdict = None  # a fault's answer has its own headers
         except ApiError as exc:
             response = exc.response()
+        assert response is not None
         if verdict is not None:
             response.headers.update(verdict.headers)
         record.status = response.status
