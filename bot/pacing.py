@@ -36,10 +36,9 @@ from dataclasses import dataclass
 #: Discord's global limit: requests per second per bot token (interaction endpoints excepted)
 GLOBAL_LIMIT = 50
 GLOBAL_PER = 1.0
-#: Requests reach Discord a little unevenly (the network, a busy loop at either end): a window
-#: is kept this much longer than Discord's, so that two requests sent `per` apart can't arrive
-#: inside one of its windows.
-SLACK = 0.05
+#: A window is kept this much longer than Discord's. Little is needed: a request counts from
+#: its turn until a window after its answer (`Window`), which already covers the way there.
+SLACK = 0.02
 
 #: The interaction endpoints: exempt from the global limit (Discord's docs, "Global Rate Limit")
 _EXEMPT = re.compile(r"/(?:interactions/\d+/[^/]+/callback|webhooks/\d+/[^/]+)(?:/|$)")
