@@ -83,7 +83,7 @@ def burst_section(result: BurstResult | None) -> list[str]:
         f"  first post to last thread {fmt(result.span)} s: {result.requests} requests in the "
         f"global limit ({result.posts_and_threads} posts and threads, "
         f"{result.requests - result.posts_and_threads} others: poll posts and edits, …); "
-        f"least {fmt(result.minimum)} s → {fmt(result.ratio)}×",
+        f"least {fmt(result.minimum)} s ((requests − 1) ÷ {GLOBAL.limit}/s) → {fmt(result.ratio)}×",
         f"  429s: {sum(result.hits.values())}"
         + (f" ({dict(result.hit_names)}; max {most} per bucket)" if result.hits else ""),
         f"  clicks: {result.answered}/{result.clicks} answered,"
