@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import sys
 from dataclasses import replace
+from pathlib import Path
 
+from tests.bench import profile
 from tests.bench.config import SMOKE, BenchConfig
 from tests.bench.report import render, targets
 from tests.bench.run import run_bench
@@ -30,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a target is not met (not for CI)"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample each bot's phases with py-spy into DIR and print the costliest lines",
+    )
     args = parser.parse_args(argv)
     config = SMOKE if args.smoke else BenchConfig(size=WorldSize())
     if args.burst is not None:
@@ -42,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         config = replace(config, baseline=False)
     if args.no_postgresql:
         config = replace(config, postgresql=False)
+    if args.profile:
+        config = replace(config, profile=args.profile)
     report = asyncio.run(run_bench(config))
     print(render(report), flush=True)
+    if args.profile:
+        for raw in sorted(Path(args.profile).glob("*.raw")):
+            print("\n" + "\n".join(profile.render(raw.stem, profile.read(raw))), flush=True)
     if args.strict and any(t.met is False for t in targets(report)):
         return 1
     return 0

@@ -25,6 +25,8 @@ class BenchConfig:
     anonymous: bool = True
     #: the same phases again on two shard processes sharing one PostgreSQL (tests/bench/postgres.py)
     postgresql: bool = True
+    #: a folder: py-spy samples each single-process bot's phases into it (tests/bench/profile.py)
+    profile: str | None = None
 
 
 #: what the test suite runs: the whole harness, about 20 clicks per scenario, a few seconds each
