@@ -372,6 +372,7 @@ class Breakroom(commands.Bot):
 
     async def close(self) -> None:
         await self.scheduler.stop()
+        await self.router.close()  # the clicks under way are answered before the session closes
         await super().close()
         if self._db is not None:
             await self._db.close()

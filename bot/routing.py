@@ -90,6 +90,7 @@ class Router:
         self._routes: dict[str, Route] = {}
         self._by_kind: dict[int, tuple[Route, ...]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     def add(
         self, kind: int, template: str, handler: Handler, *, unknown: str, message: bool = True
@@ -136,6 +137,8 @@ class Router:
             match = route.regex.fullmatch(custom_id)
             if match is None:
                 continue
+            if self._closed:  # stopping: left alone rather than answered into a closed session
+                return True
             if not route.message and "message" in data:
                 data = {key: value for key, value in data.items() if key != "message"}
             interaction: discord.Interaction[Any] = discord.Interaction(data=data, state=state)
@@ -158,6 +161,16 @@ class Router:
             await route.handler(interaction, match)
         except Exception as error:
             await self.on_error(interaction, error)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop taking interactions, and let those under way be answered (the bot is stopping:
+        its HTTP session closes next, so an answer after that would fail)."""
+        self._closed = True
+        if self._tasks:
+            _done, late = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
