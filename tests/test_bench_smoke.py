@@ -1,8 +1,8 @@
 """The `make bench` harness, tiny (about 20 clicks per bot): every bot starts in its own processes,
 every click is answered, and Breakroom stored exactly what the clicks add up to, on SQLite and on
 PostgreSQL with two shard processes that both got clicks; and a Monday burst of a few teams,
-each posted once. The double's rate limits are on throughout, as in `make bench`. Nothing about time is asserted here;
-the figures are for `make bench`.
+each posted once. The double's rate limits are on throughout, as in `make bench`. Nothing about
+time is asserted here; the figures are for `make bench`.
 
 The PostgreSQL phase follows the suite's rule (tests/pg.py): without a PostgreSQL on the machine
 it is skipped and the report says why, except under CI=true, where that fails."""

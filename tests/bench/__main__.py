@@ -9,11 +9,13 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from tests.bench import profile
 from tests.bench.burst import run_burst
 from tests.bench.burst_report import burst_section, burst_targets
 from tests.bench.config import SMOKE, BenchConfig
-from tests.bench.report import Target, render, table, targets
+from tests.bench.report import render, table
 from tests.bench.run import run_bench
+from tests.bench.targets import Target, targets
 from tests.bench.world import WorldSize
 
 
@@ -42,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a target is not met (not for CI)"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample each bot's phases with py-spy into DIR and print the costliest lines",
+    )
     args = parser.parse_args(argv)
     config = SMOKE if args.smoke else BenchConfig(size=WorldSize())
     if args.burst is not None:
@@ -54,12 +61,17 @@ def main(argv: list[str] | None = None) -> int:
         config = replace(config, baseline=False)
     if args.no_postgresql:
         config = replace(config, postgresql=False)
+    if args.profile:
+        config = replace(config, profile=args.profile)
     if args.monday is not None:
         config = replace(config, monday=args.monday)
     if args.burst_only:
         return monday_only(config, args.strict)
     report = asyncio.run(run_bench(config))
     print(render(report), flush=True)
+    if args.profile:
+        for raw in sorted(Path(args.profile).glob("*.raw")):
+            print("\n" + "\n".join(profile.render(raw.stem, profile.read(raw))), flush=True)
     if args.strict and any(t.met is False for t in targets(report)):
         return 1
     return 0

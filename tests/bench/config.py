@@ -25,6 +25,8 @@ class BenchConfig:
     anonymous: bool = True
     #: the same phases again on two shard processes sharing one PostgreSQL (tests/bench/postgres.py)
     postgresql: bool = True
+    #: a folder: py-spy samples each single-process bot's phases into it (tests/bench/profile.py)
+    profile: str | None = None
     #: the Monday-morning burst (tests/bench/burst.py): teams in as many servers due at once (0:
     #: not run), polls sharing the first team's channel, the members clicking them, and how often
     monday: int = 500

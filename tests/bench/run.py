@@ -57,6 +57,8 @@ class BenchReport:
     postgresql: ScenarioResult | None = None
     #: which PostgreSQL and how it was filled, or why the phase was not run
     postgresql_note: str = ""
+    #: the baseline on Breakroom's packages (uvloop, discord.py's speed extra)
+    baseline_fast: ScenarioResult | None = None
     #: the Monday-morning burst (tests/bench/burst.py; None: not run)
     burst: BurstResult | None = None
 
@@ -148,7 +150,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
                     config,
                     breakroom_poll(ANONYMOUS_QUESTION, anonymous=True),
                 )
-            baseline = None
+            baseline = baseline_fast = None
             if config.baseline:
                 # The baseline clicks the same poll message (the double keeps it), so both bots
                 # parse the same payloads.
@@ -160,6 +162,18 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
                 baseline = await run_scenario(
                     "baseline",
                     BenchProcess("tests.bench.baseline_bot", env, folder),
+                    BASELINE_READY,
+                    dd,
+                    plans,
+                    config,
+                    same_message,
+                )
+                # The same bare bot on Breakroom's packages: what the speed-ups alone give.
+                baseline_fast = await run_scenario(
+                    "baseline+speed",
+                    BenchProcess(
+                        "tests.bench.baseline_bot", {**env, "BASELINE_SPEEDUPS": "1"}, folder
+                    ),
                     BASELINE_READY,
                     dd,
                     plans,
@@ -193,5 +207,6 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
         time.perf_counter() - started,
         sharded,
         sharded_note,
+        baseline_fast,
         burst,
     )
