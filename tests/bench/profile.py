@@ -93,7 +93,11 @@ def _short(frame: str) -> str:
     return f"{match['function']} ({path}:{match['line']})"
 
 
-def read(path: Path, top: int = 25, idle: tuple[str, ...] = ("EpollSelector.select (", "poll (selectors.py")) -> Profile:
+def read(
+    path: Path,
+    top: int = 25,
+    idle: tuple[str, ...] = ("EpollSelector.select (", "poll (selectors.py"),
+) -> Profile:
     """The lines on the most samples (cumulative) and innermost the most often (own), leaving
     out samples where the process waited in the event loop's select (idle, not CPU)."""
     on_stack: Counter[str] = Counter()
