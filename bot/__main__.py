@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.launch import apply_endpoint_settings, create_bot
 from bot.migrations import DatabaseError
 from bot.secret import KeyFileError, load_or_create_key, old_key_file, same_path, where_the_key_is
+from bot.speedups import describe, loop_factory
 from bot.unreachable import DiscordUnreachable
 
 log = logging.getLogger("bot")
@@ -46,6 +47,7 @@ async def run_bot(settings: Settings) -> None:
         await database.close()
         raise
     apply_endpoint_settings(settings)
+    log.info("running on %s", describe(asyncio.get_running_loop()))
     async with create_bot(settings, database=database, key=key) as bot:
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []
@@ -130,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             asyncio.run(migrate(settings, args.source, args.to))
         else:
-            asyncio.run(run_bot(settings))
+            with asyncio.Runner(loop_factory=loop_factory(settings.uvloop)) as runner:
+                runner.run(run_bot(settings))
     except (DatabaseError, KeyFileError, DiscordUnreachable) as exc:
         print(exc, file=sys.stderr)
         return EXIT_SETTINGS

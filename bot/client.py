@@ -8,7 +8,7 @@ import logging
 import pkgutil
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,15 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.courier import Courier
 from bot.db import Database
-from bot.errors import NotFound, UserError
+from bot.errors import UserError
 from bot.i18n import N_, _, n_, speak
+from bot.paced_http import PacedTrace
+from bot.routing import COMPONENT, MODAL, Handler, Router, modal_values
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
 from bot.services import Services
 from bot.sharding import Shards
 from bot.teams import Teams
-from bot.text import is_number, parse_id
 from bot.translator import BreakroomTranslator
 from bot.unreachable import CONNECTION_ERRORS, DiscordUnreachable
 
@@ -54,6 +55,11 @@ UNKNOWN_FORM = N_(
     "This form points to something Breakroom doesn't have (it may have been deleted), so "
     "nothing was saved. Use the command again for a fresh one."
 )
+#: What a button answers when its custom_id names an id no row can have (≥ 2**63).
+UNKNOWN_BUTTON = N_(
+    "This button points to something Breakroom doesn't have (it may have been deleted), so "
+    "nothing was changed. Use the command again for a fresh one."
+)
 
 
 #: The Discord glue, beside the core: its cogs are loaded by name, never imported from here.
@@ -70,25 +76,6 @@ def cog_extensions() -> list[str]:
 
 
 ModalHandler = Callable[[discord.Interaction[Any], re.Match[str], dict[str, str]], Awaitable[None]]
-
-
-def modal_values(data: Any) -> dict[str, str]:
-    """{field custom_id: value} from a modal submission (action rows or label components)."""
-    values: dict[str, str] = {}
-
-    def walk(node: Any) -> Iterator[dict[str, Any]]:
-        if isinstance(node, dict):
-            yield node
-            for child in (node.get("components"), node.get("component")):
-                yield from walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                yield from walk(child)
-
-    for node in walk((data or {}).get("components")):
-        if "custom_id" in node and isinstance(node.get("value"), str):
-            values[node["custom_id"]] = node["value"]
-    return values
 
 
 UNKNOWN_INTERACTION = 10062  # Discord's error code for an interaction that has expired
@@ -229,6 +216,7 @@ class Breakroom(commands.Bot):
             # A rate limit longer than this raises instead of holding the request (and, for the
             # outbox's job, every delivery behind it): the outbox retries after its back-off.
             max_ratelimit_timeout=30.0,
+            http_trace=PacedTrace(),  # within the global limit and channels' edits: bot/pacing.py
             **options,  # the shard settings, for the sharded bot (bot/launch.py)
         )
         self.settings = settings
@@ -238,7 +226,9 @@ class Breakroom(commands.Bot):
         self.scheduler = Scheduler(self.clock)
         self._db: Database | None = database
         self.key = key or b""
-        self._modal_handlers: dict[str, tuple[re.Pattern[str], ModalHandler]] = {}
+        #: Breakroom's own buttons and forms, answered from their custom_id (bot/routing.py)
+        self.router = Router(report_error, DM_MESSAGE)
+        self.router.install(self._connection)
 
     @property
     def db(self) -> Database:
@@ -354,30 +344,21 @@ class Breakroom(commands.Bot):
         filling in the same form never share one object. (Send such modals with
         `cogs._shared.routed_by_custom_id`, so discord.py does not also keep them.)
         """
-        self._modal_handlers[template] = (re.compile(template), handler)
 
-    def remove_modal_handler(self, template: str) -> None:
-        self._modal_handlers.pop(template, None)
+        async def answer(interaction: discord.Interaction[Any], match: re.Match[str]) -> None:
+            await handler(interaction, match, modal_values(interaction.data))
 
-    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
-        data: Any = interaction.data or {}
-        custom_id = str(data.get("custom_id") or "")
-        for regex, handler in self._modal_handlers.values():
-            if match := regex.fullmatch(custom_id):
-                speak(interaction.locale.value)
-                try:
-                    # Forms, like commands and buttons, work inside a server, and carry ids
-                    # that a row can have (a number beyond 2**63 - 1 is no id of ours).
-                    if interaction.guild_id is None:
-                        raise app_commands.NoPrivateMessage(DM_MESSAGE)
-                    if any(is_number(g) and parse_id(g) is None for g in match.groups() if g):
-                        raise NotFound(_(UNKNOWN_FORM))
-                    await handler(interaction, match, modal_values(interaction.data))
-                except Exception as error:
-                    await report_error(interaction, error)
-                return
+        self.router.add(MODAL, template, answer, unknown=UNKNOWN_FORM)
+
+    def add_button_handler(self, template: str, handler: Handler) -> None:
+        """Answer clicks on buttons whose custom_id matches `template` with `handler`, without
+        discord.py's views: for a hot button whose handler needs only the ids in its custom_id
+        (`interaction.message` is None there)."""
+        self.router.add(COMPONENT, template, handler, unknown=UNKNOWN_BUTTON, message=False)
+
+    def remove_handler(self, template: str) -> None:
+        """Forget a modal or button handler (a cog unloading)."""
+        self.router.remove(template)
 
     async def on_ready(self) -> None:
         log.info("Breakroom is ready in %d servers", len(self.guilds))
@@ -393,6 +374,7 @@ class Breakroom(commands.Bot):
 
     async def close(self) -> None:
         await self.scheduler.stop()
+        await self.router.close()  # the clicks under way are answered before the session closes
         await super().close()
         if self._db is not None:
             await self._db.close()

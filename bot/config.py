@@ -69,6 +69,10 @@ def parse_shard_ids(raw: str, count: int) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
+#: what an on/off setting may say
+SWITCH = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     token: str
@@ -85,6 +89,8 @@ class Settings:
     log_level: str = "INFO"
     secret: str | None = None
     key_file: Path = field(default_factory=lambda: default_key_file(os.environ))
+    #: run on uvloop's event loop where it is installed (UVLOOP=off: asyncio's own)
+    uvloop: bool = True
 
     @classmethod
     def from_env(
@@ -144,6 +150,10 @@ class Settings:
                 "to let Breakroom keep a key file (BREAKROOM_KEY_FILE)."
             )
 
+        uvloop_raw = (get("UVLOOP") or "on").lower()
+        if uvloop_raw not in SWITCH:
+            raise SettingsError(f"UVLOOP must be on or off, not {get('UVLOOP')!r}.")
+
         database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
         database_url = get("DATABASE_URL")
         if database_url is not None and not database_url.startswith(
@@ -192,6 +202,7 @@ class Settings:
             log_level=log_level,
             secret=secret,
             key_file=key_file,
+            uvloop=SWITCH[uvloop_raw],
         )
 
     @property

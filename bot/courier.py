@@ -31,11 +31,17 @@ import discord
 from bot.clock import Clock
 from bot.errors import UserError
 from bot.i18n import _, speaking
-from bot.outbox import Delivery, Outbox, Sent
+from bot.lanes import in_lanes
+from bot.outbox import Delivery, Outbox, Sent, due_lanes
+from bot.paced_http import pacing_of
 
 log = logging.getLogger(__name__)
 
 LOOKBACK = 50
+#: teams whose deliveries the job sends side by side (each team's one after another)
+LANES = 16
+#: how long one pass of the job sends before the scheduler's other jobs get their turn
+PASS_SECONDS = 10.0
 THREAD_ALREADY_CREATED = 160004  # Discord's code: a thread was already made from this message
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080  # a week: open until the next prompt
 
@@ -191,6 +197,8 @@ class Courier:
         #: waiting for it (a trouble managers read later), is written in it
         self.team_language: Callable[[int], Awaitable[str]] | None = None
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        #: the bot's rate limits (bot/pacing.py): its edits of a channel's messages take turns
+        self.pacing = pacing_of(client.http.http_trace)
 
     def handle(self, kind: str, drafter: Drafter) -> None:
         self._drafters[kind] = drafter
@@ -199,15 +207,30 @@ class Courier:
         self._drafters.pop(kind, None)
 
     async def run_due(self, now: datetime) -> datetime | None:
-        """The scheduler job: one attempt at each due delivery; one failing stops no other."""
-        for delivery_id in await self.outbox.due(now):
-            try:
-                await self.attempt(delivery_id, wait=False)
-            except Exception:
-                log.exception("delivery %s failed unexpectedly", delivery_id)
+        """The scheduler job: one attempt at each due delivery, each team's in order, teams side
+        by side (`LANES`); one failing stops no other. What falls due meanwhile goes too, for up
+        to `PASS_SECONDS`; then the other jobs have their pass and this one goes on at once."""
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + PASS_SECONDS
+        tried: set[int] = set()
+        while not (late := loop.time() >= ends):
+            lanes = [
+                fresh
+                for lane in await due_lanes(self.outbox, self.clock.now())
+                if (fresh := [d for d in lane if d not in tried])
+            ]
+            if not lanes:
+                break
+            tried.update(d for lane in lanes for d in lane)
+            await in_lanes(lanes, self._attempt_due, LANES, "delivery")
         due = await self.outbox.next_due()
-        # Never "due in the past": what is left due is for the next pass, not a busy loop.
-        return None if due is None else max(due, self.clock.now() + timedelta(seconds=1))
+        # Never "due in the past": what is left due is for the next pass, not a busy loop —
+        # unless this pass ran out of time, when the next one comes right after the other jobs.
+        floor = self.clock.now() + (timedelta(0) if late else timedelta(seconds=1))
+        return None if due is None else max(due, floor)
+
+    async def _attempt_due(self, delivery_id: int) -> Outcome:
+        return await self.attempt(delivery_id, wait=False)
 
     async def attempt(self, delivery_id: int, *, early: bool = False, wait: bool = True) -> Outcome:
         """Claim and make one attempt now, if it is due (`early`: even before; see
@@ -284,7 +307,8 @@ class Courier:
 
     async def _delete(self, draft: Delete) -> Sent:
         with contextlib.suppress(discord.NotFound):  # already gone: just as good
-            await self.client.http.delete_message(draft.channel_id, draft.message_id)
+            async with self.pacing.edits.turn(draft.channel_id):
+                await self.client.http.delete_message(draft.channel_id, draft.message_id)
         return Sent(None, draft.channel_id)
 
     async def _send(self, delivery: Delivery, draft: Send) -> tuple[Sent, bool, str]:
@@ -305,7 +329,8 @@ class Courier:
         if draft.edit is not None:
             try:
                 edit = target.get_partial_message(draft.edit)
-                message = await edit.edit(**fields, **_attachments(draft))
+                async with self.pacing.edits.turn(channel_id):
+                    message = await edit.edit(**fields, **_attachments(draft))
                 return Sent(message.id, channel_id, thread_id), True, message.jump_url
             except discord.NotFound:
                 pass  # someone deleted it: post it again
@@ -318,7 +343,8 @@ class Courier:
             new = {**fields, "files": draft.attached()} if draft.files else fields
             message = await target.send(**new, nonce=delivery.nonce)
         else:  # an earlier attempt's message, maybe of an older version
-            message = await earlier.edit(**fields, **_attachments(draft))
+            async with self.pacing.edits.turn(channel_id):
+                message = await earlier.edit(**fields, **_attachments(draft))
         if draft.open_thread is not None:
             thread = Thread(channel_id, message.id, draft.open_thread)
             try:

@@ -371,3 +371,18 @@ class Outbox:
             (reason[:500], delivery.id),
         )
         await self._hooks[delivery.kind].given_up(tx, delivery, reason)
+
+
+async def due_lanes(outbox: Outbox, now: datetime, limit: int = PASS_LIMIT) -> list[list[int]]:
+    """`Outbox.due`, by team: each team's deliveries in `due`'s order (one lane for those of no
+    team). A lane's go out one after another, lanes side by side (bot/lanes.py)."""
+    ours, params = outbox.shards.where_team("team_id")
+    rows = await outbox.db.fetchall(
+        f"SELECT id, team_id FROM deliveries WHERE state != 'given_up' AND due_at <= ? AND {ours}"
+        " ORDER BY due_at, id LIMIT ?",
+        (to_ts(now), *params, limit),
+    )
+    lanes: dict[int | None, list[int]] = {}
+    for row in rows:
+        lanes.setdefault(row["team_id"], []).append(row["id"])
+    return list(lanes.values())

@@ -6,6 +6,12 @@ A burst of changes marks the message dirty; one task per message edits it at onc
 once per `interval` while changes keep coming, and always once more after the last. Every edit
 renders what the database holds at that moment, and all edits of one message go through one lock,
 so a message can never go back to an older state.
+
+The messages of one channel share its edit bucket (Discord: 5 edits per 5 s per channel, whatever
+the message; bot/pacing.py's `ChannelEdits`, one per bot, shared with the courier's edits): an
+edit takes the channel's turn first, waiting out the bucket if need be, and only then reads and
+renders, so that however many polls share a channel none of them queues a stale edit, and the
+last one shows the final counts.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import ClassVar
 import discord
 
 from bot.courier import classify
+from bot.pacing import ChannelEdits
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +41,21 @@ class LiveMessages:
     #: what the log calls a subject ("poll", "prompt post")
     subject: ClassVar[str] = "message"
 
-    def __init__(self) -> None:
+    def __init__(self, edits: ChannelEdits) -> None:
         self._closed = False
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        #: the channels' edit buckets; a subject's channel, once known (a message stays put)
+        self.edits = edits
+        self._channels: dict[int, int] = {}
 
     async def edit(self, subject_id: int) -> bool:
         """Edit the subject's message to what the database holds; False when there is none."""
+        raise NotImplementedError
+
+    async def channel_of(self, subject_id: int) -> int | None:
+        """The channel of the subject's message; None when it has none (yet, or any more)."""
         raise NotImplementedError
 
     def request(self, subject_id: int) -> None:
@@ -82,15 +96,27 @@ class LiveMessages:
         finally:
             if self._tasks.get(subject_id) is asyncio.current_task():
                 del self._tasks[subject_id]
+                self._channels.pop(subject_id, None)
             lock = self._locks.get(subject_id)
             if lock is not None and not lock.locked():
                 del self._locks[subject_id]
 
     async def edit_now(self, subject_id: int) -> bool:
-        """Edit the message now (under its lock); False when there is none to edit."""
+        """Edit the message as soon as its channel's bucket allows (under its lock); False when
+        there is none to edit."""
         async with self._locks.setdefault(subject_id, asyncio.Lock()):
-            self._dirty.discard(subject_id)
-            return await self.edit(subject_id)
+            channel_id = self._channels.get(subject_id) or await self.channel_of(subject_id)
+            if channel_id is None:
+                self._dirty.discard(subject_id)
+                return False
+            async with self.edits.turn(channel_id):
+                self._dirty.discard(subject_id)  # what changes from here is shown next time
+                edited = await self.edit(subject_id)
+            if edited:
+                self._channels[subject_id] = channel_id
+            else:
+                self._channels.pop(subject_id, None)
+            return edited
 
     async def close(self, flush_timeout: float = 5.0) -> None:
         """Stop the refresh tasks; the last changes still reach their messages."""

@@ -1,7 +1,7 @@
 """The poll message's buttons: one per option, and Close while the poll is open (placed by
 cogs/_poll_layout.py).
-The ids live in the custom ids, so the buttons work after a restart; a click is handed to the
-polls cog (cogs/polls.py), found by name.
+The ids live in the custom ids, so the buttons work after a restart. A vote is routed straight
+to the polls cog (`VOTE_TEMPLATE`); a click on Close is handed to it, found by name.
 
 It is a private module (not an extension), imported once per process: discord.py loads each
 extension as a fresh module, and the buttons' DynamicItem classes must be one object for every bot
@@ -40,8 +40,6 @@ def is_poll_message(message: discord.Message, poll: Poll) -> bool:
 class PollHandler(Protocol):
     """What a button needs from the polls cog (found by name: the cog is reloadable)."""
 
-    async def vote(self, interaction: Interaction, poll_id: int, option_id: int) -> None: ...
-
     async def close_poll(self, interaction: Interaction, poll_id: int) -> None: ...
 
 
@@ -53,12 +51,14 @@ def polls_cog(interaction: Interaction) -> PollHandler:
     return cog
 
 
-class PollButton(
-    FromCustomId,
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"breakroom:poll:(?P<poll>[0-9]+):(?P<option>[0-9]+)",
-):
-    """One option of one poll; the ids live in the custom_id, so it works after a restart."""
+#: an option's button (`button_id`): answered by the polls cog's route (`bot.add_button_handler`)
+VOTE_TEMPLATE = r"breakroom:poll:(?P<poll>[0-9]+):(?P<option>[0-9]+)"
+
+
+class PollButton(discord.ui.Button[discord.ui.View]):
+    """One option of one poll. Its clicks are routed by custom_id (bot/routing.py) rather than
+    through a view: a vote needs only the two ids, so the poll message isn't rebuilt on every
+    click, and the button works after a restart."""
 
     def __init__(
         self,
@@ -71,20 +71,14 @@ class PollButton(
         style: discord.ButtonStyle = discord.ButtonStyle.secondary,
     ) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=label,
-                custom_id=button_id(poll_id, option_id),
-                row=row,
-                disabled=disabled,
-                style=style,
-            )
+            label=label,
+            custom_id=button_id(poll_id, option_id),
+            row=row,
+            disabled=disabled,
+            style=style,
         )
         self.poll_id = poll_id
         self.option_id = option_id
-
-    @guarded
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await polls_cog(interaction).vote(interaction, self.poll_id, self.option_id)
 
 
 class PollCloseButton(

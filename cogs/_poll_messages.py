@@ -41,7 +41,7 @@ class PollMessages(LiveMessages):
     subject: ClassVar[str] = "poll"
 
     def __init__(self, bot: Breakroom) -> None:
-        super().__init__()
+        super().__init__(bot.courier.pacing.edits)
         self.bot = bot
 
     # -- for the outbox ------------------------------------------------------------------------
@@ -92,6 +92,13 @@ class PollMessages(LiveMessages):
         )
 
     # -- the live message ----------------------------------------------------------------------
+
+    async def channel_of(self, poll_id: int) -> int | None:
+        try:
+            poll = await self.bot.services.polls.get(poll_id)
+        except errors.NotFound:
+            return None
+        return poll.channel_id if poll.message_id is not None else None
 
     async def edit(self, poll_id: int) -> bool:
         """Edit the message to the poll's current state; False when there is none to edit."""

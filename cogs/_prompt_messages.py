@@ -30,7 +30,7 @@ class PostMessages(LiveMessages):
     subject: ClassVar[str] = "prompt post"
 
     def __init__(self, bot: Breakroom, prompts: Prompts) -> None:
-        super().__init__()
+        super().__init__(bot.courier.pacing.edits)
         self.bot = bot
         self.prompts = prompts
 
@@ -38,6 +38,10 @@ class PostMessages(LiveMessages):
         """`PromptAnswers.watch`'s callback: these posts' counts changed."""
         for post_id in post_ids:
             self.request(post_id)
+
+    async def channel_of(self, post_id: int) -> int | None:
+        post = await self.prompts.posts.shown(post_id)
+        return None if post is None or post.message_id is None else post.channel_id
 
     async def edit(self, post_id: int) -> bool:
         """Edit the post to what the database holds; False when it has no message to edit."""

@@ -11,7 +11,7 @@ import discord
 from babel.lists import format_list
 from discord import app_commands
 
-from bot.client import DM_MESSAGE, Breakroom, NotManager, is_manager, report_error
+from bot.client import DM_MESSAGE, UNKNOWN_BUTTON, Breakroom, NotManager, is_manager, report_error
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import ENGLISH, N_, _, current, locale, speak
 from bot.teams import Team, not_a_member
@@ -21,12 +21,7 @@ Interaction = discord.Interaction[Breakroom]
 T = TypeVar("T")
 Item = TypeVar("Item", bound="FromCustomId")
 
-#: What a button answers when its custom_id names an id no row can have (≥ 2**63).
 EMBED_COLOUR = discord.Colour.from_rgb(88, 134, 118)
-UNKNOWN_BUTTON = N_(
-    "This button points to something Breakroom doesn't have (it may have been deleted), so "
-    "nothing was changed. Use the command again for a fresh one."
-)
 
 
 def manager_only() -> Callable[[T], T]:

@@ -20,7 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Breakroom, is_manager
+from bot.client import UNKNOWN_BUTTON, Breakroom, is_manager
 from bot.courier import Outcome, Send
 from bot.errors import NotAllowed, NotFound
 from bot.history import DEFAULT_WEEKS, MAX_WEEKS, Timeline
@@ -31,7 +31,7 @@ from bot.teams import TEAM_GONE, Team, not_a_member
 from cogs._history_ui import chart_names, history_layout, paginate, render_charts
 from cogs._layout import jump_view
 from cogs._options import TeamOption, team_here
-from cogs._shared import UNKNOWN_BUTTON, FromCustomId, Interaction, guarded, role_ids
+from cogs._shared import FromCustomId, Interaction, guarded, role_ids
 
 SHARE_LABEL = N_("Share with the team")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 from collections.abc import Awaitable
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from bot.poll_votes import VoteQueue
 from bot.polls import Polls
 from cogs._layout import jump_view
 from cogs._options import PollOption, TeamOption, team_here
-from cogs._poll_buttons import PollButton, PollCloseButton
+from cogs._poll_buttons import VOTE_TEMPLATE, PollButton, PollCloseButton
 from cogs._poll_messages import PollMessages
 from cogs._poll_results import results_layout
 from cogs._polls_ui import jump_url, list_embed, vote_message
@@ -72,7 +73,8 @@ class PollsCog(commands.Cog, name="Polls"):
         moved = await self.polls.seal_legacy_votes()
         if moved:
             log.info("sealed the anonymous votes of %d voters from an earlier version", moved)
-        self.bot.add_dynamic_items(PollButton, PollCloseButton)
+        self.bot.add_dynamic_items(PollCloseButton)
+        self.bot.add_button_handler(VOTE_TEMPLATE, self.clicked)
         self.bot.courier.handle(POST, self.messages.draft_post)
         self.bot.courier.handle(RESULT, self.messages.draft_result)
         self.bot.scheduler.register("polls", self.run_due)
@@ -81,7 +83,8 @@ class PollsCog(commands.Cog, name="Polls"):
         self.bot.scheduler.unregister("polls")
         self.bot.courier.forget(POST)
         self.bot.courier.forget(RESULT)
-        self.bot.remove_dynamic_items(PollButton, PollCloseButton)
+        self.bot.remove_dynamic_items(PollCloseButton)
+        self.bot.remove_handler(VOTE_TEMPLATE)
         if self._announcing:
             # Let announcements under way finish; one cut short before its post stays due in
             # the outbox and is posted after the restart.
@@ -110,6 +113,10 @@ class PollsCog(commands.Cog, name="Polls"):
         return await self.polls.closing.next_due()
 
     # -- voting --------------------------------------------------------------------------------
+
+    async def clicked(self, interaction: Interaction, match: re.Match[str]) -> None:
+        """A click on an option's button (`VOTE_TEMPLATE`)."""
+        await self.vote(interaction, int(match["poll"]), int(match["option"]))
 
     async def vote(self, interaction: Interaction, poll_id: int, option_id: int) -> None:
         """A click on an option: answer first, then refresh the message (coalesced)."""

@@ -76,7 +76,7 @@ class PromptsCog(commands.Cog, name="Prompts"):
         self.prompts.answers.unwatch(self.messages.counts_changed)
         await self.messages.close()
         self.drafts.forget()
-        self.bot.remove_modal_handler(ANSWER_FORM)
+        self.bot.remove_handler(ANSWER_FORM)
         self.bot.remove_dynamic_items(AnswerButton)
 
     async def submit_answer(

@@ -184,8 +184,8 @@ class ReflectionsCog(commands.Cog, name="Reflections"):
         self.bot.courier.forget(ERASE)
         self.bot.courier.forget(NOTICE)
         self.bot.remove_dynamic_items(ReportButton)
-        self.bot.remove_modal_handler(WRITE_MODAL)
-        self.bot.remove_modal_handler(REPORT_MODAL)
+        self.bot.remove_handler(WRITE_MODAL)
+        self.bot.remove_handler(REPORT_MODAL)
         for name in FILTERED_LOGGERS:
             logging.getLogger(name).removeFilter(LOG_FILTER)
 

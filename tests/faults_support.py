@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from discord import AppCommandOptionType as OptionType
 from discord import app_commands
 
@@ -21,7 +22,7 @@ from bot.db import Database
 from tests.double import Channel, DiscordDouble, InteractionRecord, Member, Role
 from tests.double import builders as double_builders
 from tests.double.models import walk_components
-from tests.support import PG_TABLES
+from tests.support import PG_TABLES, endpoints
 
 T = TypeVar("T")
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -33,6 +34,14 @@ _TABLES = (
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_stat%'"
     " ORDER BY name"
 )
+
+
+@pytest.fixture(name="dd")
+async def rate_limited_dd() -> AsyncIterator[DiscordDouble]:
+    """The `dd` fixture (and so `world`) with Discord's rate limits on: the fault suite meets
+    them as the bot would on Discord. A test module imports it to replace conftest's `dd`."""
+    async with DiscordDouble(rate_limits=True) as double, endpoints(double):
+        yield double
 
 
 def _sorted(rows: list[Any]) -> list[tuple[Any, ...]]:

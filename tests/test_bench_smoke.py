@@ -1,7 +1,8 @@
 """The `make bench` harness, tiny (about 20 clicks per bot): every bot starts in its own processes,
 every click is answered, and Breakroom stored exactly what the clicks add up to, on SQLite and on
-PostgreSQL with two shard processes that both got clicks. Nothing about time is asserted here;
-the figures are for `make bench`.
+PostgreSQL with two shard processes that both got clicks; and a Monday burst of a few teams,
+each posted once. The double's rate limits are on throughout, as in `make bench`. Nothing about
+time is asserted here; the figures are for `make bench`.
 
 The PostgreSQL phase follows the suite's rule (tests/pg.py): without a PostgreSQL on the machine
 it is skipped and the report says why, except under CI=true, where that fails."""
@@ -49,6 +50,14 @@ async def test_bench_harness_answers_every_click_and_stores_exact_totals(tmp_pat
             # the poll messages, as members read them, end on the final counts
             assert phase.shown_final, (scenario.name, phase.name, phase.shown_counts)
     assert report.world.seeded_votes == SMOKE.size.seeded_votes
+    # the Monday burst, small: every team's prompt and thread once, every click answered
+    burst = report.burst
+    assert burst is not None and burst.exit_code == 0, burst
+    assert burst.once == burst.posted_rows == SMOKE.monday and burst.outbox_left == 0
+    assert burst.clicks > 0 and burst.answered == burst.clicks
+    assert burst.shown_final, "the polls sharing a channel did not show the final counts"
+    assert "targets:" in render(report)
+    assert "(Monday burst) at most one 429 per bucket" in render(report)
     # the big-data section, tiny: every interaction answered (votes counted), both bots clean
     big = report.bigdata
     assert big is not None
@@ -58,5 +67,4 @@ async def test_bench_harness_answers_every_click_and_stores_exact_totals(tmp_pat
     assert big.export_bytes > 0 and big.seeded.counts["prompt_answers"] > 0
     assert (big.big.exit_code, big.empty.exit_code) == (0, 0)
     assert (big.big.errors, big.empty.errors) == ([], [])
-    assert "targets:" in render(report)
     assert "(big data) /history answered" in render(report)

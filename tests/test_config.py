@@ -21,6 +21,18 @@ def test_defaults() -> None:
     assert s.log_level == "INFO"
 
 
+@pytest.mark.parametrize(
+    ("value", "on"), [("", True), ("on", True), ("OFF", False), ("false", False), ("1", True)]
+)
+def test_uvloop_is_on_unless_turned_off(value: str, on: bool) -> None:
+    assert settings(DISCORD_TOKEN="t", UVLOOP=value).uvloop is on
+
+
+def test_a_uvloop_setting_that_is_neither_on_nor_off() -> None:
+    with pytest.raises(SettingsError, match="UVLOOP must be on or off, not 'sometimes'"):
+        settings(DISCORD_TOKEN="t", UVLOOP="sometimes")
+
+
 def test_missing_token_explains_how_to_get_one() -> None:
     with pytest.raises(SettingsError) as info:
         settings()

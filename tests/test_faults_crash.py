@@ -152,7 +152,7 @@ def due_now(db_path: Path, team_id: int) -> None:
 
 
 async def test_kill_9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) -> None:
-    async with DiscordDouble() as dd:
+    async with DiscordDouble(rate_limits=True) as dd:
         office = Office(dd, tmp_path)
         manager = office.manager
         async with office.run() as first:
@@ -298,7 +298,7 @@ async def test_kill_9_between_send_and_record_sends_nothing_twice(tmp_path: Path
     answer is lost (a 500 after the write; discord.py keeps retrying), and the process is killed:
     Discord shows a message the bot never recorded. After the restart (once the killed run's
     lease is over) each is found in the channel or sent, and recorded: exactly one of each."""
-    async with DiscordDouble() as dd:
+    async with DiscordDouble(rate_limits=True) as dd:
         office = Office(dd, tmp_path)
         manager = office.manager
         async with office.run() as first:
@@ -360,7 +360,7 @@ async def test_sigterm_under_load_stops_cleanly(tmp_path: Path) -> None:
     """A graceful stop while members are voting: exit code 0, every acknowledged vote stored,
     and nothing logged as an error (votes already received are answered or left alone, not
     answered into a closed connection)."""
-    async with DiscordDouble() as dd:
+    async with DiscordDouble(rate_limits=True) as dd:
         office = Office(dd, tmp_path)
         async with office.run() as process:
             _, poll = await create_team_and_poll(dd, office.manager, office.channel)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.double import InteractionRecord, Member, Message
-from tests.faults_support import UNEXPECTED, answer_text, changed_tables, dump_db
+from tests.faults_support import UNEXPECTED, answer_text, changed_tables, dump_db, rate_limited_dd  # noqa: F401 (`dd`: rate limits on)
 from tests.support import World
 from tests.test_polls_helpers import option_button
 

@@ -8,6 +8,8 @@ retried, and the member is told the truth.
 Faults come from the double (`fail_next`): 429s carry Discord's body and headers, and discord.py
 waits `retry_after` and retries by itself; 500/502 are retried by discord.py after 1 s, 3 s, …;
 a 503 is raised at once (DiscordServerError), which is how a failure reaches our code quickly.
+Discord's own rate limits are on throughout (the `dd` fixture of tests/faults_support.py): the
+bot meets the buckets, their headers and their 429s as it would on Discord.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 
 from bot.teams import Team
 from tests.double import InteractionRecord, Member, Message
-from tests.faults_support import UNEXPECTED, answer_text
+from tests.faults_support import UNEXPECTED, answer_text, rate_limited_dd  # noqa: F401 (`dd`: rate limits on)
 from tests.poll_posts import footer, has_poll_buttons
 from tests.support import World
 from tests.test_polls_helpers import option_button
@@ -110,6 +112,37 @@ async def test_rate_limited_post_edit_and_callback_are_waited_out(world: World, 
     assert callbacks.hits == 1
     rows = await world.bot.db.fetchall("SELECT user_id FROM poll_votes ORDER BY user_id")
     assert sorted(r[0] for r in rows) == sorted([alice.id, bob.id])
+
+
+async def test_a_burst_of_votes_keeps_the_poll_message_within_the_channel_edit_limit(
+    world: World, team: Team
+) -> None:
+    """Discord's own limits (on in the fault suite), not injected 429s: twelve votes in quick
+    succession on one poll, each refreshing the poll message. Every vote is answered in time
+    (interaction answers aren't in the bot's limits), and the edits stay within the channel's
+    edit bucket (5 per 1 s here instead of Discord's 5 per 5 s, so the test doesn't wait):
+    discord.py paces them from the headers, so at most one 429 (none, as run here; a client
+    ignoring the headers meets two), and the message ends with every vote."""
+    dd = world.dd
+    assert dd.rate_limits.enabled
+    dd.rate_limits.configure(message_edit=(5, 1.0))
+    _, poll_id = await create_poll(world, world.members[0])
+    [message] = poll_messages(world, poll_id)
+    voters = [dd.add_member(world.guild, f"clerk{n}") for n in range(12)]
+    job = option_button(message, "Job")["custom_id"]
+    for voter in voters:  # one after another: each vote's refresh is an edit of its own
+        ix = await dd.click(voter, message, job)
+        assert "✅ Voted **Job**" in await told(ix)
+        assert ix.latency is not None and ix.latency < 3
+        edited = len([c for c in dd.calls if c.method == "PATCH"])
+        await dd.wait_until(
+            lambda n=edited: len([c for c in dd.calls if c.method == "PATCH"]) > n,
+            what="the refresh of the poll message after this vote",
+        )
+    await dd.wait_until(lambda: "12 votes" in counts_shown(message), what="every vote shown")
+    edits = [h for h in dd.rate_limits.hits if h.limit == "message_edit"]
+    assert len(edits) <= 1, dd.rate_limits.hits
+    assert not [h for h in dd.rate_limits.hits if h.is_global], dd.rate_limits.hits
 
 
 # --- 5xx on the main effect ------------------------------------------------------------------

@@ -22,7 +22,15 @@ from bot.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the core's Discord layer: the client, the entry point, and the outbox's one sender
-DISCORD_GLUE = {"client.py", "__main__.py", "courier.py", "translator.py", "launch.py"}
+DISCORD_GLUE = {
+    "client.py",
+    "__main__.py",
+    "courier.py",
+    "translator.py",
+    "launch.py",
+    "routing.py",
+    "speedups.py",
+}
 
 # command -> the option names COMMANDS.md gives it (extra optional options are allowed)
 CONTRACT: dict[str, set[str]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.db_sqlite import SqliteDatabase
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, UserError
 from bot.outbox import Delivery, Sent
 from bot.poll_model import Poll, Vote, VoteRequest, compare_runs, parse_options, parse_poll_ref
 from bot.poll_votes import VoteQueue
@@ -395,6 +395,42 @@ async def test_the_queue_refuses_only_the_refused_clicks(env: Env) -> None:
     assert isinstance(results[0], Vote) and isinstance(results[2], Vote)
     assert isinstance(results[1], Conflict)
     assert counts(await env.polls.get(open_poll.id)) == {"Job": 1, "Career": 1, "Both": 0}
+    await queue.close()
+
+
+async def test_a_lone_click_is_written_at_once_and_clicks_meanwhile_share_the_next_commit(
+    env: Env,
+) -> None:
+    """Group commit: no waiting for company. The first click's transaction starts as soon as
+    the loop runs it; the clicks that arrive while it commits are written together next."""
+    poll = await env.create()
+    batches: list[list[int]] = []
+    committing = asyncio.Event()
+    release = asyncio.Event()
+
+    async def write(requests: Sequence[VoteRequest]) -> list[Vote | UserError]:
+        batches.append([r.user_id for r in requests])
+        committing.set()
+        await release.wait()  # the database is busy with this batch
+        return await env.polls.vote_many(requests)
+
+    queue = VoteQueue(write)
+    first = asyncio.create_task(queue.vote(poll.id, poll.options[0].id, GUILD, 1))
+    for _ in range(3):  # a few turns of the loop, no time: the writer took the click at once
+        await asyncio.sleep(0)
+    assert committing.is_set() and batches == [[1]]
+    later = [
+        asyncio.create_task(queue.vote(poll.id, poll.options[1].id, GUILD, user))
+        for user in (2, 3, 4)
+    ]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert batches == [[1]]  # they wait for the commit under way, not for a timer
+    release.set()
+    votes = await asyncio.gather(first, *later)
+    assert batches == [[1], [2, 3, 4]]
+    assert [v.action for v in votes] == ["voted"] * 4
+    assert counts(await env.polls.get(poll.id)) == {"Job": 1, "Career": 3, "Both": 0}
     await queue.close()
 
 

@@ -95,6 +95,10 @@ async def test_process_logs_in_syncs_once_answers_help_and_stops_on_sigint(
         assert ix.latency < 3
         assert ix.ephemeral
         assert "Breakroom" in response["data"]["embeds"][0]["title"]
+        # The production install's speed-ups, on by default: uvloop, and discord.py's `speed`
+        # extra (orjson; zstandard, which makes it ask the gateway for zstd compression).
+        await first.wait_for_line(r"running on uvloop [\d.]+, orjson [\d.]+, zstd-stream")
+        assert double.gateway.compressions[-1] == "zstd-stream"
         first.signal(signal.SIGINT)
         assert await first.wait(timeout=20) == 0
     finally:
@@ -102,8 +106,9 @@ async def test_process_logs_in_syncs_once_answers_help_and_stops_on_sigint(
     assert "Traceback" not in first.output
     assert "Breakroom stopped" in first.output
 
-    second = await BotProcess(env, tmp_path).start()
+    second = await BotProcess({**env, "UVLOOP": "off"}, tmp_path).start()
     try:
+        await second.wait_for_line("running on asyncio's event loop, orjson")
         await second.wait_for_line("Breakroom is ready")
         await second.wait_for_line("command tree unchanged")
         assert double.sync_count == 1  # the same tree is not synced again

@@ -9,10 +9,14 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from tests.bench import profile
 from tests.bench.bigdata import BigdataConfig, bigdata_targets, render_bigdata, run_bigdata
+from tests.bench.burst import run_burst
+from tests.bench.burst_report import burst_section, burst_targets
 from tests.bench.config import SMOKE, BenchConfig
-from tests.bench.report import render, targets
+from tests.bench.report import render, table
 from tests.bench.run import run_bench
+from tests.bench.targets import Target, targets
 from tests.bench.world import WorldSize
 
 
@@ -31,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the PostgreSQL phase (two shard processes on a throwaway PostgreSQL)",
     )
     parser.add_argument(
+        "--monday",
+        type=int,
+        help="teams (in as many servers) due at once in the Monday burst (default 500; 0: skip it)",
+    )
+    parser.add_argument(
+        "--burst-only", action="store_true", help="run only the Monday burst (tests/bench/burst.py)"
+    )
+    parser.add_argument(
         "--bigdata-only",
         action="store_true",
         help="only the big-data section (Breakroom on a database of 2,500 servers' data)",
@@ -38,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bigdata", action="store_true", help="skip the big-data section")
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a target is not met (not for CI)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample each bot's phases with py-spy into DIR and print the costliest lines",
     )
     args = parser.parse_args(argv)
     config = SMOKE if args.smoke else BenchConfig(size=WorldSize())
@@ -51,15 +68,34 @@ def main(argv: list[str] | None = None) -> int:
         config = replace(config, baseline=False)
     if args.no_postgresql:
         config = replace(config, postgresql=False)
+    if args.profile:
+        config = replace(config, profile=args.profile)
+    if args.monday is not None:
+        config = replace(config, monday=args.monday)
+    if args.burst_only:
+        return monday_only(config, args.strict)
     if args.bigdata_only:
         return bigdata_only(config, args.strict)
     if args.no_bigdata:
         config = replace(config, bigdata=None)
     report = asyncio.run(run_bench(config))
     print(render(report), flush=True)
+    if args.profile:
+        for raw in sorted(Path(args.profile).glob("*.raw")):
+            print("\n" + "\n".join(profile.render(raw.stem, profile.read(raw))), flush=True)
     if args.strict and any(t.met is False for t in targets(report)):
         return 1
     return 0
+
+
+def monday_only(config: BenchConfig, strict: bool) -> int:
+    """`--burst-only`: the Monday burst alone, its figures and its targets."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        result = asyncio.run(run_burst(replace(config, monday=config.monday or 500), Path(folder)))
+    found = [Target(*line) for line in burst_targets(result)]
+    rows = [["target", "measured", "verdict"], *([t.text, t.measured, t.verdict] for t in found)]
+    print("\n".join([*burst_section(result), "targets:", table(rows)]), flush=True)
+    return 1 if strict and any(t.met is False for t in found) else 0
 
 
 def bigdata_only(config: BenchConfig, strict: bool) -> int:

@@ -4,6 +4,7 @@ reply Breakroom gives, and does nothing else (no database, no message refresh).
 `python -m tests.bench.baseline_bot`, with DISCORD_TOKEN, DISCORD_API_BASE and DISCORD_GATEWAY_URL
 pointing at the double. Same intents, same dynamic-item dispatch and same default
 `guild_ready_timeout` as Breakroom, so the difference in CPU per click is Breakroom's own work.
+With BASELINE_SPEEDUPS=1 it runs on Breakroom's speed-ups too (uvloop, orjson, zstandard).
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ import signal
 import sys
 from typing import Any
 
-import discord
-import yarl
+#: BASELINE_SPEEDUPS=1: on Breakroom's packages (uvloop, discord.py's `speed` extra). Otherwise
+#: the bare bot as discord.py installs without extras: asyncio's loop, json, zlib.
+SPEEDUPS = os.environ.get("BASELINE_SPEEDUPS") == "1"
+if not SPEEDUPS:  # before discord.py and aiohttp look for them
+    for _module in ("orjson", "zstandard", "aiodns", "brotli", "brotlicffi", "uvloop"):
+        sys.modules[_module] = None  # type: ignore[assignment]
+
+import discord  # noqa: E402
+import yarl  # noqa: E402
+
+from bot.speedups import describe, loop_factory  # noqa: E402
 
 log = logging.getLogger("baseline")
 
@@ -63,6 +73,7 @@ class Baseline(discord.Client):
         self.add_dynamic_items(VoteButton)
 
     async def on_ready(self) -> None:
+        log.info("running on %s", describe(asyncio.get_running_loop()))
         log.info("%s in %d servers", READY_LINE, len(self.guilds))
 
 
@@ -90,7 +101,8 @@ def main() -> int:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    asyncio.run(run())
+    with asyncio.Runner(loop_factory=loop_factory(SPEEDUPS)) as runner:
+        runner.run(run())
     return 0
 
 

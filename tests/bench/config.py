@@ -26,6 +26,14 @@ class BenchConfig:
     anonymous: bool = True
     #: the same phases again on two shard processes sharing one PostgreSQL (tests/bench/postgres.py)
     postgresql: bool = True
+    #: a folder: py-spy samples each single-process bot's phases into it (tests/bench/profile.py)
+    profile: str | None = None
+    #: the Monday-morning burst (tests/bench/burst.py): teams in as many servers due at once (0:
+    #: not run), polls sharing the first team's channel, the members clicking them, and how often
+    monday: int = 500
+    monday_polls: int = 3
+    monday_voters: int = 200
+    monday_click_rate: float = 20.0
     #: Breakroom on a big database (tests/bench/bigdata.py); None: not run
     bigdata: BigdataConfig | None = field(default_factory=BigdataConfig)
 
@@ -38,5 +46,8 @@ SMOKE = BenchConfig(
     seconds=1.0,
     quiet=0.3,
     export=False,
+    monday=6,
+    monday_voters=10,
+    monday_click_rate=10.0,
     bigdata=SMOKE_BIGDATA,
 )

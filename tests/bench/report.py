@@ -3,49 +3,27 @@ processes, the processes, and the targets."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from dataclasses import dataclass
 
-from tests.bench.bigdata import bigdata_section, bigdata_targets
-from tests.bench.config import DEADLINE
+from tests.bench.bigdata import bigdata_section
+from tests.bench.burst_report import burst_section
 from tests.bench.phase import PhaseResult
 from tests.bench.run import BenchReport
 from tests.bench.scenario import ScenarioResult
+from tests.bench.targets import Target, fmt, ratio, targets
 
-P99_TARGET_MS = 50.0
-P99_TARGET_RATE = 500.0
-CPU_RATIO_TARGET = 1.3
-RSS_RATIO_TARGET = 1.5
-EDIT_GAP_TARGET = 2.0
+__all__ = ["Target", "render", "targets"]
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    text: str
-    measured: str
-    met: bool | None  # None: not measured in this run
-
-    @property
-    def verdict(self) -> str:
-        return "n/a" if self.met is None else ("MET" if self.met else "NOT MET")
+def ratio_cell(phase: PhaseResult, base: PhaseResult | None) -> str:
+    value = ratio(phase.cpu_per_click_ms, base.cpu_per_click_ms if base else None)
+    return fmt(value, ".2f") + "×" if value is not None else "-"
 
 
-def fmt(value: float | None, spec: str = ".1f") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return format(value, spec)
-
-
-def ratio(a: float, b: float | None) -> float | None:
-    if b is None or not b or math.isnan(b) or math.isnan(a):
-        return None
-    return a / b
-
-
-def phase_row(bot: str, phase: PhaseResult, base: PhaseResult | None) -> list[str]:
-    cpu_ratio = ratio(phase.cpu_per_click_ms, base.cpu_per_click_ms if base else None)
+def phase_row(
+    bot: str, phase: PhaseResult, base: PhaseResult | None, same: PhaseResult | None = None
+) -> list[str]:
     totals = "-"
     if phase.totals_exact is not None:
         totals = ("exact: " if phase.totals_exact else "WRONG: ") + phase.totals_note
@@ -60,7 +38,8 @@ def phase_row(bot: str, phase: PhaseResult, base: PhaseResult | None) -> list[st
         fmt(1000 * phase.max_latency, ".0f"),
         fmt(phase.throughput, ".0f"),
         fmt(phase.cpu_per_click_ms, ".3f"),
-        fmt(cpu_ratio, ".2f") + "×" if cpu_ratio is not None else "-",
+        ratio_cell(phase, base),
+        ratio_cell(phase, same),
         "-" if phase.edits is None else str(phase.edits),
         "-" if phase.shown_final is None else ("yes" if phase.shown_final else "NO"),
         fmt(phase.min_edit_gap, ".2f"),
@@ -82,7 +61,8 @@ HEADER = [
     "max ms",
     "clicks/s",
     "CPU ms/click",
-    "÷ base",
+    "÷ bare",
+    "÷ same pkgs",
     "edits",
     "final shown",
     "min edit gap s",
@@ -105,136 +85,6 @@ def table(rows: list[list[str]]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def targets(report: BenchReport) -> list[Target]:
-    br, base = report.breakroom, report.baseline
-    found: list[Target] = []
-    burst = br.phases[0] if br.phases else None
-    if burst is not None:
-        found.append(
-            Target(
-                f"every click answered, none later than {DEADLINE:g} s ({burst.name} at once)",
-                f"{burst.answered}/{burst.clicks} answered, "
-                f"slowest {fmt(burst.max_latency, '.2f')} s",
-                burst.all_answered and burst.max_latency <= DEADLINE,
-            )
-        )
-    at_rate = next((p for p in br.phases if p.rate == P99_TARGET_RATE), None)
-    found.append(
-        Target(
-            f"p99 ≤ {P99_TARGET_MS:g} ms at {P99_TARGET_RATE:g} votes/s sustained",
-            "not run"
-            if at_rate is None
-            else f"p99 {fmt(at_rate.latency_ms(99))} ms"
-            f" ({at_rate.answered}/{at_rate.clicks} answered)",
-            None
-            if at_rate is None
-            else at_rate.all_answered and at_rate.latency_ms(99) <= P99_TARGET_MS,
-        )
-    )
-    if base is None:
-        found.append(Target(f"CPU per click ≤ {CPU_RATIO_TARGET}× baseline", "no baseline", None))
-    else:
-        ratios = [
-            ratio(p.cpu_per_click_ms, b.cpu_per_click_ms)
-            for p, b in zip(br.phases, base.phases, strict=True)
-        ]
-        overall = ratio(br.cpu_per_click_ms, base.cpu_per_click_ms)
-        known = [r for r in ratios if r is not None]
-        found.append(
-            Target(
-                f"CPU per click ≤ {CPU_RATIO_TARGET}× baseline (in every phase)",
-                "phases "
-                + ", ".join(fmt(r, ".2f") + "×" for r in ratios)
-                + f"; all clicks {fmt(overall, '.2f')}×",
-                bool(known) and len(known) == len(ratios) and max(known) <= CPU_RATIO_TARGET,
-            )
-        )
-    exact = [p.totals_exact for p in br.phases]
-    found.append(
-        Target(
-            "stored totals exact (database checked after every phase)",
-            f"{sum(1 for e in exact if e)}/{len(exact)} phases exact",
-            bool(exact) and all(e is True for e in exact),
-        )
-    )
-    gaps = [p.min_edit_gap for p in br.phases if p.min_edit_gap is not None]
-    edits = sum(p.edits or 0 for p in br.phases)
-    found.append(
-        Target(
-            f"poll-message edits ≤ 1 per {EDIT_GAP_TARGET:g} s per poll",
-            f"{edits} edits, closest two {fmt(min(gaps) if gaps else None, '.2f')} s apart",
-            not gaps or min(gaps) >= EDIT_GAP_TARGET,
-        )
-    )
-    shown = [p.shown_final for p in br.phases]
-    found.append(
-        Target(
-            "(extra) the poll message shows the final counts when each phase ends",
-            f"{sum(1 for s in shown if s)}/{len(shown)} phases",
-            bool(shown) and all(s is True for s in shown),
-        )
-    )
-    size = report.config.size
-    world = f"{size.guilds} servers, {size.guilds * size.teams_per_guild} teams, "
-    world += f"{report.world.seeded_votes:,} votes"
-    if base is None:
-        found.append(Target(f"peak RSS ≤ {RSS_RATIO_TARGET}× baseline", "no baseline", None))
-    else:
-        rss_ratio = br.peak_rss_kib / base.peak_rss_kib
-        found.append(
-            Target(
-                f"peak RSS ≤ {RSS_RATIO_TARGET}× baseline ({world})",
-                f"{br.peak_rss_kib / 1024:.1f} MiB / {base.peak_rss_kib / 1024:.1f} MiB"
-                f" = {rss_ratio:.2f}×",
-                rss_ratio <= RSS_RATIO_TARGET,
-            )
-        )
-    anon = report.anonymous
-    if anon is not None:
-        anon_rate = next((p for p in anon.phases if p.rate == P99_TARGET_RATE), None)
-        anon_exact = [p.totals_exact for p in anon.phases]
-        found.append(
-            Target(
-                f"(anonymous poll) every click answered, p99 ≤ {P99_TARGET_MS:g} ms at "
-                f"{P99_TARGET_RATE:g}/s, totals exact",
-                f"{sum(p.answered for p in anon.phases)}/{sum(p.clicks for p in anon.phases)}"
-                f" answered, p99 {fmt(anon_rate.latency_ms(99) if anon_rate else None)} ms, "
-                f"{sum(1 for e in anon_exact if e)}/{len(anon_exact)} exact",
-                all(p.all_answered and p.max_latency <= DEADLINE for p in anon.phases)
-                and (anon_rate is None or anon_rate.latency_ms(99) <= P99_TARGET_MS)
-                and all(e is True for e in anon_exact),
-            )
-        )
-    found.append(postgresql_target(report))
-    if report.config.bigdata is not None:
-        found += bigdata_targets(report.bigdata)
-    return found
-
-
-def postgresql_target(report: BenchReport) -> Target:
-    text = (
-        f"(PostgreSQL, 2 shard processes) every click answered within {DEADLINE:g} s, "
-        "both shards clicked, totals exact"
-    )
-    pg = report.postgresql
-    if pg is None:
-        return Target(text, report.postgresql_note or "not run", None)
-    answered = sum(p.answered for p in pg.phases)
-    clicks = sum(p.clicks for p in pg.phases)
-    exact = sum(1 for p in pg.phases if p.totals_exact)
-    both = all(p.by_shard and len(p.by_shard) == 2 for p in pg.phases)
-    return Target(
-        text,
-        f"{answered}/{clicks} answered, slowest {fmt(max(p.max_latency for p in pg.phases), '.2f')}"
-        f" s, {'both shards in every phase' if both else 'NOT both shards'}, "
-        f"{exact}/{len(pg.phases)} exact",
-        answered == clicks
-        and all(p.max_latency <= DEADLINE for p in pg.phases)
-        and both
-        and exact == len(pg.phases),
-    )
 
 
 PG_HEADER = [
@@ -314,6 +164,7 @@ def process_rows(scenarios: list[ScenarioResult]) -> list[list[str]]:
             "exit code",
             "scenario s",
             "log problems",
+            "runs on",
         ]
     ]
     for s in scenarios:
@@ -326,6 +177,7 @@ def process_rows(scenarios: list[ScenarioResult]) -> list[list[str]]:
                 str(s.exit_code),
                 f"{s.seconds:.0f}",
                 str(len(s.errors)),
+                s.runs_on or "-",
             ]
         )
     return rows
@@ -382,18 +234,25 @@ def render(report: BenchReport) -> str:
     ]
     anon = report.anonymous
     rows = [HEADER]
+    fast = report.baseline_fast
+
+    def nth(scenario: ScenarioResult | None, n: int) -> PhaseResult | None:
+        return scenario.phases[n] if scenario is not None and n < len(scenario.phases) else None
+
     for n, phase in enumerate(br.phases):
-        base_phase = base.phases[n] if base is not None and n < len(base.phases) else None
+        base_phase, same = nth(base, n), nth(fast, n)
         if base_phase is not None:
             rows.append(phase_row("baseline", base_phase, None))
-        rows.append(phase_row("Breakroom", phase, base_phase))
+        if same is not None:
+            rows.append(phase_row("baseline+speed", same, base_phase))
+        rows.append(phase_row("Breakroom", phase, base_phase, same))
         if anon is not None and n < len(anon.phases):
-            rows.append(phase_row("Breakroom anon", anon.phases[n], base_phase))
+            rows.append(phase_row("Breakroom anon", anon.phases[n], base_phase, same))
     out += [table(rows), ""]
     out += postgresql_section(report)
     pg = report.postgresql
-    out += [table(process_rows([s for s in (base, br, anon, pg) if s is not None])), ""]
-    out += bigdata_section(report.bigdata)
+    scenarios = [s for s in (base, fast, br, anon, pg) if s is not None]
+    out += [table(process_rows(scenarios)), ""]
     if anon is not None:
         out += [
             "Breakroom anon: the same clicks on an anonymous poll — each vote a sealed ballot "
@@ -401,8 +260,8 @@ def render(report: BenchReport) -> str:
             "steps (so 'final shown' is not asked of it).",
             "",
         ]
-    for s in (base, br, anon, pg):
-        if s is not None and s.errors:
+    for s in scenarios:
+        if s.errors:
             out.append(f"{s.name} log, first warnings/errors:")
             out += ["  " + line[:200] for line in distinct(s.errors)[:4]]
             if any("Can't keep up" in line for line in s.errors):
@@ -413,6 +272,8 @@ def render(report: BenchReport) -> str:
                     "previous heartbeat; no click waited that long: see max ms)",
                 ]
             out.append("")
+    out += burst_section(report.burst)
+    out += bigdata_section(report.bigdata)
     out.append("targets:")
     target_rows = [["target", "measured", "verdict"]]
     target_rows += [[t.text, t.measured, t.verdict] for t in targets(report)]
@@ -425,7 +286,9 @@ def render(report: BenchReport) -> str:
         "",
         "latency: from INTERACTION_CREATE written by the double to the bot's callback received.",
         "CPU ms/click: utime+stime of the bot's process over the phase (until its poll message is "
-        "final and quiet) ÷ clicks; ÷ base: the same ratio for the baseline in the same phase.",
+        "final and quiet) ÷ clicks; ÷ bare: against the bare discord.py bot (baseline: asyncio's "
+        "loop, json, zlib), ÷ same pkgs: against it on Breakroom's packages (baseline+speed: "
+        "uvloop, orjson, zstd), in the same phase; 'runs on' says what each process logged.",
         "send lag: how late the generator sent clicks against their schedule; bench CPU: the "
         "double + generator process (100 = one core);",
         f"others: cores kept busy by every other process on this {os.cpu_count()}-core machine "

@@ -18,6 +18,7 @@ from typing import Any
 from tests.bench import load
 from tests.bench.baseline_bot import READY_LINE as BASELINE_READY
 from tests.bench.bigdata import BigdataResult, run_bigdata
+from tests.bench.burst import BurstResult, run_burst
 from tests.bench.config import DEADLINE, SMOKE, BenchConfig
 from tests.bench.phase import Clicked, PhaseResult, PollUnderTest
 from tests.bench.postgres import keep_seed, postgresql, run_postgresql
@@ -57,6 +58,10 @@ class BenchReport:
     postgresql: ScenarioResult | None = None
     #: which PostgreSQL and how it was filled, or why the phase was not run
     postgresql_note: str = ""
+    #: the baseline on Breakroom's packages (uvloop, discord.py's speed extra)
+    baseline_fast: ScenarioResult | None = None
+    #: the Monday-morning burst (tests/bench/burst.py; None: not run)
+    burst: BurstResult | None = None
     #: Breakroom on a big database (None: not run)
     bigdata: BigdataResult | None = None
 
@@ -102,7 +107,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         folder = workdir
         db_path = folder / "data" / "breakroom.db"
-        async with DiscordDouble() as dd:
+        async with DiscordDouble(rate_limits=True) as dd:  # as Discord limits requests
             world = build_double_world(dd, db_path, config.size)
             await seed_database(world, config.size)
             seeded = keep_seed(db_path) if config.postgresql else None
@@ -148,7 +153,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
                     config,
                     breakroom_poll(ANONYMOUS_QUESTION, anonymous=True),
                 )
-            baseline = None
+            baseline = baseline_fast = None
             if config.baseline:
                 # The baseline clicks the same poll message (the double keeps it), so both bots
                 # parse the same payloads.
@@ -166,6 +171,18 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
                     config,
                     same_message,
                 )
+                # The same bare bot on Breakroom's packages: what the speed-ups alone give.
+                baseline_fast = await run_scenario(
+                    "baseline+speed",
+                    BenchProcess(
+                        "tests.bench.baseline_bot", {**env, "BASELINE_SPEEDUPS": "1"}, folder
+                    ),
+                    BASELINE_READY,
+                    dd,
+                    plans,
+                    config,
+                    same_message,
+                )
             sharded, sharded_note = None, "PostgreSQL phase: not run (--no-postgresql)"
             if seeded is not None:
                 if world.shard_guilds is None:
@@ -175,6 +192,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
                         sharded_note = setup.note
                         if setup.url is not None:
                             sharded = await run_postgresql(world, plans, config, setup, folder)
+        burst = await run_burst(config, folder) if config.monday else None
         export: dict[str, Any] | None = None
         export_note, export_log = "export: not measured", list[str]()
         if config.export:
@@ -196,5 +214,7 @@ async def run_bench(config: BenchConfig, workdir: Path | None = None) -> BenchRe
         time.perf_counter() - started,
         sharded,
         sharded_note,
+        baseline_fast,
+        burst,
         bigdata,
     )

@@ -3,17 +3,18 @@ and stopped; with what it logged that a reader should see."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tests.bench import load
+from tests.bench import load, profile
 from tests.bench.config import BenchConfig
 from tests.bench.load import PhasePlan
 from tests.bench.phase import Clicked, PhaseResult, run_phase
-from tests.bench.procs import ProcessGroup
+from tests.bench.procs import BenchProcess, ProcessGroup
 from tests.bench.world import OPTIONS
 from tests.double import Channel, DiscordDouble, Member, Message
 from tests.support import TEST_SECRET
@@ -54,6 +55,8 @@ class ScenarioResult:
     seconds: float = 0.0
     #: what else a reader should know about this scenario's processes
     notes: list[str] = field(default_factory=list)
+    #: the event loop and speed-ups the bot logged it runs on ("running on …")
+    runs_on: str = ""
 
     def phase(self, name: str) -> PhaseResult | None:
         return next((p for p in self.phases if p.name == name), None)
@@ -118,9 +121,17 @@ async def run_scenario(
         ready = await process.wait_for_line(ready_line, timeout=60)
         ready_rss = process.peak_rss_kib()
         target = await get_target()
+        recording = None
+        if config.profile is not None and isinstance(process, BenchProcess):
+            out = Path(config.profile) / (re.sub(r"\W+", "-", name).strip("-").lower() + ".raw")
+            recording = await profile.Recording(process.pid, out).start()
         phases = []
-        for plan in plans:
-            phases.append(await run_phase(dd, process, plan, target, config, server_cpu))
+        try:
+            for plan in plans:
+                phases.append(await run_phase(dd, process, plan, target, config, server_cpu))
+        finally:
+            if recording is not None:
+                await recording.stop()
         rss = process.peak_rss_kib()
     finally:
         code = await process.stop()
@@ -135,7 +146,16 @@ async def run_scenario(
         problems_of(process),
         processes=count,
         seconds=time.perf_counter() - started,
+        runs_on=runs_on(process.lines),
     )
+
+
+def runs_on(lines: list[str]) -> str:
+    """What the bot said it runs on (bot/speedups.py's line), once per distinct value."""
+    found = dict.fromkeys(
+        line.split("running on ", 1)[1] for line in lines if "running on " in line
+    )
+    return " / ".join(found)
 
 
 def problems_of(process: BotProcesses) -> list[str]:

@@ -55,6 +55,12 @@ Things worth knowing (see tests/test_double.py for a worked example):
   sends it on purpose inside ``with dd.expect_contract_violations():``. ``dd.check_contract =
   False`` turns the check off, for a test of the double's own limits that the spec would
   refuse first.
+* Discord's rate limits (tests/double/ratelimits.py) are off by default: no X-RateLimit-*
+  headers, never a 429. ``DiscordDouble(rate_limits=True)`` (or ``dd.rate_limits.enabled =
+  True``) turns them on: per-route buckets with Discord's headers, 429s with ``retry_after``,
+  the 50/s global limit (interaction endpoints exempt), 5 per 5 s per channel for sending and
+  for editing/deleting messages. Every such 429 is in ``dd.rate_limits.hits``;
+  ``dd.rate_limits.configure(...)`` sets other numbers (``LIMITS`` is the table).
 """
 
 from .builders import CommandError
@@ -75,9 +81,11 @@ from .models import (
     Perm,
     Role,
 )
+from .ratelimits import LIMITS, Limit, RateLimitHit, RateLimits
 from .shards import shard_of
 
 __all__ = [
+    "LIMITS",
     "CallRecord",
     "Channel",
     "ChannelType",
@@ -88,10 +96,13 @@ __all__ = [
     "Guild",
     "Intent",
     "InteractionRecord",
+    "Limit",
     "Member",
     "Message",
     "MessageFlag",
     "Perm",
+    "RateLimitHit",
+    "RateLimits",
     "Role",
     "Violation",
     "shard_of",

@@ -16,6 +16,7 @@ from .builders import CommandError
 from .contract import Violation
 from .gateway import Gateway, Session
 from .models import CallRecord, Channel, FaultRule, Guild, InteractionRecord, Member, Message, Perm
+from .ratelimits import RateLimits
 from .rest import RestApi
 from .state import DiscordState, Waiter, _id
 
@@ -43,6 +44,7 @@ class DiscordDouble(DiscordState):
         response_deadline: float = 3.0,
         host: str = "127.0.0.1",
         recommended_shards: int = 1,
+        rate_limits: bool = False,
     ) -> None:
         super().__init__(
             token=token,
@@ -65,6 +67,9 @@ class DiscordDouble(DiscordState):
         #: the ``shards`` GET /gateway/bot recommends (what AutoShardedClient uses when it is
         #: given no shard_count)
         self.recommended_shards = recommended_shards
+        #: Discord's rate limits (tests/double/ratelimits.py): off by default; ``.enabled``,
+        #: ``.hits``, ``.reset()``, ``.configure(...)``
+        self.rate_limits = RateLimits(enabled=rate_limits)
 
     # ============================================================================ lifecycle
     async def start(self) -> DiscordDouble:

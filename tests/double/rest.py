@@ -154,10 +154,16 @@ class RestApi:
             request.method, rel, dict(request.query), None, [], 0, asyncio.get_running_loop().time()
         )
         dd.calls.append(record)
+        verdict = None
         try:
             body, files = await self._read_body(request)
             record.json, record.files = body, [files[i] for i in sorted(files)]
             request[BODY], request[FILES] = body, files
+            verdict = dd.rate_limits.check(request.method, rel)  # None when they are off
+            if verdict is not None and verdict.refused:
+                record.status = 429
+                dd._notify()
+                return json_response(verdict.body, 429, verdict.headers)
             if dd.check_contract:
                 self._check_contract(request.method, rel, body)
             rule = self._fault(request.method, rel)
@@ -171,8 +177,12 @@ class RestApi:
                 response = web.Response(status=502)  # never reaches the client
             elif rule is not None:  # the fault's answer (after the request took effect, if lost)
                 response = fault_response(rule)
+                verdict = None  # a fault's answer has its own headers
         except ApiError as exc:
             response = exc.response()
+        assert response is not None
+        if verdict is not None:
+            response.headers.update(verdict.headers)
         record.status = response.status
         dd._notify()
         return response
