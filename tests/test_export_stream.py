@@ -14,7 +14,8 @@ import pytest
 from bot import export_stream
 from bot.db import Database
 from bot.export import export_team, read_tables, render
-from tests.bench.bigdata_seed import BigSize, seed_big
+from tests.bench.bigdata_config import BigSize
+from tests.bench.bigdata_seed import seed_big
 from tests.support import TEST_SECRET
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -28,7 +28,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.migrate import migrate
-from tests.bench.bigdata_seed import BigSize, seed_big
+from tests.bench.bigdata_config import BigSize
+from tests.bench.bigdata_seed import seed_big
 from tests.double import DiscordDouble, Member
 from tests.support import TEST_SECRET, World
 

@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from tests.bench import profile
-from tests.bench.bigdata import BigdataConfig, bigdata_targets, render_bigdata, run_bigdata
+from tests.bench.bigdata import run_bigdata
+from tests.bench.bigdata_config import BigdataConfig
+from tests.bench.bigdata_report import bigdata_targets, render_bigdata
 from tests.bench.burst import run_burst
 from tests.bench.burst_report import burst_section, burst_targets
 from tests.bench.config import SMOKE, BenchConfig

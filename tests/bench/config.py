@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.bench.bigdata_seed import SMOKE_BIGDATA, BigdataConfig
+from tests.bench.bigdata_config import SMOKE_BIGDATA, BigdataConfig
 from tests.bench.world import WorldSize
 
 #: Discord refuses a first answer later than this (the double does too)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from tests.bench.bigdata import bigdata_section
+from tests.bench.bigdata_report import bigdata_section
 from tests.bench.burst_report import burst_section
 from tests.bench.phase import PhaseResult
 from tests.bench.run import BenchReport

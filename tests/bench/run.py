@@ -17,7 +17,8 @@ from typing import Any
 
 from tests.bench import load
 from tests.bench.baseline_bot import READY_LINE as BASELINE_READY
-from tests.bench.bigdata import BigdataResult, run_bigdata
+from tests.bench.bigdata import run_bigdata
+from tests.bench.bigdata_report import BigdataResult
 from tests.bench.burst import BurstResult, run_burst
 from tests.bench.config import DEADLINE, SMOKE, BenchConfig
 from tests.bench.phase import Clicked, PhaseResult, PollUnderTest

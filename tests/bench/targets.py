@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tests.bench.bigdata import bigdata_targets
+from tests.bench.bigdata_report import bigdata_targets
 from tests.bench.burst_report import burst_targets
 from tests.bench.config import DEADLINE
 from tests.bench.run import BenchReport
