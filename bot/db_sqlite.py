@@ -4,7 +4,8 @@ Many tasks share the connection, so transactions are kept apart by an asyncio lo
 runs as `BEGIN IMMEDIATE … COMMIT` with nothing else on the connection in between. (With the common
 "execute, then commit" on a shared connection, concurrent tasks end up in one transaction and one
 task's rollback silently drops the others' acknowledged writes.) Reads take the same lock, so they
-never see another task's uncommitted rows.
+never see another task's uncommitted rows. (The votes' one-trip transactions run on a second
+connection, the event loop's own: `run_in_transaction`.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.db import Database, Params, Row, SyncTransaction
+from bot.db_sqlite_tx import SqliteSyncTransaction, SqliteTransaction
 from bot.migrations import MIGRATIONS_DIR, DatabaseError, Migration, load_migrations
 
 log = logging.getLogger(__name__)
@@ -30,76 +32,15 @@ LOCK_WAIT = 1.5  # seconds a task waits for the other tasks' transactions
 BUSY_TIMEOUT = 1.0  # seconds SQLite waits for another process's lock
 
 
-class SqliteTransaction:
-    """The statements of one SQLite transaction (see `bot.db.Transaction`).
-
-    A transaction that writes what must leave no history in the files (a reflection, an
-    anonymous vote, a deletion of either) calls `mark_sensitive()`: once it commits, the WAL is
-    checkpointed and truncated, so no earlier version of a page stays readable beside the database.
-    """
-
-    __slots__ = ("_conn", "sensitive")
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self.sensitive = False
-
-    def mark_sensitive(self) -> None:
-        self.sensitive = True
-
-    # Each call is one round trip to aiosqlite's thread: the cursor is not closed explicitly
-    # (a finished statement holds nothing; closing would cost a second trip per statement).
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns how many rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        return int(cursor.rowcount)
-
-    async def insert(self, sql: str, params: Params = ()) -> int | None:
-        """Run one INSERT; returns the new row's id, or None when nothing was inserted."""
-        cursor = await self._conn.execute(sql, params)
-        return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
-
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-
-class SqliteSyncTransaction:
-    """The statements of one transaction run on the database thread (`run_in_transaction`): the
-    same calls as `SqliteTransaction`, without awaiting, because they all run in one round trip."""
-
-    __slots__ = ("_conn", "sensitive")
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self.sensitive = False
-
-    def mark_sensitive(self) -> None:
-        self.sensitive = True
-
-    def execute(self, sql: str, params: Params = ()) -> int:
-        return int(self._conn.execute(sql, params).rowcount)
-
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        self._conn.executemany(sql, rows)
-
-    def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(self._conn.execute(sql, params).fetchall())
-
-    def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = self._conn.execute(sql, params).fetchone()
-        return row
+#: the event loop's connection (`run_in_transaction`): the main connection's settings, but it
+#: never waits for a lock on the loop (busy_timeout 0: the work goes to the thread instead)
+INLINE_PRAGMAS = (
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA journal_size_limit=1048576",
+    "PRAGMA busy_timeout=0",
+)
 
 
 async def _pragma(conn: aiosqlite.Connection, sql: str) -> Any:
@@ -148,6 +89,8 @@ class SqliteDatabase(Database):
         # held an old snapshot): retried after every following transaction until it succeeds.
         self._scrub_pending = False
         self._snapshots = 0  # open `snapshot()` connections
+        #: the event loop thread's own connection, for `run_in_transaction` (opened at first use)
+        self._inline: sqlite3.Connection | None = None
 
     @classmethod
     async def connect(cls, path: Path, migrations_dir: Path | None = None) -> SqliteDatabase:
@@ -263,13 +206,50 @@ class SqliteDatabase(Database):
                 raise
 
     async def run_in_transaction(self, work: Callable[[SyncTransaction], T]) -> T:
-        """Run `work` on the database thread inside `BEGIN IMMEDIATE … COMMIT`, in ONE round trip.
+        """Run `work` inside `BEGIN IMMEDIATE … COMMIT` without a trip to aiosqlite's thread.
 
-        For the hottest path (votes): every `await` on aiosqlite is a trip to its thread and back
-        through the event loop, which costs more CPU than SQLite's own work. `work` must be quick
-        and must not touch the event loop. It uses aiosqlite's `_execute`, the same queue its
-        public methods use (pinned in pyproject.toml; tests/test_db.py covers it).
+        For the hottest path (votes): a trip to aiosqlite's thread and back (two wake-ups, the
+        GIL handed over twice) costs more CPU than a vote's few statements, so `work` runs on the
+        event loop's own connection to the same file, on the loop, in this task's turn (no other
+        transaction of this process is open then, so the write lock is free unless another
+        process holds it). `work` must be quick and must not touch the event loop. When another
+        process holds the lock (a busy `BEGIN`: this connection never waits on the loop), the
+        work goes to aiosqlite's thread, which waits up to BUSY_TIMEOUT as every write does. A
+        sensitive write is scrubbed on the thread afterwards (a checkpoint is file work).
         """
+        async with self._turn():
+            inline = self._inline_connection()
+            try:
+                inline.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # locked by another process: wait on the thread
+                return await self._run_on_thread(work)
+            tx = SqliteSyncTransaction(inline)
+            try:
+                result = work(tx)
+                inline.execute("COMMIT")
+            except BaseException:
+                if inline.in_transaction:
+                    inline.execute("ROLLBACK")
+                raise
+            if tx.sensitive or self._scrub_pending:
+                self._scrub_pending = True  # until the scrub below has emptied the WAL
+                scrub = self._conn._execute(self._scrub, self._conn._conn)  # type: ignore[no-untyped-call]
+                await asyncio.shield(scrub)
+            return result
+
+    def _inline_connection(self) -> sqlite3.Connection:
+        if self._inline is None:
+            conn = sqlite3.connect(self.path, isolation_level=None)  # this (the loop's) thread
+            conn.row_factory = sqlite3.Row
+            for pragma in INLINE_PRAGMAS:
+                conn.execute(pragma)
+            self._inline = conn
+        return self._inline
+
+    async def _run_on_thread(self, work: Callable[[SyncTransaction], T]) -> T:
+        """`run_in_transaction`'s work on aiosqlite's thread, in one trip (in the caller's turn);
+        it uses aiosqlite's `_execute`, the queue its public methods use (pinned in
+        pyproject.toml; tests/test_db.py covers it)."""
 
         def in_thread() -> T:
             conn: sqlite3.Connection = self._conn._conn
@@ -285,12 +265,11 @@ class SqliteDatabase(Database):
                 self._scrub(conn)
             return result
 
-        async with self._turn():
-            # Once queued, the work commits or rolls back whole in the thread whatever happens to
-            # the caller; aiosqlite's queue runs it before anything queued after it.
-            call = self._conn._execute(in_thread)  # type: ignore[no-untyped-call]
-            result: T = await asyncio.shield(call)
-            return result
+        # Once queued, the work commits or rolls back whole in the thread whatever happens to
+        # the caller; aiosqlite's queue runs it before anything queued after it.
+        call = self._conn._execute(in_thread)  # type: ignore[no-untyped-call]
+        result: T = await asyncio.shield(call)
+        return result
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         async with self._turn():
@@ -363,4 +342,7 @@ class SqliteDatabase(Database):
 
     async def close(self) -> None:
         async with self._lock:
+            if self._inline is not None:
+                self._inline.close()
+                self._inline = None
             await self._conn.close()

@@ -88,7 +88,7 @@ async def cast_votes(
     Applied = list[tuple[int, VoteAction, int, frozenset[int]] | Refusal]
 
     def write(tx: SyncTransaction) -> tuple[dict[int, Poll], Applied]:
-        # Runs on the database thread, in one round trip for the whole batch.
+        # Runs at once, in one transaction for the whole batch (`Database.run_in_transaction`).
         polls, shown, roles = _load_for_votes(tx, poll_ids)
         selections = _selections(tx, polls, voters, ballots)
         before = {key: set(options) for key, options in selections.items()}
