@@ -33,7 +33,6 @@ from typing import Any, cast
 from bot.db import Database, Row, Transaction
 from bot.errors import InvalidInput, NotFound
 from bot.export_sheets import (
-    readme_text,
     words_json,
 )
 from bot.export_stream import export_csv
@@ -54,6 +53,7 @@ from bot.export_tables import (
     iso,
     json_value,
     slug,
+    write_readme,
 )
 from bot.i18n import _, current, speaking
 from bot.teams import TEAM_GONE
@@ -159,16 +159,7 @@ def render_csv_zip(tables: dict[str, Sequence[Sequence[Any]]], exported_at: date
         for table in TABLES:
             _csv_entry(zf, f"tables/{table.name}.csv", table.columns, tables[table.name], stamp)
         team_name = str(tables["teams"][0][2])
-        readme = readme_text(
-            team_name,
-            SCHEMA_VERSION,
-            exported_at,
-            [(f"{s.name}.csv", s.description) for s in SHEETS],
-            [(f"tables/{t.name}.csv", t.description) for t in TABLES],
-        )
-        info = zipfile.ZipInfo("README.txt", date_time=stamp)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        zf.writestr(info, readme)
+        write_readme(zf, team_name, exported_at, stamp)
     return buffer.getvalue()
 
 

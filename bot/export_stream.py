@@ -24,16 +24,16 @@ from zoneinfo import ZoneInfo
 from bot import history_words
 from bot.db import Database, Transaction
 from bot.errors import NotFound
-from bot.export_sheets import local_date, readme_text
+from bot.export_sheets import local_date
 from bot.export_tables import (
     COLUMNS,
-    SCHEMA_VERSION,
     SHEETS,
     TABLES,
     Column,
     ExportFile,
     csv_value,
     file_name,
+    write_readme,
 )
 from bot.i18n import _, current, speaking
 from bot.teams import TEAM_GONE
@@ -229,16 +229,7 @@ async def export_csv(
                     path = f"tables/{table.name}.csv"
                     counts[table.name] = await _write(zf, path, table.columns, stamp, pages)
                 team_name = str(tables["teams"][0][2])
-                readme = readme_text(
-                    team_name,
-                    SCHEMA_VERSION,
-                    exported_at,
-                    [(f"{s.name}.csv", s.description) for s in SHEETS],
-                    [(f"tables/{t.name}.csv", t.description) for t in TABLES],
-                )
-                info = zipfile.ZipInfo("README.txt", date_time=stamp)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, readme)
+                write_readme(zf, team_name, exported_at, stamp)
             finally:
                 await asyncio.to_thread(zf.close)
     counts = {table.name: counts[table.name] for table in TABLES}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from bot.export_sheets import (
     Tables,
     answer_rows,
     poll_rows,
+    readme_text,
     word_rows,
 )
 from bot.i18n import N_
@@ -268,3 +270,19 @@ def file_name(tables: dict[str, Sequence[Sequence[Any]]], at: datetime, fmt: For
     team_id, team_name = tables["teams"][0][0], str(tables["teams"][0][2])
     base = f"breakroom-{slug(team_name) or 'team'}-{team_id}-{at:%Y-%m-%d}"
     return f"{base}.json" if fmt == "json" else f"{base}.zip"
+
+
+def write_readme(
+    zf: zipfile.ZipFile, team_name: str, exported_at: datetime, stamp: tuple[int, ...]
+) -> None:
+    """The zip's README.txt: what the export is and what each of its files holds."""
+    readme = readme_text(
+        team_name,
+        SCHEMA_VERSION,
+        exported_at,
+        [(f"{s.name}.csv", s.description) for s in SHEETS],
+        [(f"tables/{t.name}.csv", t.description) for t in TABLES],
+    )
+    info = zipfile.ZipInfo("README.txt", date_time=stamp)  # type: ignore[arg-type]
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, readme)

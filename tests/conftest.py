@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -180,3 +182,20 @@ async def world(dd: DiscordDouble, tmp_path: Path, database: Path | str) -> Asyn
         assert not dd.unknown_routes, (
             f"the bot called routes the double doesn't know: {dd.unknown_routes}"
         )
+
+
+@pytest.fixture
+def traced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement run on any SQLite connection opened during the test, as executed, with its
+    values: the bot's aiosqlite connection, an export's snapshot connection, and the event loop's
+    own connection for vote batches (all are made by `sqlite3.connect`)."""
+    statements: list[str] = []
+    connect = sqlite3.connect
+
+    def connect_traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect_traced)
+    return statements

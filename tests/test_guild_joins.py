@@ -6,11 +6,8 @@ as errors (seen with 2,500 servers in the big-data benchmark)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.clock import ManualClock
@@ -18,21 +15,6 @@ from tests.double import DiscordDouble
 from tests.support import World
 
 SERVERS = 2_000
-
-
-@pytest.fixture
-async def traced(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[str]]:
-    """Every statement run on the bot's SQLite connections."""
-    statements: list[str] = []
-    connect = aiosqlite.connect
-
-    async def connect_traced(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
-        conn = await connect(*args, **kwargs)
-        await conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(aiosqlite, "connect", connect_traced)
-    yield statements
 
 
 async def test_every_server_is_recorded_when_thousands_arrive_at_once(
