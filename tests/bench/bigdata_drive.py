@@ -19,6 +19,7 @@ from tests.bench.bigdata_report import BigdataResult, Measured
 from tests.bench.bigdata_seed_state import Seeded
 from tests.bench.load import _layout, option_ids, poll_id_of
 from tests.bench.procs import BenchProcess
+from tests.bench.world import offices
 from tests.double import Channel, DiscordDouble, Guild, InteractionRecord, Member
 
 VOTE_OPTIONS = ("Job", "Career", "Both")
@@ -39,16 +40,7 @@ class BigWorld:
 
 
 def build_world(dd: DiscordDouble, size: BigSize) -> BigWorld:
-    guilds, channels, managers = [], [], []
-    for g in range(size.guilds):
-        guild = dd.add_guild(f"Office {g + 1}")
-        guilds.append(guild)
-        channels.append(
-            [dd.add_channel(guild, f"team-{t + 1}") for t in range(size.teams_per_guild)]
-        )
-        managers.append(dd.add_member(guild, f"manager{g + 1}", manager=True))
-    voters = [dd.add_member(guilds[0], f"clerk{n}") for n in range(size.voters)]
-    return BigWorld(guilds, channels, managers, voters)
+    return BigWorld(*offices(dd, size.guilds, size.teams_per_guild, size.voters))
 
 
 async def _timed(

@@ -62,23 +62,31 @@ class BenchWorld:
         return self.managers[0]
 
 
+Offices = tuple[list[Guild], list[list[Channel]], list[Member], list[Member]]
+
+
+def offices(dd: DiscordDouble, guilds: int, teams_per_guild: int, voters: int) -> Offices:
+    """Servers ("Office 1" …) with a channel per team ("team-1" …) and a manager each, and
+    `voters` members of the first server: the servers, their channels, managers and voters."""
+    made: list[Guild] = []
+    channels: list[list[Channel]] = []
+    managers: list[Member] = []
+    for g in range(guilds):
+        guild = dd.add_guild(f"Office {g + 1}")
+        made.append(guild)
+        channels.append([dd.add_channel(guild, f"team-{t + 1}") for t in range(teams_per_guild)])
+        managers.append(dd.add_member(guild, f"manager{g + 1}", manager=True))
+    clerks = [dd.add_member(made[0], f"clerk{n}") for n in range(voters)]
+    return made, channels, managers, clerks
+
+
 def build_double_world(dd: DiscordDouble, db_path: Path, size: WorldSize) -> BenchWorld:
     """Servers with a channel per team and a manager each; the voters join the first server,
     and the first server of shard 1 (of 2) too, for the two shard processes' polls.
 
     Built before any bot connects, so it all arrives in the GUILD_CREATEs (no per-member events).
     """
-    guilds: list[Guild] = []
-    channels: list[list[Channel]] = []
-    managers: list[Member] = []
-    for g in range(size.guilds):
-        guild = dd.add_guild(f"Office {g + 1}")
-        guilds.append(guild)
-        channels.append(
-            [dd.add_channel(guild, f"team-{t + 1}") for t in range(size.teams_per_guild)]
-        )
-        managers.append(dd.add_member(guild, f"manager{g + 1}", manager=True))
-    voters = [dd.add_member(guilds[0], f"clerk{n}") for n in range(size.voters)]
+    guilds, channels, managers, voters = offices(dd, size.guilds, size.teams_per_guild, size.voters)
     world = BenchWorld(dd, db_path, guilds, channels, managers, voters)
     on_shard = [
         next((n for n, g in enumerate(guilds) if shard_of(g.id, 2) == s), None) for s in (0, 1)
