@@ -43,6 +43,29 @@ INLINE_PRAGMAS = (
 )
 
 
+def inline_connection(path: Path) -> sqlite3.Connection:
+    """The event loop's connection to `path`, opened on (and only for) the loop's thread."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in INLINE_PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
+def committed(conn: sqlite3.Connection, work: Callable[[SyncTransaction], T]) -> tuple[T, bool]:
+    """`work` in the transaction `conn` has begun, then COMMIT (ROLLBACK on any exception):
+    its result, and whether it marked itself sensitive."""
+    tx = SqliteSyncTransaction(conn)
+    try:
+        result = work(tx)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result, tx.sensitive
+
+
 async def _pragma(conn: aiosqlite.Connection, sql: str) -> Any:
     async with conn.execute(sql) as cursor:
         row = await cursor.fetchone()
@@ -210,65 +233,37 @@ class SqliteDatabase(Database):
 
         For the hottest path (votes): a trip to aiosqlite's thread and back (two wake-ups, the
         GIL handed over twice) costs more CPU than a vote's few statements, so `work` runs on the
-        event loop's own connection to the same file, on the loop, in this task's turn (no other
-        transaction of this process is open then, so the write lock is free unless another
-        process holds it). `work` must be quick and must not touch the event loop. When another
-        process holds the lock (a busy `BEGIN`: this connection never waits on the loop), the
-        work goes to aiosqlite's thread, which waits up to BUSY_TIMEOUT as every write does. A
-        sensitive write is scrubbed on the thread afterwards (a checkpoint is file work).
+        event loop's own connection (`inline_connection`), in this task's turn: no other
+        transaction of this process is open then. `work` must be quick and must not touch the
+        loop. When another process holds the lock (a busy `BEGIN`: this connection never waits
+        on the loop), the work goes to aiosqlite's thread, which waits up to BUSY_TIMEOUT as
+        every write does. A sensitive write is scrubbed on the thread (a checkpoint is file work).
         """
         async with self._turn():
-            inline = self._inline_connection()
+            if self._inline is None:
+                self._inline = inline_connection(self.path)
             try:
-                inline.execute("BEGIN IMMEDIATE")
+                self._inline.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError:  # locked by another process: wait on the thread
-                return await self._run_on_thread(work)
-            tx = SqliteSyncTransaction(inline)
-            try:
-                result = work(tx)
-                inline.execute("COMMIT")
-            except BaseException:
-                if inline.in_transaction:
-                    inline.execute("ROLLBACK")
-                raise
-            if tx.sensitive or self._scrub_pending:
+                # In one trip through aiosqlite's queue (`_execute`, pinned in pyproject.toml);
+                # once queued, it commits or rolls back whole whatever happens to the caller.
+                call = self._conn._execute(self._on_thread, work)  # type: ignore[no-untyped-call]
+                result: T = await asyncio.shield(call)
+                return result
+            result, sensitive = committed(self._inline, work)
+            if sensitive or self._scrub_pending:
                 self._scrub_pending = True  # until the scrub below has emptied the WAL
                 scrub = self._conn._execute(self._scrub, self._conn._conn)  # type: ignore[no-untyped-call]
                 await asyncio.shield(scrub)
             return result
 
-    def _inline_connection(self) -> sqlite3.Connection:
-        if self._inline is None:
-            conn = sqlite3.connect(self.path, isolation_level=None)  # this (the loop's) thread
-            conn.row_factory = sqlite3.Row
-            for pragma in INLINE_PRAGMAS:
-                conn.execute(pragma)
-            self._inline = conn
-        return self._inline
-
-    async def _run_on_thread(self, work: Callable[[SyncTransaction], T]) -> T:
-        """`run_in_transaction`'s work on aiosqlite's thread, in one trip (in the caller's turn);
-        it uses aiosqlite's `_execute`, the queue its public methods use (pinned in
-        pyproject.toml; tests/test_db.py covers it)."""
-
-        def in_thread() -> T:
-            conn: sqlite3.Connection = self._conn._conn
-            conn.execute("BEGIN IMMEDIATE")
-            tx = SqliteSyncTransaction(conn)
-            try:
-                result = work(tx)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            if tx.sensitive or self._scrub_pending:
-                self._scrub(conn)
-            return result
-
-        # Once queued, the work commits or rolls back whole in the thread whatever happens to
-        # the caller; aiosqlite's queue runs it before anything queued after it.
-        call = self._conn._execute(in_thread)  # type: ignore[no-untyped-call]
-        result: T = await asyncio.shield(call)
+    def _on_thread(self, work: Callable[[SyncTransaction], T]) -> T:
+        """`run_in_transaction`'s work on aiosqlite's thread and connection."""
+        conn: sqlite3.Connection = self._conn._conn
+        conn.execute("BEGIN IMMEDIATE")
+        result, sensitive = committed(conn, work)
+        if sensitive or self._scrub_pending:
+            self._scrub(conn)
         return result
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
