@@ -179,6 +179,8 @@ async def test_a_report_is_noticed_in_the_lead_channel_naming_nobody(
     message = posts(world)[0]
     assert "recorded" in await report(world, carol, message, "Names a client.")
     await world.run_scheduler()
+    # The outbox sends it: in this pass, or in the one the report woke (which may hold it)
+    await world.dd.wait_for_message(leads_room, lambda m: True, timeout=10)
     [notice] = world.dd.messages(leads_room)
     text = str(notice.embeds[0])
     assert ref_of(message) in text and "Names a client." in text
