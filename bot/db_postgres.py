@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bot.db import Database, DatabaseBusy, Params, Row, SyncTransaction
+from bot.db_turns import Turns
 from bot.dialect import placeholders, returning_id, rowcount
 from bot.migrations import MIGRATIONS_DIR, DatabaseError, Migration, load_migrations
 
@@ -39,6 +40,10 @@ MIGRATION_LOCK = 0x42524B52  # pg_advisory_xact_lock key: "BRKR"
 #: The tables a sensitive write touches; VACUUMed after one (see `checkpoint`).
 SENSITIVE_TABLES = ("reflections", "reflection_reports", "poll_ballots", "deliveries")
 VACUUM_EVERY = 60.0  # seconds: at most one VACUUM of them a minute
+
+
+def _busy() -> DatabaseBusy:
+    return DatabaseBusy("database is busy (other writes took too long)")
 
 
 def redacted(url: str) -> str:
@@ -137,7 +142,9 @@ class PostgresDatabase(Database):
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
-        self._lock = asyncio.Lock()
+        #: this process's one write at a time (`async with self._turn:`), waited for at most
+        #: LOCK_WAIT
+        self._turn = Turns(LOCK_WAIT, _busy)
         self._vacuum: asyncio.Task[None] | None = None
         self._vacuumed_at = float("-inf")
         self._vacuum_pending = False
@@ -193,20 +200,8 @@ class PostgresDatabase(Database):
         return int(await self._pool.fetchval("SELECT max(version) FROM breakroom_schema") or 0)
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout(LOCK_WAIT):
-                await self._lock.acquire()
-        except TimeoutError:
-            raise DatabaseBusy("database is busy (other writes took too long)") from None
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTransaction]:
-        async with self._turn(), self._pool.acquire() as conn, conn.transaction():
+        async with self._turn, self._pool.acquire() as conn, conn.transaction():
             tx = PostgresTransaction(conn)
             yield tx
         if tx.sensitive:
@@ -236,7 +231,7 @@ class PostgresDatabase(Database):
                 self._after_sensitive()
             return result
 
-        async with self._turn():
+        async with self._turn:
             # Once started it commits or rolls back whole, whatever happens to the caller.
             return await asyncio.shield(loop.create_task(whole()))
 

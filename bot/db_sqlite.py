@@ -22,6 +22,7 @@ import aiosqlite
 
 from bot.db import Database, Params, Row, SyncTransaction
 from bot.db_sqlite_tx import SqliteSyncTransaction, SqliteTransaction
+from bot.db_turns import Turns
 from bot.migrations import MIGRATIONS_DIR, DatabaseError, Migration, load_migrations
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ INLINE_PRAGMAS = (
     "PRAGMA journal_size_limit=1048576",
     "PRAGMA busy_timeout=0",
 )
+
+
+def _locked() -> sqlite3.OperationalError:
+    return sqlite3.OperationalError("database is locked (other writes took too long)")
 
 
 def inline_connection(path: Path) -> sqlite3.Connection:
@@ -107,7 +112,9 @@ class SqliteDatabase(Database):
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
-        self._lock = asyncio.Lock()
+        #: this task's turn on the connection (`async with self._turn:`), waited for at most
+        #: LOCK_WAIT
+        self._turn = Turns(LOCK_WAIT, _locked)
         # A checkpoint after a sensitive write that could not truncate the WAL (a long reader
         # held an old snapshot): retried after every following transaction until it succeeds.
         self._scrub_pending = False
@@ -174,24 +181,9 @@ class SqliteDatabase(Database):
         return current
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        """This task's turn on the connection, waited for at most LOCK_WAIT."""
-        try:
-            async with asyncio.timeout(LOCK_WAIT):
-                await self._lock.acquire()
-        except TimeoutError:
-            raise sqlite3.OperationalError(
-                "database is locked (other writes took too long)"
-            ) from None
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         """`BEGIN IMMEDIATE … COMMIT`, one at a time; any exception (or cancel) rolls back."""
-        async with self._turn():
+        async with self._turn:
             try:
                 # Inside the try: a cancel while awaiting BEGIN arrives after aiosqlite's thread
                 # has already run it, and the connection must not be left inside a transaction.
@@ -219,7 +211,7 @@ class SqliteDatabase(Database):
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqliteTransaction]:
         """Several reads that see one consistent state (a deferred read transaction)."""
-        async with self._turn():
+        async with self._turn:
             try:
                 await self._conn.execute("BEGIN")
                 yield SqliteTransaction(self._conn)
@@ -239,7 +231,7 @@ class SqliteDatabase(Database):
         on the loop), the work goes to aiosqlite's thread, which waits up to BUSY_TIMEOUT as
         every write does. A sensitive write is scrubbed on the thread (a checkpoint is file work).
         """
-        async with self._turn():
+        async with self._turn:
             if self._inline is None:
                 self._inline = inline_connection(self.path)
             try:
@@ -267,11 +259,11 @@ class SqliteDatabase(Database):
         return result
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._turn():
+        async with self._turn:
             return await SqliteTransaction(self._conn).fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._turn():
+        async with self._turn:
             return await SqliteTransaction(self._conn).fetchall(sql, params)
 
     @asynccontextmanager
@@ -322,7 +314,7 @@ class SqliteDatabase(Database):
         """Copy the WAL into the database and truncate it (old page versions leave the WAL).
         False when a reader's snapshot kept it from finishing (it is retried after the next
         transaction)."""
-        async with self._lock:
+        async with self._turn.untimed():
             scrubbed: bool = await self._conn._execute(self._scrub, self._conn._conn)  # type: ignore[no-untyped-call]
             return scrubbed
 
@@ -330,13 +322,13 @@ class SqliteDatabase(Database):
         """A consistent online copy through SQLite's backup API."""
         target_conn = await aiosqlite.connect(target)
         try:
-            async with self._lock:
+            async with self._turn.untimed():
                 await self._conn.backup(target_conn)
         finally:
             await target_conn.close()
 
     async def close(self) -> None:
-        async with self._lock:
+        async with self._turn.untimed():
             if self._inline is not None:
                 self._inline.close()
                 self._inline = None

@@ -26,7 +26,7 @@ from bot.i18n import _
 from bot.poll_closing import RESULT
 from bot.poll_model import Poll, Results
 from bot.poll_store import POST
-from bot.poll_votes import VoteQueue
+from bot.vote_queue import VoteQueue
 from bot.polls import Polls
 from cogs._layout import jump_view
 from cogs._options import PollOption, TeamOption, team_here

@@ -17,7 +17,7 @@ from bot.charts import poll_runs_figure
 from bot.errors import Conflict
 from bot.i18n import speaking
 from bot.poll_model import CLOSED_POLL, PollRun, RunOption
-from bot.poll_votes import VoteQueue
+from bot.vote_queue import VoteQueue
 from cogs._poll_messages import PollMessages
 from tests.i18n_support import installed
 from tests.support import World

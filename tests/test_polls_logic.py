@@ -17,7 +17,7 @@ from bot.db_sqlite import SqliteDatabase
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, UserError
 from bot.outbox import Delivery, Sent
 from bot.poll_model import Poll, Vote, VoteRequest, compare_runs, parse_options, parse_poll_ref
-from bot.poll_votes import VoteQueue
+from bot.vote_queue import VoteQueue
 from bot.polls import Polls
 from bot.teams import Team, Teams
 from tests.support import REFUSED_BY_SCHEMA, click, poll_posted
