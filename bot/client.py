@@ -25,6 +25,7 @@ from bot.db import Database
 from bot.errors import UserError
 from bot.i18n import N_, _, n_, speak
 from bot.paced_http import PacedTrace
+from bot.quick_reply import QuickReplies
 from bot.routing import COMPONENT, MODAL, Handler, Router, modal_values
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_key
@@ -229,6 +230,8 @@ class Breakroom(commands.Bot):
         #: Breakroom's own buttons and forms, answered from their custom_id (bot/routing.py)
         self.router = Router(report_error, DM_MESSAGE)
         self.router.install(self._connection)
+        #: a click's text answer in one POST (bot/quick_reply.py)
+        self.replies = QuickReplies(self.allowed_mentions, self.http.user_agent)
 
     @property
     def db(self) -> Database:
@@ -375,6 +378,7 @@ class Breakroom(commands.Bot):
     async def close(self) -> None:
         await self.scheduler.stop()
         await self.router.close()  # the clicks under way are answered before the session closes
+        await self.replies.close()
         await super().close()
         if self._db is not None:
             await self._db.close()

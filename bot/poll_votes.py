@@ -1,8 +1,9 @@
 """Polls, part 3: voting. Clicks become rows in as few round trips as possible.
 
 A click is answered from one transaction of a few statements, and clicks that arrive together
-share one (`VoteQueue`, bot/vote_queue.py), so hundreds of members clicking at once are answered in time. Votes in
-anonymous polls are stored under the member's keyed hash for that poll only, never their id.
+share one (`VoteQueue`, bot/vote_queue.py), so hundreds of members clicking at once are answered
+in time. Votes in anonymous polls are stored under the member's keyed hash for that poll only,
+never their id.
 """
 
 from __future__ import annotations

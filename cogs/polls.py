@@ -26,8 +26,8 @@ from bot.i18n import _
 from bot.poll_closing import RESULT
 from bot.poll_model import Poll, Results
 from bot.poll_store import POST
-from bot.vote_queue import VoteQueue
 from bot.polls import Polls
+from bot.vote_queue import VoteQueue
 from cogs._layout import jump_view
 from cogs._options import PollOption, TeamOption, team_here
 from cogs._poll_buttons import VOTE_TEMPLATE, PollButton, PollCloseButton
@@ -132,7 +132,7 @@ class PollsCog(commands.Cog, name="Polls"):
             self.bot.scheduler.wake()
             self.messages.request(poll_id)
             raise
-        await interaction.response.send_message(vote_message(vote), ephemeral=True)
+        await self.bot.replies.text(interaction, vote_message(vote))
         self.messages.request(poll_id)
 
     async def post(self, poll: Poll, interaction: Interaction) -> tuple[Poll, int, str | None]:

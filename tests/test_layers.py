@@ -29,6 +29,7 @@ DISCORD_GLUE = {
     "translator.py",
     "launch.py",
     "routing.py",
+    "quick_reply.py",
     "speedups.py",
 }
 

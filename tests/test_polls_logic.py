@@ -17,9 +17,9 @@ from bot.db_sqlite import SqliteDatabase
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, UserError
 from bot.outbox import Delivery, Sent
 from bot.poll_model import Poll, Vote, VoteRequest, compare_runs, parse_options, parse_poll_ref
-from bot.vote_queue import VoteQueue
 from bot.polls import Polls
 from bot.teams import Team, Teams
+from bot.vote_queue import VoteQueue
 from tests.support import REFUSED_BY_SCHEMA, click, poll_posted
 
 GUILD = 111_222_333_444_555_666
