@@ -49,16 +49,19 @@ def _counted(
         for option in old - options:
             votes[option] = votes.get(option, 0) - 1
         voters[key[0]] = voters.get(key[0], 0) + bool(options) - bool(old)
-    return {
-        poll.id: dataclasses.replace(
-            poll,
-            voters=poll.voters + voters.get(poll.id, 0),
-            options=tuple(
-                dataclasses.replace(o, votes=o.votes + votes.get(o.id, 0)) for o in poll.options
-            ),
+    counted: dict[int, Poll] = {}
+    for poll in polls.values():
+        if not any(o.id in votes for o in poll.options) and not voters.get(poll.id):
+            counted[poll.id] = poll  # nothing changed in it (refused clicks only)
+            continue
+        recounted = tuple(
+            PollOption(o.id, o.position, o.label, o.votes + votes[o.id]) if o.id in votes else o
+            for o in poll.options
         )
-        for poll in polls.values()
-    }
+        counted[poll.id] = dataclasses.replace(
+            poll, voters=poll.voters + voters.get(poll.id, 0), options=recounted
+        )
+    return counted
 
 
 Selections = dict[tuple[int, int | bytes], set[int]]
