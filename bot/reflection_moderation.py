@@ -112,36 +112,36 @@ class ReflectionModeration(ReflectionStore):
 
     async def check_reportable(self, guild_id: int, user_id: int, reflection_id: int) -> int:
         """Before opening the report form: the reflection is shown and not yet reported by you.
-        Returns its team's id. A write: it may put the leads' notice in the outbox."""
-        async with self.db.transaction() as tx:
+        Returns its team's id."""
+        async with self.db.reading() as tx:
             row = await self._reportable(tx, guild_id, reflection_id)
             if await tx.fetchval(
                 "SELECT 1 FROM reflection_reports WHERE reflection_id = ? AND reporter = ?",
                 (reflection_id, self.reporter(guild_id, user_id, reflection_id)),
             ):
                 raise Conflict(_(ALREADY_REPORTED))
-            team = await tx.fetchone(
-                "SELECT t.id, t.lead_channel_id FROM reflections r JOIN teams t"
-                " ON t.id = r.team_id WHERE r.id = ?",
-                (reflection_id,),
-            )
-            if team is not None and team["lead_channel_id"] is not None:
-                # The team's leads hear of it at once, in their channel (reports waiting for a
-                # notice are one notice).
-                await self.outbox.enqueue(tx, NOTICE, reflection_id, team_id=team["id"])
         return int(row["team_id"])
 
     async def report(self, guild_id: int, user_id: int, reflection_id: int, reason: str) -> None:
+        """Record a report, and in the same transaction make the leads' notice due: an outbox
+        pass between the two would find no report to tell of, and send nothing."""
         reason = validate_reason(reason)
         async with self.db.transaction() as tx:
             tx.mark_sensitive()  # the WAL would keep the order of reports
-            await self._reportable(tx, guild_id, reflection_id)
+            row = await self._reportable(tx, guild_id, reflection_id)
             if not await tx.execute(
                 "INSERT INTO reflection_reports (reflection_id, reporter, reason)"
                 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (reflection_id, self.reporter(guild_id, user_id, reflection_id), reason),
             ):
                 raise Conflict(_(ALREADY_REPORTED))
+            lead_channel = await tx.fetchval(
+                "SELECT lead_channel_id FROM teams WHERE id = ?", (row["team_id"],)
+            )
+            if lead_channel is not None:
+                # The team's leads hear of it at once, in their channel (reports waiting for a
+                # notice are one notice).
+                await self.outbox.enqueue(tx, NOTICE, reflection_id, team_id=row["team_id"])
 
     # -- what managers see ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.outbox import Sent
 from bot.reflection_batches import ReflectionBatches, releasable
+from bot.reflection_store import NOTICE
 from bot.reflection_text import (
     DAILY_LIMIT,
     NEUTRAL_NOT_FOUND,
@@ -469,6 +470,33 @@ async def test_pending_reflections_cannot_be_hidden_by_their_code(
     ref = await db.fetchval("SELECT ref FROM reflections")
     with pytest.raises(NotFound):
         await logic.hide(GUILD, ref)
+
+
+async def test_the_leads_notice_is_due_with_the_report_and_not_before(
+    logic: Reflections,
+    batches: ReflectionBatches,
+    team: Team,
+    db: Database,
+    clock: ManualClock,
+) -> None:
+    """Made due in the report's own transaction: made due before it (when the form opened, or
+    when it was submitted but not yet written), an outbox pass in between found no report to
+    tell of, sent nothing, and closed the notice; the leads never heard of the report."""
+    await Teams(db, clock).edit(team.id, lead_channel_id=CHANNEL + 1)
+    for who in (ALICE, BOB, CAROL):
+        await logic.write(team, who, f"text {who}")
+    await post_all(batches, clock, team)
+    target = (await logic.shared(team.id))[0]
+    await logic.check_reportable(GUILD, DAVE, target.id)  # the form opens
+    assert await deliveries(db, NOTICE) == []  # nothing to tell of yet
+    await logic.report(GUILD, DAVE, target.id, "Names a colleague")
+    [notice] = await deliveries(db, NOTICE)
+    assert notice["subject"] == target.id and notice["state"] == "due"
+    # Without a lead channel, a report makes no notice.
+    await Teams(db, clock).edit(team.id, lead_channel_id=None)
+    await db.execute("DELETE FROM deliveries")
+    await logic.report(GUILD, ALICE, target.id, "Too personal")
+    assert await deliveries(db, NOTICE) == []
 
 
 async def test_a_report_is_recorded_once_per_reporter_and_never_who(
