@@ -14,7 +14,24 @@ from collections.abc import Callable
 from types import TracebackType
 
 
-class Turns:
+class _Releasing:
+    """Leaving `async with` gives the turn back."""
+
+    __slots__ = ()
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class Turns(_Releasing):
     """`async with turns:` one turn, waited for at most `wait` seconds (`busy()` is raised then);
     `async with turns.untimed():` one turn however long the wait (closing, backups)."""
 
@@ -54,16 +71,8 @@ class Turns:
     async def __aenter__(self) -> None:
         await self.take()
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.release()
 
-
-class _Untimed:
+class _Untimed(_Releasing):
     __slots__ = ("turns",)
 
     def __init__(self, turns: Turns) -> None:
@@ -72,10 +81,5 @@ class _Untimed:
     async def __aenter__(self) -> None:
         await self.turns.take(timed=False)
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def release(self) -> None:
         self.turns.release()
