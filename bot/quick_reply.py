@@ -38,6 +38,7 @@ class QuickReplies:
         self._mentions = (allowed_mentions or discord.AllowedMentions.none()).to_dict()
         self._headers = {"User-Agent": user_agent, "Content-Type": "application/json"}
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     async def text(
         self, interaction: discord.Interaction[Any], content: str, *, ephemeral: bool = True
@@ -45,12 +46,15 @@ class QuickReplies:
         """Answer `interaction` with `content` (as `interaction.response.send_message` would)."""
         if interaction.response.is_done():
             raise discord.InteractionResponded(interaction)
+        if self._closed:  # the bot is stopping: no new session that nobody would close
+            await interaction.response.send_message(content, ephemeral=ephemeral)
+            return
         data = {"tts": False, "content": content, "allowed_mentions": self._mentions}
         if ephemeral:
             data["flags"] = EPHEMERAL
         path = f"/interactions/{interaction.id}/{interaction.token}/callback"
         url = discord.http.Route.BASE + path
-        if self._session is None or self._session.closed:
+        if self._session is None:
             # As discord.py's own session: no cap on connections, no cookies.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar()
@@ -78,6 +82,7 @@ class QuickReplies:
         await interaction.response.send_message(content, ephemeral=ephemeral)
 
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -120,3 +120,17 @@ async def test_a_rate_limited_answer_waits_out_retry_after_before_trying_again(
     assert limited.hits == 1 and first.status == 429 and second.status < 300
     assert second.at - first.at >= 0.25, "sent again before retry_after"
     assert ix.ephemeral and loop.time() - started < 3
+
+
+async def test_once_closed_it_opens_no_new_session_and_answers_through_discord_py(
+    world: World,
+) -> None:
+    """The bot stopping: a click still under way is answered, on discord.py's session."""
+    await make_team(world)
+    _, message = await create_poll(world)
+    await world.bot.replies.close()
+    ix = await world.dd.click(world.members[0], message, option_button(message, "Job")["custom_id"])
+    response = await ix.response(timeout=5)
+    assert response["data"]["content"] == "✅ Voted **Job**" and ix.ephemeral
+    [call] = callbacks(world, ix.id)
+    assert call.query.get("with_response") == "1"  # discord.py's send_message asks for it
