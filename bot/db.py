@@ -54,6 +54,19 @@ class Row(Protocol):
     def keys(self) -> Any: ...
 
 
+class Sensitivity:
+    """A backend transaction's `mark_sensitive()`: the backend reads `sensitive` once it has
+    committed, and keeps no history of what was written (see `Transaction`)."""
+
+    __slots__ = ("sensitive",)
+
+    def __init__(self) -> None:
+        self.sensitive = False
+
+    def mark_sensitive(self) -> None:
+        self.sensitive = True
+
+
 class Transaction(Protocol):
     """The statements of one transaction; only valid inside `Database.transaction` (or `reading`).
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.db import Database, DatabaseBusy, Params, Row, SyncTransaction
+from bot.db import Database, DatabaseBusy, Params, Row, Sensitivity, SyncTransaction
 from bot.db_turns import Turns
 from bot.dialect import placeholders, returning_id, rowcount
 from bot.migrations import MIGRATIONS_DIR, DatabaseError, Migration, load_migrations
@@ -68,17 +68,14 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     would only add to every transaction's time."""
 
 
-class PostgresTransaction:
+class PostgresTransaction(Sensitivity):
     """The statements of one transaction on one pooled connection (see `bot.db.Transaction`)."""
 
-    __slots__ = ("_conn", "sensitive")
+    __slots__ = ("_conn",)
 
     def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__()
         self._conn = conn
-        self.sensitive = False
-
-    def mark_sensitive(self) -> None:
-        self.sensitive = True
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         return rowcount(await self._conn.execute(placeholders(sql), *_args(params)))
@@ -103,19 +100,16 @@ class PostgresTransaction:
         return await self._conn.fetchval(placeholders(sql), *_args(params))
 
 
-class BridgedTransaction:
+class BridgedTransaction(Sensitivity):
     """`SyncTransaction` for work running in a worker thread: each statement is handed to the
     event loop's connection and the thread waits for its result."""
 
-    __slots__ = ("_loop", "_tx", "sensitive")
+    __slots__ = ("_loop", "_tx")
 
     def __init__(self, tx: PostgresTransaction, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
         self._tx = tx
         self._loop = loop
-        self.sensitive = False
-
-    def mark_sensitive(self) -> None:
-        self.sensitive = True
 
     def _wait(self, work: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()

@@ -9,10 +9,10 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db import Params, Row
+from bot.db import Params, Row, Sensitivity
 
 
-class SqliteTransaction:
+class SqliteTransaction(Sensitivity):
     """The statements of one SQLite transaction (see `bot.db.Transaction`).
 
     A transaction that writes what must leave no history in the files (a reflection, an
@@ -20,14 +20,11 @@ class SqliteTransaction:
     checkpointed and truncated, so no earlier version of a page stays readable beside the database.
     """
 
-    __slots__ = ("_conn", "sensitive")
+    __slots__ = ("_conn",)
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__()
         self._conn = conn
-        self.sensitive = False
-
-    def mark_sensitive(self) -> None:
-        self.sensitive = True
 
     # Each call is one round trip to aiosqlite's thread: the cursor is not closed explicitly
     # (a finished statement holds nothing; closing would cost a second trip per statement).
@@ -57,19 +54,16 @@ class SqliteTransaction:
         return None if row is None else row[0]
 
 
-class SqliteSyncTransaction:
+class SqliteSyncTransaction(Sensitivity):
     """The statements of one `run_in_transaction`, on the event loop's connection (or, when
     another process holds the lock, on aiosqlite's thread): the same calls as
     `SqliteTransaction`, without awaiting, because they all run at once."""
 
-    __slots__ = ("_conn", "sensitive")
+    __slots__ = ("_conn",)
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
         self._conn = conn
-        self.sensitive = False
-
-    def mark_sensitive(self) -> None:
-        self.sensitive = True
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return int(self._conn.execute(sql, params).rowcount)
